@@ -1,0 +1,369 @@
+"""Kernel start-up and sockets: connection file, the five channels, threads, signals.
+
+Threads: the main thread serves shell requests and runs user code; a control thread serves
+control requests even while a cell runs; a heartbeat thread echoes pings (in C, via
+``zmq.proxy``); an io thread turns captured output into stream messages, answers iopub
+subscriptions with ``iopub_welcome`` and watches the parent process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import select
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import zmq
+
+from . import connection
+from .dispatch import Dispatcher
+from .iostream import FLUSH_INTERVAL, FdCapture, OutStream, StreamSink
+from .log import log, set_log_fd
+from .shell import Shell
+from .wire import Session, Signer, WireError, new_id
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _block_sigint_in_this_thread() -> None:
+    """Helper threads must never receive SIGINT: it is for the main thread's user code."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+class Channels:
+    """The kernel's sockets and the ways to send on them safely from several threads."""
+
+    def __init__(self, info: connection.ConnectionInfo, session: Session) -> None:
+        self.info = info
+        self.session = session
+        self.context = zmq.Context()
+        self.iopub_lock = threading.Lock()
+        self.cleanups: list[Any] = []
+        self.dispatcher: Dispatcher | None = None
+        self.sink: StreamSink | None = None
+        self.capture: FdCapture | None = None
+        self._topic_prefix = f"kernel.{session.session_id[:8]}.".encode()
+        self._stopping = False
+        self.connection_file: str | None = None
+        self.shell = self._bind(zmq.ROUTER, "shell_port")
+        self.control = self._bind(zmq.ROUTER, "control_port")
+        self.stdin = self._bind(zmq.ROUTER, "stdin_port")
+        self.iopub = self._bind(zmq.XPUB, "iopub_port")
+        self.heartbeat = self._bind(zmq.ROUTER, "hb_port")
+
+    def _bind(self, kind: int, port_name: str) -> zmq.Socket:
+        sock = self.context.socket(kind)
+        sock.linger = 1000
+        if kind == zmq.XPUB:
+            sock.setsockopt(zmq.XPUB_VERBOSE, 1)
+        if kind == zmq.ROUTER:
+            sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
+        if self.info.curve_secretkey:
+            sock.curve_secretkey = self.info.curve_secretkey.encode("ascii")
+            sock.curve_server = True
+        port = getattr(self.info, port_name)
+        if port:
+            sock.bind(self.info.endpoint(port))
+        elif self.info.transport == "ipc":
+            port = 1
+            while os.path.exists(f"{self.info.ip}-{port}"):
+                port += 1
+            sock.bind(self.info.endpoint(port))
+        else:
+            host = f"[{self.info.ip}]" if ":" in self.info.ip else self.info.ip
+            if ":" in self.info.ip:
+                sock.ipv6 = True
+            port = sock.bind_to_random_port(f"tcp://{host}")
+        setattr(self.info, port_name, port)
+        return sock
+
+    def ports(self) -> dict[str, int]:
+        return {name: getattr(self.info, name) for name in connection.PORT_NAMES}
+
+    # ----- sending -------------------------------------------------------------------------------
+
+    def send(self, sock: zmq.Socket, msg_type: str, content: dict[str, Any], parent: dict[str, Any], idents: list[bytes], metadata: dict[str, Any] | None = None) -> None:
+        """Send a reply on a ROUTER socket (shell, control, stdin)."""
+        sock.send_multipart(self.session.serialize(msg_type, content, parent, metadata, idents))
+
+    def publish(self, msg_type: str, content: dict[str, Any], parent: dict[str, Any]) -> None:
+        """Publish on iopub (thread-safe)."""
+        frames = self.session.serialize(msg_type, content, parent, None, [self._topic_prefix + msg_type.encode()])
+        with self.iopub_lock:
+            self.iopub.send_multipart(frames)
+
+    def emit_stream(self, name: str, text: str) -> None:
+        """Publish one stream message for the request being served."""
+        parent = self.dispatcher.parent if self.dispatcher else {}
+        self.publish("stream", {"name": name, "text": text}, parent)
+
+    def flush_streams(self) -> None:
+        """Publish all output written so far (Python buffers, then the fd pipes, in order)."""
+        for stream in (sys.__stdout__, sys.__stderr__):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except (OSError, ValueError):
+                pass
+        if self.capture is not None:
+            self.capture.drain()
+        if self.sink is not None:
+            self.sink.flush()
+
+    # ----- stdin -------------------------------------------------------------------------------
+
+    def request_input(self, prompt: str, password: bool, parent: dict[str, Any], idents: list[bytes]) -> str:
+        """Ask the client for a line of input; wait (interruptibly) for its input_reply."""
+        while self.stdin.poll(0):
+            self.stdin.recv_multipart()  # stale replies from an earlier request
+        self.send(self.stdin, "input_request", {"prompt": prompt, "password": password}, parent, idents)
+        while True:
+            if not self.stdin.poll(100):
+                continue
+            raw = self.stdin.recv_multipart()
+            try:
+                _, msg = self.session.deserialize(raw)
+            except WireError as exc:
+                log(f"stdin: dropped a message: {exc}")
+                continue
+            if msg["msg_type"] != "input_reply":
+                log(f"stdin: unexpected {msg['msg_type']} ignored")
+                continue
+            value = msg["content"].get("value", "")
+            if msg["content"].get("status") == "error":
+                raise KeyboardInterrupt
+            return value if isinstance(value, str) else str(value)
+
+    # ----- shell loop --------------------------------------------------------------------------
+
+    def receive(self, sock: zmq.Socket) -> tuple[list[bytes], dict[str, Any]] | None:
+        """One verified message from ``sock``, or None if it had to be dropped."""
+        raw = sock.recv_multipart()
+        try:
+            return self.session.deserialize(raw)
+        except WireError as exc:
+            log(f"dropped a message: {exc}")
+        except Exception as exc:  # noqa: BLE001 - never die on input
+            log(f"dropped a malformed message: {type(exc).__name__}: {exc}")
+        return None
+
+    def abort_queued(self, dispatcher: Dispatcher) -> None:
+        """After a failed cell, answer the execute_requests already queued with ``aborted``."""
+        while self.shell.poll(0):
+            received = self.receive(self.shell)
+            if received is None:
+                continue
+            idents, msg = received
+            request = (self.shell, idents, msg)
+            if msg["msg_type"] == "execute_request":
+                dispatcher.abort(request)
+            else:
+                dispatcher.handle(request, dispatcher.shell_handlers, True)
+
+    def serve_shell(self, dispatcher: Dispatcher) -> None:
+        """The main loop: serve shell requests forever."""
+        while True:
+            try:
+                received = self.receive(self.shell)
+                if received is None:
+                    continue
+                idents, msg = received
+                dispatcher.handle((self.shell, idents, msg), dispatcher.shell_handlers, True)
+            except KeyboardInterrupt:
+                continue
+
+    def serve_control(self, dispatcher: Dispatcher) -> None:
+        """The control thread: interrupt, shutdown and kernel_info, even during a long cell."""
+        _block_sigint_in_this_thread()
+        while not self._stopping:
+            try:
+                received = self.receive(self.control)
+            except zmq.ZMQError:
+                return
+            if received is None:
+                continue
+            idents, msg = received
+            dispatcher.handle((self.control, idents, msg), dispatcher.control_handlers, False)
+
+    def serve_heartbeat(self) -> None:
+        _block_sigint_in_this_thread()
+        try:
+            zmq.proxy(self.heartbeat, self.heartbeat)
+        except zmq.ZMQError:
+            pass
+
+    def serve_io(self, parent_pid: int | None) -> None:
+        """The io thread: captured output, iopub subscriptions, parent watching."""
+        _block_sigint_in_this_thread()
+        poller = select.poll()
+        if self.capture is not None:
+            for fd in self.capture.readers:
+                poller.register(fd, select.POLLIN)
+        parent_ppid = os.getppid()
+        next_parent_check = time.monotonic() + 1.0
+        interval_ms = int(FLUSH_INTERVAL * 1000)
+        while not self._stopping:
+            try:
+                events = poller.poll(interval_ms)
+                if events and self.capture is not None:
+                    self.capture.drain()
+                self._answer_subscriptions()
+                if self.sink is not None:
+                    self.sink.flush()
+                if parent_pid is not None and time.monotonic() >= next_parent_check:
+                    next_parent_check = time.monotonic() + 1.0
+                    if os.getppid() != parent_ppid:
+                        log("the process that started this kernel is gone: exiting")
+                        self.stop(0)
+            except Exception as exc:  # noqa: BLE001 - this thread must not die
+                log(f"io thread: {type(exc).__name__}: {exc}")
+                time.sleep(FLUSH_INTERVAL)
+
+    def _answer_subscriptions(self) -> None:
+        with self.iopub_lock:
+            topics = []
+            while self.iopub.poll(0):
+                frame = self.iopub.recv()
+                if frame[:1] == b"\x01":
+                    topics.append(frame[1:].decode("utf-8", "replace"))
+        for topic in topics:
+            self.publish("iopub_welcome", {"subscription": topic}, {})
+
+    # ----- stopping ----------------------------------------------------------------------------
+
+    def stop(self, code: int = 0) -> None:
+        """Flush, run clean-ups (connection file, history), and exit the process."""
+        if self._stopping:
+            return
+        self._stopping = True
+        try:
+            self.flush_streams()
+        except Exception:  # noqa: BLE001
+            pass
+        for cleanup in reversed(self.cleanups):
+            try:
+                cleanup()
+            except Exception as exc:  # noqa: BLE001
+                log(f"clean-up failed: {exc}")
+        try:
+            self.iopub.close(linger=500)
+        except Exception:  # noqa: BLE001
+            pass
+        os._exit(code)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m kernel",
+        description="mycon's Python kernel for Jupyter front ends.",
+    )
+    parser.add_argument("-f", "--connection-file", help="connection file to read (or to write, if it does not exist)")
+    parser.add_argument("--ip", default=None, help="address to bind when writing our own connection file (default 127.0.0.1)")
+    parser.add_argument("--transport", choices=("tcp", "ipc"), default="tcp")
+    parser.add_argument("--allow-no-key", action="store_true", help="accept a connection file with an empty key (unsigned messages): unsafe")
+    return parser.parse_args(argv)
+
+
+def _prepare_connection(args: argparse.Namespace) -> tuple[connection.ConnectionInfo, Path | None]:
+    """Read the connection file, or make a new one; returns the file we must remove on exit."""
+    if args.connection_file and os.path.exists(args.connection_file):
+        return connection.read_connection_file(args.connection_file), None
+    info = connection.ConnectionInfo(key=new_id(), transport=args.transport)
+    if args.ip:
+        info.ip = args.ip
+    if args.connection_file:
+        path = Path(args.connection_file)
+        if path.parent == Path("."):
+            path = connection.runtime_dir() / path
+    else:
+        path = connection.runtime_dir() / f"kernel-{new_id()[:12]}.json"
+    return info, path
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Start the kernel and serve until shut down."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    os.environ.pop("PYTHONSAFEPATH", None)  # set by our kernelspec; user subprocesses must not inherit it
+    try:
+        info, own_file = _prepare_connection(args)
+    except connection.ConnectionFileError as exc:
+        sys.stderr.write(f"mycon kernel: {exc}\n")
+        raise SystemExit(2) from None
+    if not info.key and not args.allow_no_key:
+        sys.stderr.write(
+            "mycon kernel: the connection file has an empty key, so anyone who can reach the ports "
+            "could run code here. Refusing to start; pass --allow-no-key to accept that risk.\n"
+        )
+        raise SystemExit(2)
+    if info.ip not in LOOPBACK and info.transport == "tcp" and not info.curve_secretkey:
+        log(f"warning: listening on {info.ip} without transport encryption; messages can be read on the network")
+    try:
+        signer = Signer(info.key.encode(), info.signature_scheme)
+    except ValueError as exc:
+        sys.stderr.write(f"mycon kernel: {exc}\n")
+        raise SystemExit(2) from None
+    session = Session(signer)
+    try:
+        channels = Channels(info, session)
+    except zmq.ZMQError as exc:
+        sys.stderr.write(f"mycon kernel: cannot listen on {info.ip}: {exc}\n")
+        raise SystemExit(1) from None
+    channels.connection_file = os.path.abspath(args.connection_file) if own_file is None else str(own_file)
+    if own_file is not None:
+        connection.write_connection_file(info, own_file)
+        channels.cleanups.append(lambda: own_file.unlink(missing_ok=True))
+        sys.stdout.write(
+            f"mycon kernel listening; connection file: {own_file}\n"
+            f"Attach a console with:\n    mycon --existing {own_file.name}\n"
+        )
+        sys.stdout.flush()
+
+    shell = Shell()
+    dispatcher = Dispatcher(channels, shell)
+    channels.dispatcher = dispatcher
+    sink = StreamSink(channels.emit_stream)
+    channels.sink = sink
+    try:
+        capture = FdCapture(sink)
+        channels.capture = capture
+        set_log_fd(capture.original_stderr)
+    except OSError as exc:
+        log(f"cannot capture file descriptors 1 and 2: {exc}")
+    sys.stdout = OutStream("stdout", sink, 1)
+    sys.stderr = OutStream("stderr", sink, 2)
+    _install_getpass(dispatcher)
+    signal.signal(signal.SIGINT, dispatcher.on_sigint)
+    signal.signal(signal.SIGTERM, lambda signum, frame: channels.stop(0))
+
+    parent_pid = os.environ.get("JPY_PARENT_PID")
+    for target, thread_args in (
+        (channels.serve_control, (dispatcher,)),
+        (channels.serve_heartbeat, ()),
+        (channels.serve_io, (int(parent_pid) if parent_pid and parent_pid.isdigit() else None,)),
+    ):
+        threading.Thread(target=target, args=thread_args, daemon=True, name=target.__name__).start()
+    channels.publish("status", {"execution_state": "starting"}, {})
+    sys.path.insert(0, "")  # user code may import modules from its working directory
+    _start_services(shell, channels)
+    channels.serve_shell(dispatcher)
+
+
+def _install_getpass(dispatcher: Dispatcher) -> None:
+    import getpass
+
+    getpass.getpass = dispatcher.getpass
+
+
+def _start_services(shell: Shell, channels: Channels) -> None:
+    """Attach the optional language services (history, magics, display) when present."""
+    try:
+        from . import services  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    services.install(shell, channels)

@@ -1,0 +1,334 @@
+"""Request dispatch: one handler per message type, busy/idle around each request.
+
+Protocol logic only: handlers turn request content into reply content by calling the language
+services (``shell``, ``completion``, ...). A handler that raises is logged and answered with an
+error reply; the kernel keeps serving.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from . import __version__
+from .log import log
+from .shell import CellOutcome, Shell
+from .wire import PROTOCOL_VERSION
+
+Request = tuple[Any, list[bytes], dict[str, Any]]  # (socket, routing ids, message)
+Handler = Callable[[Request], None]
+
+
+def language_info() -> dict[str, Any]:
+    """The ``language_info`` of kernel_info_reply."""
+    return {
+        "name": "python",
+        "version": ".".join(map(str, sys.version_info[:3])),
+        "mimetype": "text/x-python",
+        "file_extension": ".py",
+        "pygments_lexer": "python3",
+        "codemirror_mode": {"name": "ipython", "version": 3},
+        "nbconvert_exporter": "python",
+    }
+
+
+def kernel_info_content() -> dict[str, Any]:
+    """The content of kernel_info_reply."""
+    return {
+        "status": "ok",
+        "protocol_version": PROTOCOL_VERSION,
+        "implementation": "mycon",
+        "implementation_version": __version__,
+        "language_info": language_info(),
+        "banner": f"Python {sys.version.split()[0]} (mycon kernel {__version__})",
+        "help_links": [
+            {"text": "Python Reference", "url": "https://docs.python.org/3/"},
+            {"text": "mycon: %lsmagic lists the magics", "url": "https://docs.python.org/3/tutorial/"},
+        ],
+        "debugger": False,
+        "supported_features": [],
+    }
+
+
+class StdinNotImplementedError(RuntimeError):
+    """``input()`` was called for a request that does not allow stdin."""
+
+
+class Dispatcher:
+    """Serves shell and control requests for one kernel."""
+
+    def __init__(self, channels: Any, shell: Shell) -> None:
+        self.channels = channels
+        self.shell = shell
+        self.parent: dict[str, Any] = {}
+        self.parent_idents: list[bytes] = []
+        self.allow_stdin = False
+        self.main_thread_id = threading.main_thread().ident
+        self.comms: dict[str, str] = {}  # comm id -> target name
+        self.comm_targets: dict[str, Callable[..., Any]] = {}
+        self.shell_handlers: dict[str, Handler] = {
+            "execute_request": self.execute_request,
+            "kernel_info_request": self.kernel_info_request,
+            "complete_request": self.complete_request,
+            "inspect_request": self.inspect_request,
+            "is_complete_request": self.is_complete_request,
+            "history_request": self.history_request,
+            "comm_info_request": self.comm_info_request,
+            "comm_open": self.comm_open,
+            "comm_msg": self.comm_msg,
+            "comm_close": self.comm_close,
+            "connect_request": self.connect_request,
+            "shutdown_request": self.shutdown_request,
+            "interrupt_request": self.interrupt_request,
+        }
+        self.control_handlers: dict[str, Handler] = {
+            "kernel_info_request": self.kernel_info_request,
+            "shutdown_request": self.shutdown_request,
+            "interrupt_request": self.interrupt_request,
+            "debug_request": self.debug_request,
+        }
+        shell.publish = self.publish
+        builtins.input = self.input  # type: ignore[assignment]
+
+    # ----- plumbing ----------------------------------------------------------------------------
+
+    def publish(self, msg_type: str, content: dict[str, Any]) -> None:
+        """Publish on iopub with the current request as parent."""
+        if msg_type != "stream":
+            self.channels.flush_streams()
+        self.channels.publish(msg_type, content, self.parent)
+
+    def reply(self, request: Request, msg_type: str, content: dict[str, Any], metadata: dict[str, Any] | None = None) -> None:
+        socket, idents, msg = request
+        self.channels.send(socket, msg_type, content, msg["header"], idents, metadata)
+
+    def handle(self, request: Request, handlers: dict[str, Handler], on_shell: bool) -> None:
+        """Run one request between busy and idle; never let a handler's error escape."""
+        _, idents, msg = request
+        msg_type = msg["msg_type"]
+        handler = handlers.get(msg_type)
+        header = msg["header"]
+        if on_shell:
+            self.parent, self.parent_idents = header, idents
+        self.channels.publish("status", {"execution_state": "busy"}, header)
+        try:
+            if handler is None:
+                log(f"unknown message type {msg_type!r} ignored")
+                if msg_type.endswith("_request"):
+                    self.reply(request, msg_type[: -len("request")] + "reply", {
+                        "status": "error",
+                        "ename": "UnknownMessageType",
+                        "evalue": f"this kernel does not handle {msg_type}",
+                        "traceback": [],
+                    })
+            else:
+                handler(request)
+        except KeyboardInterrupt:
+            log(f"interrupted while handling {msg_type}")
+        except Exception as exc:  # noqa: BLE001
+            log(f"error while handling {msg_type}: {type(exc).__name__}: {exc}", exc)
+            if msg_type.endswith("_request"):
+                try:
+                    self.reply(request, msg_type[: -len("request")] + "reply", {
+                        "status": "error",
+                        "ename": type(exc).__name__,
+                        "evalue": str(exc),
+                        "traceback": [],
+                    })
+                except Exception as exc2:  # noqa: BLE001
+                    log(f"could not send the error reply: {exc2}")
+        finally:
+            self.channels.flush_streams()
+            self.channels.publish("status", {"execution_state": "idle"}, header)
+
+    # ----- execution ---------------------------------------------------------------------------
+
+    def execute_request(self, request: Request) -> None:
+        content = request[2]["content"]
+        code = content.get("code", "")
+        if not isinstance(code, str):
+            raise TypeError("execute_request: code must be a string")
+        silent = bool(content.get("silent", False))
+        store_history = bool(content.get("store_history", not silent)) and not silent
+        self.allow_stdin = bool(content.get("allow_stdin", True))
+        if not silent:
+            count = self.shell.execution_count + (1 if store_history else 0)
+            self.channels.publish("execute_input", {"code": code, "execution_count": count}, self.parent)
+        outcome: CellOutcome = self.shell.run_cell(code, silent=silent, store_history=store_history)
+        reply: dict[str, Any] = {"status": outcome.status, "execution_count": outcome.execution_count}
+        if outcome.status == "ok":
+            expressions = content.get("user_expressions") or {}
+            reply["user_expressions"] = (
+                self.shell.user_expressions(expressions) if isinstance(expressions, dict) else {}
+            )
+            reply["payload"] = outcome.payload
+        else:
+            reply.update(ename=outcome.ename, evalue=outcome.evalue, traceback=outcome.traceback)
+            reply["user_expressions"] = {}
+            reply["payload"] = outcome.payload
+        self.channels.flush_streams()
+        metadata = {"status": outcome.status}
+        self.reply(request, "execute_reply", reply, metadata)
+        if outcome.status == "error" and not silent and content.get("stop_on_error", True):
+            self.channels.abort_queued(self)
+
+    def abort(self, request: Request) -> None:
+        """Answer a queued execute_request with ``aborted`` (after a failed cell)."""
+        _, _, msg = request
+        header = msg["header"]
+        self.channels.publish("status", {"execution_state": "busy"}, header)
+        self.reply(request, "execute_reply", {
+            "status": "aborted",
+            "execution_count": self.shell.execution_count,
+        }, {"status": "aborted"})
+        self.channels.publish("status", {"execution_state": "idle"}, header)
+
+    # ----- stdin ---------------------------------------------------------------------------------
+
+    def input(self, prompt: str = "", password: bool = False) -> str:
+        """``input()`` in user code: ask the client that sent the running request."""
+        if not self.allow_stdin:
+            raise StdinNotImplementedError(
+                "input() was called, but this frontend does not support input requests."
+            )
+        self.channels.flush_streams()
+        if threading.get_ident() != self.main_thread_id:
+            raise StdinNotImplementedError("input() is only supported from the main thread")
+        return self.channels.request_input(str(prompt), password, self.parent, self.parent_idents)
+
+    def getpass(self, prompt: str = "Password: ", stream: Any = None) -> str:
+        """``getpass.getpass()`` in user code: like input(), with the password flag set."""
+        return self.input(prompt, password=True)
+
+    # ----- simple requests --------------------------------------------------------------------
+
+    def kernel_info_request(self, request: Request) -> None:
+        self.reply(request, "kernel_info_reply", kernel_info_content())
+
+    def connect_request(self, request: Request) -> None:
+        self.reply(request, "connect_reply", self.channels.ports())
+
+    def _service(self, name: str) -> Any:
+        return importlib.import_module(f"{__package__}.{name}")
+
+    def complete_request(self, request: Request) -> None:
+        content = request[2]["content"]
+        code = content.get("code", "")
+        cursor = content.get("cursor_pos")
+        if not isinstance(code, str):
+            raise TypeError("complete_request: code must be a string")
+        cursor = len(code) if not isinstance(cursor, int) else max(0, min(cursor, len(code)))
+        try:
+            service = self._service("completion")
+            reply = service.complete(code, cursor, self.shell.user_ns)
+        except ImportError:
+            reply = {"matches": [], "cursor_start": cursor, "cursor_end": cursor, "metadata": {}}
+        reply.setdefault("status", "ok")
+        self.reply(request, "complete_reply", reply)
+
+    def inspect_request(self, request: Request) -> None:
+        content = request[2]["content"]
+        code = content.get("code", "")
+        cursor = content.get("cursor_pos")
+        detail = content.get("detail_level", 0)
+        if not isinstance(code, str):
+            raise TypeError("inspect_request: code must be a string")
+        cursor = len(code) if not isinstance(cursor, int) else max(0, min(cursor, len(code)))
+        detail = 1 if detail == 1 else 0
+        try:
+            service = self._service("inspection")
+            reply = service.inspect(code, cursor, detail, self.shell.user_ns)
+        except ImportError:
+            reply = {"found": False, "data": {}, "metadata": {}}
+        reply.setdefault("status", "ok")
+        self.reply(request, "inspect_reply", reply)
+
+    def is_complete_request(self, request: Request) -> None:
+        code = request[2]["content"].get("code", "")
+        if not isinstance(code, str):
+            raise TypeError("is_complete_request: code must be a string")
+        try:
+            reply = self._service("iscomplete").is_complete(code)
+        except ImportError:
+            reply = {"status": "unknown"}
+        self.reply(request, "is_complete_reply", reply)
+
+    def history_request(self, request: Request) -> None:
+        store = self.shell.extensions.get("history")
+        if store is None:
+            reply: dict[str, Any] = {"status": "ok", "history": []}
+        else:
+            reply = store.reply(request[2]["content"])
+        self.reply(request, "history_reply", reply)
+
+    # ----- comms ---------------------------------------------------------------------------------
+
+    def comm_info_request(self, request: Request) -> None:
+        target = request[2]["content"].get("target_name")
+        comms = {
+            comm_id: {"target_name": name}
+            for comm_id, name in self.comms.items()
+            if target in (None, "", name)
+        }
+        self.reply(request, "comm_info_reply", {"status": "ok", "comms": comms})
+
+    def comm_open(self, request: Request) -> None:
+        content = request[2]["content"]
+        comm_id = str(content.get("comm_id", ""))
+        target = str(content.get("target_name", ""))
+        opener = self.comm_targets.get(target)
+        if opener is None:
+            log(f"comm_open for unknown target {target!r}: closing it")
+            self.publish("comm_close", {"comm_id": comm_id, "data": {}})
+            return
+        self.comms[comm_id] = target
+        opener(comm_id, content.get("data", {}))
+
+    def comm_msg(self, request: Request) -> None:
+        comm_id = str(request[2]["content"].get("comm_id", ""))
+        if comm_id not in self.comms:
+            log(f"comm_msg for unknown comm {comm_id!r} ignored")
+
+    def comm_close(self, request: Request) -> None:
+        comm_id = str(request[2]["content"].get("comm_id", ""))
+        self.comms.pop(comm_id, None)
+
+    # ----- control -------------------------------------------------------------------------------
+
+    def interrupt_request(self, request: Request) -> None:
+        self.interrupt()
+        self.reply(request, "interrupt_reply", {"status": "ok"})
+
+    def interrupt(self) -> None:
+        """Raise KeyboardInterrupt in the running user code (if any)."""
+        if self.main_thread_id is not None and hasattr(signal, "pthread_kill"):
+            signal.pthread_kill(self.main_thread_id, signal.SIGINT)
+        else:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def shutdown_request(self, request: Request) -> None:
+        restart = bool(request[2]["content"].get("restart", False))
+        content = {"status": "ok", "restart": restart}
+        self.reply(request, "shutdown_reply", content)
+        self.channels.publish("shutdown_reply", content, request[2]["header"])
+        self.channels.publish("status", {"execution_state": "idle"}, request[2]["header"])
+        self.channels.stop(0)
+
+    def debug_request(self, request: Request) -> None:
+        self.reply(request, "debug_reply", {
+            "status": "error",
+            "ename": "NotSupported",
+            "evalue": "this kernel has no debugger",
+            "traceback": [],
+        })
+
+    def on_sigint(self, signum: int, frame: Any) -> None:
+        """SIGINT: interrupt user code while it runs; ignore it otherwise."""
+        if self.shell.interruptible:
+            raise KeyboardInterrupt

@@ -1,0 +1,114 @@
+"""Mime bundles for Python objects: ``_repr_*_`` methods, then a plain-text repr.
+
+``format_object`` never raises: a failing repr method is reported in the bundle's text and
+skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import reprlib
+from collections.abc import Callable
+from typing import Any
+
+# method name -> mime type, richest first (text/plain is always added)
+REPR_METHODS: tuple[tuple[str, str], ...] = (
+    ("_repr_html_", "text/html"),
+    ("_repr_markdown_", "text/markdown"),
+    ("_repr_svg_", "image/svg+xml"),
+    ("_repr_png_", "image/png"),
+    ("_repr_jpeg_", "image/jpeg"),
+    ("_repr_latex_", "text/latex"),
+    ("_repr_json_", "application/json"),
+    ("_repr_javascript_", "application/javascript"),
+    ("_repr_pdf_", "application/pdf"),
+)
+BINARY_TYPES = {"image/png", "image/jpeg", "application/pdf"}
+
+PlainFormatter = Callable[[Any], str]
+_plain_formatter: PlainFormatter | None = None
+
+
+def set_plain_formatter(formatter: PlainFormatter) -> None:
+    """Install the function that makes ``text/plain`` (the pretty printer)."""
+    global _plain_formatter
+    _plain_formatter = formatter
+
+
+def plain_text(obj: Any) -> str:
+    """``text/plain`` for ``obj``: the pretty printer if installed, else ``repr``."""
+    formatter: PlainFormatter = _plain_formatter or repr
+    if _plain_formatter is None:
+        try:
+            from .pretty import pretty  # type: ignore[attr-defined]
+
+            formatter = pretty
+            set_plain_formatter(pretty)
+        except ImportError:
+            set_plain_formatter(repr)
+    try:
+        return formatter(obj)
+    except Exception as exc:  # a broken __repr__ must not break the kernel
+        try:
+            return repr(obj)
+        except Exception:
+            return f"<{type(obj).__name__} object: repr failed with {type(exc).__name__}: {exc}>"
+
+
+def _encode(mime: str, value: Any) -> Any:
+    if mime in BINARY_TYPES and isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return value
+
+
+def _safe_repr(obj: Any) -> str:
+    try:
+        return reprlib.repr(obj)
+    except Exception:
+        return f"<{type(obj).__name__} object>"
+
+
+def format_object(obj: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """``(data, metadata, problems)`` for ``obj``; problems name repr methods that failed."""
+    data: dict[str, Any] = {}
+    metadata: dict[str, Any] = {}
+    problems: list[str] = []
+    if not isinstance(obj, type):
+        bundle_method = getattr(obj, "_repr_mimebundle_", None)
+        if callable(bundle_method):
+            try:
+                result = bundle_method(include=None, exclude=None)
+                if isinstance(result, tuple) and len(result) == 2:
+                    bundle, meta = result
+                else:
+                    bundle, meta = result, {}
+                if isinstance(bundle, dict):
+                    for mime, value in bundle.items():
+                        data[str(mime)] = _encode(str(mime), value)
+                if isinstance(meta, dict):
+                    metadata.update(meta)
+            except Exception as exc:
+                problems.append(f"_repr_mimebundle_ of {_safe_repr(obj)} failed: {type(exc).__name__}: {exc}")
+        for method_name, mime in REPR_METHODS:
+            if mime in data:
+                continue
+            method = getattr(obj, method_name, None)
+            if not callable(method):
+                continue
+            try:
+                value = method()
+            except NotImplementedError:
+                continue
+            except Exception as exc:
+                problems.append(f"{method_name} of {_safe_repr(obj)} failed: {type(exc).__name__}: {exc}")
+                continue
+            if value is None:
+                continue
+            if isinstance(value, tuple) and len(value) == 2:
+                value, meta = value
+                if isinstance(meta, dict):
+                    metadata[mime] = meta
+            data[mime] = _encode(mime, value)
+    if "text/plain" not in data:
+        data["text/plain"] = plain_text(obj)
+    return data, metadata, problems

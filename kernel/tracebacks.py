@@ -1,0 +1,111 @@
+"""Tracebacks for the user: their frames only, cells named ``Cell In[n], line k``.
+
+Pure functions from an exception to the list of strings an ``error`` message carries.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import traceback
+from types import TracebackType
+
+RED = "\x1b[0;31m"
+BOLD_RED = "\x1b[1;31m"
+GREEN = "\x1b[0;32m"
+CYAN = "\x1b[0;36m"
+RESET = "\x1b[0m"
+RULE = "-" * 75
+CONTEXT_LINES = 2  # lines shown before the failing one
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _is_internal(filename: str) -> bool:
+    return filename.startswith(_PACKAGE_DIR)
+
+
+def _location(filename: str, lineno: int | None, name: str, cells: dict[str, int]) -> str:
+    if filename in cells:
+        where = f"{GREEN}Cell In[{cells[filename]}], line {lineno}{RESET}"
+    else:
+        where = f"{GREEN}File {filename}:{lineno}{RESET}"
+    if name not in ("<module>", "<cell line: 0>"):
+        where += f", in {CYAN}{name}(){RESET}"
+    return where
+
+
+def _context(filename: str, lineno: int | None) -> list[str]:
+    if not lineno:
+        return []
+    lines = []
+    first = max(1, lineno - CONTEXT_LINES)
+    for number in range(first, lineno + 1):
+        text = linecache.getline(filename, number).rstrip("\n")
+        if number == lineno:
+            lines.append(f"{GREEN}----> {number:<3}{RESET} {text}")
+        elif text or number > first:
+            lines.append(f"      {number:<3} {text}")
+    return lines
+
+
+def _exception_line(etype: type[BaseException], evalue: BaseException) -> str:
+    text = "".join(traceback.format_exception_only(etype, evalue)).rstrip("\n")
+    last = text.splitlines()[-1] if text else etype.__name__
+    name, sep, rest = last.partition(":")
+    if sep:
+        return f"{BOLD_RED}{name}{RESET}:{rest}"
+    return f"{BOLD_RED}{last}{RESET}"
+
+
+def _syntax_error_lines(evalue: SyntaxError, cells: dict[str, int]) -> list[str]:
+    filename = evalue.filename or "<unknown>"
+    lineno = evalue.lineno or 1
+    lines = [_location(filename, lineno, "<module>", cells)]
+    text = evalue.text
+    if text is None:
+        text = linecache.getline(filename, lineno)
+    if text:
+        stripped = text.rstrip("\n")
+        lines.append(f"    {stripped}")
+        if evalue.offset:
+            indent = max(0, evalue.offset - 1)
+            width = 1
+            end = getattr(evalue, "end_offset", None)
+            if end and evalue.end_lineno == lineno and end > evalue.offset:
+                width = end - evalue.offset
+            lines.append("    " + " " * indent + f"{BOLD_RED}{'^' * width}{RESET}")
+    return lines
+
+
+def format_exception(
+    etype: type[BaseException],
+    evalue: BaseException,
+    tb: TracebackType | None,
+    cells: dict[str, int],
+) -> list[str]:
+    """The traceback lines of an ``error`` message, without the kernel's own frames."""
+    frames = [f for f in traceback.extract_tb(tb) if not _is_internal(f.filename)]
+    if not frames:
+        frames = list(traceback.extract_tb(tb))[-1:] if tb else []
+    out = [f"{RED}{RULE}{RESET}"]
+    header = f"{BOLD_RED}{etype.__name__}{RESET}"
+    pad = max(1, 42 - len(etype.__name__))
+    out.append(header + " " * pad + "Traceback (most recent call last)")
+    for frame in frames:
+        block = [_location(frame.filename, frame.lineno, frame.name, cells)]
+        block.extend(_context(frame.filename, frame.lineno))
+        out.append("\n".join(block))
+    if isinstance(evalue, SyntaxError) and not frames:
+        out = _syntax_error_lines(evalue, cells)
+    elif isinstance(evalue, SyntaxError):
+        out.append("\n".join(_syntax_error_lines(evalue, cells)))
+    out.append(_exception_line(etype, evalue))
+    return out
+
+
+def syntax_error(evalue: SyntaxError, cells: dict[str, int]) -> list[str]:
+    """The traceback lines for a cell that does not compile: location, line and caret."""
+    lines = _syntax_error_lines(evalue, cells)
+    lines.append(_exception_line(type(evalue), evalue))
+    return lines
