@@ -1,0 +1,59 @@
+"""Bounding huge text: cut to a number of lines and characters, with a note of what was left."""
+
+from __future__ import annotations
+
+MAX_LINES = 1000
+"""Lines of one output shown before it is cut."""
+MAX_CHARS = 200_000
+"""Characters of one output shown before it is cut."""
+
+
+def human_size(n: int) -> str:
+    """``n`` bytes/characters in words: 512 B, 3.4 kB, 98.2 MB."""
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"  # pragma: no cover
+
+
+def truncate_text(
+    text: str, max_lines: int = MAX_LINES, max_chars: int = MAX_CHARS, hint: str = ""
+) -> tuple[str, str | None]:
+    """Cut ``text`` to at most ``max_lines`` lines and ``max_chars`` characters.
+
+    Returns ``(kept, note)``: ``note`` is None when nothing was cut, else one line saying how much
+    was left out (lines and size), followed by ``hint`` (how to see it all) when given.  Runs in
+    time proportional to what is kept plus one ``count`` over the text, so a 100 MB string is fine.
+    """
+    max_lines = max(1, max_lines)
+    max_chars = max(1, max_chars)
+    end = min(len(text), max_chars)
+    pos = -1
+    for _ in range(max_lines):
+        pos = text.find("\n", pos + 1, end)
+        if pos < 0:
+            break
+    else:
+        end = pos  # max_lines complete lines found before the char limit
+    if end >= len(text):
+        return text, None
+    kept = text[:end]
+    total_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    kept_lines = kept.count("\n") + 1
+    rest_lines = total_lines - kept_lines
+    cut_mid_line = text[end] != "\n"
+    kept = kept.rstrip("\n")
+    parts = []
+    if cut_mid_line:
+        parts.append("the rest of a long line")
+    if rest_lines > 0:
+        parts.append(f"{rest_lines:,} more line{'s' if rest_lines != 1 else ''}")
+    note = (
+        f"… output cut: {' and '.join(parts)} not shown "
+        f"({human_size(len(text) - end)} of {human_size(len(text))})"
+    )
+    if hint:
+        note += f"; {hint}"
+    return kept, note
