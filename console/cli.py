@@ -1,8 +1,151 @@
-"""The ``mycon`` command line (placeholder until the console lands)."""
+"""The ``mycon`` command line: flags into Settings, then the console.
+
+``mycon [OPTIONS]`` runs the console. The command is a click group so that subcommands
+(``mycon kernel``, ``mycon list``, ``mycon exec``) can be added with ``@main.command()``.
+User mistakes print one line and exit with status 2; a kernel that does not answer exits 1.
+"""
 
 from __future__ import annotations
 
+import os
 
-def main() -> None:
-    """Entry point of the ``mycon`` script."""
-    raise SystemExit("mycon: the console is not built yet")
+import click
+
+from console.settings import ConfigError, load_config, make_settings
+
+
+class UserError(click.ClickException):
+    """A mistake in what the user asked for: one line, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
+        click.echo(f"mycon: {self.format_message()}", err=True)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--kernel",
+    metavar="NAME",
+    default=None,
+    help="Kernelspec to start (default: mycon, or `kernel` in the config file).",
+)
+@click.option(
+    "--existing",
+    metavar="[FILE]",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    help="Attach to a running kernel: a connection file path, a name looked up in the "
+    "Jupyter runtime directory, or a glob. Bare --existing picks the newest kernel-*.json.",
+)
+@click.option(
+    "-f",
+    "--connection-file",
+    metavar="FILE",
+    default=None,
+    help="Connection file: attached to with --existing, written by the kernel we start otherwise.",
+)
+@click.option("--vi", "vi", is_flag=True, default=None, help="Vi key bindings.")
+@click.option("--emacs", "emacs", is_flag=True, default=None, help="Emacs key bindings (default).")
+@click.option(
+    "--confirm-exit/--no-confirm-exit",
+    default=None,
+    help="Ask before leaving on Ctrl-D (default: ask).",
+)
+@click.option(
+    "--color/--no-color", default=None, help="Colour prompts and output (default: on)."
+)
+@click.option(
+    "--other-output/--no-other-output",
+    "include_other_output",
+    default=None,
+    help="Show other clients' inputs and outputs live (default: on).",
+)
+@click.option(
+    "--kernel-timeout",
+    type=float,
+    metavar="SECONDS",
+    default=None,
+    help="How long to wait for the kernel to answer at start-up (default: 30).",
+)
+@click.option(
+    "--graphics",
+    type=click.Choice(["auto", "kitty", "iterm", "sixel", "blocks", "none"]),
+    default=None,
+    help="How to show images (default: auto-detect).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    metavar="FILE",
+    default=None,
+    help="Config file (default: $XDG_CONFIG_HOME/mycon/config.toml).",
+)
+@click.version_option(package_name="mycon", prog_name="mycon")
+@click.pass_context
+def main(
+    ctx: click.Context,
+    kernel: str | None,
+    existing: str | None,
+    connection_file: str | None,
+    vi: bool | None,
+    emacs: bool | None,
+    confirm_exit: bool | None,
+    color: bool | None,
+    include_other_output: bool | None,
+    kernel_timeout: float | None,
+    graphics: str | None,
+    config_file: str | None,
+) -> None:
+    """A terminal console for Jupyter kernels.
+
+    Starts a kernel (default: mycon) and reads cells at an `In [n]:` prompt, or attaches to
+    a running kernel with --existing. Enter runs a complete cell; Esc Enter runs it anyway;
+    Ctrl-O inserts a newline; Tab completes; `obj?` shows help; F2 edits in $EDITOR;
+    Ctrl-C interrupts a running cell; Ctrl-D leaves.
+    """
+    try:
+        config = load_config(config_file)
+    except ConfigError as e:
+        raise UserError(str(e)) from None
+    editing_mode = "vi" if vi else ("emacs" if emacs else None)
+    if kernel_timeout is not None and kernel_timeout <= 0:
+        raise UserError("--kernel-timeout must be a positive number of seconds")
+    if existing is not None and kernel is not None:
+        raise UserError("--kernel and --existing do not go together: pick one")
+    if connection_file is not None and existing is not None:
+        if existing:
+            raise UserError("give the connection file once: to --existing or to -f")
+    settings = make_settings(
+        config,
+        kernel=kernel,
+        existing=existing,
+        connection_file=connection_file,
+        editing_mode=editing_mode,
+        confirm_exit=confirm_exit,
+        color=color,
+        include_other_output=include_other_output,
+        kernel_timeout=kernel_timeout,
+        graphics=graphics,
+    )
+    ctx.obj = settings
+    if ctx.invoked_subcommand is not None:
+        return
+    if settings.existing is not None:
+        _check_existing(settings.connection_file or settings.existing)
+    elif settings.connection_file and os.path.isdir(settings.connection_file):
+        raise UserError(f"-f {settings.connection_file}: is a directory, not a file")
+    from console.app import run_console
+
+    ctx.exit(run_console(settings))
+
+
+def _check_existing(spec: str) -> None:
+    """Fail early, before any prompt, when --existing names nothing usable."""
+    from console.link import UserInputError, read_connection_file, resolve_connection_file
+
+    try:
+        read_connection_file(resolve_connection_file(spec))
+    except UserInputError as e:
+        raise UserError(str(e)) from None

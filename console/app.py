@@ -1,0 +1,398 @@
+"""The console: wires the kernel link, the session, the printer and the prompt together.
+
+The prompt appears at once; the kernel is started (or attached to) in the background and a cell
+typed before it is ready is held, then run. While a cell runs, keys are caught (Ctrl-C
+interrupts, the rest is type-ahead for the next prompt) and output is printed as it arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import replace
+from typing import Any
+
+from console import render
+from console.history import ConsoleHistory, history_path
+from console.keys import KeyCatcher
+from console.link import KernelLink, LinkError, LinkTimeout, Msg, UserInputError
+from console.output import Printer
+from console.prompt import (
+    Completeness,
+    EnterState,
+    HelpToolbar,
+    KernelCompleter,
+    PromptState,
+    create_prompt_session,
+    lexer_for,
+    local_completeness,
+)
+from console.session import CellOutcome, ConsoleSession, InputCancelled, SessionHooks
+from console.settings import Settings
+
+IS_COMPLETE_TIMEOUT = 0.5
+COMPLETE_TIMEOUT = 3.0
+INSPECT_TIMEOUT = 2.0
+HISTORY_TIMEOUT = 3.0
+
+
+class StartFailed(Exception):
+    """The kernel could not be started or reached; ``code`` is the exit status."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Console:
+    """One interactive console on one kernel."""
+
+    def __init__(self, settings: Settings, input: Any = None, output: Any = None) -> None:
+        self.settings = settings
+        self.printer = Printer()
+        self.options = render.RenderOptions(
+            width=self._width(), color=settings.color, graphics=settings.graphics
+        )
+        self.link = KernelLink()
+        self.link.on_kernel_output = self._on_kernel_output
+        hooks = SessionHooks(
+            write=self.printer.write, ask_input=self._ask_input, on_other=self._on_other
+        )
+        self.session = ConsoleSession(self.link, hooks, self.options)
+        self.history = ConsoleHistory(settings.history_size)
+        self.state = PromptState(count=lambda: self.session.execution_count)
+        self.file_extension = ".txt"
+        self.toolbar = HelpToolbar(self._inspect, self._width)
+        self.prompt = create_prompt_session(
+            self.state,
+            ask_complete=self._is_complete,
+            completer=KernelCompleter(self._complete),
+            history=self.history,
+            toolbar=self.toolbar,
+            vi_mode=settings.vi_mode,
+            style=settings.style,
+            input=input,
+            output=output,
+            enter_state=EnterState(),
+        )
+        self.prompt.tempfile_suffix = lambda: self.file_extension
+        self.printer.set_app(self.prompt.app)
+        self.catcher = KeyCatcher(self.prompt.input, self._on_ctrl_c)
+        self._start: asyncio.Task[None] | None = None
+        self._start_error: StartFailed | None = None
+        self._running = False
+        self._next_input = ""
+        self._keep_kernel = False
+
+    @staticmethod
+    def _width() -> int:
+        return shutil.get_terminal_size((80, 24)).columns
+
+    # -- start-up ---------------------------------------------------------------------------
+
+    async def _connect(self) -> None:
+        """Start or attach, wait until ready, then load banner, lexer and history."""
+        s = self.settings
+        try:
+            # jupyter_client is heavy: import it off the event loop so the prompt stays live.
+            await asyncio.to_thread(_import_kernel_stack)
+            if s.existing is not None:
+                from console.link import resolve_connection_file
+
+                path = s.connection_file or resolve_connection_file(s.existing)
+                await self.link.attach(path)
+            else:
+                await self.link.start(s.kernel, s.connection_file)
+            info = await self.link.wait_ready(s.kernel_timeout)
+        except UserInputError as e:
+            self._fail(StartFailed(str(e), 2))
+            return
+        except LinkTimeout as e:
+            self._fail(StartFailed(f"{e}; giving up", 1))
+            return
+        except LinkError as e:
+            self._fail(StartFailed(str(e), 1))
+            return
+        except Exception as e:  # anything unexpected from jupyter_client, in words
+            self._fail(StartFailed(f"could not reach the kernel: {e}", 1))
+            return
+        lang = info.get("language_info") or {}
+        self.state.lexer = lexer_for(str(lang.get("pygments_lexer") or lang.get("name") or ""))
+        self.file_extension = str(lang.get("file_extension") or ".txt")
+        self.printer.write(render.render_banner(info, self.link.attach_hint(), self.options))
+        self.history.open_file(history_path(str(lang.get("name") or "unknown")))
+        try:
+            await self._load_kernel_history()
+            if not self.link.owned:
+                await self.session.sync_execution_count(HISTORY_TIMEOUT)
+        finally:
+            self.history.done_loading()
+            self._invalidate()
+
+    async def _load_kernel_history(self) -> None:
+        try:
+            reply = await self.link.request(
+                "history_request",
+                {"output": False, "raw": True, "hist_access_type": "tail", "n": 1000},
+                HISTORY_TIMEOUT,
+            )
+        except LinkError:
+            return
+        entries = reply.get("content", {}).get("history") or []
+        inputs = [str(e[2]) for e in entries if isinstance(e, (list, tuple)) and len(e) >= 3]
+        self.history.merge_kernel(inputs)
+
+    def _fail(self, error: StartFailed) -> None:
+        self._start_error = error
+        self.history.done_loading()
+        app = self.prompt.app
+        if app.is_running and app.future is not None and not app.future.done():
+            app.exit(exception=error)
+
+    def _invalidate(self) -> None:
+        if self.prompt.app.is_running:
+            self.prompt.app.invalidate()
+
+    async def _wait_started(self) -> None:
+        assert self._start is not None
+        if not self._start.done():
+            with self.catcher.active():
+                await self._start
+        if self._start_error is not None:
+            raise self._start_error
+
+    # -- kernel questions from the prompt ---------------------------------------------------
+
+    async def _is_complete(self, code: str) -> Completeness:
+        if not self.link.ready:
+            return local_completeness(code)
+        try:
+            reply = await self.link.request("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT)
+        except LinkError:
+            return local_completeness(code)
+        content = reply.get("content", {})
+        status = str(content.get("status", "unknown"))
+        if status == "unknown":
+            return local_completeness(code)
+        return status, str(content.get("indent", ""))
+
+    async def _complete(self, code: str, cursor: int) -> dict[str, Any] | None:
+        if not self.link.ready:
+            return None
+        try:
+            reply = await self.link.request(
+                "complete_request", {"code": code, "cursor_pos": cursor}, COMPLETE_TIMEOUT
+            )
+        except LinkError:
+            return None
+        content = reply.get("content", {})
+        return content if content.get("status", "ok") == "ok" else None
+
+    async def _inspect(self, code: str, cursor: int) -> dict[str, Any] | None:
+        if not self.link.ready or self._running:
+            return None
+        try:
+            reply = await self.link.request(
+                "inspect_request",
+                {"code": code, "cursor_pos": cursor, "detail_level": 0},
+                INSPECT_TIMEOUT,
+            )
+        except LinkError:
+            return None
+        content: dict[str, Any] = reply.get("content", {})
+        return content if content.get("status") == "ok" else None
+
+    # -- running ----------------------------------------------------------------------------
+
+    def _on_ctrl_c(self) -> None:
+        if self._running and self.link.client is not None:
+            asyncio.ensure_future(self._interrupt())
+
+    async def _interrupt(self) -> None:
+        try:
+            await self.link.interrupt()
+        except Exception as e:
+            self.printer.write(render.style(f"could not interrupt the kernel: {e}\n", render.RED, self.options))
+
+    def _on_sigint(self) -> None:
+        """SIGINT outside prompt_toolkit's raw mode (a brief window): same as Ctrl-C."""
+        self._on_ctrl_c()
+
+    async def _ask_input(self, prompt: str, password: bool) -> str:
+        """Answer input()/getpass at the terminal; Ctrl-C cancels, Ctrl-D is end of file."""
+        from prompt_toolkit import PromptSession
+
+        self.printer.flush()
+        self.catcher.hand_over()
+        session: PromptSession[str] = PromptSession(input=self.prompt.input, output=self.prompt.output)
+        self.printer.set_app(None)
+        try:
+            return await session.prompt_async(prompt, is_password=password)
+        except KeyboardInterrupt:
+            self.printer.write("\n")
+            raise InputCancelled() from None
+        finally:
+            self.printer.set_app(self.prompt.app)
+
+    def _on_kernel_output(self, text: str) -> None:
+        """What the kernel process itself writes to its stdout/stderr (not cell output)."""
+        self.printer.write(render.style(text, render.DIM, self.options))
+
+    def _on_other(self, msg: Msg) -> None:
+        """Another client's input and output, shown live above the prompt."""
+        if not self.settings.include_other_output:
+            return
+        msg_type = msg["header"]["msg_type"]
+        if msg_type == "execute_input":
+            who = str(msg.get("parent_header", {}).get("username") or "other")
+            text = render.render_input(msg.get("content", {}), self.options, who=who)
+        else:
+            text = render.render_iopub(msg, self.options)
+        if text:
+            self.printer.write(text)
+
+    async def run_cell(self, code: str) -> CellOutcome:
+        """Run one cell with keys caught (Ctrl-C interrupts, others are type-ahead)."""
+        self.options = replace(self.options, width=self._width())
+        self.session.options = self.options
+        self._running = True
+        try:
+            with self.catcher.active():
+                return await self.session.run_cell(code)
+        finally:
+            self._running = False
+            self.printer.flush()
+
+    async def _handle_payloads(self, outcome: CellOutcome) -> bool:
+        """Act on the reply's payloads; returns False when the console should exit."""
+        for payload in outcome.payloads:
+            source = payload.get("source")
+            if source == "page":
+                await self._page(payload.get("data") or {})
+            elif source == "set_next_input":
+                self._next_input = str(payload.get("text", ""))
+            elif source == "ask_exit":
+                self._keep_kernel = bool(payload.get("keepkernel"))
+                return False
+            elif source == "edit_magic":
+                await self._edit_file(str(payload.get("filename", "")), payload.get("line_number"))
+        return True
+
+    async def _page(self, data: dict[str, Any]) -> None:
+        text = render.render_page(data, self.options)
+        self.printer.ensure_line_start()
+        rows = shutil.get_terminal_size((80, 24)).lines
+        if text.count("\n") + 1 < rows - 1 or not sys.stdout.isatty():
+            self.printer.write(text if text.endswith("\n") else text + "\n")
+            self.printer.flush()
+            return
+        pager = os.environ.get("PAGER") or "less -R"
+        try:
+            await asyncio.to_thread(
+                subprocess.run, shlex.split(pager), input=text.encode(), check=False
+            )
+        except OSError:
+            self.printer.write(text + "\n")
+
+    async def _edit_file(self, filename: str, line: Any) -> None:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        if not filename:
+            fd, filename = tempfile.mkstemp(suffix=self.file_extension)
+            os.close(fd)
+        argv = shlex.split(editor) + ([f"+{line}"] if isinstance(line, int) else []) + [filename]
+        try:
+            await asyncio.to_thread(subprocess.run, argv, check=False)
+            with open(filename, encoding="utf-8") as f:
+                self._next_input = f.read().rstrip("\n")
+        except OSError as e:
+            self.printer.write(f"cannot run editor {editor!r}: {e}\n")
+
+    async def _confirm_exit(self) -> bool:
+        if not self.settings.confirm_exit:
+            return True
+        from prompt_toolkit import PromptSession
+
+        session: PromptSession[str] = PromptSession(input=self.prompt.input, output=self.prompt.output)
+        question = "Do you really want to exit ([y]/n)? "
+        try:
+            answer = await session.prompt_async(question)
+        except (EOFError, KeyboardInterrupt):
+            return True
+        return answer.strip().lower() in ("", "y", "yes")
+
+    # -- main loop --------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        """Read and run cells until the user leaves; returns the exit status."""
+        loop = asyncio.get_running_loop()
+        previous = signal.getsignal(signal.SIGINT)
+        signal.signal(signal.SIGINT, lambda *_: loop.call_soon_threadsafe(self._on_sigint))
+        self._start = asyncio.create_task(self._connect())
+        try:
+            return await self._loop()
+        except StartFailed as e:
+            self.printer.ensure_line_start()
+            sys.stderr.write(f"mycon: {e}\n")
+            return e.code
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            await self._close()
+
+    async def _loop(self) -> int:
+        while True:
+            self.printer.ensure_line_start()
+            if self._start_error is not None:
+                raise self._start_error
+            default, self._next_input = self._next_input, ""
+            try:
+                code = await self.prompt.prompt_async(default=default)
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                if await self._confirm_exit():
+                    return 0
+                continue
+            if not code.strip():
+                continue
+            await self._wait_started()
+            outcome = await self.run_cell(code)
+            if outcome.status == "dead":
+                self.printer.ensure_line_start()
+                sys.stderr.write(f"mycon: {outcome.error}\n")
+                return 1
+            if not await self._handle_payloads(outcome):
+                return 0
+            self.printer.ensure_line_start()
+            self.printer.write("\n")  # a blank line between cells, as in IPython
+
+    async def _close(self) -> None:
+        if self._start is not None and not self._start.done():
+            self._start.cancel()
+            with contextlib.suppress(BaseException):
+                await self._start
+        if self.link.client is not None:
+            shutdown = self.link.owned and not self._keep_kernel
+            await self.link.close(shutdown=shutdown)
+        self.printer.flush()
+
+
+def _import_kernel_stack() -> None:
+    """Import what the kernel link needs (called in a worker thread at start-up)."""
+    import jupyter_client.asynchronous  # noqa: F401
+    import jupyter_client.manager  # noqa: F401
+    import jupyter_core.paths  # noqa: F401
+
+
+def run_console(settings: Settings) -> int:
+    """Run the console to completion; returns the process exit status."""
+    if not sys.stdin.isatty():
+        sys.stderr.write("mycon: the console needs a terminal on stdin\n")
+        return 2
+    return asyncio.run(Console(settings).run())

@@ -1,0 +1,396 @@
+"""The kernel link: start or attach to a kernel and talk to it over its five channels.
+
+Built on jupyter_client's asynchronous manager and client (imported lazily: they cost a large
+part of start-up). One reader task per channel awaits its socket and dispatches: replies go to
+the waiter registered under their parent ``msg_id``; iopub and stdin messages go to callbacks.
+Every wait is bounded and a timeout is reported in words (``LinkTimeout``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import glob
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Msg = dict[str, Any]
+Handler = Callable[[Msg], None]
+
+
+class LinkError(Exception):
+    """A problem talking to the kernel, worded for the user."""
+
+
+class LinkTimeout(LinkError):
+    """A bounded wait ran out."""
+
+
+class UserInputError(LinkError):
+    """The user named something that does not exist (a file, a kernelspec): exit status 2."""
+
+
+def runtime_dir() -> str:
+    """Jupyter's runtime directory (where kernel-*.json connection files live)."""
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    return str(jupyter_runtime_dir())
+
+
+def resolve_connection_file(spec: str) -> str:
+    """Find the connection file for ``--existing [spec]``.
+
+    Empty spec: the newest ``kernel-*.json`` in the runtime directory. A path that exists is
+    used as is; a bare name is looked up in the runtime directory (also with ``kernel-`` and
+    ``.json`` added); a glob picks its newest match.
+    """
+    rdir = runtime_dir()
+    if not spec:
+        found = glob.glob(os.path.join(rdir, "kernel-*.json"))
+        if not found:
+            raise UserInputError(f"no kernel connection files in {rdir}; start a kernel first")
+        return max(found, key=os.path.getmtime)
+    expanded = os.path.expanduser(spec)
+    if os.path.isfile(expanded):
+        return expanded
+    candidates = [expanded]
+    if os.sep not in spec:
+        candidates += [
+            os.path.join(rdir, spec),
+            os.path.join(rdir, f"{spec}.json"),
+            os.path.join(rdir, f"kernel-{spec}.json"),
+            os.path.join(rdir, f"kernel-{spec}"),
+        ]
+    for cand in candidates:
+        if os.path.isfile(cand):
+            return cand
+    for cand in candidates:
+        matches = [m for m in glob.glob(cand) if os.path.isfile(m)]
+        if matches:
+            return max(matches, key=os.path.getmtime)
+    if os.sep in spec:
+        raise UserInputError(f"connection file not found: {spec}")
+    raise UserInputError(f"connection file not found: {spec} (also looked in {rdir})")
+
+
+def read_connection_file(path: str) -> dict[str, Any]:
+    """The parsed connection file, or a UserInputError saying what is wrong with it."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            info = json.load(f)
+    except OSError as e:
+        raise UserInputError(f"cannot read connection file {path}: {e.strerror}") from None
+    except ValueError:
+        raise UserInputError(f"connection file {path} is not valid JSON") from None
+    if not isinstance(info, dict) or "shell_port" not in info:
+        raise UserInputError(f"{path} is not a kernel connection file")
+    return info
+
+
+@dataclass
+class _Waiter:
+    future: asyncio.Future[Msg]
+    msg_type: str
+
+
+@dataclass
+class KernelLink:
+    """One connection to one kernel: owned (started by us) or attached (``--existing``)."""
+
+    on_iopub: Handler = field(default=lambda msg: None)
+    on_stdin: Handler = field(default=lambda msg: None)
+    on_kernel_output: Callable[[str], None] = field(default=lambda text: None)
+    manager: Any = None
+    client: Any = None
+    owned: bool = False
+    connection_file: str = ""
+    kernel_info: Msg = field(default_factory=dict)
+    interrupt_mode: str = "signal"
+    _waiters: dict[str, _Waiter] = field(default_factory=dict)
+    _readers: list[asyncio.Task[None]] = field(default_factory=list)
+    _ready: asyncio.Event = field(default_factory=asyncio.Event)
+    _info_ids: set[str] = field(default_factory=set)
+    _iopub_seen: asyncio.Event = field(default_factory=asyncio.Event)
+    _info_iopub: bool = False
+    _closed: bool = False
+    _kernel_fd: int = -1
+
+    # -- start and stop -------------------------------------------------------------------
+
+    async def start(self, kernel_name: str, connection_file: str = "", cwd: str = "") -> None:
+        """Launch kernelspec ``kernel_name`` and connect to it."""
+        from jupyter_client.kernelspec import NoSuchKernel
+        from jupyter_client.manager import AsyncKernelManager
+
+        km = AsyncKernelManager(kernel_name=kernel_name)
+        if not connection_file:
+            # In the runtime directory, so that a bare `mycon --existing` finds it.
+            import uuid
+
+            rdir = runtime_dir()
+            os.makedirs(rdir, mode=0o700, exist_ok=True)
+            connection_file = os.path.join(rdir, f"kernel-{uuid.uuid4()}.json")
+        km.connection_file = connection_file
+        try:
+            spec = km.kernel_spec
+        except NoSuchKernel:
+            raise UserInputError(
+                f"no kernel named {kernel_name!r} (see `jupyter kernelspec list`)"
+            ) from None
+        if spec is None:
+            raise UserInputError(f"no kernel named {kernel_name!r}")
+        self.interrupt_mode = getattr(spec, "interrupt_mode", "signal") or "signal"
+        # The kernel's own stdout/stderr (warnings, crashes) come through a pipe so the UI can
+        # print them above the prompt instead of over it.
+        rfd, wfd = os.pipe()
+        try:
+            await km.start_kernel(cwd=cwd or os.getcwd(), stdout=wfd, stderr=wfd)
+        except Exception as e:  # launching runs arbitrary argv: report it in words
+            os.close(rfd)
+            raise LinkError(f"could not start kernel {kernel_name!r}: {e}") from None
+        finally:
+            os.close(wfd)
+        self._watch_kernel_output(rfd)
+        self.manager = km
+        self.owned = True
+        self.connection_file = km.connection_file
+        self.client = km.client()
+        self._connect()
+
+    async def attach(self, connection_file: str) -> None:
+        """Connect to a running kernel described by ``connection_file``."""
+        from jupyter_client.asynchronous import AsyncKernelClient
+
+        info = read_connection_file(connection_file)
+        client = AsyncKernelClient()
+        try:
+            client.load_connection_info(info)  # type: ignore[arg-type]
+        except Exception as e:
+            raise UserInputError(f"bad connection file {connection_file}: {e}") from None
+        client.connection_file = connection_file
+        self.client = client
+        self.owned = False
+        self.connection_file = connection_file
+        self.interrupt_mode = "message"
+        self._connect()
+
+    def _watch_kernel_output(self, fd: int) -> None:
+        loop = asyncio.get_running_loop()
+        os.set_blocking(fd, False)
+
+        def readable() -> None:
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                loop.remove_reader(fd)
+                os.close(fd)
+                self._kernel_fd = -1
+                return
+            self.on_kernel_output(data.decode("utf-8", "replace"))
+
+        self._kernel_fd = fd
+        loop.add_reader(fd, readable)
+
+    def _connect(self) -> None:
+        """Open the channels and start one reader task per channel (no heartbeat thread)."""
+        client = self.client
+        client.start_channels(hb=False)
+        for name in ("shell", "iopub", "stdin", "control"):
+            channel = getattr(client, f"{name}_channel")
+            self._readers.append(asyncio.create_task(self._read(name, channel)))
+
+    async def close(self, shutdown: bool) -> None:
+        """Stop reading; shut the kernel down when ``shutdown`` (owned kernels only)."""
+        if self._closed:
+            return
+        self._closed = True
+        if shutdown and self.manager is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.manager.shutdown_kernel(now=False), 8)
+            with contextlib.suppress(Exception):
+                if await self.manager.is_alive():
+                    await self.manager.shutdown_kernel(now=True)
+        if self._kernel_fd >= 0:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(self._kernel_fd)
+                os.close(self._kernel_fd)
+            self._kernel_fd = -1
+        for task in self._readers:
+            task.cancel()
+        for task in self._readers:
+            with contextlib.suppress(BaseException):
+                await task
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                self.client.stop_channels()
+        for waiter in self._waiters.values():
+            if not waiter.future.done():
+                waiter.future.set_exception(LinkError("the connection to the kernel was closed"))
+        self._waiters.clear()
+
+    # -- readers ----------------------------------------------------------------------------
+
+    async def _read(self, name: str, channel: Any) -> None:
+        """Await messages on one channel forever and hand each one on."""
+        socket = channel.socket
+        session = self.client.session
+        while True:
+            frames = await socket.recv_multipart(copy=True)
+            try:
+                _, parts = session.feed_identities(frames)
+                msg = session.deserialize(parts)
+            except Exception:  # a bad signature or frame: drop it, keep reading
+                continue
+            try:
+                self._dispatch(name, msg)
+            except Exception:  # a bug in a handler must not kill the reader
+                import traceback
+
+                traceback.print_exc()
+
+    def _dispatch(self, name: str, msg: Msg) -> None:
+        if name == "iopub":
+            self._iopub_seen.set()
+            parent = msg.get("parent_header", {}).get("msg_id")
+            if parent in self._info_ids and msg["header"]["msg_type"] == "status":
+                self._info_iopub = True
+                if self.kernel_info:
+                    self._ready.set()
+            self.on_iopub(msg)
+            return
+        if name == "stdin":
+            self.on_stdin(msg)
+            return
+        parent = msg.get("parent_header", {}).get("msg_id")
+        waiter = self._waiters.pop(parent, None) if parent else None
+        if waiter is not None and not waiter.future.done():
+            waiter.future.set_result(msg)
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def send(self, msg_type: str, content: Msg, channel: str = "shell") -> str:
+        """Send a request without waiting; returns its msg_id."""
+        msg = self.client.session.msg(msg_type, content)
+        getattr(self.client, f"{channel}_channel").send(msg)
+        return str(msg["header"]["msg_id"])
+
+    def expect(self, msg_id: str, msg_type: str = "") -> asyncio.Future[Msg]:
+        """A future for the reply to ``msg_id`` (register before the reply can arrive)."""
+        fut: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
+        self._waiters[msg_id] = _Waiter(fut, msg_type)
+        return fut
+
+    def forget(self, msg_id: str) -> None:
+        """Drop the waiter for ``msg_id``: a late reply is then ignored."""
+        self._waiters.pop(msg_id, None)
+
+    async def request(
+        self, msg_type: str, content: Msg, timeout: float, channel: str = "shell"
+    ) -> Msg:
+        """Send a request and await its reply for at most ``timeout`` seconds."""
+        msg = self.client.session.msg(msg_type, content)
+        msg_id = msg["header"]["msg_id"]
+        fut = self.expect(msg_id, msg_type)
+        getattr(self.client, f"{channel}_channel").send(msg)
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            raise LinkTimeout(
+                f"the kernel did not answer {msg_type} within {timeout:g} s"
+            ) from None
+        finally:
+            self.forget(msg_id)
+
+    async def wait_ready(self, timeout: float) -> Msg:
+        """Ready = kernel_info answered AND its iopub status seen (subscription live).
+
+        kernel_info is re-sent every second until both hold, as a kernel still binding its
+        sockets or a slow iopub subscription may miss the first. Returns the kernel_info reply.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self._ready.is_set():
+            left = deadline - loop.time()
+            if left <= 0:
+                raise LinkTimeout(f"the kernel did not answer within {timeout:g} s")
+            msg = self.client.session.msg("kernel_info_request", {})
+            msg_id = msg["header"]["msg_id"]
+            self._info_ids.add(msg_id)
+            fut = self.expect(msg_id)
+            self.client.shell_channel.send(msg)
+            try:
+                reply = await asyncio.wait_for(asyncio.shield(fut), min(1.0, left))
+            except asyncio.TimeoutError:
+                await self._check_alive()
+                continue
+            self.kernel_info = reply.get("content", {})
+            if self._info_iopub:
+                self._ready.set()
+                break
+            ready_wait = asyncio.ensure_future(self._ready.wait())
+            try:
+                await asyncio.wait_for(ready_wait, min(1.0, max(0.05, deadline - loop.time())))
+            except asyncio.TimeoutError:
+                # Some kernels publish no status for kernel_info: any iopub traffic shows
+                # that the subscription is live.
+                if self._iopub_seen.is_set():
+                    self._ready.set()
+        return self.kernel_info
+
+    async def _check_alive(self) -> None:
+        if self.manager is not None and not await self.manager.is_alive():
+            raise LinkError("the kernel exited during start-up")
+
+    @property
+    def ready(self) -> bool:
+        """True once the kernel answered kernel_info and iopub is known to be live."""
+        return self._ready.is_set()
+
+    async def ready_event(self) -> None:
+        """Await readiness (no bound: callers bound it)."""
+        await self._ready.wait()
+
+    async def is_alive(self) -> bool:
+        """Whether the kernel process (owned) is alive; True for attached kernels."""
+        if self.manager is not None:
+            try:
+                return bool(await self.manager.is_alive())
+            except Exception:
+                return False
+        return True
+
+    async def interrupt(self) -> None:
+        """Interrupt the running cell: a signal for owned kernels whose spec says so,
+        ``interrupt_request`` on control otherwise."""
+        if self.manager is not None and self.interrupt_mode == "signal":
+            try:
+                await self.manager.interrupt_kernel()
+                return
+            except Exception:
+                pass
+        self.send("interrupt_request", {}, channel="control")
+
+    def input_reply(self, value: str) -> None:
+        """Answer the kernel's pending input_request."""
+        self.client.stdin_channel.send(self.client.session.msg("input_reply", {"value": value}))
+
+    def attach_hint(self) -> str:
+        """One line telling how to attach another terminal to this kernel."""
+        path = self.connection_file
+        if not path:
+            return ""
+        name = os.path.basename(path)
+        try:
+            if os.path.dirname(os.path.abspath(path)) == os.path.abspath(runtime_dir()):
+                path = name[len("kernel-") :] if name.startswith("kernel-") else name
+                path = path[: -len(".json")] if path.endswith(".json") else path
+        except Exception:
+            pass
+        return f"To attach another terminal: mycon --existing {path}"

@@ -1,0 +1,101 @@
+"""The printer: writes rendered text to the terminal, batched per screen refresh.
+
+Text is queued by ``write`` and flushed at most once per refresh interval, triggered by the
+write itself (a timer only runs while something waits to be flushed: no polling). While a
+prompt is on screen the text goes above it (prompt_toolkit's ``run_in_terminal``) so what the
+user is typing stays intact; otherwise it is written straight to the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from typing import Any, TextIO
+
+REFRESH_INTERVAL = 1 / 60
+
+
+class Printer:
+    """Batches text and writes it verbatim (ANSI and graphics escapes included)."""
+
+    def __init__(self, stream: TextIO | None = None, interval: float = REFRESH_INTERVAL) -> None:
+        self.stream = stream if stream is not None else sys.stdout
+        self.interval = interval
+        self._chunks: list[str] = []
+        self._handle: asyncio.Handle | None = None
+        self._last_flush = 0.0
+        self._at_line_start = True
+        self._app: Any = None
+
+    # -- modes ------------------------------------------------------------------------------
+
+    def set_app(self, app: Any) -> None:
+        """Print above this running prompt_toolkit application (None: write directly)."""
+        if app is None and self._chunks:
+            self.flush()
+        self._app = app
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def write(self, text: str) -> None:
+        """Queue ``text``; it reaches the screen within one refresh interval."""
+        if not text:
+            return
+        self._chunks.append(text)
+        if self._handle is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        wait = self._last_flush + self.interval - loop.time()
+        if wait <= 0:
+            self._handle = loop.call_soon(self.flush)
+        else:
+            self._handle = loop.call_later(wait, self.flush)
+
+    def flush(self) -> None:
+        """Write everything queued now."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        if not self._chunks:
+            return
+        text = "".join(self._chunks)
+        self._chunks.clear()
+        with contextlib.suppress(RuntimeError):
+            self._last_flush = asyncio.get_running_loop().time()
+        app = self._app
+        if app is not None and getattr(app, "is_running", False):
+            self._write_above_prompt(app, text)
+        else:
+            self._raw(text)
+
+    def _raw(self, text: str) -> None:
+        self._at_line_start = text.endswith("\n")
+        self.stream.write(text)
+        self.stream.flush()
+
+    def _write_above_prompt(self, app: Any, text: str) -> None:
+        from prompt_toolkit.application import run_in_terminal
+
+        if not text.endswith("\n"):
+            text += "\n"  # the prompt is redrawn below: never leave it mid-line
+
+        def emit() -> None:
+            self._raw(text)
+
+        run_in_terminal(emit, in_executor=False)  # schedules itself
+
+    def ensure_line_start(self) -> None:
+        """Flush, and end a partial last line so the next prompt starts in column 0."""
+        self.flush()
+        if not self._at_line_start:
+            self._raw("\n")
+
+    @property
+    def at_line_start(self) -> bool:
+        """True when the last character written ends a line."""
+        return self._at_line_start and not self._chunks

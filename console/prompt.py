@@ -1,0 +1,435 @@
+"""The prompt: prompt_toolkit session factory, key bindings, completer, lexer and help toolbar.
+
+The prompt never waits on the network inside a key handler: Enter asks ``is_complete`` in a
+background task (keys typed meanwhile are held and replayed in order), completion and the
+signature toolbar are asynchronous, and every kernel question has a short bound with a local
+answer when the kernel is slow or not ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.application.current import get_app
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.enums import EditingMode
+from prompt_toolkit.filters import Condition, has_completions, has_focus, is_searching
+from prompt_toolkit.formatted_text import StyleAndTextTuples
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent, merge_key_bindings
+from prompt_toolkit.key_binding.key_processor import KeyPress
+from prompt_toolkit.keys import Keys
+from prompt_toolkit.layout.processors import HighlightMatchingBracketProcessor
+from prompt_toolkit.lexers import DynamicLexer, Lexer, PygmentsLexer
+from prompt_toolkit.styles import Style
+
+from console import render
+
+# (status, indent) as answered by the kernel or guessed locally.
+Completeness = tuple[str, str]
+AskComplete = Callable[[str], Awaitable[Completeness]]
+
+DEFAULT_STYLE = {
+    "in": "ansigreen",
+    "in-number": "ansibrightgreen bold",
+    "continuation": "ansigreen",
+    "bottom-toolbar": "noreverse bg:#303030 #d0d0d0",
+    "completion-menu.meta.completion": "italic",
+}
+
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+_CLOSE = {v: k for k, v in _OPEN.items()}
+
+
+def local_completeness(text: str) -> Completeness:
+    """A language-neutral guess: open brackets or strings, or a trailing ``\\`` or ``:``,
+    mean more input is coming. Used when the kernel does not answer in time."""
+    stack: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == "\\":
+                i += 2
+                continue
+            if text.startswith(quote, i):
+                i += len(quote)
+                quote = ""
+                continue
+        elif c in "\"'":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            i += len(quote)
+            continue
+        elif c == "#":
+            while i < len(text) and text[i] != "\n":
+                i += 1
+            continue
+        elif c in _OPEN:
+            stack.append(c)
+        elif c in _CLOSE and stack and stack[-1] == _CLOSE[c]:
+            stack.pop()
+        elif c == "\n" and quote and len(quote) == 1:
+            quote = ""
+        i += 1
+    stripped = text.rstrip()
+    last_line = stripped.split("\n")[-1] if stripped else ""
+    indent = re.match(r"\s*", last_line)
+    base = indent.group(0) if indent else ""
+    if stack or (quote and len(quote) == 3):
+        return "incomplete", base
+    if stripped.endswith("\\"):
+        return "incomplete", base
+    if stripped.endswith(":"):
+        return "incomplete", base + "    "
+    return "complete", ""
+
+
+# -- Enter ------------------------------------------------------------------------------------
+
+
+@dataclass
+class EnterState:
+    """Keys held while an Enter waits for the kernel's is_complete answer."""
+
+    pending: bool = False
+    held: list[KeyPress] = field(default_factory=list)
+
+
+def load_enter_bindings(ask: AskComplete, state: EnterState | None = None) -> KeyBindings:
+    """Enter runs a complete cell or inserts a newline with the kernel's indent.
+
+    Meta-Enter (Esc Enter) runs the cell whatever the kernel thinks; Ctrl-O inserts a newline.
+    """
+    kb = KeyBindings()
+    st = state or EnterState()
+    waiting = Condition(lambda: st.pending)
+    default = has_focus("DEFAULT_BUFFER") & ~is_searching
+
+    def finish(event: KeyPressEvent, run: bool, indent: str) -> None:
+        buf = event.current_buffer
+        held, st.held = st.held, []
+        st.pending = False
+        if run:
+            buf.validate_and_handle()
+            # Keys typed after Enter belong to the next prompt: the application stores the
+            # unprocessed queue as type-ahead when it exits.
+            event.app.key_processor.feed_multiple(held)
+        else:
+            buf.insert_text("\n" + indent)
+            if held:
+                event.app.key_processor.feed_multiple(held)
+                event.app.key_processor.process_keys()
+
+    @kb.add("enter", filter=default & ~waiting & ~has_completions)
+    async def _enter(event: KeyPressEvent) -> None:
+        buf = event.current_buffer
+        doc = buf.document
+        text = buf.text
+        if not text.strip():
+            buf.validate_and_handle()
+            return
+        if "\n" in text and doc.is_cursor_at_the_end and not doc.current_line.strip():
+            buf.text = text.rstrip()
+            buf.validate_and_handle()
+            return
+        if doc.cursor_position_row < doc.line_count - 1:
+            lead = re.match(r"\s*", doc.current_line)
+            buf.insert_text("\n" + (lead.group(0) if lead else ""))
+            return
+        st.pending = True
+        st.held = []
+        try:
+            status, indent = await ask(text)
+        except Exception:
+            status, indent = local_completeness(text)
+        if status not in ("incomplete",):
+            finish(event, True, "")
+        else:
+            finish(event, False, indent)
+
+    @kb.add(Keys.Any, filter=waiting, eager=True)
+    @kb.add("enter", filter=waiting, eager=True)
+    def _hold(event: KeyPressEvent) -> None:
+        st.held.extend(event.key_sequence)
+
+    @kb.add("escape", "enter", filter=default & ~waiting)
+    def _force_run(event: KeyPressEvent) -> None:
+        event.current_buffer.validate_and_handle()
+
+    @kb.add("c-o", filter=default & ~waiting)
+    def _force_newline(event: KeyPressEvent) -> None:
+        event.current_buffer.insert_text("\n")
+
+    @kb.add("enter", filter=default & has_completions & ~waiting)
+    def _pick(event: KeyPressEvent) -> None:
+        buf = event.current_buffer
+        state = buf.complete_state
+        if state is not None and state.current_completion is None and state.completions:
+            buf.apply_completion(state.completions[0])
+        else:
+            buf.complete_state = None
+
+    return kb
+
+
+def load_paste_bindings() -> KeyBindings:
+    """Bracketed paste inserts the whole block as one cell (line endings normalised)."""
+    kb = KeyBindings()
+
+    @kb.add(Keys.BracketedPaste)
+    def _paste(event: KeyPressEvent) -> None:
+        data = event.data.replace("\r\n", "\n").replace("\r", "\n")
+        event.current_buffer.insert_text(data)
+
+    return kb
+
+
+def load_editor_bindings() -> KeyBindings:
+    """F2 edits the input in $EDITOR (Ctrl-X Ctrl-E comes from prompt_toolkit)."""
+    kb = KeyBindings()
+
+    @kb.add("f2")
+    def _edit(event: KeyPressEvent) -> None:
+        event.current_buffer.open_in_editor(validate_and_handle=False)
+
+    return kb
+
+
+def load_suggestion_bindings() -> KeyBindings:
+    """Right or Ctrl-E at the end of the line accepts the history suggestion."""
+    kb = KeyBindings()
+    has_suggestion = Condition(
+        lambda: get_app().current_buffer.suggestion is not None
+        and get_app().current_buffer.document.is_cursor_at_the_end
+    )
+
+    @kb.add("right", filter=has_suggestion)
+    @kb.add("c-e", filter=has_suggestion)
+    def _accept(event: KeyPressEvent) -> None:
+        buf = event.current_buffer
+        if buf.suggestion is not None:
+            buf.insert_text(buf.suggestion.text)
+
+    return kb
+
+
+# -- completion -------------------------------------------------------------------------------
+
+Complete = Callable[[str, int], Awaitable[dict[str, Any] | None]]
+
+
+def completions_from_reply(content: dict[str, Any], cursor: int) -> list[Completion]:
+    """Completions from a complete_reply, each with its kind (when the kernel says it)."""
+    matches = [str(m) for m in content.get("matches") or []]
+    start = int(content.get("cursor_start", cursor))
+    end = int(content.get("cursor_end", cursor))
+    kinds: dict[str, str] = {}
+    typed = (content.get("metadata") or {}).get("_jupyter_types_experimental") or []
+    for item in typed:
+        if isinstance(item, dict) and "text" in item:
+            kinds[str(item["text"])] = str(item.get("type") or "")
+    out = []
+    for m in matches:
+        if end > cursor:  # the kernel replaces text after the cursor: insert only what is new
+            pass
+        out.append(Completion(m, start_position=start - cursor, display_meta=kinds.get(m, "")))
+    return out
+
+
+class KernelCompleter(Completer):
+    """Asks the kernel (complete_request) on Tab; stale replies are dropped by msg_id."""
+
+    def __init__(self, complete: Complete) -> None:
+        self.complete = complete
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        return []
+
+    async def get_completions_async(self, document: Document, complete_event: CompleteEvent):  # type: ignore[no-untyped-def,override]
+        cursor = len(document.text_before_cursor)
+        reply = await self.complete(document.text, cursor)
+        if not reply:
+            return
+        for c in completions_from_reply(reply, cursor):
+            yield c
+
+
+# -- help while typing ------------------------------------------------------------------------
+
+_CALL_RE = re.compile(r"([A-Za-z_][\w.]*)\s*$")
+
+
+def call_context(text_before_cursor: str) -> tuple[str, int] | None:
+    """The callee name and its end offset when the cursor sits inside ``name(...``."""
+    depth = 0
+    for i in range(len(text_before_cursor) - 1, -1, -1):
+        c = text_before_cursor[i]
+        if c in ")]}":
+            depth += 1
+        elif c in "([{":
+            if depth == 0:
+                if c != "(":
+                    return None
+                m = _CALL_RE.search(text_before_cursor[:i])
+                if not m:
+                    return None
+                return m.group(1), m.end(1)
+            depth -= 1
+        elif c == "\n" and depth == 0 and i < len(text_before_cursor) - 1:
+            continue
+    return None
+
+
+Inspect = Callable[[str, int], Awaitable[dict[str, Any] | None]]
+
+
+class HelpToolbar:
+    """Shows the signature of the function being called, fetched with inspect_request."""
+
+    def __init__(self, inspect: Inspect, width: Callable[[], int]) -> None:
+        self.inspect = inspect
+        self.width = width
+        self.name = ""
+        self.text = ""
+        self._task: asyncio.Task[None] | None = None
+        self.session: PromptSession[str] | None = None
+
+    def on_text_changed(self, buffer: Any) -> None:
+        """Schedule a lookup when the call context changed (never blocks typing)."""
+        ctx = call_context(buffer.document.text_before_cursor)
+        name = ctx[0] if ctx else ""
+        if name == self.name:
+            return
+        self.name = name
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        if not ctx:
+            self._show("")
+            return
+        code = buffer.document.text_before_cursor[: ctx[1]]
+        self._task = asyncio.ensure_future(self._lookup(name, code, ctx[1]))
+
+    async def _lookup(self, name: str, code: str, pos: int) -> None:
+        reply = await self.inspect(code, pos)
+        if name != self.name:
+            return
+        if not reply or not reply.get("found"):
+            self._show("")
+            return
+        self._show(render.signature_help(reply.get("data") or {}, 3, self.width()))
+
+    def _show(self, text: str) -> None:
+        self.text = text
+        if self.session is not None:
+            self.session.bottom_toolbar = self.formatted if text else None
+            try:
+                get_app().invalidate()
+            except Exception:
+                pass
+
+    def formatted(self) -> StyleAndTextTuples:
+        return [("class:bottom-toolbar.text", self.text)]
+
+
+# -- the session ------------------------------------------------------------------------------
+
+
+@dataclass
+class PromptState:
+    """What the prompt shows that changes over time."""
+
+    count: Callable[[], int]
+    lexer: Lexer | None = None
+    busy_note: str = ""
+
+
+def lexer_for(name: str) -> Lexer | None:
+    """A prompt_toolkit lexer from a pygments lexer name (None when unknown)."""
+    if not name:
+        return None
+    try:
+        from pygments.lexers import get_lexer_by_name
+
+        return PygmentsLexer(type(get_lexer_by_name(name)))
+    except Exception:
+        return None
+
+
+def prompt_message(state: PromptState) -> Callable[[], StyleAndTextTuples]:
+    """The coloured ``In [n]: `` prompt, following the kernel's counter."""
+
+    def message() -> StyleAndTextTuples:
+        n = state.count()
+        return [("class:in", "In ["), ("class:in-number", str(n)), ("class:in", "]: ")]
+
+    return message
+
+
+def prompt_continuation(state: PromptState) -> Callable[[int, int, int], StyleAndTextTuples]:
+    """The ``   ...: `` continuation prompt aligned with ``In [n]: ``."""
+
+    def cont(width: int, line_number: int, wrap_count: int) -> StyleAndTextTuples:
+        return [("class:continuation", render.continuation_text(state.count()))]
+
+    return cont
+
+
+def create_prompt_session(
+    state: PromptState,
+    *,
+    ask_complete: AskComplete,
+    completer: Completer | None,
+    history: Any,
+    toolbar: HelpToolbar | None,
+    vi_mode: bool = False,
+    extra_bindings: list[KeyBindings] | None = None,
+    style: dict[str, str] | None = None,
+    input: Any = None,
+    output: Any = None,
+    enter_state: EnterState | None = None,
+) -> PromptSession[str]:
+    """Build the PromptSession the console reads cells with."""
+    from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+
+    bindings = merge_key_bindings(
+        [
+            load_enter_bindings(ask_complete, enter_state),
+            load_paste_bindings(),
+            load_editor_bindings(),
+            load_suggestion_bindings(),
+            *(extra_bindings or []),
+        ]
+    )
+    session: PromptSession[str] = PromptSession(
+        message=prompt_message(state),
+        prompt_continuation=prompt_continuation(state),
+        multiline=True,
+        lexer=DynamicLexer(lambda: state.lexer),
+        completer=completer,
+        complete_while_typing=False,
+        complete_in_thread=False,
+        auto_suggest=AutoSuggestFromHistory(),
+        history=history,
+        enable_history_search=True,
+        enable_open_in_editor=True,
+        editing_mode=EditingMode.VI if vi_mode else EditingMode.EMACS,
+        key_bindings=bindings,
+        style=Style.from_dict({**DEFAULT_STYLE, **(style or {})}),
+        include_default_pygments_style=True,
+        input_processors=[HighlightMatchingBracketProcessor()],
+        tempfile_suffix=".py",
+        input=input,
+        output=output,
+        mouse_support=False,
+    )
+    if toolbar is not None:
+        toolbar.session = session
+        session.default_buffer.on_text_changed += toolbar.on_text_changed
+    return session

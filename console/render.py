@@ -1,0 +1,192 @@
+"""Pure functions from Jupyter messages to terminal text (ANSI SGR styling).
+
+Nothing here touches a terminal or a socket: every function takes message content (plain
+dicts) and returns a string to write verbatim. Rich mime bundles go through
+``console.mime.render_bundle`` when that package is importable; text/plain otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+RESET = "\x1b[0m"
+GREEN = "\x1b[32m"
+BRIGHT_GREEN = "\x1b[92m"
+RED = "\x1b[31m"
+BRIGHT_RED = "\x1b[91m"
+BOLD = "\x1b[1m"
+DIM = "\x1b[2m"
+YELLOW = "\x1b[33m"
+
+_ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What the renderers need to know about the terminal and the user's taste."""
+
+    width: int = 80
+    color: bool = True
+    graphics: str = "auto"
+    color_depth: str = "truecolor"
+    mime_order: tuple[str, ...] | None = None
+
+
+def strip_ansi(text: str) -> str:
+    """Text without ANSI escape sequences (for measuring and for plain output)."""
+    return _ANSI_RE.sub("", text)
+
+
+def style(text: str, sgr: str, options: RenderOptions) -> str:
+    """Wrap ``text`` in an SGR sequence when colour is on."""
+    if not options.color or not text:
+        return text
+    return f"{sgr}{text}{RESET}"
+
+
+def in_prompt_text(count: int) -> str:
+    """The plain text of the input prompt, e.g. ``In [3]: ``."""
+    return f"In [{count}]: "
+
+
+def continuation_text(count: int) -> str:
+    """The continuation prompt, right-aligned with ``In [n]: ``."""
+    width = len(in_prompt_text(count))
+    return " " * (width - 5) + "...: "
+
+
+def out_prompt(count: int | None, options: RenderOptions) -> str:
+    """The ``Out[n]: `` marker before an execute_result."""
+    label = f"Out[{count if count is not None else ' '}]: "
+    return style(label, RED, options)
+
+
+def render_stream(content: Mapping[str, Any], options: RenderOptions) -> str:
+    """A ``stream`` message: stdout as is, stderr in red so it stands out."""
+    text = str(content.get("text", ""))
+    if content.get("name") == "stderr":
+        # Colour each line separately so a later \r or newline never leaks the colour.
+        return "\n".join(style(line, RED, options) for line in text.split("\n"))
+    return text
+
+
+def _plain(data: Mapping[str, Any]) -> str:
+    value = data.get("text/plain", "")
+    if isinstance(value, list):
+        value = "".join(str(v) for v in value)
+    return str(value)
+
+
+def render_bundle(
+    data: Mapping[str, Any], metadata: Mapping[str, Any], options: RenderOptions
+) -> str:
+    """A mime bundle as terminal text: rich renderers when present, text/plain otherwise."""
+    mime: Any = None
+    try:
+        from console import mime
+    except ImportError:
+        pass
+    if mime is not None and hasattr(mime, "render_bundle") and hasattr(mime, "MimeOptions"):
+        try:
+            mopts = mime.MimeOptions(
+                width=options.width,
+                graphics=options.graphics,
+                order=options.mime_order,
+                color_depth=options.color_depth if options.color else "mono",
+            )
+            return str(mime.render_bundle(data, metadata, mopts))
+        except Exception:  # a renderer bug must never cost the user the output
+            pass
+    if "text/plain" in data:
+        return _plain(data)
+    kinds = ", ".join(sorted(data)) or "nothing"
+    return style(f"[output of type {kinds}: no text form]", DIM, options)
+
+
+def render_execute_result(content: Mapping[str, Any], options: RenderOptions) -> str:
+    """An ``execute_result``: ``Out[n]:`` and the value; multi-line values start on a new line."""
+    body = render_bundle(content.get("data", {}), content.get("metadata", {}), options)
+    head = out_prompt(content.get("execution_count"), options)
+    if "\n" in body:
+        return head + "\n" + body + "\n"
+    return head + body + "\n"
+
+
+def render_display(content: Mapping[str, Any], options: RenderOptions) -> str:
+    """A ``display_data`` or ``update_display_data`` message."""
+    body = render_bundle(content.get("data", {}), content.get("metadata", {}), options)
+    return body + "\n" if body else ""
+
+
+def render_error(content: Mapping[str, Any], options: RenderOptions) -> str:
+    """An ``error`` message: the kernel's traceback lines (they carry their own colours)."""
+    lines = [str(line) for line in content.get("traceback") or []]
+    if not lines:
+        lines = [style(f"{content.get('ename', 'Error')}: {content.get('evalue', '')}", RED, options)]
+    text = "\n".join(lines)
+    if not options.color:
+        text = strip_ansi(text)
+    return text + "\n"
+
+
+def render_input(content: Mapping[str, Any], options: RenderOptions, who: str = "") -> str:
+    """An ``execute_input`` from another client, e.g. ``[client 2] In [5]: code``."""
+    count = content.get("execution_count")
+    code = str(content.get("code", ""))
+    prefix = f"[{who}] " if who else ""
+    lines = code.split("\n")
+    head = style(f"{prefix}In [{count}]: ", GREEN, options)
+    cont = style(" " * max(0, len(prefix) + len(f"In [{count}]: ") - 5) + "...: ", GREEN, options)
+    return head + ("\n" + cont).join(lines) + "\n"
+
+
+def render_iopub(msg: Mapping[str, Any], options: RenderOptions) -> str:
+    """Any iopub message of a cell as text to write (empty for those with nothing to show)."""
+    msg_type = msg.get("header", {}).get("msg_type") or msg.get("msg_type")
+    content = msg.get("content", {})
+    if msg_type == "stream":
+        return render_stream(content, options)
+    if msg_type == "execute_result":
+        return render_execute_result(content, options)
+    if msg_type in ("display_data", "update_display_data"):
+        return render_display(content, options)
+    if msg_type == "error":
+        return render_error(content, options)
+    return ""
+
+
+def render_page(data: Mapping[str, Any], options: RenderOptions) -> str:
+    """A ``page`` payload (``obj?``): the kernel's text, ANSI colours kept when colour is on."""
+    text = _plain(data) if "text/plain" in data else render_bundle(data, {}, options)
+    return text if options.color else strip_ansi(text)
+
+
+def render_banner(kernel_info: Mapping[str, Any], attach_hint: str, options: RenderOptions) -> str:
+    """The start-up banner: the kernel's own banner plus how to attach another terminal."""
+    banner = str(kernel_info.get("banner") or "").rstrip()
+    if not banner:
+        lang = kernel_info.get("language_info", {}) or {}
+        impl = kernel_info.get("implementation", "kernel")
+        banner = f"{impl} ({lang.get('name', '?')} {lang.get('version', '')})".strip()
+    parts = [banner]
+    if attach_hint:
+        parts.append(style(attach_hint, DIM, options))
+    return "\n".join(parts) + "\n"
+
+
+def signature_help(data: Mapping[str, Any], max_lines: int = 3, width: int = 80) -> str:
+    """The first lines of an inspect_reply, plain, for the help toolbar."""
+    text = strip_ansi(_plain(data))
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    # IPython-style replies start with "Signature:" / "Docstring:" headers; keep them short.
+    kept: list[str] = []
+    for line in lines:
+        if line.startswith(("Type:", "File:", "Init docstring:", "String form:", "Source:")):
+            continue
+        kept.append(line[: max(10, width - 1)])
+        if len(kept) >= max_lines:
+            break
+    return "\n".join(kept)

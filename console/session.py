@@ -1,0 +1,181 @@
+"""The session: the state machine of one console on one kernel.
+
+It runs a cell (execute_request, then follow that request's iopub messages until ``idle`` and
+its reply), answers the kernel's stdin requests through a UI callback, collects payloads, and
+hands messages caused by other clients to a hook (shown live by the UI). It keeps the prompt
+number in step with the kernel's execution counter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from console import render
+from console.link import KernelLink, LinkError, Msg
+
+
+class InputCancelled(Exception):
+    """The user pressed Ctrl-C at an ``input()`` prompt."""
+
+
+@dataclass
+class CellOutcome:
+    """What came back from one cell: its status, counter and payloads."""
+
+    status: str
+    execution_count: int | None = None
+    payloads: list[Msg] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
+class SessionHooks:
+    """What the session needs from the UI."""
+
+    write: Callable[[str], None]
+    ask_input: Callable[[str, bool], Awaitable[str]]
+    on_other: Callable[[Msg], None] = field(default=lambda msg: None)
+    on_kernel_status: Callable[[str], None] = field(default=lambda state: None)
+
+
+@dataclass
+class _Cell:
+    msg_id: str
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class ConsoleSession:
+    """Runs cells on one kernel and routes what the kernel says."""
+
+    def __init__(self, link: KernelLink, hooks: SessionHooks, options: render.RenderOptions):
+        self.link = link
+        self.hooks = hooks
+        self.options = options
+        self.execution_count = 1
+        self._cell: _Cell | None = None
+        self._stdin_task: asyncio.Task[None] | None = None
+        link.on_iopub = self.on_iopub
+        link.on_stdin = self.on_stdin
+
+    @property
+    def busy(self) -> bool:
+        """True while one of our cells runs."""
+        return self._cell is not None
+
+    # -- running cells ----------------------------------------------------------------------
+
+    async def run_cell(self, code: str, silent: bool = False, liveness: float = 2.0) -> CellOutcome:
+        """Execute ``code`` and follow it until its reply and its ``idle`` both came.
+
+        A running cell may take as long as it likes; every ``liveness`` seconds the kernel
+        process is checked so a dead kernel ends the wait with a message.
+        """
+        content = {
+            "code": code,
+            "silent": silent,
+            "store_history": not silent,
+            "user_expressions": {},
+            "allow_stdin": True,
+            "stop_on_error": True,
+        }
+        msg_id = self.link.send("execute_request", content)
+        reply_fut = self.link.expect(msg_id, "execute_reply")
+        cell = _Cell(msg_id)
+        self._cell = cell
+        done = asyncio.ensure_future(asyncio.gather(reply_fut, cell.idle.wait()))
+        try:
+            while True:
+                finished, _ = await asyncio.wait({done}, timeout=liveness)
+                if finished:
+                    break
+                if not await self.link.is_alive():
+                    return CellOutcome("dead", error="the kernel died while running this cell")
+            reply = reply_fut.result()
+        except LinkError as e:
+            return CellOutcome("dead", error=str(e))
+        finally:
+            self._cell = None
+            self.link.forget(msg_id)
+            if not done.done():
+                done.cancel()
+                with contextlib.suppress(BaseException):
+                    await done
+        rc = reply.get("content", {})
+        count = rc.get("execution_count")
+        if isinstance(count, int) and not silent:
+            self.execution_count = count + 1
+        return CellOutcome(
+            status=str(rc.get("status", "ok")),
+            execution_count=count if isinstance(count, int) else None,
+            payloads=list(rc.get("payload") or []),
+        )
+
+    async def sync_execution_count(self, timeout: float) -> None:
+        """Learn the kernel's counter with a silent empty execute (for attached kernels)."""
+        msg_id = self.link.send(
+            "execute_request",
+            {"code": "", "silent": True, "store_history": False, "allow_stdin": False},
+        )
+        fut = self.link.expect(msg_id, "execute_reply")
+        try:
+            reply = await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            return
+        finally:
+            self.link.forget(msg_id)
+        count = reply.get("content", {}).get("execution_count")
+        if isinstance(count, int) and count >= 0:
+            # A silent execute reports the counter of the last stored cell.
+            self.execution_count = max(self.execution_count, count + 1)
+
+    # -- routing ----------------------------------------------------------------------------
+
+    def _ours(self, msg: Msg) -> bool:
+        return bool(msg.get("parent_header", {}).get("session") == self.link.client.session.session)
+
+    def on_iopub(self, msg: Msg) -> None:
+        """Route one iopub message: our cell's output, our own chatter, or another client's."""
+        parent_id = msg.get("parent_header", {}).get("msg_id")
+        msg_type = msg["header"]["msg_type"]
+        cell = self._cell
+        if cell is not None and parent_id == cell.msg_id:
+            if msg_type == "status":
+                if msg["content"].get("execution_state") == "idle":
+                    cell.idle.set()
+                return
+            text = render.render_iopub(msg, self.options)
+            if text:
+                self.hooks.write(text)
+            return
+        if msg_type == "status" and not parent_id:
+            self.hooks.on_kernel_status(str(msg["content"].get("execution_state", "")))
+            return
+        if self._ours(msg):
+            return  # replies to our completion, inspection, kernel_info: nothing to show
+        if msg_type == "execute_input":
+            count = msg["content"].get("execution_count")
+            if isinstance(count, int):
+                self.execution_count = max(self.execution_count, count + 1)
+        self.hooks.on_other(msg)
+
+    def on_stdin(self, msg: Msg) -> None:
+        """The kernel asks for input: ask the user (in a task) and send the reply."""
+        if msg["header"]["msg_type"] != "input_request":
+            return
+        content = msg.get("content", {})
+        self._stdin_task = asyncio.ensure_future(
+            self._answer_input(str(content.get("prompt", "")), bool(content.get("password")))
+        )
+
+    async def _answer_input(self, prompt: str, password: bool) -> None:
+        try:
+            value = await self.hooks.ask_input(prompt, password)
+        except InputCancelled:
+            await self.link.interrupt()
+            return
+        except EOFError:
+            value = "\x04"  # the EOF convention kernels turn into EOFError
+        self.link.input_reply(value)

@@ -1,0 +1,112 @@
+"""Console settings: a plain dataclass filled from the config file, then from flags.
+
+The config file is TOML at ``$XDG_CONFIG_HOME/mycon/config.toml`` (``~/.config/mycon/
+config.toml``), or the path in ``$MYCON_CONFIG``. Keys are the field names below, e.g.::
+
+    editing_mode = "vi"        # or "emacs"
+    confirm_exit = false
+    history_size = 20000
+    color = true
+    kernel = "python3"         # default kernelspec
+    kernel_timeout = 30        # seconds to wait for a kernel to answer at start-up
+    include_other_output = true
+    graphics = "auto"          # kitty | iterm | sixel | blocks | none | auto
+    [style]                    # prompt_toolkit style classes
+    in = "ansiblue"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ConfigError(Exception):
+    """The config file cannot be read or holds a bad value."""
+
+
+@dataclass
+class Settings:
+    """Everything the console can be told, with its defaults."""
+
+    kernel: str = "mycon"
+    existing: str | None = None  # None: start a kernel; "" : newest connection file
+    connection_file: str = ""
+    editing_mode: str = "emacs"
+    confirm_exit: bool = True
+    history_size: int = 10000
+    color: bool = True
+    kernel_timeout: float = 30.0
+    include_other_output: bool = True
+    graphics: str = "auto"
+    style: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def vi_mode(self) -> bool:
+        """True when vi key bindings are wanted."""
+        return self.editing_mode == "vi"
+
+
+def config_path() -> str:
+    """Where the config file is looked for."""
+    explicit = os.environ.get("MYCON_CONFIG")
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(base, "mycon", "config.toml")
+
+
+def _parse_toml(text: str, path: str) -> dict[str, Any]:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ImportError:
+            raise ConfigError(f"cannot read {path}: TOML needs Python 3.11 or `tomli`") from None
+    try:
+        return dict(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: {e}") from None
+
+
+def load_config(path: str | None = None) -> dict[str, Any]:
+    """The config file's values, checked against the Settings fields ({} when absent)."""
+    path = path or config_path()
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return {}
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {path}: {e.strerror}") from None
+    values = _parse_toml(text, path)
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in fields or key in ("existing", "connection_file"):
+            raise ConfigError(f"{path}: unknown setting {key!r}")
+        default = getattr(Settings(), key)
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, type(default))
+        if not ok:
+            raise ConfigError(f"{path}: {key} should be {type(default).__name__}, not {value!r}")
+        checked[key] = value
+    if checked.get("editing_mode", "emacs") not in ("emacs", "vi"):
+        raise ConfigError(f"{path}: editing_mode must be 'emacs' or 'vi'")
+    return checked
+
+
+def make_settings(config: dict[str, Any], **flags: Any) -> Settings:
+    """Settings from config values, overridden by the flags that were given (not None)."""
+    values = dict(config)
+    values.update({k: v for k, v in flags.items() if v is not None})
+    return Settings(**values)
