@@ -1,0 +1,1 @@
+"""mycon benchmark suite: run it with ``python bench/run.py`` (see bench/README.md)."""

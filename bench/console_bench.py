@@ -1,0 +1,217 @@
+"""Console benchmarks in a real pseudo-terminal: ``mycon`` against ``jupyter console``.
+
+Each function spawns the console (with its default kernel, or attached to a kernel we started),
+types as a person would, reads the text it shows, and returns ``{row key: samples}``. It raises
+``BenchError`` when the console cannot be measured. Every wait is bounded, and the console and
+its kernel are ended whatever happens.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.protocol import BenchError, KernelConnection, KernelTarget, tree_rss
+from bench.terminal import Terminal
+
+Samples = dict[str, list[float]]
+
+PROMPT = re.compile(r"In \[(\d+)\]: ")
+PROMPT_TIMEOUT = 30.0
+RESULT_TIMEOUT = 8.0
+
+
+@dataclass(frozen=True)
+class ConsoleTarget:
+    """A console command, how to attach it to a running kernel, and its default kernel."""
+
+    role: str
+    command: tuple[str, ...]
+    kernel_name: str  # the kernel it starts by default (used when we start one for it)
+
+    def argv(self, existing: str | None = None) -> list[str]:
+        exe = _find(self.command[0])
+        rest = list(self.command[1:])
+        return [exe, *rest, *(["--existing", existing] if existing else [])]
+
+
+def _find(name: str) -> str:
+    """A script from this interpreter's environment first, then from PATH."""
+    local = Path(sys.executable).parent / name
+    if local.exists():
+        return str(local)
+    found = shutil.which(name)
+    if not found:
+        raise BenchError(f"command {name!r} not found")
+    return found
+
+
+CONSOLES = {
+    "ours": ConsoleTarget("ours", ("mycon",), "mycon"),
+    "reference": ConsoleTarget("reference", ("jupyter", "console"), "python3"),
+}
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """How much work each console benchmark does (the full suite or ``--quick``)."""
+
+    first_runs: int = 100
+    warm_cells: int = 50
+    render_lines: int = 200_000
+    typing_keys: int = 40
+    flood_seconds: float = 8.0
+    render_timeout: float = 120.0
+
+    @classmethod
+    def make(cls, quick: bool, first_runs: int) -> ConsoleSettings:
+        if quick:
+            return cls(first_runs=first_runs, warm_cells=10, render_lines=20_000, typing_keys=10,
+                       flood_seconds=4.0, render_timeout=40.0)
+        return cls(first_runs=first_runs)
+
+
+_runtime_dir = tempfile.mkdtemp(prefix="mycon-bench-runtime-")
+
+
+def console_env() -> dict[str, str]:
+    """The environment of a console under test: a plain xterm, and a private runtime dir."""
+    env = dict(os.environ)
+    env.update({
+        "TERM": "xterm-256color",
+        "PROMPT_TOOLKIT_NO_CPR": "1",  # our pty does not answer cursor-position requests
+        "JUPYTER_RUNTIME_DIR": _runtime_dir,  # connection files of killed kernels land here
+    })
+    env.pop("NO_COLOR", None)
+    return env
+
+
+@contextmanager
+def spawned(target: ConsoleTarget, existing: str | None = None) -> Iterator[Terminal]:
+    term = Terminal(target.argv(existing), console_env())
+    try:
+        yield term
+    finally:
+        term.close()
+
+
+def bench_first_result(target: ConsoleTarget, settings: ConsoleSettings) -> Samples:
+    """Spawn; type ``print(1+1)`` + Enter the instant the prompt shows; wait for ``2``.
+
+    Gives: spawn to prompt accepting input (the typed cell is echoed), spawn to result, whether
+    the result came at all (the start-up race), and console + kernel RSS after it.
+    """
+    with spawned(target) as term:
+        term.wait_for(PROMPT, PROMPT_TIMEOUT, "the first prompt")
+        typed_at = term.length
+        term.send("print(1+1)\r")
+        echo = term.wait_for(re.compile(r"print\(1\+1\)"), RESULT_TIMEOUT, "the typed cell's echo",
+                             start=typed_at)
+        try:
+            result = term.wait_for(re.compile(r"\n2\r?\n"), RESULT_TIMEOUT, "the result 2",
+                                   start=echo.end)
+        except BenchError:
+            return {"c_prompt": [echo.at - term.spawned], "c_race": [0.0]}
+        term.wait_for(PROMPT, PROMPT_TIMEOUT, "the prompt after the result", start=result.end)
+        rss = tree_rss(term.pid)
+    return {"c_prompt": [echo.at - term.spawned], "c_first": [result.at - term.spawned],
+            "c_race": [1.0], "c_memory": [float(rss)]}
+
+
+def _ready_prompt(term: Terminal) -> int:
+    """Wait for a prompt (and the first result, so the kernel is warm); return the position."""
+    term.wait_for(PROMPT, PROMPT_TIMEOUT, "the first prompt")
+    start = term.length
+    term.send("print(1+1)\r")
+    result = term.wait_for(re.compile(r"\n2\r?\n"), PROMPT_TIMEOUT, "the result of print(1+1)",
+                           start=start)
+    return term.wait_for(PROMPT, PROMPT_TIMEOUT, "the next prompt", start=result.end).end
+
+
+def bench_warm(target: ConsoleTarget, settings: ConsoleSettings) -> Samples:
+    """Warm ``print(1)`` cells: Enter to ``1`` on screen, once per cell."""
+    samples = []
+    with spawned(target) as term:
+        pos = _ready_prompt(term)
+        for _ in range(settings.warm_cells):
+            term.send("print(1)")
+            echo = term.wait_for(re.compile(r"print\(1\)"), RESULT_TIMEOUT, "the typed cell",
+                                 start=pos)
+            term.drain(0.02)  # let the line settle, as between a person's last key and Enter
+            entered = term.send("\r")
+            result = term.wait_for(re.compile(r"\n1\r?\n"), RESULT_TIMEOUT, "the result 1",
+                                   start=echo.end)
+            samples.append(result.at - entered)
+            pos = term.wait_for(PROMPT, RESULT_TIMEOUT, "the next prompt", start=result.end).end
+    return {"c_warm": samples, "c_warm_p90": samples}
+
+
+def bench_render(target: ConsoleTarget, settings: ConsoleSettings) -> Samples:
+    """A cell printing ``render_lines`` lines: Enter until the next prompt is shown."""
+    lines = settings.render_lines
+    with spawned(target) as term:
+        pos = _ready_prompt(term)
+        term.send(f"for i in range({lines}): print(i)")
+        echo = term.wait_for(re.compile(r"print\(i\)"), RESULT_TIMEOUT, "the typed cell",
+                             start=pos)
+        entered = term.send("\r")
+        last = term.wait_for(re.compile(rf"\n{lines - 1}\r?\n"), settings.render_timeout,
+                             f"the last line ({lines - 1})", start=echo.end)
+        prompt = term.wait_for(PROMPT, settings.render_timeout, "the prompt after the output",
+                               start=last.end)
+    return {"c_render": [prompt.at - entered]}
+
+
+FLOOD_CODE = """import time
+_t = time.time()
+while time.time() - _t < {seconds}:
+    print('0123456789' * 7)
+"""
+
+
+def bench_typing(target: ConsoleTarget, settings: ConsoleSettings) -> Samples:
+    """Keystroke echo while another client makes the same kernel print as fast as it can.
+
+    We start the kernel, attach the console with ``--existing``, run a printing loop from our
+    own client, and type one key at a time (alternating ``Q`` and ``Z``, each after a
+    backspace), timing each until it shows on the screen.
+    """
+    kernel = KernelConnection(KernelTarget(target.role, target.kernel_name))
+    samples: list[float] = []
+    try:
+        kernel.launch()
+        kernel.wait_ready(PROMPT_TIMEOUT)
+        with spawned(target, existing=kernel.manager.connection_file) as term:
+            pos = _ready_prompt(term)
+            msg_id = kernel.send("execute_request", {
+                "code": FLOOD_CODE.format(seconds=settings.flood_seconds), "silent": False,
+                "store_history": True, "user_expressions": {}, "allow_stdin": False})
+            flood_until = time.perf_counter() + settings.flood_seconds
+            deadline = time.perf_counter() + PROMPT_TIMEOUT
+            for msg in kernel.messages(deadline, "the flood's first output"):
+                if msg.parent_id == msg_id and msg.msg_type == "stream":
+                    break
+            term.drain(0.2)
+            for n in range(settings.typing_keys):
+                if time.perf_counter() > flood_until - 0.5:
+                    break
+                key = "QZ"[n % 2]
+                pos = term.length
+                sent = term.send(key if n == 0 else "\x7f" + key)
+                seen = term.wait_for(re.compile(key), 5.0, f"the echo of key {key!r} under load",
+                                     start=pos)
+                samples.append(seen.at - sent)
+                term.drain(0.03)
+    finally:
+        kernel.close()
+    if len(samples) < 3:
+        raise BenchError(f"only {len(samples)} keystrokes measured before the flood ended")
+    return {"c_typing": samples, "c_typing_p90": samples}

@@ -1,0 +1,190 @@
+"""The rows of the report: what each figure means, its target, and the table that shows them.
+
+A benchmark run produces, per row and per role (ours, reference, floor), either samples or the
+reason it could not measure. This module turns them into statistics, ratios and a verdict; it
+does no measuring itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+ROLES = ("ours", "reference", "floor")
+
+
+def percentile(samples: Sequence[float], pct: float) -> float:
+    """The ``pct`` percentile (0..100) by linear interpolation between closest ranks."""
+    if not samples:
+        raise ValueError("no samples")
+    ordered = sorted(samples)
+    rank = (len(ordered) - 1) * pct / 100.0
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal for one row: a ratio ours/reference, or an absolute bound on ours."""
+
+    kind: str  # "ratio": ours/reference <= bound; "below": ours < bound; "atleast": ours >= bound
+    bound: float
+    text: str
+
+    def met(self, ours: float | None, ratio: float | None) -> bool | None:
+        if self.kind == "ratio":
+            return None if ratio is None else ratio <= self.bound
+        if ours is None:
+            return None
+        return ours < self.bound if self.kind == "below" else ours >= self.bound
+
+
+def ratio_at_most(bound: float) -> Target:
+    return Target("ratio", bound, f"<= {bound:g}")
+
+
+def times_faster(factor: float) -> Target:
+    return Target("ratio", 1.0 / factor, f">= {factor:g}x faster")
+
+
+def below(bound: float, text: str) -> Target:
+    return Target("below", bound, text)
+
+
+def every_time() -> Target:
+    return Target("atleast", 1.0, "all")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: which samples it reads and how it sums them up."""
+
+    key: str
+    label: str
+    unit: str  # "s", "bytes" or "count"
+    stat: str  # "median", "p90", "p99", "first" (median of first calls) or "share"
+    target: Target | None = None
+
+    def summarize(self, samples: Sequence[float]) -> float:
+        if self.stat == "p99":
+            return percentile(samples, 99)
+        if self.stat == "p90":
+            return percentile(samples, 90)
+        if self.stat == "share":
+            return sum(samples) / len(samples)
+        return percentile(samples, 50)
+
+
+@dataclass
+class Cell:
+    """What one role got for one row: samples, or the reason there are none."""
+
+    samples: list[float] = field(default_factory=list)
+    failure: str = ""
+
+    def value(self, row: Row) -> float | None:
+        if self.failure or not self.samples:
+            return None
+        return row.summarize(self.samples)
+
+
+class Results:
+    """Samples and failures collected during a run, keyed by (row key, role)."""
+
+    def __init__(self, rows: Sequence[Row]) -> None:
+        self.rows = list(rows)
+        self.cells: dict[tuple[str, str], Cell] = {}
+        self.notes: list[str] = []
+
+    def cell(self, key: str, role: str) -> Cell:
+        return self.cells.setdefault((key, role), Cell())
+
+    def add(self, key: str, role: str, values: Sequence[float]) -> None:
+        cell = self.cell(key, role)
+        if not cell.failure:
+            cell.samples.extend(values)
+
+    def fail(self, keys: Sequence[str], role: str, reason: str) -> None:
+        for key in keys:
+            cell = self.cell(key, role)
+            cell.failure = cell.failure or reason
+
+    def measured_rows(self) -> list[Row]:
+        return [row for row in self.rows if any((row.key, role) in self.cells for role in ROLES)]
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rows": [], "notes": self.notes}
+        for row in self.measured_rows():
+            entry: dict[str, Any] = {"key": row.key, "label": row.label, "unit": row.unit,
+                                     "stat": row.stat}
+            for role in ROLES:
+                cell = self.cells.get((row.key, role))
+                if cell is None:
+                    continue
+                entry[role] = {"value": cell.value(row), "n": len(cell.samples),
+                               "failure": cell.failure or None}
+            entry["ratio"], entry["met"] = self.verdict(row)
+            entry["target"] = row.target.text if row.target else None
+            out["rows"].append(entry)
+        return out
+
+    def verdict(self, row: Row) -> tuple[float | None, bool | None]:
+        ours = self._value(row, "ours")
+        ref = self._value(row, "reference")
+        ratio = ours / ref if ours is not None and ref else None
+        met = row.target.met(ours, ratio) if row.target else None
+        return ratio, met
+
+    def _value(self, row: Row, role: str) -> float | None:
+        cell = self.cells.get((row.key, role))
+        return cell.value(row) if cell else None
+
+    def table(self) -> str:
+        """The report as a Markdown table (readable in a terminal, pasteable in an issue)."""
+        header = ["metric", "ours", "reference", "floor", "ours/ref", "target", "met?"]
+        lines = [header]
+        for row in self.measured_rows():
+            ratio, met = self.verdict(row)
+            line = [row.label]
+            for role in ROLES:
+                cell = self.cells.get((row.key, role))
+                line.append(_show_cell(row, cell))
+            line.append("-" if ratio is None else f"{ratio:.3g}")
+            line.append(row.target.text if row.target else "")
+            line.append({True: "yes", False: "NO", None: "-"}[met] if row.target else "")
+            lines.append(line)
+        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+        text = []
+        for n, line in enumerate(lines):
+            text.append("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
+            if n == 0:
+                text.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+        return "\n".join(text)
+
+
+def _show_cell(row: Row, cell: Cell | None) -> str:
+    if cell is None:
+        return ""
+    if cell.failure:
+        return f"failed: {cell.failure}"
+    value = cell.value(row)
+    if value is None:
+        return "no data"
+    return format_value(value, row.unit, len(cell.samples) if row.stat == "share" else None)
+
+
+def format_value(value: float, unit: str, count: int | None = None) -> str:
+    """A figure in a unit a person reads at a glance (ms, s, MB, share)."""
+    if unit == "bytes":
+        return f"{value / 1e6:.1f} MB"
+    if unit == "count":
+        if count is not None:
+            return f"{round(value * count)}/{count}"
+        return f"{value:g}"
+    if value < 0.01:
+        return f"{value * 1e3:.2f} ms"
+    if value < 1:
+        return f"{value * 1e3:.1f} ms"
+    return f"{value:.2f} s"
