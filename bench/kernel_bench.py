@@ -48,6 +48,8 @@ def bench_startup(target: KernelTarget, settings: KernelSettings) -> Samples:
         replied = kernel.wait_ready(STARTUP_TIMEOUT)
         kernel.execute("pass", REQUEST_TIMEOUT)
         rss = kernel.rss()
+    except BenchError as exc:
+        raise kernel.explain(exc) from None
     finally:
         kernel.close()
     return {"startup": [replied - launched], "memory": [float(rss)]}

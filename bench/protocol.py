@@ -10,6 +10,7 @@ for.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -110,6 +111,7 @@ class KernelConnection:
             kwargs["kernel_spec_manager"] = specs
         self.manager = KernelManager(**kwargs)
         self.session: Session | None = None
+        self.log = tempfile.TemporaryFile(prefix="mycon-bench-kernel-")  # its stdout and stderr
         self.shell: zmq.Socket[Any] | None = None
         self.iopub: zmq.Socket[Any] | None = None
         self.poller = zmq.Poller()
@@ -119,7 +121,7 @@ class KernelConnection:
         """Start the process and connect; return the ``perf_counter`` time of the launch."""
         launched = time.perf_counter()
         try:
-            self.manager.start_kernel()
+            self.manager.start_kernel(stdout=self.log, stderr=subprocess.STDOUT)
         except Exception as exc:  # a missing kernelspec, a command that cannot run...
             raise BenchError(f"could not launch kernel {self.target.kernel_name!r}: {exc}") from exc
         self.session = self.manager.session
@@ -146,6 +148,22 @@ class KernelConnection:
         except Exception:
             pass
         self.context.term()
+        self.log.close()
+
+    def explain(self, exc: BenchError) -> BenchError:
+        """``exc``, plus the kernel's exit status and last words if it has died."""
+        code = self.exit_code()
+        if code is None:
+            return exc
+        self.log.seek(0)
+        lines = [ln for ln in self.log.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+        said = f": {lines[-1].strip()[:150]}" if lines else ""
+        return BenchError(f"{exc}; the kernel exited with code {code}{said}")
+
+    def exit_code(self) -> int | None:
+        """The kernel process's exit code, or None while it runs."""
+        process = getattr(self.manager.provisioner, "process", None)
+        return process.poll() if process is not None else None
 
     def pid(self) -> int | None:
         provisioner = self.manager.provisioner
@@ -240,6 +258,8 @@ class KernelConnection:
                     if first_reply and iopub_live:
                         return first_reply
             except BenchError:
+                if self.exit_code() is not None:
+                    raise BenchError("no kernel_info_reply") from None
                 if time.perf_counter() >= deadline:
                     state = "no iopub message" if first_reply else "no kernel_info_reply"
                     raise BenchError(f"kernel not ready after {timeout:g} s ({state})") from None
@@ -283,6 +303,8 @@ def running_kernel(target: KernelTarget, timeout: float) -> Iterator[KernelConne
         kernel.launch()
         kernel.wait_ready(timeout)
         yield kernel
+    except BenchError as exc:
+        raise kernel.explain(exc) from None
     finally:
         kernel.close()
 

@@ -155,12 +155,21 @@ class Results:
             line.append(row.target.text if row.target else "")
             line.append({True: "yes", False: "NO", None: "-"}[met] if row.target else "")
             lines.append(line)
+        failures: list[str] = []
+        for line in lines[1:]:
+            for i in (1, 2, 3):
+                if line[i].startswith("failed: "):
+                    reason = line[i][len("failed: "):]
+                    if reason not in failures:
+                        failures.append(reason)
+                    line[i] = f"failed [{failures.index(reason) + 1}]"
         widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
         text = []
         for n, line in enumerate(lines):
             text.append("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
             if n == 0:
                 text.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+        text.extend(f"[{n}] failed: {reason}" for n, reason in enumerate(failures, 1))
         return "\n".join(text)
 
 
