@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .png import Bitmap, PngError, decode_png, read_header
+from .png import Bitmap, PngError, check_png, decode_png, read_header
 from .style import RESET, dim_line, rgb_to_16, rgb_to_256
 
 GRAPHICS_MODES: tuple[str, ...] = ("kitty", "iterm", "sixel", "blocks", "none", "auto")
@@ -34,6 +34,10 @@ class ImageError(Exception):
     def __init__(self, reason: str, quiet: bool = False) -> None:
         super().__init__(reason)
         self.quiet = quiet
+
+
+class DecoderMissing(ImageError):
+    """The image looks fine but an optional decoder (Pillow, cairosvg) is not installed."""
 
 
 # ---------------------------------------------------------------- payloads
@@ -146,7 +150,7 @@ def decode(data: bytes, mime: str) -> Bitmap:
             raise ImageError(str(e)) from e
     pil = _pillow()
     if pil is None:
-        raise ImageError(f"decoding {mime} needs Pillow (pip install pillow)")
+        raise DecoderMissing(f"decoding {mime} needs Pillow (pip install pillow)")
     try:
         with pil.open(io.BytesIO(data)) as im:
             im.seek(0)
@@ -164,7 +168,7 @@ def to_png(data: bytes, mime: str) -> bytes:
         return data
     pil = _pillow()
     if pil is None:
-        raise ImageError(f"showing {mime} with kitty graphics needs Pillow (pip install pillow)")
+        raise DecoderMissing(f"showing {mime} with kitty graphics needs Pillow (pip install pillow)")
     try:
         with pil.open(io.BytesIO(data)) as im:
             im.seek(0)
@@ -382,6 +386,11 @@ def render_image(value: Any, mime: str, meta: Mapping[str, Any], width: int, gra
     if graphics == "none":
         return dim_line(caption(shown_mime, size, "graphics off"), depth)
     cols = _columns(disp_w, width)
+    if data.startswith(b"\x89PNG") and graphics in ("kitty", "iterm"):
+        try:
+            check_png(data)  # the terminal would show a broken picture; say why instead
+        except PngError as e:
+            raise ImageError(str(e)) from e
     try:
         if graphics == "kitty":
             return kitty_image(to_png(data, mime), cols) + "\n" + dim_line(cap, depth)
@@ -392,9 +401,7 @@ def render_image(value: Any, mime: str, meta: Mapping[str, Any], width: int, gra
             return sixel_image(bmp, cols * CELL_PX) + "\n" + dim_line(cap, depth)
         lines = blocks_image(bmp, min(width, disp_w), depth, disp_h / disp_w)
         return "\n".join([*lines, dim_line(cap, depth)])
-    except ImageError as e:
-        if e.quiet:
-            raise
+    except DecoderMissing as e:
         return dim_line(caption(shown_mime, size, f"not shown: {e}"), depth)
 
 

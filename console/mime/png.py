@@ -79,6 +79,13 @@ def _chunks(data: bytes) -> list[tuple[bytes, bytes]]:
     raise PngError("truncated PNG (no IEND chunk)")
 
 
+def check_png(data: bytes) -> None:
+    """Check a PNG's header and chunk structure (checksums, IEND) without decompressing."""
+    read_header(data)
+    if not any(kind == b"IDAT" for kind, _ in _chunks(data)):
+        raise PngError("PNG has no image data (no IDAT chunk)")
+
+
 def _unfilter(raw: bytes, width: int, height: int, bpp: int, rowbytes: int) -> list[bytearray]:
     """Undo the per-row filters of one (sub)image; ``bpp`` is bytes per complete pixel."""
     rows: list[bytearray] = []
