@@ -1,0 +1,213 @@
+"""Input transformation: magics, shell escapes and ``obj?`` help turned into plain Python.
+
+Pure functions on strings. Only the start of a logical line can hold special syntax, so a small
+scanner follows strings, brackets, comments and backslash continuations to know where logical
+lines start; ``%`` in ``a % b`` or ``!`` in ``a != b`` or ``"?"`` inside a string are left alone.
+
+The generated code calls the runtime helper ``__mycon_magic__`` that ``kernel.magics`` puts in
+builtins:
+- ``%name args``        -> ``__mycon_magic__.line('name', 'args')``
+- ``%%name args`` (first line) -> ``__mycon_magic__.cell('name', 'args', body)``
+- ``!cmd``              -> ``__mycon_magic__.system('cmd')``
+- ``x = !cmd``          -> ``x = __mycon_magic__.getoutput('cmd')``
+- ``x = %name args``    -> ``x = __mycon_magic__.line('name', 'args')``
+- ``obj?`` / ``?obj``   -> ``__mycon_magic__.help('obj', 0)`` (``??``: detail 1)
+"""
+
+from __future__ import annotations
+
+import re
+
+HELPER = "__mycon_magic__"
+
+_NAME = r"[A-Za-z_][\w.]*"
+_ASSIGN = re.compile(
+    rf"^(?P<target>{_NAME}(?:\[[^\]=]*\])?(?:\s*,\s*{_NAME})*)\s*=\s*(?P<kind>!|%)(?P<rest>.*)$",
+    re.DOTALL,
+)
+_ASSIGN_START = re.compile(rf"{_NAME}(?:\s*,\s*{_NAME})*[ \t]*=[ \t]*[!%]")
+_MAGIC_NAME = re.compile(r"^%{1,2}([A-Za-z_][\w.]*)")
+_HELP = re.compile(r"^(?P<pre>\?{1,2})?(?P<expr>[^?]*?)(?P<post>\?{1,2})?$", re.DOTALL)
+
+
+def _scan(code: str) -> list[tuple[int, int]]:
+    """Logical lines of ``code`` as ``(start, end)`` character ranges.
+
+    ``end`` excludes a trailing comment and the newline. A logical line spans physical lines
+    while brackets are open, a string is open or a line ends with a backslash. A line starting
+    with ``%`` or ``!`` is not Python: it ends at its newline (backslash continues it).
+    """
+    lines: list[tuple[int, int]] = []
+    n = len(code)
+    i = 0
+    while i < n or not lines:
+        start = i
+        first = start
+        while first < n and code[first] in " \t":
+            first += 1
+        if first < n and (code[first] in "%!" or _ASSIGN_START.match(code, first)):
+            end = first
+            while True:
+                newline = code.find("\n", end)
+                if newline < 0:
+                    end = n
+                    break
+                if newline > 0 and code[newline - 1] == "\\":
+                    end = newline + 1
+                    continue
+                end = newline
+                break
+            lines.append((start, end))
+            i = end + 1
+            continue
+        end, i = _scan_python(code, start)
+        lines.append((start, end))
+    return lines
+
+
+def _scan_python(code: str, i: int) -> tuple[int, int]:
+    """From a logical line's start: (end of its code part, start of the next line)."""
+    n = len(code)
+    depth = 0
+    quote = ""  # the open string's delimiter: ', ", ''' or """
+    code_end = -1  # where a trailing comment starts
+    while i < n:
+        ch = code[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if code.startswith(quote, i):
+                i += len(quote)
+                quote = ""
+                continue
+            if ch != "\n" or len(quote) == 3:
+                i += 1
+                continue
+            quote = ""  # an unterminated one-line string ends at the line's end
+            depth = 0
+        if ch in "'\"":
+            quote = ch * 3 if code.startswith(ch * 3, i) else ch
+            i += len(quote)
+            continue
+        if ch == "#":
+            if code_end < 0:
+                code_end = i
+            newline = code.find("\n", i)
+            i = n if newline < 0 else newline
+            continue
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch == "\\" and code.startswith("\n", i + 1):
+            code_end = -1
+            i += 2
+            continue
+        elif ch == "\n":
+            if depth == 0:
+                return (code_end if code_end >= 0 else i), i + 1
+            code_end = -1
+        i += 1
+    return (code_end if code_end >= 0 else n), n + 1
+
+
+def _quote(text: str) -> str:
+    return repr(text)
+
+
+def _line_magic(text: str) -> str | None:
+    """``%name args`` -> the helper call, or None if ``text`` is not a line magic."""
+    match = _MAGIC_NAME.match(text)
+    if match is None or text.startswith("%%"):
+        return None
+    name = match.group(1)
+    args = text[match.end() :].strip()
+    return f"{HELPER}.line({_quote(name)}, {_quote(args)})"
+
+
+def _help(text: str) -> str | None:
+    """``obj?``, ``obj??``, ``?obj``, ``%magic?`` -> the helper call, or None."""
+    if "?" not in text:
+        return None
+    match = _HELP.match(text)
+    if match is None:
+        return None
+    pre, post = match.group("pre") or "", match.group("post") or ""
+    expr = match.group("expr").strip()
+    if not (pre or post) or (pre and post) or not expr:
+        return None
+    if any(c in expr for c in "\n;") or "=" in expr.replace("==", ""):
+        return None
+    detail = 1 if len(pre or post) == 2 else 0
+    return f"{HELPER}.help({_quote(expr)}, {detail})"
+
+
+def _transform_line(text: str) -> str | None:
+    """The Python for one logical line's code (no indent, no comment), or None if plain."""
+    if not text:
+        return None
+    first = text[0]
+    if first == "!":
+        command = text[2:] if text.startswith("!!") else text[1:]
+        func = "getoutput" if text.startswith("!!") else "system"
+        return f"{HELPER}.{func}({_quote(command.strip())})"
+    if first == "%" and not text.startswith("%%"):
+        if text.endswith("?") and _help(text) is not None:
+            return _help(text)
+        return _line_magic(text)
+    assign = _ASSIGN.match(text)
+    if assign is not None:
+        rest = assign.group("rest")
+        target = assign.group("target")
+        if assign.group("kind") == "!":
+            return f"{target} = {HELPER}.getoutput({_quote(rest.strip())})"
+        call = _line_magic("%" + rest)
+        if call is not None:
+            return f"{target} = {call}"
+        return None
+    if first == "?" or text.endswith("?"):
+        return _help(text)
+    return None
+
+
+def transform_cell(code: str) -> str:
+    """Turn a cell with magics, shell escapes or ``?`` help into plain Python."""
+    stripped = code.lstrip("\n")
+    if stripped.startswith("%%"):
+        return _cell_magic(stripped)
+    pieces: list[str] = []
+    last = 0
+    for start, end in _scan(code):
+        segment = code[start:end]
+        body = segment.lstrip(" \t")
+        indent = segment[: len(segment) - len(body)]
+        body = body.rstrip()
+        if not body or body[0] not in "%!?" and "?" not in body[-1:] and "=" not in body:
+            continue
+        if "\n" in body and body[0] not in "%!":
+            continue  # a multi-line statement: only a shell escape or magic may continue
+        replacement = _transform_line(body.replace("\\\n", " ") if body[0] in "%!" else body)
+        if replacement is None:
+            continue
+        body_end = start + len(indent) + len(body)
+        pieces.append(code[last:start])
+        pieces.append(indent + replacement + "\n" * body.count("\n"))  # keep line numbers
+        last = body_end
+    if not pieces:
+        return code
+    pieces.append(code[last:])
+    return "".join(pieces)
+
+
+def _cell_magic(code: str) -> str:
+    """``%%name args`` on the first line: the whole cell goes to the cell magic."""
+    first, _, body = code.partition("\n")
+    match = _MAGIC_NAME.match(first)
+    if match is None:
+        return code  # not a magic name: let Python report the syntax error
+    name = match.group(1)
+    args = first[match.end() :].strip()
+    if args.endswith("?") and not body.strip():
+        return f"{HELPER}.help({_quote('%%' + name)}, {1 if args.endswith('??') else 0})"
+    return f"{HELPER}.cell({_quote(name)}, {_quote(args)}, {_quote(body)})"
