@@ -177,6 +177,11 @@ class Channels:
                 dispatcher.handle((self.shell, idents, msg), dispatcher.shell_handlers, True)
             except KeyboardInterrupt:
                 continue
+            except zmq.ZMQError:
+                if not self._stopping:
+                    raise
+                self.stdin.close(linger=0)
+                self._closed_by_term(self.shell)
 
     def serve_control(self, dispatcher: Dispatcher) -> None:
         """The control thread: interrupt, shutdown and kernel_info, even during a long cell."""
@@ -185,6 +190,8 @@ class Channels:
             try:
                 received = self.receive(self.control)
             except zmq.ZMQError:
+                if self._stopping:
+                    self._closed_by_term(self.control)
                 return
             if received is None:
                 continue
@@ -196,16 +203,18 @@ class Channels:
         try:
             zmq.proxy(self.heartbeat, self.heartbeat)
         except zmq.ZMQError:
-            pass
+            self._closed_by_term(self.heartbeat)
 
-    def serve_io(self, parent_pid: int | None) -> None:
-        """The io thread: captured output, iopub subscriptions, parent watching."""
+    def serve_io(self, parent_pid: int | None, parent_ppid: int) -> None:
+        """The io thread: captured output, iopub subscriptions, parent watching.
+
+        ``parent_ppid`` is our parent as seen at start-up: when it changes, the launcher is gone.
+        """
         _block_sigint_in_this_thread()
         poller = select.poll()
         if self.capture is not None:
             for fd in self.capture.readers:
                 poller.register(fd, select.POLLIN)
-        parent_ppid = os.getppid()
         next_parent_check = time.monotonic() + 1.0
         interval_ms = int(FLUSH_INTERVAL * 1000)
         while not self._stopping:
@@ -222,6 +231,8 @@ class Channels:
                         log("the process that started this kernel is gone: exiting")
                         self.stop(0)
             except Exception as exc:  # noqa: BLE001 - this thread must not die
+                if self._stopping:
+                    return
                 log(f"io thread: {type(exc).__name__}: {exc}")
                 time.sleep(FLUSH_INTERVAL)
 
@@ -238,7 +249,7 @@ class Channels:
     # ----- stopping ----------------------------------------------------------------------------
 
     def stop(self, code: int = 0) -> None:
-        """Flush, run clean-ups (connection file, history), and exit the process."""
+        """Flush, run clean-ups (connection file, history), deliver what is queued, exit."""
         if self._stopping:
             return
         self._stopping = True
@@ -251,11 +262,25 @@ class Channels:
                 cleanup()
             except Exception as exc:  # noqa: BLE001
                 log(f"clean-up failed: {exc}")
-        try:
-            self.iopub.close(linger=500)
-        except Exception:  # noqa: BLE001
-            pass
+        # Closing with linger and terminating the context delivers the last replies; sockets
+        # owned by busy threads are closed by those threads when term() wakes them (ETERM).
+        with self.iopub_lock:
+            self.iopub.close(linger=1000)
+        if threading.current_thread() is threading.main_thread():
+            self.shell.close(linger=1000)
+            self.stdin.close(linger=0)
+        else:
+            self.control.close(linger=1000)
+        terminator = threading.Thread(target=self.context.term, daemon=True)
+        terminator.start()
+        terminator.join(timeout=1.5)
         os._exit(code)
+
+    def _closed_by_term(self, sock: zmq.Socket) -> None:
+        """Called by a thread whose blocking call returned ETERM: close its socket and wait."""
+        sock.close(linger=1000)
+        while True:
+            time.sleep(3600)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -288,6 +313,7 @@ def _prepare_connection(args: argparse.Namespace) -> tuple[connection.Connection
 
 def main(argv: list[str] | None = None) -> None:
     """Start the kernel and serve until shut down."""
+    parent_ppid = os.getppid()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     os.environ.pop("PYTHONSAFEPATH", None)  # set by our kernelspec; user subprocesses must not inherit it
     try:
@@ -345,7 +371,7 @@ def main(argv: list[str] | None = None) -> None:
     for target, thread_args in (
         (channels.serve_control, (dispatcher,)),
         (channels.serve_heartbeat, ()),
-        (channels.serve_io, (int(parent_pid) if parent_pid and parent_pid.isdigit() else None,)),
+        (channels.serve_io, (int(parent_pid) if parent_pid and parent_pid.isdigit() else None, parent_ppid)),
     ):
         threading.Thread(target=target, args=thread_args, daemon=True, name=target.__name__).start()
     channels.publish("status", {"execution_state": "starting"}, {})
