@@ -18,7 +18,10 @@ from prompt_toolkit.history import FileHistory, History
 
 
 def data_dir() -> str:
-    """mycon's directory in the user's data dir (XDG)."""
+    """mycon's directory in the user's data dir ($MYCON_DATA_DIR, else XDG)."""
+    explicit = os.environ.get("MYCON_DATA_DIR")
+    if explicit:
+        return explicit
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(
         os.path.expanduser("~"), ".local", "share"
     )

@@ -127,7 +127,7 @@ def load_enter_bindings(ask: AskComplete, state: EnterState | None = None) -> Ke
                 event.app.key_processor.process_keys()
 
     @kb.add("enter", filter=default & ~waiting & ~has_completions)
-    async def _enter(event: KeyPressEvent) -> None:
+    def _enter(event: KeyPressEvent) -> None:
         buf = event.current_buffer
         doc = buf.document
         text = buf.text
@@ -142,16 +142,22 @@ def load_enter_bindings(ask: AskComplete, state: EnterState | None = None) -> Ke
             lead = re.match(r"\s*", doc.current_line)
             buf.insert_text("\n" + (lead.group(0) if lead else ""))
             return
+        # From here until the answer, keys are held (set synchronously: keys already read in
+        # the same batch must not slip past the Enter).
         st.pending = True
         st.held = []
-        try:
-            status, indent = await ask(text)
-        except Exception:
-            status, indent = local_completeness(text)
-        if status not in ("incomplete",):
-            finish(event, True, "")
-        else:
-            finish(event, False, indent)
+
+        async def decide() -> None:
+            try:
+                try:
+                    status, indent = await ask(text)
+                except Exception:
+                    status, indent = local_completeness(text)
+                finish(event, status != "incomplete", indent)
+            finally:
+                st.pending = False  # also when the prompt went away meanwhile
+
+        event.app.create_background_task(decide())
 
     @kb.add(Keys.Any, filter=waiting, eager=True)
     @kb.add("enter", filter=waiting, eager=True)

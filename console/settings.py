@@ -1,7 +1,8 @@
 """Console settings: a plain dataclass filled from the config file, then from flags.
 
 The config file is TOML at ``$XDG_CONFIG_HOME/mycon/config.toml`` (``~/.config/mycon/
-config.toml``), or the path in ``$MYCON_CONFIG``. Keys are the field names below, e.g.::
+config.toml``); ``$MYCON_CONFIG_DIR`` replaces the ``mycon`` folder, ``$MYCON_CONFIG`` names
+the file itself; ``--config FILE`` wins over all. Keys are the field names below, e.g.::
 
     editing_mode = "vi"        # or "emacs"
     confirm_exit = false
@@ -54,6 +55,9 @@ def config_path() -> str:
     explicit = os.environ.get("MYCON_CONFIG")
     if explicit:
         return explicit
+    folder = os.environ.get("MYCON_CONFIG_DIR")
+    if folder:
+        return os.path.join(folder, "config.toml")
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     return os.path.join(base, "mycon", "config.toml")
 

@@ -1,0 +1,48 @@
+"""Fixtures for the console's terminal tests: one mycon per kernel per module."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from term import Term, kernel_available  # noqa: E402
+
+KERNELS = ["python3", "mycon"]
+
+
+@functools.lru_cache(maxsize=None)
+def _available(name: str) -> bool:
+    return kernel_available(name)
+
+
+def need_kernel(name: str) -> None:
+    """Skip when the kernel cannot start at all (said in the skip reason)."""
+    if not _available(name):
+        pytest.skip(f"kernelspec {name!r} cannot start here (`python -m kernel` not ready?)")
+
+
+@pytest.fixture(scope="module", params=KERNELS)
+def kernel_name(request: pytest.FixtureRequest) -> str:
+    """Each terminal test module runs against ipykernel and against our kernel."""
+    name = str(request.param)
+    if name == "mycon":
+        need_kernel(name)
+    return name
+
+
+@pytest.fixture(scope="module")
+def term(kernel_name: str) -> Iterator[Term]:
+    """One mycon console on a fresh kernel, shared by the tests of a module."""
+    t = Term("--kernel", kernel_name)
+    t.prompt()
+    t.expect("To attach another terminal")
+    try:
+        yield t
+    finally:
+        t.close()

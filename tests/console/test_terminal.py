@@ -1,0 +1,121 @@
+"""The real mycon in a pseudo-terminal, typing as a person would (issue 4 "Must show").
+
+Each test leaves the console at a fresh prompt, so the module shares one console per kernel.
+"""
+
+from __future__ import annotations
+
+import re
+
+from term import CTRL_C, CTRL_R, ENTER, TAB, UP, Term
+
+
+def test_result_and_prompt_numbers(term: Term) -> None:
+    term.run("6*7")
+    m = term.expect(re.compile(r"Out\[(\d+)\]: 42"))
+    assert isinstance(m, re.Match)
+    n = int(m.group(1))
+    assert term.prompt() == n + 1
+
+
+def test_stdout_stream(term: Term) -> None:
+    term.run("print('hello' + ' world')")
+    term.expect("hello world")
+    term.prompt()
+
+
+def test_stderr_is_marked(term: Term) -> None:
+    term.run("import sys; print('oops-on-' + 'stderr', file=sys.stderr)")
+    term.expect("oops-on-stderr")
+    assert "\x1b[31moops-on-stderr" in term.raw
+    term.prompt()
+
+
+def test_error_traceback(term: Term) -> None:
+    term.run("1/0")
+    term.expect("ZeroDivisionError")
+    term.prompt()
+    term.run("'still alive'")
+    term.expect("'still alive'")
+    term.prompt()
+
+
+def test_multi_line_cell(term: Term) -> None:
+    term.run("def answer():")
+    term.expect("...:")
+    term.run("return 40 + 2")
+    term.send(ENTER)  # Enter on the blank line runs the cell
+    term.prompt()
+    term.run("answer()")
+    term.expect(re.compile(r"Out\[\d+\]: 42"))
+    term.prompt()
+
+
+def test_completion_menu(term: Term) -> None:
+    term.run("zzq_alpha = 1; zzq_beta = 2")
+    term.prompt()
+    term.send("zzq_" + TAB)
+    term.expect("zzq_alpha")
+    term.expect("zzq_beta")
+    term.send(CTRL_C)  # Ctrl-C at the prompt clears the input
+    term.prompt()
+
+
+def test_help_question_mark(term: Term) -> None:
+    term.run("def documented(x):")
+    term.run('"""Doubles zz-doc-marker."""')
+    term.run("return 2 * x")
+    term.send(ENTER)
+    term.prompt()
+    term.run("documented?")
+    term.expect("zz-doc-marker")
+    term.prompt()
+    term.run("documented??")
+    term.expect("return 2 * x")
+    term.prompt()
+
+
+def test_history_up_and_ctrl_r(term: Term) -> None:
+    term.run("'hist-' + 'one'")
+    term.expect("'hist-one'")
+    term.prompt()
+    term.run("'other'")
+    term.prompt()
+    term.send("'hist" + UP + ENTER)  # Up matches the typed prefix
+    term.expect(re.compile(r"Out\[\d+\]: 'hist-one'"))
+    term.prompt()
+    term.send(CTRL_R + "'on")
+    term.expect("'hist-' + 'one'")
+    term.send(ENTER)  # accept the search
+    term.send(ENTER)  # run it
+    term.expect(re.compile(r"Out\[\d+\]: 'hist-one'"))
+    term.prompt()
+
+
+def test_input(term: Term) -> None:
+    term.run("name = input('your name? ')")
+    term.expect("your name? ")
+    term.run("bob")
+    term.prompt()
+    term.run("name.upper()")
+    term.expect("'BOB'")
+    term.prompt()
+
+
+def test_ctrl_c_interrupts(term: Term) -> None:
+    term.run("import time; print('sleeping', flush=True); time.sleep(60)")
+    term.expect("sleeping")
+    term.send(CTRL_C)
+    term.expect("KeyboardInterrupt")
+    term.prompt()
+    term.run("'after interrupt'")
+    term.expect("'after interrupt'")
+    term.prompt()
+
+
+def test_type_ahead_kept(term: Term) -> None:
+    term.run("import time; print('busy', flush=True); time.sleep(0.5)")
+    term.expect("busy")
+    term.run("20 + 22")  # typed while the cell runs
+    term.expect(re.compile(r"Out\[\d+\]: 42"))
+    term.prompt()
