@@ -101,12 +101,18 @@ class HistoryStore:
 
     def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
         """Commit what is queued, mark the session ended, stop the writer (at kernel exit)."""
-        if self._thread is None:
+        thread = self._thread
+        if thread is None:
             return
         self._call(self._end_session, timeout)
         with self._cond:
             self._closing = True
             self._cond.notify()
+        thread.join(timeout)
+        with self._cond:
+            if not thread.is_alive():  # a later entry starts a new writer on the same session
+                self._thread = None
+                self._closing = False
 
     def _submit(self, item: Any) -> None:
         with self._cond:
@@ -152,7 +158,8 @@ class HistoryStore:
                 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         except (ImportError, ValueError, OSError):
             pass
-        self._open()
+        if self._db is None:
+            self._open()
         while True:
             with self._cond:
                 while not self._pending and not self._closing:
