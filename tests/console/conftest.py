@@ -16,7 +16,7 @@ from term import Term, kernel_available  # noqa: E402
 KERNELS = ["python3", "mycon"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _available(name: str) -> bool:
     return kernel_available(name)
 

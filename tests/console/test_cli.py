@@ -1,0 +1,105 @@
+"""The ``mycon`` command line: flags, --existing resolution, config file, user mistakes."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from console import cli, settings
+from console.link import UserInputError, resolve_connection_file
+
+
+def run(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli.main, list(args), env=env)
+
+
+def test_help_explains_flags() -> None:
+    result = run("--help")
+    assert result.exit_code == 0
+    for flag in ("--kernel", "--existing", "--no-confirm-exit", "--vi", "-f"):
+        assert flag in result.output
+
+
+def test_unknown_flag_exit_2() -> None:
+    result = run("--no-such-flag")
+    assert result.exit_code == 2
+
+
+def test_missing_connection_file_one_line_exit_2(tmp_path: Path) -> None:
+    result = run("--existing", str(tmp_path / "nope.json"))
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "connection file not found" in lines[0]
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_bare_name_missing_exit_2() -> None:
+    result = run("--existing", "zz-not-there")
+    assert result.exit_code == 2
+    assert "zz-not-there" in result.output
+
+
+def test_bad_json_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "kernel-bad.json"
+    bad.write_text("{not json")
+    result = run("--existing", str(bad))
+    assert result.exit_code == 2
+    assert "not valid JSON" in result.output
+
+
+def test_kernel_and_existing_conflict() -> None:
+    result = run("--kernel", "python3", "--existing")
+    assert result.exit_code == 2
+
+
+def test_bad_config_exit_2(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("no_such_setting = 1\n")
+    result = run("--config", str(cfg), "--existing", "x")
+    assert result.exit_code == 2
+    assert "unknown setting 'no_such_setting'" in result.output
+
+
+def test_config_then_flags(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('editing_mode = "vi"\nconfirm_exit = false\nhistory_size = 5\n[style]\nin = "ansiblue"\n')
+    values = settings.load_config(str(cfg))
+    s = settings.make_settings(values, confirm_exit=True, kernel=None)
+    assert s.vi_mode and s.confirm_exit and s.history_size == 5 and s.style == {"in": "ansiblue"}
+    assert s.kernel == "mycon"
+
+
+def test_config_type_checked(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('confirm_exit = "no"\n')
+    with pytest.raises(settings.ConfigError, match="confirm_exit should be bool"):
+        settings.load_config(str(cfg))
+
+
+def _write_cf(path: Path) -> None:
+    path.write_text(json.dumps({"shell_port": 1, "iopub_port": 2, "stdin_port": 3,
+                                "control_port": 4, "hb_port": 5, "ip": "127.0.0.1",
+                                "transport": "tcp", "key": "", "signature_scheme": "hmac-sha256"}))
+
+
+def test_existing_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rdir = tmp_path / "runtime"
+    rdir.mkdir()
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(rdir))
+    with pytest.raises(UserInputError, match="no kernel connection files"):
+        resolve_connection_file("")
+    old, new = rdir / "kernel-old.json", rdir / "kernel-new.json"
+    _write_cf(old)
+    _write_cf(new)
+    os.utime(old, (time.time() - 100, time.time() - 100))
+    assert resolve_connection_file("") == str(new)  # bare flag: newest
+    assert resolve_connection_file("old") == str(old)  # bare name, kernel- and .json added
+    assert resolve_connection_file("kernel-old.json") == str(old)
+    assert resolve_connection_file(str(old)) == str(old)  # a path
+    assert resolve_connection_file(str(rdir / "kernel-*.json")) == str(new)  # a glob
+    assert resolve_connection_file("kernel-o*") == str(old)

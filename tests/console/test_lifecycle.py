@@ -1,0 +1,130 @@
+"""Start-up and exit of the real mycon in a pseudo-terminal: the start-up race, Ctrl-D with
+and without shutting the kernel down, and user mistakes reported in one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+from collections.abc import Iterator
+
+import pytest
+from jupyter_client.manager import KernelManager
+from term import CTRL_D, ENTER, Term
+
+
+def _kernel_processes(connection_file: str) -> list[int]:
+    """Processes whose command line names ``connection_file``."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if connection_file.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
+def _connection_file_of(t: Term) -> str:
+    m = t.expect(re.compile(r"mycon --existing (\S+)"))
+    assert isinstance(m, re.Match)
+    name = m.group(1)
+    path = name if os.sep in name else os.path.join(os.environ["JUPYTER_RUNTIME_DIR"], f"kernel-{name}.json")
+    assert os.path.isfile(path)
+    return path
+
+
+def test_first_cell_typed_at_once_is_run(kernel_name: str) -> None:
+    """The cell typed the instant the prompt appears waits for the kernel, then runs."""
+    for _ in range(3):
+        t = Term("--kernel", kernel_name, "--no-confirm-exit")
+        try:
+            t.expect("In [1]: ")
+            t.run("print(1 + 1)")
+            t.expect(re.compile(r"^2$", re.M))
+            t.prompt()
+        finally:
+            t.close()
+
+
+def test_exit_shuts_down_owned_kernel(kernel_name: str) -> None:
+    t = Term("--kernel", kernel_name)
+    path = _connection_file_of(t)
+    t.prompt()
+    assert _kernel_processes(path)
+    t.send(CTRL_D)
+    t.expect("Do you really want to exit")
+    t.send("y" + ENTER)
+    assert t.wait_exit() == 0
+    assert not os.path.exists(path)
+    assert not _kernel_processes(path)
+
+
+def test_ctrl_d_declined_keeps_running(kernel_name: str) -> None:
+    t = Term("--kernel", kernel_name)
+    try:
+        t.prompt()
+        t.send(CTRL_D)
+        t.expect("Do you really want to exit")
+        t.send("n" + ENTER)
+        t.prompt()
+        t.run("'still here'")
+        t.expect("'still here'")
+    finally:
+        t.close()
+
+
+@pytest.fixture()
+def outside_kernel(kernel_name: str) -> Iterator[KernelManager]:
+    km = KernelManager(kernel_name=kernel_name)
+    km.start_kernel()
+    try:
+        yield km
+    finally:
+        km.shutdown_kernel(now=True)
+
+
+def test_exit_keeps_attached_kernel(outside_kernel: KernelManager) -> None:
+    t = Term("--existing", outside_kernel.connection_file, "--no-confirm-exit")
+    t.prompt()
+    t.run("kept = 41 + 1")
+    t.prompt()
+    t.send(CTRL_D)
+    assert t.wait_exit() == 0
+    assert outside_kernel.is_alive()
+    kc = outside_kernel.blocking_client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=20)
+        reply = kc.execute_interactive("print(kept)", timeout=20, output_hook=lambda m: None)
+        assert reply["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+
+
+def test_unknown_kernelspec_is_one_line_exit_2() -> None:
+    t = Term("--kernel", "no-such-kernel-zz")
+    t.expect("no kernel named 'no-such-kernel-zz'")
+    assert t.wait_exit() == 2
+    assert "Traceback" not in t.raw
+
+
+def test_silent_kernel_exit_1(tmp_path: os.PathLike[str]) -> None:
+    ports = []
+    for _ in range(5):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    info = dict(zip(["shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"], ports))
+    info.update(transport="tcp", ip="127.0.0.1", key="k", signature_scheme="hmac-sha256")
+    path = os.path.join(str(tmp_path), "silent.json")
+    with open(path, "w") as f:
+        json.dump(info, f)
+    t = Term("--existing", path, "--kernel-timeout", "1")
+    t.expect("did not answer within 1 s")
+    assert t.wait_exit() == 1
+    assert "Traceback" not in t.raw
