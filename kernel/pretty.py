@@ -11,6 +11,7 @@ cut with a note. Everything else is ``repr(obj)``.
 from __future__ import annotations
 
 import collections
+import sys
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
@@ -166,10 +167,12 @@ _LAYOUTS: dict[type, _Layout] = {
     set: _SET,
     frozenset: _SET,
     collections.deque: _DequeLayout("[", "]", "deque([])"),
-    collections.OrderedDict: _NamedLayout("{", "}", "OrderedDict()", mapping=True),
     collections.Counter: _CounterLayout("{", "}", "Counter()", mapping=True),
     collections.defaultdict: _DefaultDictLayout("{", "}", "", mapping=True),
 }
+
+if sys.version_info >= (3, 12):  # before 3.12 its repr is a list of pairs: leave it as it is
+    _LAYOUTS[collections.OrderedDict] = _NamedLayout("{", "}", "OrderedDict()", mapping=True)
 
 # subclasses that keep the builtin __repr__ print like their base
 _PLAIN_BASES: tuple[tuple[type, _Layout], ...] = (
@@ -213,7 +216,7 @@ class _Printer:
     """One ``pretty()`` call: the width, the cuts, the path (for cycles), cached reprs."""
 
     def __init__(self, width: int, max_items: int) -> None:
-        self.width = max(width, 10)
+        self.width = max(width, 1)
         self.max_items = max(max_items, 1)
         self.total = MAX_TOTAL
         self.path: set[int] = set()
