@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from kernel_harness import request
 
 from kernel.iscomplete import is_complete, neutralize, scan
 
@@ -114,27 +114,14 @@ def test_neutralize_keeps_shape_and_leaves_strings_alone() -> None:
     assert result == 'for i in x:\n    pass\ns = """\n%d\n"""\ny = None\npass'
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    from jupyter_client.manager import start_new_kernel
-
-    manager, kc = start_new_kernel(kernel_name="mycon", startup_timeout=30)
-    try:
-        yield kc
-    finally:
-        kc.stop_channels()
-        manager.shutdown_kernel(now=True)
-
-
 def _ask(kc: Any, code: str) -> dict[str, Any]:
-    msg_id = kc.is_complete(code)
-    reply = kc.get_shell_msg(timeout=10)
-    assert reply["parent_header"]["msg_id"] == msg_id
+    reply, _ = request(kc, "is_complete_request", {"code": code})
     content: dict[str, Any] = reply["content"]
     return content
 
 
-def test_through_a_real_kernel(client: Any) -> None:
-    assert _ask(client, "for i in range(3):") == {"status": "incomplete", "indent": "    "}
-    assert _ask(client, "print('hi')") == {"status": "complete"}
-    assert _ask(client, "1+") == {"status": "invalid"}
+def test_through_a_real_kernel(kernel_client: Any) -> None:
+    assert _ask(kernel_client, "for i in range(3):") == {"status": "incomplete", "indent": "    "}
+    assert _ask(kernel_client, "print('hi')") == {"status": "complete"}
+    assert _ask(kernel_client, "1+") == {"status": "invalid"}
+    assert _ask(kernel_client, "%%bash\necho hi") == {"status": "incomplete", "indent": ""}
