@@ -1,0 +1,158 @@
+"""Key bindings and prompt logic without a terminal (create_pipe_input + DummyOutput)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from console.history import ConsoleHistory
+from console.prompt import (
+    Completeness,
+    EnterState,
+    KernelCompleter,
+    PromptState,
+    call_context,
+    completions_from_reply,
+    create_prompt_session,
+    local_completeness,
+)
+
+
+async def _prompt(keys: list[str], ask: Any, history: Any = None) -> str:
+    with create_pipe_input() as inp:
+        session = create_prompt_session(
+            PromptState(count=lambda: 1),
+            ask_complete=ask,
+            completer=None,
+            history=history or InMemoryHistory(),
+            toolbar=None,
+            input=inp,
+            output=DummyOutput(),
+            enter_state=EnterState(),
+        )
+        for chunk in keys:
+            inp.send_text(chunk)
+        return await asyncio.wait_for(session.prompt_async(), 5)
+
+
+def slow_kernel(answers: dict[str, Completeness], delay: float = 0.02) -> Any:
+    async def ask(text: str) -> Completeness:
+        await asyncio.sleep(delay)  # a kernel round trip: keys keep arriving meanwhile
+        return answers.get(text, ("complete", ""))
+
+    return ask
+
+
+def test_enter_runs_complete_cell() -> None:
+    assert asyncio.run(_prompt(["1 + 1\r"], slow_kernel({}))) == "1 + 1"
+
+
+def test_enter_incomplete_inserts_kernel_indent_and_keeps_typed_keys() -> None:
+    ask = slow_kernel({"for i in x:": ("incomplete", "  ")})
+    # Everything is typed before the kernel answers the first Enter.
+    text = asyncio.run(_prompt(["for i in x:\rpass\r\r"], ask))
+    assert text == "for i in x:\n  pass"
+
+
+def test_kernel_error_falls_back_to_local_guess() -> None:
+    async def broken(text: str) -> Completeness:
+        raise RuntimeError("kernel gone")
+
+    text = asyncio.run(_prompt(["f(1,\r2)\r"], broken))
+    assert text == "f(1,\n2)"
+
+
+def test_force_newline_and_force_run() -> None:
+    ask = slow_kernel({"a": ("incomplete", "")})
+    assert asyncio.run(_prompt(["a\x0fb\x1b\r"], ask)) == "a\nb"  # Ctrl-O, then Esc Enter
+
+
+def test_bracketed_paste_is_one_cell() -> None:
+    paste = "\x1b[200~x = 1\r\ny = 2\x1b[201~"
+    assert asyncio.run(_prompt([paste, "\r"], slow_kernel({}))) == "x = 1\ny = 2"
+
+
+def test_history_prefix_up() -> None:
+    history = InMemoryHistory()
+    for entry in ("alpha = 1", "beta = 2", "gamma = 3"):
+        history.append_string(entry)
+    assert asyncio.run(_prompt(["al\x1b[A\r"], slow_kernel({}), history)) == "alpha = 1"
+
+
+def test_local_completeness() -> None:
+    assert local_completeness("x = 1") == ("complete", "")
+    assert local_completeness("f(1,")[0] == "incomplete"
+    assert local_completeness("if x:") == ("incomplete", "    ")
+    assert local_completeness("s = '''abc")[0] == "incomplete"
+    assert local_completeness("s = ')'")[0] == "complete"
+    assert local_completeness("# (")[0] == "complete"
+    assert local_completeness("a \\")[0] == "incomplete"
+
+
+def test_call_context() -> None:
+    assert call_context("print(") == ("print", 5)
+    assert call_context("x = os.path.join(a, ") == ("os.path.join", 16)
+    assert call_context("f(g(1), ") == ("f", 1)
+    assert call_context("f(1)") is None
+    assert call_context("[1, ") is None
+
+
+def test_completions_carry_kinds() -> None:
+    reply = {
+        "matches": ["alpha", "alpine"],
+        "cursor_start": 0,
+        "cursor_end": 2,
+        "metadata": {"_jupyter_types_experimental": [
+            {"text": "alpha", "type": "instance"}, {"text": "alpine", "type": "function"}
+        ]},
+    }
+    comps = completions_from_reply(reply, 2)
+    assert [c.text for c in comps] == ["alpha", "alpine"]
+    assert [c.start_position for c in comps] == [-2, -2]
+    assert [c.display_meta_text for c in comps] == ["instance", "function"]
+
+
+def test_kernel_completer_asks_with_code_point_cursor() -> None:
+    seen: list[tuple[str, int]] = []
+
+    async def complete(code: str, cursor: int) -> dict[str, Any]:
+        seen.append((code, cursor))
+        return {"matches": ["été_x"], "cursor_start": cursor - 1, "cursor_end": cursor}
+
+    async def collect() -> list[str]:
+        comp = KernelCompleter(complete)
+        doc = Document("é = 1; é", cursor_position=8)
+        return [c.text async for c in comp.get_completions_async(doc, CompleteEvent(completion_requested=True))]
+
+    assert asyncio.run(collect()) == ["été_x"]
+    assert seen == [("é = 1; é", 8)]
+
+
+def test_console_history_merges_kernel_entries(tmp_path: Any) -> None:
+    async def go() -> list[str]:
+        h = ConsoleHistory(size=5)
+        h.append_string("typed early")  # before the file is known
+        h.open_file(str(tmp_path / "hist" / "python"))
+        h.merge_kernel(["k1", "k2", "typed early", " "])
+        h.done_loading()
+        return [item async for item in h.load()]
+
+    assert asyncio.run(go()) == ["typed early", "k2", "k1"]
+    again = ConsoleHistory()
+    again.open_file(str(tmp_path / "hist" / "python"))
+    assert list(again.load_history_strings()) == ["typed early"]
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+def test_empty_enter_returns_at_once(text: str) -> None:
+    async def never(code: str) -> Completeness:
+        raise AssertionError("no kernel question for empty input")
+
+    assert asyncio.run(_prompt([text + "\r"], never)).strip() == ""
