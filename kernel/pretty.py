@@ -85,6 +85,13 @@ class _Layout:
         self.empty = empty
         self.mapping = mapping
 
+    separator = ": "  # between a mapping's key and its value
+    raw_keys = False  # keys are names printed as they are (``field=value``)
+
+    def size(self, obj: Any) -> int:
+        """How many items ``items`` yields."""
+        return len(obj)
+
     def items(self, obj: Any) -> Iterator[Any]:
         """The items in display order (pairs for mappings)."""
         return iter(obj.items()) if self.mapping else iter(obj)
@@ -155,6 +162,74 @@ class _DefaultDictLayout(_Layout):
         return f"{type(obj).__name__}({safe_repr(obj.default_factory)}, {{}})"
 
 
+class _FieldsLayout(_Layout):
+    """``Name(field=value, ...)`` for dataclasses and named tuples with their generated repr."""
+
+    separator = "="
+    raw_keys = True
+
+    def __init__(self, qualified: bool) -> None:
+        super().__init__("(", ")", "", mapping=True)
+        self.qualified = qualified  # dataclasses show __qualname__, named tuples __name__
+
+    def _name(self, obj: Any) -> str:
+        cls = type(obj)
+        return cls.__qualname__ if self.qualified else cls.__name__
+
+    def names(self, obj: Any) -> list[str]:
+        if self.qualified:
+            import dataclasses
+
+            return [f.name for f in dataclasses.fields(obj) if f.repr]
+        return list(type(obj)._fields)
+
+    def size(self, obj: Any) -> int:
+        return len(self.names(obj))
+
+    def items(self, obj: Any) -> Iterator[Any]:
+        return iter([(name, getattr(obj, name)) for name in self.names(obj)])
+
+    def brackets(self, obj: Any) -> tuple[str, str]:
+        return f"{self._name(obj)}(", ")"
+
+    def empty_text(self, obj: Any) -> str:
+        return f"{self._name(obj)}()"
+
+
+_DATACLASS = _FieldsLayout(qualified=True)
+_NAMEDTUPLE = _FieldsLayout(qualified=False)
+_generated_reprs: dict[str, Any] = {}
+
+
+def _generated_repr_code(kind: str) -> Any:
+    """The code object of the ``__repr__`` that dataclasses / namedtuple generate."""
+    code = _generated_reprs.get(kind)
+    if code is None:
+        if kind == "dataclass":
+            import dataclasses
+
+            representer: Any = dataclasses.make_dataclass("Probe", ["a"]).__repr__
+        else:
+            representer = collections.namedtuple("Probe", "a").__repr__  # noqa: PYI024
+        code = getattr(representer, "__code__", False)
+        _generated_reprs[kind] = code
+    return code
+
+
+def _fields_layout(obj: Any, cls: type, representer: Any) -> _Layout | None:
+    """The layout of a dataclass or named tuple that uses its generated repr, else None."""
+    code = getattr(representer, "__code__", None)
+    if code is None:
+        return None
+    if getattr(cls, "__dataclass_fields__", None) is not None:
+        if code is _generated_repr_code("dataclass"):
+            return _DATACLASS
+    elif isinstance(obj, tuple) and isinstance(getattr(cls, "_fields", None), tuple):
+        if code is _generated_repr_code("namedtuple"):
+            return _NAMEDTUPLE
+    return None
+
+
 _LIST = _Layout("[", "]", "[]")
 _TUPLE = _TupleLayout("(", ")", "()")
 _DICT = _Layout("{", "}", "{}", mapping=True)
@@ -205,7 +280,7 @@ def _layout_for(obj: Any) -> _Layout | None:
             continue
         if representer is base.__repr__ and isinstance(obj, base):
             return base_layout
-    return None
+    return _fields_layout(obj, cls, representer)
 
 
 class _TooWide(Exception):
@@ -260,13 +335,14 @@ class _Printer:
             put(marker)
             return
         try:
-            if len(obj) == 0:
-                put(layout.empty_text(obj))
-                return
+            size = layout.size(obj)
         except Exception:  # noqa: BLE001 - a broken __len__ in a subclass
             put(self.leaf(obj))
             return
-        if len(obj) > self.max_items:
+        if size == 0:
+            put(layout.empty_text(obj))
+            return
+        if size > self.max_items:
             raise _TooWide  # the cut note needs its own line
         opening, closing = layout.brackets(obj)
         put(opening)
@@ -277,12 +353,15 @@ class _Printer:
                     put(", ")
                 if layout.mapping:
                     key, value = item
-                    self._flat(key, budget, depth + 1, parts, used)
-                    put(": ")
+                    if layout.raw_keys:
+                        put(key)
+                    else:
+                        self._flat(key, budget, depth + 1, parts, used)
+                    put(layout.separator)
                     self._flat(value, budget, depth + 1, parts, used)
                 else:
                     self._flat(item, budget, depth + 1, parts, used)
-            if len(obj) == 1:
+            if size == 1:
                 put(layout.single_suffix(obj))
         finally:
             self.path.discard(id(obj))
@@ -312,7 +391,7 @@ class _Printer:
         if marker is not None:
             return marker
         try:
-            size = len(obj)
+            size = layout.size(obj)
         except Exception:  # noqa: BLE001
             return self.indent_lines(self.leaf(obj), indent)
         return self.broken(obj, layout, size, indent, depth)
@@ -329,10 +408,14 @@ class _Printer:
                 shown += 1
                 if layout.mapping:
                     key, value = item
-                    key_text = self.block(key, inner, len(inner), 2, depth + 1)
-                    column = len(inner) + len(key_text.rsplit("\n", 1)[-1]) + 2
+                    separator = layout.separator
+                    if layout.raw_keys:
+                        key_text = str(key)
+                    else:
+                        key_text = self.block(key, inner, len(inner), len(separator), depth + 1)
+                    column = len(inner) + len(key_text.rsplit("\n", 1)[-1]) + len(separator)
                     value_text = self.block(value, inner, column, 1, depth + 1)
-                    lines.append(f"{inner}{key_text}: {value_text},")
+                    lines.append(f"{inner}{key_text}{separator}{value_text},")
                 else:
                     lines.append(f"{inner}{self.block(item, inner, len(inner), 1, depth + 1)},")
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import dataclasses
 from typing import Any
 
 import pytest
@@ -232,3 +233,34 @@ def test_output_reads_back_as_the_same_value(value: Any) -> None:
         assert text == repr(value)
     else:
         assert len(repr(value)) > 79 or "\n" in repr(value)
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    label: str = "p"
+    tags: list[int] = dataclasses.field(default_factory=list)
+    hidden: str = dataclasses.field(default="h", repr=False)
+
+
+@dataclasses.dataclass
+class OwnRepr:
+    x: int
+
+    def __repr__(self) -> str:
+        return "OwnRepr!"
+
+
+Pair = collections.namedtuple("Pair", "left right")
+
+
+def test_dataclasses_and_named_tuples_wrap_by_field() -> None:
+    assert pretty(Point(1)) == repr(Point(1))
+    assert pretty(Pair(1, 2)) == repr(Pair(1, 2))
+    assert pretty(OwnRepr(1)) == "OwnRepr!"
+    text = pretty(Point(1, "n" * 40, list(range(30))))
+    assert text.startswith("Point(\n    x=1,\n    label='" + "n" * 40 + "',\n    tags=[\n        0,\n")
+    assert text.endswith("\n    ],\n)")
+    assert "hidden" not in text
+    text = pretty([Pair("a" * 50, "b" * 50)])
+    assert text == f"[\n    Pair(\n        left='{'a' * 50}',\n        right='{'b' * 50}',\n    ),\n]"
