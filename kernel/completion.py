@@ -68,6 +68,7 @@ def _is_data_descriptor(value: Any) -> bool:
 
 
 SAFE_DESCRIPTORS = (types.MemberDescriptorType, types.GetSetDescriptorType)
+BUILTIN_METHODS = (types.MethodDescriptorType, types.WrapperDescriptorType)
 
 
 def _class_lookup(cls: type, name: str) -> tuple[bool, Any]:
@@ -90,8 +91,15 @@ def _unwrap(value: Any, owner: Any = None) -> Any:
     if isinstance(value, classmethod):
         cls = owner if isinstance(owner, type) else getattr(owner, "cls", type(owner))
         return types.MethodType(value.__func__, cls) if owner is not None else value.__func__
-    if isinstance(value, types.FunctionType) and owner is not None and not isinstance(owner, type):
+    if owner is None or isinstance(owner, type):
+        return value
+    if isinstance(value, types.FunctionType):
         return types.MethodType(value, owner)
+    if isinstance(value, BUILTIN_METHODS) and not isinstance(owner, Instance):
+        try:
+            return value.__get__(owner, type(owner))  # C methods of built-in types: no user code
+        except Exception:
+            return value
     return value
 
 

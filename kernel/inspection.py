@@ -1,0 +1,207 @@
+"""Help on an object (``inspect_request``, ``obj?`` and ``obj??``).
+
+Finds the expression under the cursor (inside a call ``f(x, |``, the function called), looks it
+up without running code (the completion service's ``evaluate``) and describes it: signature,
+type, string form, file, docstring and, at detail level 1, the source. Headings are coloured
+with ANSI codes, as in IPython's ``?`` pages.
+"""
+
+from __future__ import annotations
+
+import inspect as pyinspect
+import re
+import types
+from typing import Any
+
+from .completion import Instance, Unresolved, evaluate, expression_before
+from .iscomplete import scan
+
+HEADING = "\x1b[31m"  # red, as IPython's "Signature:" headings
+RESET = "\x1b[0m"
+MAX_STRING_FORM = 200
+CELL_FILE = re.compile(r"<cell-(\d+)-\d+>")
+
+
+def _is_name_char(char: str) -> bool:
+    return char == "_" or char.isalnum()
+
+
+def expression_at(code: str, cursor: int) -> str:
+    """The expression to describe for a cursor in ``code``.
+
+    A name the cursor is on (or at the start of) wins; otherwise, inside an open call, the
+    function being called; otherwise the name chain just before the cursor.
+    """
+    cursor = max(0, min(cursor, len(code)))
+    end = cursor
+    if end < len(code) and _is_name_char(code[end]):
+        while end < len(code) and _is_name_char(code[end]):
+            end += 1
+        expression = expression_before(code, end)
+        if expression:
+            return expression
+    text = code[:cursor]
+    state = scan(text)
+    for opener, where in reversed(state.brackets):
+        if opener == "(":
+            callee = expression_before(text, where)
+            if callee and not callee[0].isdigit():
+                return callee
+            break
+    stripped = text.rstrip("?").rstrip()
+    return expression_before(stripped, len(stripped))
+
+
+def _lookup(expression: str, namespace: dict[str, Any]) -> tuple[bool, Any]:
+    expression = expression.strip().strip("?").strip()
+    if not expression:
+        return False, None
+    try:
+        value = evaluate(expression, namespace)
+    except Unresolved:
+        return False, None
+    except Exception:
+        return False, None
+    if isinstance(value, Instance):
+        value = value.cls
+    return True, value
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    module = kind.__module__
+    if module in ("builtins", "__main__"):
+        return kind.__qualname__
+    return f"{module}.{kind.__qualname__}"
+
+
+def _string_form(value: Any) -> str | None:
+    try:
+        text = str(value)
+    except Exception as exc:  # a broken __str__ is reported, not fatal
+        return f"<str() failed: {type(exc).__name__}: {exc}>"
+    if len(text) > MAX_STRING_FORM:
+        half = MAX_STRING_FORM // 2 - 3
+        text = text[:half] + " ... " + text[-half:]
+    return text
+
+
+def _signature(value: Any) -> str | None:
+    try:
+        return str(pyinspect.signature(value))
+    except (TypeError, ValueError, RecursionError):
+        return None
+    except Exception:
+        return None
+
+
+def _file(value: Any) -> str | None:
+    target = value if isinstance(value, (type, types.ModuleType)) or callable(value) else type(value)
+    try:
+        target = pyinspect.unwrap(target)
+        path = pyinspect.getsourcefile(target) or pyinspect.getfile(target)
+    except (TypeError, OSError, ValueError, AttributeError):
+        return None
+    except Exception:
+        return None
+    cell = CELL_FILE.fullmatch(path)
+    if cell:
+        try:
+            line = pyinspect.getsourcelines(target)[1]
+        except (OSError, TypeError):
+            return f"Cell In[{cell.group(1)}]"
+        return f"Cell In[{cell.group(1)}], line {line}"
+    return path
+
+
+def _source(value: Any) -> str | None:
+    try:
+        return pyinspect.getsource(value)
+    except (TypeError, OSError, IndentationError, SyntaxError):
+        return None
+    except Exception:
+        return None
+
+
+def _length(value: Any) -> str | None:
+    if isinstance(value, (type, types.ModuleType)) or not hasattr(type(value), "__len__"):
+        return None
+    try:
+        return str(len(value))
+    except Exception:
+        return None
+
+
+def _docstring(value: Any) -> str | None:
+    try:
+        doc = pyinspect.getdoc(value)
+    except Exception:
+        return None
+    return doc
+
+
+def _fields(expression: str, value: Any, detail_level: int) -> list[tuple[str, str]]:
+    """The headed fields of a description, in the order shown."""
+    fields: list[tuple[str, str]] = []
+    is_class = isinstance(value, type)
+    is_module = isinstance(value, types.ModuleType)
+    is_routine = not is_class and not is_module and callable(value) and (
+        pyinspect.isroutine(value) or isinstance(value, types.MethodType)
+    )
+    name = expression.strip()
+    if is_class or callable(value) and not is_module:
+        signature = _signature(value)
+        if signature is not None:
+            fields.append(("Init signature" if is_class else "Signature", name + signature))
+    fields.append(("Type", _type_name(value)))
+    if not is_class and not is_routine:
+        string_form = _string_form(value)
+        if string_form is not None:
+            fields.append(("String form", string_form))
+        length = _length(value)
+        if length is not None:
+            fields.append(("Length", length))
+    path = _file(value)
+    if path is not None:
+        fields.append(("File", path))
+    source = _source(value) if detail_level >= 1 and (is_class or is_module or is_routine) else None
+    if source is not None:
+        fields.append(("Source", source.rstrip("\n")))
+        return fields
+    doc = _docstring(value)
+    fields.append(("Docstring", doc if doc else "<no docstring>"))
+    if is_class:
+        init = value.__dict__.get("__init__")
+        init_doc = getattr(init, "__doc__", None) if isinstance(init, types.FunctionType) else None
+        if init_doc:
+            fields.append(("Init docstring", pyinspect.cleandoc(init_doc)))
+    return fields
+
+
+def _render(fields: list[tuple[str, str]]) -> str:
+    width = max(len(heading) for heading, _ in fields if heading != "Source") + 2
+    lines = []
+    for heading, text in fields:
+        if "\n" in text and heading in ("Source", "Docstring", "Init docstring"):
+            lines.append(f"{HEADING}{heading}:{RESET}\n{text}")
+        else:
+            label = f"{heading}:".ljust(width)
+            lines.append(f"{HEADING}{label}{RESET}{text}")
+    return "\n".join(lines)
+
+
+def describe(expression: str, detail_level: int, namespace: dict[str, Any]) -> str | None:
+    """The help text for ``expression`` (as after ``obj?``), or None when nothing is found."""
+    found, value = _lookup(expression, namespace)
+    if not found:
+        return None
+    return _render(_fields(expression.strip().strip("?").strip(), value, detail_level))
+
+
+def inspect(code: str, cursor_pos: int, detail_level: int, namespace: dict[str, Any]) -> dict[str, Any]:
+    """The ``inspect_reply`` content for the object at ``cursor_pos`` in ``code``."""
+    expression = expression_at(code, cursor_pos)
+    text = describe(expression, 1 if detail_level == 1 else 0, namespace) if expression else None
+    if text is None:
+        return {"status": "ok", "found": False, "data": {}, "metadata": {}}
+    return {"status": "ok", "found": True, "data": {"text/plain": text}, "metadata": {}}
