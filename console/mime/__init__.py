@@ -50,7 +50,7 @@ Markdown, LaTeX (math as Unicode), JSON, and plain text.  Users may pass their o
 left out of it are never shown, except text/plain which is always the final fallback.
 """
 
-MAX_RICH_INPUT = 2_000_000
+MAX_RICH_INPUT = 500_000
 """HTML/Markdown/LaTeX longer than this many characters is cut before parsing."""
 
 
@@ -171,6 +171,9 @@ def _render_markdown(value: Any, meta: Mapping[str, Any], opts: _Opts) -> str:
     return _with_notes(_cut_output(text, opts), notes, opts)
 
 
+_WHY_SOURCE = {"text/latex": "LaTeX beyond what mycon converts to Unicode"}
+
+
 def _render_latex(value: Any, meta: Mapping[str, Any], opts: _Opts) -> str:
     from .latex import latex_document
 
@@ -221,7 +224,9 @@ def _metadata_for(metadata: Any, mime: str) -> Mapping[str, Any]:
     return own if isinstance(own, Mapping) else metadata
 
 
-def render_bundle(data: Mapping[str, Any], metadata: Mapping[str, Any], options: MimeOptions) -> str:
+def render_bundle(
+    data: Mapping[str, Any], metadata: Mapping[str, Any], options: MimeOptions
+) -> str:
     """Render a mime bundle to text for the terminal, written verbatim, no trailing newline.
 
     Never raises: a type that cannot be shown is skipped with a dim note and the next tried.
@@ -230,7 +235,9 @@ def render_bundle(data: Mapping[str, Any], metadata: Mapping[str, Any], options:
     notes: list[str] = []
     try:
         if not isinstance(data, Mapping):
-            return dim_line(f"[no output to show: display data is {type(data).__name__}]", opts.depth)
+            return dim_line(
+                f"[no output to show: display data is {type(data).__name__}]", opts.depth
+            )
         order = getattr(options, "order", None) or DEFAULT_ORDER
         try:
             order = tuple(str(m) for m in order)
@@ -254,6 +261,13 @@ def render_bundle(data: Mapping[str, Any], metadata: Mapping[str, Any], options:
                 notes.append(f"could not show {mime}: {type(e).__name__}: {e}")
                 continue
             return _with_notes(out, notes, opts)
+        for mime in ("text/latex", "text/markdown", "text/html", "application/json"):
+            if mime in order and isinstance(data.get(mime), str):
+                # nothing rendered: the source beats showing nothing
+                source = _cut_output(data[mime].strip("\n"), opts)
+                return _with_notes(
+                    source, [*notes, f"{_WHY_SOURCE.get(mime, mime)}: shown as source"], opts
+                )
         if not notes:
             kinds = ", ".join(sorted(str(k) for k in data)) or "none"
             notes.append(f"no representation mycon can show (types: {kinds})")

@@ -23,9 +23,17 @@ def detect_graphics(env: Mapping[str, str]) -> str:
         return "none"
     if env.get("TMUX") or term.startswith(("screen", "tmux")):
         return "blocks"  # multiplexers do not pass image escapes through by default
-    if env.get("KITTY_WINDOW_ID") or term == "xterm-kitty" or program == "ghostty" or term == "xterm-ghostty":
+    if (
+        env.get("KITTY_WINDOW_ID")
+        or term == "xterm-kitty"
+        or program == "ghostty"
+        or term == "xterm-ghostty"
+    ):
         return "kitty"
-    if program in ("iterm.app", "wezterm", "mintty") or env.get("LC_TERMINAL", "").lower() == "iterm2":
+    if (
+        program in ("iterm.app", "wezterm", "mintty")
+        or env.get("LC_TERMINAL", "").lower() == "iterm2"
+    ):
         return "iterm"
     if env.get("WEZTERM_EXECUTABLE"):
         return "iterm"

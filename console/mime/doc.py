@@ -188,8 +188,8 @@ def wrap_spans(spans: Sequence[Span], width: int, base: Style = PLAIN) -> list[l
                 cur, cur_w, pending = [], 0, None
             elif tok[0] == " ":
                 place_word()
-                if cur:
-                    pending = base
+                if cur or word:
+                    pending = style
             else:
                 word.append((tok, style))
                 word_w += text_width(tok)
@@ -207,12 +207,16 @@ def spans_text(spans: Sequence[Span]) -> str:
 # ---------------------------------------------------------------- blocks
 
 
-def layout(blocks: Sequence[Block], width: int, depth: str, highlight: Highlighter | None = None) -> list[str]:
+def layout(
+    blocks: Sequence[Block], width: int, depth: str, highlight: Highlighter | None = None
+) -> list[str]:
     """Lay out blocks to painted terminal lines at most ``width`` columns wide."""
     return [render_line(line, depth) for line in layout_pieces(blocks, width, highlight)]
 
 
-def layout_pieces(blocks: Sequence[Block], width: int, highlight: Highlighter | None = None) -> list[list[Piece]]:
+def layout_pieces(
+    blocks: Sequence[Block], width: int, highlight: Highlighter | None = None
+) -> list[list[Piece]]:
     """Like :func:`layout`, but returns unpainted pieces."""
     return _Layout(width, highlight).blocks(blocks, tight=False)
 
@@ -224,7 +228,9 @@ class _Layout:
         self.width = max(8, width)
         self.highlight = highlight
 
-    def blocks(self, blocks: Sequence[Block], tight: bool, width: int | None = None) -> list[list[Piece]]:
+    def blocks(
+        self, blocks: Sequence[Block], tight: bool, width: int | None = None
+    ) -> list[list[Piece]]:
         width = self.width if width is None else max(4, width)
         out: list[list[Piece]] = []
         for block in blocks:
@@ -246,7 +252,9 @@ class _Layout:
             lines = wrap_spans(block.spans, width, style)
             if block.level <= 2 and lines:
                 w = min(width, max(sum(text_width(t) for t, _ in ln) for ln in lines))
-                lines.append([(("═" if block.level == 1 else "─") * max(w, 1), Style(fg=style.fg, dim=True))])
+                lines.append(
+                    [(("═" if block.level == 1 else "─") * max(w, 1), Style(fg=style.fg, dim=True))]
+                )
             return lines
         if isinstance(block, Code):
             return self.code(block, width)
@@ -265,7 +273,9 @@ class _Layout:
 
     def code(self, block: Code, width: int) -> list[list[Piece]]:
         text = block.text.rstrip("\n").expandtabs(4)
-        if self.highlight is not None:
+        if block.lang == "math":
+            src_lines = [[(ln, style_for(frozenset({"math"})))] for ln in text.split("\n")]
+        elif self.highlight is not None:
             src_lines = self.highlight(text, block.lang)
         else:
             src_lines = [[(ln, PLAIN)] for ln in text.split("\n")]
@@ -283,7 +293,9 @@ class _Layout:
             markers = [_BULLETS[depth % len(_BULLETS)]] * len(block.items)
         mw = max((text_width(m) for m in markers), default=1) + 1
         out: list[list[Piece]] = []
-        loose = any(sum(1 for b in item if not isinstance(b, ListBlock)) > 1 for item in block.items)
+        loose = any(
+            sum(1 for b in item if not isinstance(b, ListBlock)) > 1 for item in block.items
+        )
         for marker, item in zip(markers, block.items, strict=True):
             body: list[list[Piece]] = []
             for b in item:
@@ -297,7 +309,10 @@ class _Layout:
                 body = [[]]
             if loose and out:
                 out.append([])
-            head: Piece = (marker.rjust(mw - 1) + " " if block.ordered else marker + " ", Style(fg=(97, 175, 239)))
+            head: Piece = (
+                marker.rjust(mw - 1) + " " if block.ordered else marker + " ",
+                Style(fg=(97, 175, 239)),
+            )
             out.append([head, *body[0]])
             out.extend([(" " * mw, PLAIN), *ln] if ln else [] for ln in body[1:])
         return out
@@ -335,7 +350,7 @@ _NUMBER_RE = re.compile(
 )
 _HAS_DIGIT = re.compile(r"\d")
 
-MAX_TABLE_ROWS = 2000
+MAX_TABLE_ROWS = 1000
 
 
 def _grid(table: Table) -> tuple[list[list[Cell | None]], int]:
@@ -415,7 +430,10 @@ def layout_table(table: Table, width: int) -> list[list[Piece]]:
                     label[c] = False
                 if text.strip():
                     seen_value[c] = True
-                    if not (_NUMBER_RE.match(text) and (_HAS_DIGIT.search(text) or len(text.strip()) < 6)):
+                    if not (
+                        _NUMBER_RE.match(text)
+                        and (_HAS_DIGIT.search(text) or len(text.strip()) < 6)
+                    ):
                         numeric[c] = False
     right = [numeric[c] and seen_value[c] for c in range(ncols)]
     if not body:
@@ -437,7 +455,10 @@ def layout_table(table: Table, width: int) -> list[list[Piece]]:
             cols = list(lead)
             while c < ncols:
                 trial = [*cols, c]
-                if len(cols) > len(lead) and _fit([nat[i] for i in trial], [mins[i] for i in trial], width) is None:
+                if (
+                    len(cols) > len(lead)
+                    and _fit([nat[i] for i in trial], [mins[i] for i in trial], width) is None
+                ):
                     break
                 cols.append(c)
                 c += 1
@@ -471,7 +492,9 @@ def _rule_row(cols: list[int], wmap: dict[int, int]) -> list[Piece]:
     return pieces
 
 
-def _table_row(row: list[Cell | None], cols: list[int], wmap: dict[int, int], right: list[bool]) -> list[list[Piece]]:
+def _table_row(
+    row: list[Cell | None], cols: list[int], wmap: dict[int, int], right: list[bool]
+) -> list[list[Piece]]:
     placed: list[tuple[int, list[list[Piece]], str]] = []  # (width, lines, align)
     i = 0
     while i < len(cols):

@@ -44,8 +44,17 @@ _TOKEN_STYLES: tuple[tuple[_TokenType, Style], ...] = (
     (Error, Style(fg=(224, 108, 117))),
 )
 
-_ALIASES = {"py": "python", "py3": "python", "ipython": "python", "ipython3": "python",
-            "sh": "bash", "shell": "bash", "console": "bash", "js": "javascript", "": "text"}
+_ALIASES = {
+    "py": "python",
+    "py3": "python",
+    "ipython": "python",
+    "ipython3": "python",
+    "sh": "bash",
+    "shell": "bash",
+    "console": "bash",
+    "js": "javascript",
+    "": "text",
+}
 
 
 @lru_cache(maxsize=512)

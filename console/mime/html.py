@@ -13,16 +13,76 @@ from html.parser import HTMLParser
 
 from .doc import Block, Cell, Code, Heading, ListBlock, Note, Para, Quote, Rule, Span, Table
 
-_DROP = {"script", "style", "head", "title", "svg", "math", "template", "noscript", "iframe", "object", "canvas", "select"}
-_VOID = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "param", "source", "track", "wbr"}
+_DROP = {
+    "script",
+    "style",
+    "head",
+    "title",
+    "svg",
+    "math",
+    "template",
+    "noscript",
+    "iframe",
+    "object",
+    "canvas",
+    "select",
+}
+_VOID = {
+    "br",
+    "hr",
+    "img",
+    "input",
+    "meta",
+    "link",
+    "area",
+    "base",
+    "col",
+    "embed",
+    "param",
+    "source",
+    "track",
+    "wbr",
+}
 _BLOCK = {
-    "p", "div", "section", "article", "header", "footer", "main", "nav", "aside", "figure",
-    "figcaption", "details", "summary", "form", "fieldset", "center", "address", "dl", "dt", "dd",
+    "p",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "main",
+    "nav",
+    "aside",
+    "figure",
+    "figcaption",
+    "details",
+    "summary",
+    "form",
+    "fieldset",
+    "center",
+    "address",
+    "dl",
+    "dt",
+    "dd",
 }
 _INLINE_MARKS = {
-    "b": "b", "strong": "b", "i": "i", "em": "i", "cite": "i", "var": "i", "dfn": "i",
-    "u": "u", "ins": "u", "s": "s", "strike": "s", "del": "s",
-    "code": "code", "kbd": "code", "samp": "code", "tt": "code", "mark": "b",
+    "b": "b",
+    "strong": "b",
+    "i": "i",
+    "em": "i",
+    "cite": "i",
+    "var": "i",
+    "dfn": "i",
+    "u": "u",
+    "ins": "u",
+    "s": "s",
+    "strike": "s",
+    "del": "s",
+    "code": "code",
+    "kbd": "code",
+    "samp": "code",
+    "tt": "code",
+    "mark": "b",
 }
 _SUP = str.maketrans("0123456789+-=()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ")
 _SUB = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
@@ -90,9 +150,17 @@ class _Converter(HTMLParser):
         if not text:
             return
         if self.script == "sup":
-            text = text.translate(_SUP) if text.translate(_SUP) != text or text.isspace() else "^" + text
+            text = (
+                text.translate(_SUP)
+                if text.translate(_SUP) != text or text.isspace()
+                else "^" + text
+            )
         elif self.script == "sub":
-            text = text.translate(_SUB) if text.translate(_SUB) != text or text.isspace() else "_" + text
+            text = (
+                text.translate(_SUB)
+                if text.translate(_SUB) != text or text.isspace()
+                else "_" + text
+            )
         span = Span(text, frozenset(self.marks))
         t = self.tables[-1] if self.tables else None
         if t is not None and t.in_caption:
@@ -241,7 +309,11 @@ class _Converter(HTMLParser):
         if t.row is not None:
             if t.row:
                 t.rows.append(t.row)
-                if t.in_head or (not t.body_started and all(c.header for c in t.row) and len(t.rows) == t.head_rows + 1):
+                if t.in_head or (
+                    not t.body_started
+                    and all(c.header for c in t.row)
+                    and len(t.rows) == t.head_rows + 1
+                ):
                     t.head_rows = len(t.rows)
             t.row = None
 
@@ -286,7 +358,11 @@ class _Converter(HTMLParser):
             self._close_item()
         elif tag == "blockquote":
             self.flush()
-            if self.quotes and len(self.containers) > 1 and self.containers[-1] is self.quotes[-1].blocks:
+            if (
+                self.quotes
+                and len(self.containers) > 1
+                and self.containers[-1] is self.quotes[-1].blocks
+            ):
                 self.containers.pop()
                 self.quotes.pop()
         elif tag == "table":
@@ -325,7 +401,9 @@ class _Converter(HTMLParser):
             # a table nested in a cell: keep its text, row by row
             outer = self.tables[-1].cell
             for row in t.rows:
-                outer.spans.extend([Span(" ".join(" ".join(s.text for s in c.spans) for c in row)), Span("\n")])
+                outer.spans.extend(
+                    [Span(" ".join(" ".join(s.text for s in c.spans) for c in row)), Span("\n")]
+                )
             return
         if t.rows:
             self.target.append(table)
@@ -360,7 +438,7 @@ def _lang_of(classes: str) -> str:
     for c in classes.split():
         for prefix in ("language-", "lang-", "highlight-"):
             if c.startswith(prefix):
-                return c[len(prefix):]
+                return c[len(prefix) :]
     return ""
 
 

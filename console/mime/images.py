@@ -168,7 +168,9 @@ def to_png(data: bytes, mime: str) -> bytes:
         return data
     pil = _pillow()
     if pil is None:
-        raise DecoderMissing(f"showing {mime} with kitty graphics needs Pillow (pip install pillow)")
+        raise DecoderMissing(
+            f"showing {mime} with kitty graphics needs Pillow (pip install pillow)"
+        )
     try:
         with pil.open(io.BytesIO(data)) as im:
             im.seek(0)
@@ -212,7 +214,8 @@ def resample(bmp: Bitmap, tw: int, th: int) -> list[list[tuple[int, int, int, in
     nx = 1 if sx <= 1 else min(6, int(sx))
     ny = 1 if sy <= 1 else min(6, int(sy))
     xs_for = [
-        [min(bmp.width - 1, int((x + (k + 0.5) / nx) * sx)) * 4 for k in range(nx)] for x in range(tw)
+        [min(bmp.width - 1, int((x + (k + 0.5) / nx) * sx)) * 4 for k in range(nx)]
+        for x in range(tw)
     ]
     out: list[list[tuple[int, int, int, int]]] = []
     for y in range(th):
@@ -305,9 +308,14 @@ def sixel_image(bmp: Bitmap, max_px_width: int) -> str:
     """Sixel graphics (DEC): a 216-colour cube palette, transparent where alpha < 50%."""
     tw = max(1, min(bmp.width, max_px_width))
     th = max(1, round(bmp.height * tw / bmp.width))
-    px = resample(bmp, tw, th) if (tw, th) != (bmp.width, bmp.height) else [
-        [tuple(row[i : i + 4]) for i in range(0, 4 * bmp.width, 4)] for row in bmp.rows  # type: ignore[misc]
-    ]
+    px = (
+        resample(bmp, tw, th)
+        if (tw, th) != (bmp.width, bmp.height)
+        else [
+            [tuple(row[i : i + 4]) for i in range(0, 4 * bmp.width, 4)]
+            for row in bmp.rows  # type: ignore[misc]
+        ]
+    )
     used: set[int] = set()
     body: list[str] = []
     for y0 in range(0, th, 6):
@@ -325,7 +333,9 @@ def sixel_image(bmp: Bitmap, max_px_width: int) -> str:
         used.update(bands)
         for idx, arr in bands.items():
             chars = bytes(v + 63 for v in arr).decode("ascii")
-            body.append(f"#{idx}" + _RUN_RE.sub(lambda m: f"!{len(m.group(0))}{m.group(1)}", chars) + "$")
+            body.append(
+                f"#{idx}" + _RUN_RE.sub(lambda m: f"!{len(m.group(0))}{m.group(1)}", chars) + "$"
+            )
         body.append("-")
     palette = []
     for idx in sorted(used):
@@ -358,7 +368,9 @@ def _display_size(meta: Mapping[str, Any], size: tuple[int, int]) -> tuple[int, 
     return w, h
 
 
-def render_image(value: Any, mime: str, meta: Mapping[str, Any], width: int, graphics: str, depth: str) -> str:
+def render_image(
+    value: Any, mime: str, meta: Mapping[str, Any], width: int, graphics: str, depth: str
+) -> str:
     """An image payload as terminal text in the given graphics mode, ending with its caption."""
     data = image_bytes(value, mime)
     if not data:

@@ -13,69 +13,297 @@ import re
 from .style import Style, paint
 
 GREEK = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ϵ", "varepsilon": "ε",
-    "zeta": "ζ", "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ",
-    "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "omicron": "ο", "pi": "π", "varpi": "ϖ",
-    "rho": "ρ", "varrho": "ϱ", "sigma": "σ", "varsigma": "ς", "tau": "τ", "upsilon": "υ",
-    "phi": "ϕ", "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
-    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π",
-    "Sigma": "Σ", "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "epsilon": "ϵ",
+    "varepsilon": "ε",
+    "zeta": "ζ",
+    "eta": "η",
+    "theta": "θ",
+    "vartheta": "ϑ",
+    "iota": "ι",
+    "kappa": "κ",
+    "lambda": "λ",
+    "mu": "μ",
+    "nu": "ν",
+    "xi": "ξ",
+    "omicron": "ο",
+    "pi": "π",
+    "varpi": "ϖ",
+    "rho": "ρ",
+    "varrho": "ϱ",
+    "sigma": "σ",
+    "varsigma": "ς",
+    "tau": "τ",
+    "upsilon": "υ",
+    "phi": "ϕ",
+    "varphi": "φ",
+    "chi": "χ",
+    "psi": "ψ",
+    "omega": "ω",
+    "Gamma": "Γ",
+    "Delta": "Δ",
+    "Theta": "Θ",
+    "Lambda": "Λ",
+    "Xi": "Ξ",
+    "Pi": "Π",
+    "Sigma": "Σ",
+    "Upsilon": "Υ",
+    "Phi": "Φ",
+    "Psi": "Ψ",
+    "Omega": "Ω",
 }
 SYMBOLS = {
     # operators
-    "times": "×", "div": "÷", "cdot": "·", "pm": "±", "mp": "∓", "ast": "∗", "star": "⋆",
-    "circ": "∘", "bullet": "∙", "oplus": "⊕", "ominus": "⊖", "otimes": "⊗", "odot": "⊙",
-    "cap": "∩", "cup": "∪", "wedge": "∧", "land": "∧", "vee": "∨", "lor": "∨", "neg": "¬",
-    "lnot": "¬", "setminus": "∖", "dagger": "†",
+    "times": "×",
+    "div": "÷",
+    "cdot": "·",
+    "pm": "±",
+    "mp": "∓",
+    "ast": "∗",
+    "star": "⋆",
+    "circ": "∘",
+    "bullet": "∙",
+    "oplus": "⊕",
+    "ominus": "⊖",
+    "otimes": "⊗",
+    "odot": "⊙",
+    "cap": "∩",
+    "cup": "∪",
+    "wedge": "∧",
+    "land": "∧",
+    "vee": "∨",
+    "lor": "∨",
+    "neg": "¬",
+    "lnot": "¬",
+    "setminus": "∖",
+    "dagger": "†",
     # relations
-    "leq": "≤", "le": "≤", "geq": "≥", "ge": "≥", "neq": "≠", "ne": "≠", "approx": "≈",
-    "equiv": "≡", "sim": "∼", "simeq": "≃", "cong": "≅", "propto": "∝", "ll": "≪", "gg": "≫",
-    "in": "∈", "notin": "∉", "ni": "∋", "subset": "⊂", "supset": "⊃", "subseteq": "⊆",
-    "supseteq": "⊇", "perp": "⊥", "parallel": "∥", "mid": "∣", "vdash": "⊢", "models": "⊨",
-    "prec": "≺", "succ": "≻", "leqslant": "⩽", "geqslant": "⩾", "doteq": "≐",
+    "leq": "≤",
+    "le": "≤",
+    "geq": "≥",
+    "ge": "≥",
+    "neq": "≠",
+    "ne": "≠",
+    "approx": "≈",
+    "equiv": "≡",
+    "sim": "∼",
+    "simeq": "≃",
+    "cong": "≅",
+    "propto": "∝",
+    "ll": "≪",
+    "gg": "≫",
+    "in": "∈",
+    "notin": "∉",
+    "ni": "∋",
+    "subset": "⊂",
+    "supset": "⊃",
+    "subseteq": "⊆",
+    "supseteq": "⊇",
+    "perp": "⊥",
+    "parallel": "∥",
+    "mid": "∣",
+    "vdash": "⊢",
+    "models": "⊨",
+    "prec": "≺",
+    "succ": "≻",
+    "leqslant": "⩽",
+    "geqslant": "⩾",
+    "doteq": "≐",
     # arrows
-    "to": "→", "rightarrow": "→", "leftarrow": "←", "gets": "←", "leftrightarrow": "↔",
-    "Rightarrow": "⇒", "Leftarrow": "⇐", "Leftrightarrow": "⇔", "implies": "⟹", "iff": "⟺",
-    "mapsto": "↦", "uparrow": "↑", "downarrow": "↓", "longrightarrow": "⟶",
-    "longleftarrow": "⟵", "Longrightarrow": "⟹", "hookrightarrow": "↪", "nearrow": "↗",
+    "to": "→",
+    "rightarrow": "→",
+    "leftarrow": "←",
+    "gets": "←",
+    "leftrightarrow": "↔",
+    "Rightarrow": "⇒",
+    "Leftarrow": "⇐",
+    "Leftrightarrow": "⇔",
+    "implies": "⟹",
+    "iff": "⟺",
+    "mapsto": "↦",
+    "uparrow": "↑",
+    "downarrow": "↓",
+    "longrightarrow": "⟶",
+    "longleftarrow": "⟵",
+    "Longrightarrow": "⟹",
+    "hookrightarrow": "↪",
+    "nearrow": "↗",
     "searrow": "↘",
     # big operators and misc
-    "sum": "∑", "prod": "∏", "coprod": "∐", "int": "∫", "iint": "∬", "iiint": "∭", "oint": "∮",
-    "bigcup": "⋃", "bigcap": "⋂", "bigoplus": "⨁", "bigotimes": "⨂", "bigvee": "⋁",
-    "bigwedge": "⋀", "infty": "∞", "partial": "∂", "nabla": "∇", "forall": "∀", "exists": "∃",
-    "nexists": "∄", "emptyset": "∅", "varnothing": "∅", "aleph": "ℵ", "hbar": "ℏ", "ell": "ℓ",
-    "Re": "ℜ", "Im": "ℑ", "wp": "℘", "angle": "∠", "triangle": "△", "prime": "′",
-    "ldots": "…", "dots": "…", "cdots": "⋯", "vdots": "⋮", "ddots": "⋱", "therefore": "∴",
-    "because": "∵", "degree": "°", "top": "⊤", "bot": "⊥", "checkmark": "✓", "square": "□",
-    "langle": "⟨", "rangle": "⟩", "lceil": "⌈", "rceil": "⌉", "lfloor": "⌊", "rfloor": "⌋",
-    "vert": "|", "Vert": "‖", "|": "‖", "{": "{", "}": "}", "%": "%", "$": "$", "&": "&",
-    "#": "#", "_": "_", "backslash": "\\", "lvert": "|", "rvert": "|", "lVert": "‖", "rVert": "‖",
+    "sum": "∑",
+    "prod": "∏",
+    "coprod": "∐",
+    "int": "∫",
+    "iint": "∬",
+    "iiint": "∭",
+    "oint": "∮",
+    "bigcup": "⋃",
+    "bigcap": "⋂",
+    "bigoplus": "⨁",
+    "bigotimes": "⨂",
+    "bigvee": "⋁",
+    "bigwedge": "⋀",
+    "infty": "∞",
+    "partial": "∂",
+    "nabla": "∇",
+    "forall": "∀",
+    "exists": "∃",
+    "nexists": "∄",
+    "emptyset": "∅",
+    "varnothing": "∅",
+    "aleph": "ℵ",
+    "hbar": "ℏ",
+    "ell": "ℓ",
+    "Re": "ℜ",
+    "Im": "ℑ",
+    "wp": "℘",
+    "angle": "∠",
+    "triangle": "△",
+    "prime": "′",
+    "ldots": "…",
+    "dots": "…",
+    "cdots": "⋯",
+    "vdots": "⋮",
+    "ddots": "⋱",
+    "therefore": "∴",
+    "because": "∵",
+    "degree": "°",
+    "top": "⊤",
+    "bot": "⊥",
+    "checkmark": "✓",
+    "square": "□",
+    "langle": "⟨",
+    "rangle": "⟩",
+    "lceil": "⌈",
+    "rceil": "⌉",
+    "lfloor": "⌊",
+    "rfloor": "⌋",
+    "vert": "|",
+    "Vert": "‖",
+    "|": "‖",
+    "{": "{",
+    "}": "}",
+    "%": "%",
+    "$": "$",
+    "&": "&",
+    "#": "#",
+    "_": "_",
+    "backslash": "\\",
+    "lvert": "|",
+    "rvert": "|",
+    "lVert": "‖",
+    "rVert": "‖",
 }
 FUNCTIONS = {
-    "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh",
-    "tanh", "coth", "log", "ln", "lg", "exp", "lim", "liminf", "limsup", "max", "min", "sup",
-    "inf", "det", "dim", "ker", "deg", "gcd", "arg", "Pr", "hom", "mod", "bmod", "argmax", "argmin",
+    "sin",
+    "cos",
+    "tan",
+    "cot",
+    "sec",
+    "csc",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "coth",
+    "log",
+    "ln",
+    "lg",
+    "exp",
+    "lim",
+    "liminf",
+    "limsup",
+    "max",
+    "min",
+    "sup",
+    "inf",
+    "det",
+    "dim",
+    "ker",
+    "deg",
+    "gcd",
+    "arg",
+    "Pr",
+    "hom",
+    "mod",
+    "bmod",
+    "argmax",
+    "argmin",
 }
-SPACES = {",": " ", ":": " ", ";": " ", "!": "", " ": " ", "quad": "  ", "qquad": "    ",
-          "enspace": " ", "thinspace": " ", "medspace": " ", "thickspace": " "}
-IGNORED = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
-           "displaystyle", "textstyle", "scriptstyle", "limits", "nolimits", "nonumber",
-           "notag", "middle", "label", "tag"}
-ACCENTS = {"hat": "\u0302", "widehat": "\u0302", "bar": "\u0304", "overline": "\u0305",
-           "vec": "\u20d7", "dot": "\u0307", "ddot": "\u0308", "tilde": "\u0303",
-           "widetilde": "\u0303", "check": "\u030c", "breve": "\u0306", "acute": "\u0301",
-           "grave": "\u0300", "underline": "\u0332"}
+SPACES = {
+    ",": " ",
+    ":": " ",
+    ";": " ",
+    "!": "",
+    " ": " ",
+    "quad": "  ",
+    "qquad": "    ",
+    "enspace": " ",
+    "thinspace": " ",
+    "medspace": " ",
+    "thickspace": " ",
+}
+IGNORED = {
+    "left",
+    "right",
+    "big",
+    "Big",
+    "bigg",
+    "Bigg",
+    "bigl",
+    "bigr",
+    "Bigl",
+    "Bigr",
+    "displaystyle",
+    "textstyle",
+    "scriptstyle",
+    "limits",
+    "nolimits",
+    "nonumber",
+    "notag",
+    "middle",
+    "label",
+    "tag",
+}
+ACCENTS = {
+    "hat": "\u0302",
+    "widehat": "\u0302",
+    "bar": "\u0304",
+    "overline": "\u0305",
+    "vec": "\u20d7",
+    "dot": "\u0307",
+    "ddot": "\u0308",
+    "tilde": "\u0303",
+    "widetilde": "\u0303",
+    "check": "\u030c",
+    "breve": "\u0306",
+    "acute": "\u0301",
+    "grave": "\u0300",
+    "underline": "\u0332",
+}
 
-_SUP = dict(zip(
-    "0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWαβγδεθιφχ′*·",
-    "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂᵅᵝᵞᵟᵋᶿᶥᵠᵡ′*˙",
-    strict=True,
-))
-_SUB = dict(zip(
-    "0123456789+-−=()aehijklmnoprstuvxβγρφχ",
-    "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ",
-    strict=True,
-))
+_SUP = dict(
+    zip(
+        "0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWαβγδεθιφχ′*·",
+        "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂᵅᵝᵞᵟᵋᶿᶥᵠᵡ′*˙",
+        strict=True,
+    )
+)
+_SUB = dict(
+    zip(
+        "0123456789+-−=()aehijklmnoprstuvxβγρφχ",
+        "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ",
+        strict=True,
+    )
+)
+
+_SUP_CHARS = set(_SUP.values())
+_SUB_CHARS = set(_SUB.values())
 
 
 def _alphabet(upper_start: int, lower_start: int, exceptions: dict[str, str]) -> dict[str, str]:
@@ -89,23 +317,75 @@ def _alphabet(upper_start: int, lower_start: int, exceptions: dict[str, str]) ->
 
 
 FONTS: dict[str, dict[str, str]] = {
-    "mathbb": {**_alphabet(0x1D538, 0x1D552, {"C": "ℂ", "H": "ℍ", "N": "ℕ", "P": "ℙ", "Q": "ℚ", "R": "ℝ", "Z": "ℤ"}),
-               **{str(d): chr(0x1D7D8 + d) for d in range(10)}},
+    "mathbb": {
+        **_alphabet(
+            0x1D538, 0x1D552, {"C": "ℂ", "H": "ℍ", "N": "ℕ", "P": "ℙ", "Q": "ℚ", "R": "ℝ", "Z": "ℤ"}
+        ),
+        **{str(d): chr(0x1D7D8 + d) for d in range(10)},
+    },
     "mathbf": {**_alphabet(0x1D400, 0x1D41A, {}), **{str(d): chr(0x1D7CE + d) for d in range(10)}},
     "boldsymbol": _alphabet(0x1D400, 0x1D41A, {}),
-    "mathcal": _alphabet(0x1D49C, 0x1D4B6, {"B": "ℬ", "E": "ℰ", "F": "ℱ", "H": "ℋ", "I": "ℐ", "L": "ℒ",
-                                            "M": "ℳ", "R": "ℛ", "e": "ℯ", "g": "ℊ", "o": "ℴ"}),
-    "mathscr": _alphabet(0x1D49C, 0x1D4B6, {"B": "ℬ", "E": "ℰ", "F": "ℱ", "H": "ℋ", "I": "ℐ", "L": "ℒ",
-                                            "M": "ℳ", "R": "ℛ", "e": "ℯ", "g": "ℊ", "o": "ℴ"}),
+    "mathcal": _alphabet(
+        0x1D49C,
+        0x1D4B6,
+        {
+            "B": "ℬ",
+            "E": "ℰ",
+            "F": "ℱ",
+            "H": "ℋ",
+            "I": "ℐ",
+            "L": "ℒ",
+            "M": "ℳ",
+            "R": "ℛ",
+            "e": "ℯ",
+            "g": "ℊ",
+            "o": "ℴ",
+        },
+    ),
+    "mathscr": _alphabet(
+        0x1D49C,
+        0x1D4B6,
+        {
+            "B": "ℬ",
+            "E": "ℰ",
+            "F": "ℱ",
+            "H": "ℋ",
+            "I": "ℐ",
+            "L": "ℒ",
+            "M": "ℳ",
+            "R": "ℛ",
+            "e": "ℯ",
+            "g": "ℊ",
+            "o": "ℴ",
+        },
+    ),
     "mathfrak": _alphabet(0x1D504, 0x1D51E, {"C": "ℭ", "H": "ℌ", "I": "ℑ", "R": "ℜ", "Z": "ℨ"}),
     "mathit": {},
     "mathrm": {},
     "mathsf": {},
     "mathtt": {},
 }
-TEXT_COMMANDS = {"text", "textrm", "textit", "textbf", "mathrm", "operatorname", "mbox", "textsf", "texttt", "mathit", "mathsf", "mathtt", "hbox", "textnormal"}
+TEXT_COMMANDS = {
+    "text",
+    "textrm",
+    "textit",
+    "textbf",
+    "mathrm",
+    "operatorname",
+    "mbox",
+    "textsf",
+    "texttt",
+    "mathit",
+    "mathsf",
+    "mathtt",
+    "hbox",
+    "textnormal",
+}
 
 _TOKEN = re.compile(r"\\([a-zA-Z]+)\*?|\\(.)|(\s+)|(.)", re.S)
+
+
+_CELL_END = frozenset({("char", "&"), ("cmd", "\\"), ("cmd", "end")})
 
 
 class Unsupported(Exception):
@@ -142,11 +422,15 @@ class _Parser:
         while (t := self.peek()) is not None and t[0] == "space":
             self.pos += 1
 
-    def expr(self, stop: str = "") -> str:
-        """Convert tokens until ``stop`` (a closing char) or the end."""
+    def expr(self, stop: str = "", stops: frozenset[tuple[str, str]] = frozenset()) -> str:
+        """Convert tokens until ``stop`` (a closing char) or the end.
+
+        Source spaces are dropped, as TeX does in math; relations and binary operators get a
+        space on each side (a minus after an operator or an opening bracket stays unary).
+        """
         out: list[str] = []
         while (tok := self.peek()) is not None:
-            if tok == ("char", stop) and stop:
+            if (tok == ("char", stop) and stop) or tok in stops:
                 break
             if tok == ("char", "}") and not stop:
                 raise Unsupported("unbalanced }")
@@ -154,16 +438,34 @@ class _Parser:
                 break
             if tok[1] in ("^", "_") and tok[0] == "char":
                 self.pos += 1
-                arg = self.argument()
+                arg = self.argument().replace(" ", "")
                 base = out.pop() if out else ""
                 out.append(base + (sup(arg) if tok[1] == "^" else sub(arg)))
+                nxt = self.peek_solid()
+                if base.startswith(BIG_OPERATORS) and not (
+                    nxt and nxt[0] == "char" and nxt[1] in "^_"
+                ):
+                    out.append(" ")
                 continue
             if tok == ("char", "'"):
                 self.pos += 1
                 out.append("′")
                 continue
-            out.append(self.atom())
+            atom = self.atom()
+            if atom in RELATIONS or (atom in BINARY and not _unary_context(out)):
+                out.append(f" {atom} ")
+            elif atom == ",":
+                out.append(", ")
+            else:
+                out.append(atom)
         return "".join(out)
+
+    def peek_solid(self) -> tuple[str, str] | None:
+        """The next token that is not a space."""
+        k = self.pos
+        while k < len(self.toks) and self.toks[k][0] == "space":
+            k += 1
+        return self.toks[k] if k < len(self.toks) else None
 
     def group_text(self) -> str:
         """The raw text of a {...} group (for \\text)."""
@@ -206,7 +508,7 @@ class _Parser:
     def atom(self) -> str:
         kind, val = self.next()
         if kind == "space":
-            return " " if self.pos > 1 else ""
+            return ""
         if kind == "char":
             if val == "{":
                 inner = self.expr("}")
@@ -237,7 +539,19 @@ class _Parser:
             if name in ("label", "tag"):
                 self.group_text()
                 return ""
-            if name in ("left", "right", "middle", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr"):
+            if name in (
+                "left",
+                "right",
+                "middle",
+                "big",
+                "Big",
+                "bigg",
+                "Bigg",
+                "bigl",
+                "bigr",
+                "Bigl",
+                "Bigr",
+            ):
                 self.skip_spaces()
                 tok = self.peek()
                 if tok == ("char", "."):
@@ -245,6 +559,14 @@ class _Parser:
                     return ""
             return ""
         if name in FUNCTIONS:
+            nxt = self.peek_solid()
+            if nxt is not None and (
+                nxt[0] == "cmd"
+                and nxt[1] not in ("left", "right")
+                or nxt[0] == "char"
+                and nxt[1].isalnum()
+            ):
+                return name + " "
             return name
         if name in ("frac", "dfrac", "tfrac", "cfrac"):
             num, den = self.argument(), self.argument()
@@ -260,7 +582,11 @@ class _Parser:
                 root = sup(index or "") + "√"
             return root + (body if _simple(body) else f"({body})")
         if name in TEXT_COMMANDS:
-            inner = self.group_text() if name not in ("mathrm", "operatorname", "mathit", "mathsf", "mathtt") else self.argument()
+            inner = (
+                self.group_text()
+                if name not in ("mathrm", "operatorname", "mathit", "mathsf", "mathtt")
+                else self.argument()
+            )
             return inner
         if name in FONTS:
             inner = self.argument()
@@ -293,46 +619,163 @@ class _Parser:
         if env in ("array", "tabular"):
             self.group_text()
         rows: list[list[str]] = [[]]
-        cell: list[str] = []
-        while (tok := self.peek()) is not None:
-            if tok == ("cmd", "end"):
-                self.pos += 1
+        while True:
+            rows[-1].append(self.expr(stops=_CELL_END).strip())
+            tok = self.peek()
+            if tok is None:
+                raise Unsupported(f"environment {env} not closed")
+            self.pos += 1
+            if tok == ("cmd", "\\"):
+                self.optional()
+                rows.append([])
+            elif tok == ("cmd", "end"):
                 self.group_text()
                 break
-            if tok == ("char", "&"):
-                self.pos += 1
-                rows[-1].append("".join(cell).strip())
-                cell = []
-                continue
-            if tok == ("cmd", "\\"):
-                self.pos += 1
-                self.optional()
-                rows[-1].append("".join(cell).strip())
-                cell = []
-                rows.append([])
-                continue
-            if tok[1] in ("^", "_") and tok[0] == "char":
-                self.pos += 1
-                arg = self.argument()
-                base = cell.pop() if cell else ""
-                cell.append(base + (sup(arg) if tok[1] == "^" else sub(arg)))
-                continue
-            cell.append(self.atom())
-        rows[-1].append("".join(cell).strip())
         rows = [r for r in rows if any(c for c in r)]
-        if env in ("matrix", "pmatrix", "bmatrix", "Bmatrix", "vmatrix", "Vmatrix", "smallmatrix", "array", "cases"):
+        if env in (
+            "matrix",
+            "pmatrix",
+            "bmatrix",
+            "Bmatrix",
+            "vmatrix",
+            "Vmatrix",
+            "smallmatrix",
+            "array",
+            "cases",
+        ):
             ncols = max((len(r) for r in rows), default=0)
             widths = [max((len(r[c]) for r in rows if c < len(r)), default=0) for c in range(ncols)]
-            lines = ["  ".join(c.ljust(widths[k]) for k, c in enumerate(r)).rstrip() for r in rows]
-            left, right = {"pmatrix": ("(", ")"), "bmatrix": ("[", "]"), "Bmatrix": ("{", "}"),
-                           "vmatrix": ("|", "|"), "Vmatrix": ("‖", "‖"), "cases": ("{", "")}.get(env, ("", ""))
+            lines = [
+                "\0\0".join(c.ljust(widths[k], "\0") for k, c in enumerate(r)).rstrip("\0")
+                for r in rows
+            ]
+            left, right = {
+                "pmatrix": ("(", ")"),
+                "bmatrix": ("[", "]"),
+                "Bmatrix": ("{", "}"),
+                "vmatrix": ("|", "|"),
+                "Vmatrix": ("‖", "‖"),
+                "cases": ("{", ""),
+            }.get(env, ("", ""))
             if len(lines) == 1:
                 return f"{left}{lines[0]}{right}"
             w = max(len(ln) for ln in lines)
-            return "\n".join(f"{left}{ln.ljust(w)}{right}" if right else f"{left}{ln}" for ln in lines)
-        if env in ("equation", "align", "aligned", "gather", "gathered", "eqnarray", "multline", "split", "alignat", "flalign", "displaymath", "math"):
+            return "\n".join(
+                f"{left}{ln.ljust(w, chr(0))}{right}" if right else f"{left}{ln}" for ln in lines
+            )
+        if env in (
+            "equation",
+            "align",
+            "aligned",
+            "gather",
+            "gathered",
+            "eqnarray",
+            "multline",
+            "split",
+            "alignat",
+            "flalign",
+            "displaymath",
+            "math",
+        ):
             return "\n".join(" ".join(c for c in r if c) for r in rows)
         raise Unsupported(f"environment {env}")
+
+
+RELATIONS = {
+    "=",
+    "<",
+    ">",
+    "≤",
+    "≥",
+    "≠",
+    "≈",
+    "≡",
+    "∼",
+    "≃",
+    "≅",
+    "∝",
+    "≪",
+    "≫",
+    "∈",
+    "∉",
+    "∋",
+    "⊂",
+    "⊃",
+    "⊆",
+    "⊇",
+    "⊥",
+    "∥",
+    "∣",
+    "⊢",
+    "⊨",
+    "≺",
+    "≻",
+    "⩽",
+    "⩾",
+    "≐",
+    "→",
+    "←",
+    "↔",
+    "⇒",
+    "⇐",
+    "⇔",
+    "⟹",
+    "⟺",
+    "↦",
+    "⟶",
+    "⟵",
+    "↪",
+    ":=",
+}
+BINARY = {
+    "+",
+    "−",
+    "×",
+    "÷",
+    "·",
+    "±",
+    "∓",
+    "∘",
+    "⊕",
+    "⊖",
+    "⊗",
+    "⊙",
+    "∩",
+    "∪",
+    "∧",
+    "∨",
+    "∖",
+    "∗",
+    "⋆",
+}
+BIG_OPERATORS = (
+    "∑",
+    "∏",
+    "∐",
+    "∫",
+    "∬",
+    "∭",
+    "∮",
+    "⋃",
+    "⋂",
+    "⨁",
+    "⨂",
+    "⋁",
+    "⋀",
+    "lim",
+    "max",
+    "min",
+    "sup",
+    "inf",
+    "argmax",
+    "argmin",
+)
+
+
+def _unary_context(out: list[str]) -> bool:
+    """Whether an operator here would be a sign (start, after an operator or an opening bracket)."""
+    prev = "".join(out[-2:]).rstrip()
+    return not prev or prev[-1] in "([{,=<>+−×·±∓≤≥≠≈∈→⇒|∣" or prev.endswith(tuple(RELATIONS))
 
 
 def _simple(s: str) -> bool:
@@ -341,8 +784,16 @@ def _simple(s: str) -> bool:
 
 def frac(num: str, den: str) -> str:
     """A fraction on one line: vulgar fraction characters where they exist, else a/b."""
-    vulgar = {("1", "2"): "½", ("1", "3"): "⅓", ("2", "3"): "⅔", ("1", "4"): "¼", ("3", "4"): "¾",
-              ("1", "5"): "⅕", ("1", "6"): "⅙", ("1", "8"): "⅛"}
+    vulgar = {
+        ("1", "2"): "½",
+        ("1", "3"): "⅓",
+        ("2", "3"): "⅔",
+        ("1", "4"): "¼",
+        ("3", "4"): "¾",
+        ("1", "5"): "⅕",
+        ("1", "6"): "⅙",
+        ("1", "8"): "⅛",
+    }
     if (num, den) in vulgar:
         return vulgar[(num, den)]
     n = num if _simple(num) else f"({num})"
@@ -352,15 +803,15 @@ def frac(num: str, den: str) -> str:
 
 def sup(s: str) -> str:
     """Superscript: Unicode superscript characters when all exist, else ^(...)."""
-    if s and all(c in _SUP for c in s):
-        return "".join(_SUP[c] for c in s)
+    if s and all(c in _SUP or c in _SUP_CHARS for c in s):
+        return "".join(_SUP.get(c, c) for c in s)
     return f"^{s}" if len(s) == 1 else f"^({s})"
 
 
 def sub(s: str) -> str:
     """Subscript: Unicode subscript characters when all exist, else _(...)."""
-    if s and all(c in _SUB for c in s):
-        return "".join(_SUB[c] for c in s)
+    if s and all(c in _SUB or c in _SUB_CHARS for c in s):
+        return "".join(_SUB.get(c, c) for c in s)
     return f"_{s}" if len(s) == 1 else f"_({s})"
 
 
@@ -373,7 +824,7 @@ def latex_to_unicode(src: str) -> str | None:
             return None
     except (Unsupported, RecursionError, IndexError):
         return None
-    out = re.sub(r"[ \t]+", " ", out)
+    out = re.sub(r"(?<=\S)  +(?=\S)", " ", out).replace("\0", " ")  # \0: matrix padding
     return "\n".join(ln.strip() for ln in out.split("\n")).strip("\n")
 
 
@@ -399,7 +850,11 @@ def latex_document(text: str, width: int, depth: str) -> str | None:
         before = text[pos : m.start()]
         pos = m.end()
         display = m.group("i1") is None and m.group("i2") is None
-        src = next(g for g in (m.group("d1"), m.group("d2"), m.group("d3"), m.group("i1"), m.group("i2")) if g is not None)
+        src = next(
+            g
+            for g in (m.group("d1"), m.group("d2"), m.group("d3"), m.group("i1"), m.group("i2"))
+            if g is not None
+        )
         if m.group("d3") is not None:
             src = f"\\begin{{aligned}}{src}\\end{{aligned}}"
         conv = latex_to_unicode(src)
@@ -410,7 +865,9 @@ def latex_document(text: str, width: int, depth: str) -> str | None:
                 pieces.append(before.rstrip() + "\n")
             elif pieces:
                 pieces.append("\n")
-            pieces.append("\n".join("  " + paint(ln, _MATH_STYLE, depth) for ln in conv.split("\n")) + "\n")
+            pieces.append(
+                "\n".join("  " + paint(ln, _MATH_STYLE, depth) for ln in conv.split("\n")) + "\n"
+            )
         else:
             pieces.append(before + paint(conv, _MATH_STYLE, depth))
     rest = text[pos:]

@@ -21,15 +21,23 @@ _HR = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _QUOTE = re.compile(r"^ {0,3}> ?")
 _ITEM = re.compile(r"^( {0,3})([-*+]|\d{1,9}[.)])([ \t]+|$)")
 _TABLE_SEP = re.compile(r"^ {0,3}\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
-_HTML_BLOCK = re.compile(r"^ {0,3}<(/?)(div|table|p|ul|ol|details|pre|h[1-6]|blockquote|center|section|img|br|hr|dl)\b", re.I)
+_HTML_BLOCK = re.compile(
+    r"^ {0,3}<(/?)(div|table|p|ul|ol|details|pre|h[1-6]|blockquote|center|section|img|br|hr|dl)\b",
+    re.I,
+)
 _MATH_BLOCK = re.compile(r"^ {0,3}\$\$")
 _LINK_DEF = re.compile(r"^ {0,3}\[([^\]]+)\]:\s*<?(\S+?)>?(?:\s+[\"'(].*[\"')])?\s*$")
 
 
 def _is_block_start(line: str) -> bool:
     return bool(
-        _FENCE.match(line) or _ATX.match(line) or _HR.match(line) or _QUOTE.match(line)
-        or _ITEM.match(line) or _MATH_BLOCK.match(line) or _HTML_BLOCK.match(line)
+        _FENCE.match(line)
+        or _ATX.match(line)
+        or _HR.match(line)
+        or _QUOTE.match(line)
+        or _ITEM.match(line)
+        or _MATH_BLOCK.match(line)
+        or _HTML_BLOCK.match(line)
     )
 
 
@@ -54,8 +62,12 @@ class _BlockParser:
                 indent = len(m.group(1))
                 body = []
                 i += 1
-                while i < n and not (lines[i].strip().startswith(fence[0] * len(fence)) and not lines[i].strip().strip(fence[0])):
-                    body.append(lines[i][indent:] if lines[i][:indent].isspace() else lines[i].lstrip())
+                while i < n and not (
+                    lines[i].strip().startswith(fence[0] * len(fence))
+                    and not lines[i].strip().strip(fence[0])
+                ):
+                    ln = lines[i]
+                    body.append(ln[min(indent, _indent(ln)) :])
                     i += 1
                 i += 1
                 blocks.append(Code("\n".join(body), lang))
@@ -78,7 +90,7 @@ class _BlockParser:
                         i += 1
                 src = "\n".join(body).strip()
                 conv = latex_to_unicode(src)
-                blocks.append(Code(src, "latex") if conv is None else Para([Span("  " + conv, frozenset({"math"}))]))
+                blocks.append(Code(src, "latex") if conv is None else Code(conv, "math"))
                 continue
             m = _ATX.match(line)
             if m:
@@ -93,7 +105,7 @@ class _BlockParser:
                 body = []
                 while i < n and lines[i].strip() and (_QUOTE.match(lines[i]) or body):
                     q = _QUOTE.match(lines[i])
-                    body.append(lines[i][q.end():] if q else lines[i])
+                    body.append(lines[i][q.end() :] if q else lines[i])
                     i += 1
                 blocks.append(Quote(self.parse(body)))
                 continue
@@ -126,14 +138,16 @@ class _BlockParser:
             # paragraph
             para = [line.strip()]
             i += 1
-            while i < n and lines[i].strip() and not _is_block_start(lines[i]):
+            while i < n and lines[i].strip():
                 if _SETEXT.match(lines[i]):
                     level = 1 if lines[i].strip()[0] == "=" else 2
                     blocks.append(Heading(level, self.inline("\n".join(para))))
                     para = []
                     i += 1
                     break
-                if "|" in lines[i] and i + 1 < n and _TABLE_SEP.match(lines[i + 1]):
+                if _is_block_start(lines[i]) or (
+                    "|" in lines[i] and i + 1 < n and _TABLE_SEP.match(lines[i + 1])
+                ):
                     break
                 para.append(lines[i].rstrip("\n"))
                 i += 1
@@ -154,13 +168,17 @@ class _BlockParser:
             if not m or len(m.group(1)) != base or m.group(2)[0].isdigit() != ordered:
                 break
             content_indent = m.end() if m.group(3) else m.end() + 1
-            body = [lines[i][m.end():]]
+            body = [lines[i][m.end() :]]
             i += 1
             while i < n:
                 ln = lines[i]
                 if not ln.strip():
                     # a blank line continues the item only if indented content follows
-                    if i + 1 < n and _indent(lines[i + 1]) >= content_indent and lines[i + 1].strip():
+                    if (
+                        i + 1 < n
+                        and _indent(lines[i + 1]) >= content_indent
+                        and lines[i + 1].strip()
+                    ):
                         body.append("")
                         i += 1
                         continue
@@ -172,14 +190,16 @@ class _BlockParser:
                 elif _is_block_start(ln) and not _ITEM.match(ln):
                     break
                 elif _ITEM.match(ln):
-                    body.append(ln.lstrip() if _indent(ln) < content_indent else ln[content_indent:])
+                    body.append(
+                        ln.lstrip() if _indent(ln) < content_indent else ln[content_indent:]
+                    )
                 else:
                     body.append(ln.strip())  # lazy continuation
                 i += 1
             text0 = body[0]
             task = re.match(r"^\[([ xX])\][ \t]+", text0)
             if task:
-                body[0] = ("☑ " if task.group(1) in "xX" else "☐ ") + text0[task.end():]
+                body[0] = ("☑ " if task.group(1) in "xX" else "☐ ") + text0[task.end() :]
             items.append(self.parse(body))
             if i < n and not lines[i].strip():
                 j = i
@@ -266,7 +286,9 @@ _INLINE = re.compile(
 _TAG_MARKS = {"b": "b", "strong": "b", "i": "i", "em": "i", "code": "code", "kbd": "code", "u": "u"}
 
 
-def parse_inline(text: str, marks: frozenset[str], refs: dict[str, str] | None = None) -> list[Span]:
+def parse_inline(
+    text: str, marks: frozenset[str], refs: dict[str, str] | None = None
+) -> list[Span]:
     """Inline Markdown to spans carrying ``marks`` plus their own."""
     refs = refs or {}
     out: list[Span] = []

@@ -17,7 +17,15 @@ MAX_PIXELS = 50_000_000
 
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 _DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
-_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+_ADAM7 = (
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+)
 
 
 class PngError(ValueError):
@@ -104,7 +112,9 @@ def _unfilter(raw: bytes, width: int, height: int, bpp: int, rowbytes: int) -> l
         elif ftype == 2:  # Up: bytewise add without carries, on one big integer
             a = int.from_bytes(line, "big")
             b = int.from_bytes(prev, "big")
-            line = bytearray((((a & mask7) + (b & mask7)) ^ ((a ^ b) & mask8)).to_bytes(rowbytes, "big"))
+            line = bytearray(
+                (((a & mask7) + (b & mask7)) ^ ((a ^ b) & mask8)).to_bytes(rowbytes, "big")
+            )
         elif ftype == 3:  # Average
             for i in range(min(bpp, rowbytes)):
                 line[i] = (line[i] + (prev[i] >> 1)) & 255
@@ -155,7 +165,8 @@ class _Converter:
             n = len(palette) // 3
             alpha = trns or b""
             self.lut = [
-                palette[3 * i : 3 * i + 3] + bytes([alpha[i] if i < len(alpha) else 255]) for i in range(n)
+                palette[3 * i : 3 * i + 3] + bytes([alpha[i] if i < len(alpha) else 255])
+                for i in range(n)
             ]
             self.lut += [b"\x00\x00\x00\xff"] * (256 - n)
 
@@ -175,7 +186,9 @@ class _Converter:
             maxv = (1 << depth) - 1
             vals = _samples(line, depth, width)
             grey = bytes(v * 255 // maxv for v in vals)
-            alpha = bytes(0 if key is not None and v == key[0] else 255 for v in vals) if key else None
+            alpha = (
+                bytes(0 if key is not None and v == key[0] else 255 for v in vals) if key else None
+            )
             return _interleave_grey(grey, alpha, width)
         if depth == 16:
             if key is not None:
@@ -190,7 +203,9 @@ class _Converter:
         if ct == 0:
             return _interleave_grey(bytes(line[:width]), alpha, width)
         if ct == 4:
-            return _interleave_grey(bytes(line[0 : 2 * width : 2]), bytes(line[1 : 2 * width : 2]), width)
+            return _interleave_grey(
+                bytes(line[0 : 2 * width : 2]), bytes(line[1 : 2 * width : 2]), width
+            )
         out = bytearray(4 * width)
         if ct == 2:
             out[0::4] = line[0 : 3 * width : 3]

@@ -7,6 +7,7 @@ so lines can be cut, indented or interleaved without colour bleeding.
 
 from __future__ import annotations
 
+import colorsys
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -53,10 +54,22 @@ Piece = tuple[str, Style]
 
 # The 16 standard ANSI colours as xterm draws them (index = SGR 30+i / 90+i-8).
 _ANSI16: tuple[RGB, ...] = (
-    (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0),
-    (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229),
-    (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0),
-    (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),
+    (0, 0, 0),
+    (205, 0, 0),
+    (0, 205, 0),
+    (205, 205, 0),
+    (0, 0, 238),
+    (205, 0, 205),
+    (0, 205, 205),
+    (229, 229, 229),
+    (127, 127, 127),
+    (255, 0, 0),
+    (0, 255, 0),
+    (255, 255, 0),
+    (92, 92, 255),
+    (255, 0, 255),
+    (0, 255, 255),
+    (255, 255, 255),
 )
 _CUBE = (0, 95, 135, 175, 215, 255)
 
@@ -87,8 +100,25 @@ def rgb_to_256(rgb: RGB) -> int:
 
 @lru_cache(maxsize=65536)
 def rgb_to_16(rgb: RGB) -> int:
-    """Nearest of the 16 standard ANSI colours (0-15) for an RGB colour."""
-    return min(range(16), key=lambda i: _dist(_ANSI16[i], rgb))
+    """The closest of the 16 ANSI colours (0-15) by hue, for greys by lightness.
+
+    Matching by hue keeps a yellowish code colour yellow rather than grey, which plain RGB
+    distance to xterm's palette would pick.
+    """
+    r, g, b = rgb
+    hi, lo = max(rgb), min(rgb)
+    light = (hi + lo) // 2
+    if hi - lo < 48 or (hi < 60):
+        if light < 50:
+            return 0
+        if light < 150:
+            return 8
+        return 7 if light < 220 else 15
+    h, _, _ = colorsys.rgb_to_hls(r / 255, g / 255, b / 255)
+    # hue sextants: red, yellow, green, cyan, blue, magenta -> ANSI 1, 3, 2, 6, 4, 5
+    sextant = round(h * 6) % 6
+    base = (1, 3, 2, 6, 4, 5)[sextant]
+    return base + 8 if light >= 128 else base
 
 
 def _color_codes(rgb: RGB, depth: str, background: bool) -> str:

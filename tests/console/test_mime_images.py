@@ -42,7 +42,10 @@ def visible_lines(out: str) -> list[str]:
 @pytest.mark.parametrize("width", [20, 80, 200])
 def test_matplotlib_png_as_blocks_fits_width_with_caption(depth: str, width: int) -> None:
     png = matplotlib_png()
-    bundle = {"image/png": base64.b64encode(png).decode(), "text/plain": "<Figure size 640x480 with 1 Axes>"}
+    bundle = {
+        "image/png": base64.b64encode(png).decode(),
+        "text/plain": "<Figure size 640x480 with 1 Axes>",
+    }
     out = render_bundle(bundle, {}, MimeOptions(width=width, graphics="blocks", color_depth=depth))
     lines = visible_lines(out)
     assert lines[-1] == "[image/png, 640×480 px]"
@@ -62,7 +65,9 @@ def test_matplotlib_png_as_blocks_fits_width_with_caption(depth: str, width: int
 
 
 def test_blocks_keep_the_colours_of_the_picture() -> None:
-    out = render_bundle({"image/png": b64("mpl_plot.png")}, {}, MimeOptions(width=100, graphics="blocks"))
+    out = render_bundle(
+        {"image/png": b64("mpl_plot.png")}, {}, MimeOptions(width=100, graphics="blocks")
+    )
     # the plot line is drawn in matplotlib's tab:red (214, 39, 40): some cell must be reddish
     colours = [tuple(map(int, m)) for m in re.findall(r"[34]8;2;(\d+);(\d+);(\d+)", out)]
     assert any(r > 150 and g < 120 and b < 120 for r, g, b in colours)
@@ -70,12 +75,18 @@ def test_blocks_keep_the_colours_of_the_picture() -> None:
 
 
 def test_small_image_is_not_blown_up() -> None:
-    out = render_bundle({"image/png": b64("mpl_plot.png")}, {}, MimeOptions(width=300, graphics="blocks"))
+    out = render_bundle(
+        {"image/png": b64("mpl_plot.png")}, {}, MimeOptions(width=300, graphics="blocks")
+    )
     assert max(text_width(ln) for ln in visible_lines(out)[:-1]) == 100
 
 
 def test_metadata_width_scales_the_display() -> None:
-    out = render_bundle({"image/png": b64("mpl_plot.png")}, {"image/png": {"width": 40}}, MimeOptions(width=80, graphics="blocks"))
+    out = render_bundle(
+        {"image/png": b64("mpl_plot.png")},
+        {"image/png": {"width": 40}},
+        MimeOptions(width=80, graphics="blocks"),
+    )
     lines = visible_lines(out)
     assert all(text_width(ln) == 40 for ln in lines[:-1])
     assert len(lines) - 1 == 15  # 40 columns × (75/100) / 2
@@ -83,7 +94,9 @@ def test_metadata_width_scales_the_display() -> None:
 
 def test_kitty_protocol_chunks_png_and_asks_for_no_reply() -> None:
     png = matplotlib_png()
-    out = render_bundle({"image/png": base64.b64encode(png).decode()}, {}, MimeOptions(width=50, graphics="kitty"))
+    out = render_bundle(
+        {"image/png": base64.b64encode(png).decode()}, {}, MimeOptions(width=50, graphics="kitty")
+    )
     chunks = re.findall(r"\x1b_G([^;]*);([^\x1b]*)\x1b\\", out)
     assert chunks[0][0] == "a=T,f=100,q=2,c=50,m=1"
     assert all(c[0] == "m=1" for c in chunks[1:-1]) and chunks[-1][0] == "m=0"
@@ -101,8 +114,13 @@ def test_kitty_converts_jpeg_to_png_with_pillow() -> None:
 
 
 def test_iterm_inline_image_carries_the_original_file() -> None:
-    out = render_bundle({"image/jpeg": b64("pillow.jpg")}, {}, MimeOptions(width=80, graphics="iterm"))
-    m = re.match(r"\x1b\]1337;File=inline=1;size=(\d+);width=(\d+);preserveAspectRatio=1:([A-Za-z0-9+/=]+)\x07", out)
+    out = render_bundle(
+        {"image/jpeg": b64("pillow.jpg")}, {}, MimeOptions(width=80, graphics="iterm")
+    )
+    m = re.match(
+        r"\x1b\]1337;File=inline=1;size=(\d+);width=(\d+);preserveAspectRatio=1:([A-Za-z0-9+/=]+)\x07",
+        out,
+    )
     assert m, repr(out[:80])
     raw = (DATA / "pillow.jpg").read_bytes()
     assert int(m.group(1)) == len(raw) and base64.b64decode(m.group(3)) == raw
@@ -110,7 +128,9 @@ def test_iterm_inline_image_carries_the_original_file() -> None:
 
 
 def test_sixel_output_is_well_formed() -> None:
-    out = render_bundle({"image/png": b64("mpl_plot.png")}, {}, MimeOptions(width=80, graphics="sixel"))
+    out = render_bundle(
+        {"image/png": b64("mpl_plot.png")}, {}, MimeOptions(width=80, graphics="sixel")
+    )
     m = re.match(r'\x1bP0;1;0q"1;1;(\d+);(\d+)((?:#\d+;2;\d+;\d+;\d+)+)(.*?)\x1b\\', out, re.S)
     assert m
     assert (int(m.group(1)), int(m.group(2))) == (100, 75)
@@ -123,7 +143,11 @@ def test_sixel_output_is_well_formed() -> None:
 
 
 def test_graphics_none_shows_only_the_caption() -> None:
-    out = render_bundle({"image/png": b64("mpl_plot.png"), "text/plain": "<Figure>"}, {}, MimeOptions(graphics="none"))
+    out = render_bundle(
+        {"image/png": b64("mpl_plot.png"), "text/plain": "<Figure>"},
+        {},
+        MimeOptions(graphics="none"),
+    )
     assert strip_ansi(out) == "[image/png, 100×75 px; graphics off]"
 
 
@@ -138,8 +162,15 @@ def test_gif_first_frame_and_jpeg_with_pillow() -> None:
 
 def test_without_pillow_jpeg_says_what_it_would_show(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(images_mod, "_pillow", lambda: None)
-    out = render_bundle({"image/jpeg": b64("pillow.jpg"), "text/plain": "<JPEG>"}, {}, MimeOptions(graphics="blocks"))
-    assert strip_ansi(out) == "[image/jpeg, 100×75 px; not shown: decoding image/jpeg needs Pillow (pip install pillow)]"
+    out = render_bundle(
+        {"image/jpeg": b64("pillow.jpg"), "text/plain": "<JPEG>"},
+        {},
+        MimeOptions(graphics="blocks"),
+    )
+    assert (
+        strip_ansi(out)
+        == "[image/jpeg, 100×75 px; not shown: decoding image/jpeg needs Pillow (pip install pillow)]"
+    )
     # PNG never needs Pillow
     out = render_bundle({"image/png": b64("mpl_plot.png")}, {}, MimeOptions(graphics="blocks"))
     assert "▀" in out
@@ -148,10 +179,15 @@ def test_without_pillow_jpeg_says_what_it_would_show(monkeypatch: pytest.MonkeyP
 def test_svg_without_renderer_falls_back_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(images_mod, "_cairosvg", lambda: None)
     svg = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="80"><circle cx="40" cy="40" r="30"/></svg>'
-    out = render_bundle({"image/svg+xml": svg, "text/plain": "<IPython.core.display.SVG object>"}, {}, MimeOptions())
+    out = render_bundle(
+        {"image/svg+xml": svg, "text/plain": "<IPython.core.display.SVG object>"}, {}, MimeOptions()
+    )
     lines = visible_lines(out)
     assert lines[0] == "<IPython.core.display.SVG object>"
-    assert lines[1] == "[could not show image/svg+xml: no SVG renderer installed (pip install cairosvg)]"
+    assert (
+        lines[1]
+        == "[could not show image/svg+xml: no SVG renderer installed (pip install cairosvg)]"
+    )
     assert image_size(svg.encode(), "image/svg+xml") == (120, 80)
 
 
@@ -169,7 +205,9 @@ def test_svg_without_renderer_falls_back_with_a_note(monkeypatch: pytest.MonkeyP
 )
 @pytest.mark.parametrize("graphics", ["blocks", "sixel", "kitty", "iterm"])
 def test_bad_image_data_never_raises_and_falls_back(payload: object, graphics: str) -> None:
-    out = render_bundle({"image/png": payload, "text/plain": "<Figure>"}, {}, MimeOptions(graphics=graphics))
+    out = render_bundle(
+        {"image/png": payload, "text/plain": "<Figure>"}, {}, MimeOptions(graphics=graphics)
+    )
     text = strip_ansi(out)
     assert isinstance(out, str) and not out.endswith("\n")
     assert text.startswith("<Figure>\n[could not show image/png: ")
@@ -178,7 +216,11 @@ def test_bad_image_data_never_raises_and_falls_back(payload: object, graphics: s
 
 def test_truncated_png_explains_itself() -> None:
     data = base64.b64encode((DATA / "mpl_plot.png").read_bytes()[:1500]).decode()
-    out = strip_ansi(render_bundle({"image/png": data, "text/plain": "<Figure>"}, {}, MimeOptions(graphics="blocks")))
+    out = strip_ansi(
+        render_bundle(
+            {"image/png": data, "text/plain": "<Figure>"}, {}, MimeOptions(graphics="blocks")
+        )
+    )
     assert out == "<Figure>\n[could not show image/png: truncated PNG (chunk 'IDAT' cut short)]"
 
 

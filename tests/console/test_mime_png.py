@@ -19,7 +19,15 @@ from console.mime.png import Bitmap, PngError, decode_png, read_header
 
 DATA = Path(__file__).parent / "data"
 CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
-ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+ADAM7 = (
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+)
 
 try:
     from PIL import Image
@@ -115,7 +123,14 @@ def encode(
     return b"\x89PNG\r\n\x1a\n" + body + _chunk(b"IEND", b"")
 
 
-def expected_rgba(rows: list[list[int]], width: int, color_type: int, depth: int, palette: bytes = b"", trns: bytes | None = None) -> list[bytes]:
+def expected_rgba(
+    rows: list[list[int]],
+    width: int,
+    color_type: int,
+    depth: int,
+    palette: bytes = b"",
+    trns: bytes | None = None,
+) -> list[bytes]:
     """What the decoder should produce, computed the slow obvious way."""
     ch = CHANNELS[color_type]
     maxv = (1 << depth) - 1
@@ -142,7 +157,9 @@ def expected_rgba(rows: list[list[int]], width: int, color_type: int, depth: int
                 g = to8(px[0])
                 line += bytes([g, g, g, to8(px[1])])
             elif color_type == 2:
-                line += bytes([to8(v) for v in px]) + bytes([0 if key is not None and tuple(px) == key else 255])
+                line += bytes([to8(v) for v in px]) + bytes(
+                    [0 if key is not None and tuple(px) == key else 255]
+                )
             else:
                 line += bytes([to8(v) for v in px])
         out.append(bytes(line))
@@ -152,12 +169,31 @@ def expected_rgba(rows: list[list[int]], width: int, color_type: int, depth: int
 def _random_rows(rng: random.Random, w: int, h: int, ch: int, maxv: int) -> list[list[int]]:
     # smooth-ish content so that every filter has real work, plus some noise
     return [
-        [min(maxv, (x * 7 + y * 13 + k * 31) % (maxv + 1) if rng.random() < 0.7 else rng.randint(0, maxv)) for x in range(w) for k in range(ch)]
+        [
+            min(
+                maxv,
+                (x * 7 + y * 13 + k * 31) % (maxv + 1)
+                if rng.random() < 0.7
+                else rng.randint(0, maxv),
+            )
+            for x in range(w)
+            for k in range(ch)
+        ]
         for y in range(h)
     ]
 
 
-CASES = [(ct, d) for ct, depths in {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}.items() for d in depths]
+CASES = [
+    (ct, d)
+    for ct, depths in {
+        0: (1, 2, 4, 8, 16),
+        2: (8, 16),
+        3: (1, 2, 4, 8),
+        4: (8, 16),
+        6: (8, 16),
+    }.items()
+    for d in depths
+]
 
 
 @pytest.mark.parametrize("interlace", [False, True], ids=["plain", "adam7"])
@@ -170,7 +206,9 @@ def test_every_colour_type_depth_and_filter(color_type: int, depth: int, interla
     if color_type == 3:
         palette = bytes(rng.randint(0, 255) for _ in range(3 * (maxv + 1)))
     rows = _random_rows(rng, w, h, CHANNELS[color_type], maxv)
-    data = encode(rows, w, color_type, depth, filters=[0, 1, 2, 3, 4], interlace=interlace, palette=palette)
+    data = encode(
+        rows, w, color_type, depth, filters=[0, 1, 2, 3, 4], interlace=interlace, palette=palette
+    )
     bmp = decode_png(data)
     assert (bmp.width, bmp.height) == (w, h)
     assert bmp.rows == expected_rgba(rows, w, color_type, depth, palette)
@@ -189,9 +227,15 @@ def test_each_filter_alone_on_rgba(filt: int) -> None:
 
 @pytest.mark.parametrize(
     ("color_type", "depth", "trns", "sample"),
-    [(0, 8, struct.pack(">H", 7), [7]), (2, 8, struct.pack(">3H", 1, 2, 3), [1, 2, 3]), (2, 16, struct.pack(">3H", 500, 600, 700), [500, 600, 700])],
+    [
+        (0, 8, struct.pack(">H", 7), [7]),
+        (2, 8, struct.pack(">3H", 1, 2, 3), [1, 2, 3]),
+        (2, 16, struct.pack(">3H", 500, 600, 700), [500, 600, 700]),
+    ],
 )
-def test_trns_colour_key_makes_pixels_transparent(color_type: int, depth: int, trns: bytes, sample: list[int]) -> None:
+def test_trns_colour_key_makes_pixels_transparent(
+    color_type: int, depth: int, trns: bytes, sample: list[int]
+) -> None:
     other = [9] * len(sample)
     rows = [sample + other, other + sample]
     bmp = decode_png(encode(rows, 2, color_type, depth, trns=trns))
@@ -206,7 +250,16 @@ def test_palette_alpha_from_trns() -> None:
     assert bmp.rows[0] == bytes([255, 0, 0, 0, 0, 255, 0, 128, 0, 0, 255, 255])
 
 
-@pytest.mark.parametrize("name", ["mpl_plot.png", "pillow_palette.png", "pillow_gray.png", "pillow_1bit.png", "pillow_gray16.png"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mpl_plot.png",
+        "pillow_palette.png",
+        "pillow_gray.png",
+        "pillow_1bit.png",
+        "pillow_gray16.png",
+    ],
+)
 def test_files_written_by_real_tools(name: str) -> None:
     data = (DATA / name).read_bytes()
     bmp = decode_png(data)
@@ -233,7 +286,9 @@ def test_a_fresh_matplotlib_figure_matches_pillow() -> None:
     bmp = decode_png(buf.getvalue())
     assert (bmp.width, bmp.height) == (180, 120)
     if Image is not None:
-        assert b"".join(bmp.rows) == Image.open(io.BytesIO(buf.getvalue())).convert("RGBA").tobytes()
+        assert (
+            b"".join(bmp.rows) == Image.open(io.BytesIO(buf.getvalue())).convert("RGBA").tobytes()
+        )
 
 
 def test_matplotlib_interlaced_via_pillow_reencode() -> None:
