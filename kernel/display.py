@@ -52,6 +52,11 @@ def install(shell: Any) -> None:
     builtins.update_display = update_display  # type: ignore[attr-defined]
     builtins.clear_output = clear_output  # type: ignore[attr-defined]
     _install_matplotlib(shell)
+    try:
+        from .magics import register_line_magic
+    except ImportError:
+        return
+    register_line_magic("matplotlib")(matplotlib_magic)
 
 
 # ----- publishing ---------------------------------------------------------------------------------
@@ -596,6 +601,41 @@ def _install_matplotlib(shell: Any) -> None:
             callbacks.pop(name)(module)
     if callbacks and not any(isinstance(finder, _PostImportHook) for finder in sys.meta_path):
         sys.meta_path.insert(0, _PostImportHook(callbacks))
+
+
+INLINE_NAMES = ("", "inline")
+
+
+def matplotlib_magic(line: str) -> None:
+    """``%matplotlib [inline|NAME|--list]``: choose how figures are shown.
+
+    ``inline`` (the default) shows figures as PNG output; another name is handed to
+    ``matplotlib.use`` (a GUI backend opens windows; with no GUI event loop running between
+    cells, ``plt.show()`` blocks until they are closed).
+    """
+    from .shell import CellError
+
+    name = line.strip()
+    try:
+        import matplotlib
+    except ImportError:
+        raise CellError("%matplotlib: matplotlib is not installed (try %pip install matplotlib)") from None
+    if name in ("-l", "--list"):
+        print("Available matplotlib backends: inline, agg, svg, pdf, tk, qt, gtk3, gtk4, wx, macosx")
+        return
+    if name.startswith("-"):
+        raise CellError(f"%matplotlib: unknown option {name!r} (use --list)")
+    backend = MPL_BACKEND if name in INLINE_NAMES else name
+    try:
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].switch_backend(backend)
+        else:
+            matplotlib.use(backend)
+    except (ImportError, ValueError) as exc:
+        raise CellError(f"%matplotlib: cannot use backend {name!r}: {exc}") from None
+    figure_module = sys.modules.get("matplotlib.figure")
+    if figure_module is not None:
+        _on_figure_module(figure_module)
 
 
 def _on_matplotlib(module: ModuleType) -> None:

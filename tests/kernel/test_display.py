@@ -341,3 +341,19 @@ def test_kernel_subprocesses_do_not_inherit_a_backend(kernel_client: BlockingKer
         " capture_output=True, text=True).stdout)",
     )
     assert stdout_of(outputs).strip() == "None"
+
+
+def test_kernel_matplotlib_magic(kernel_client: BlockingKernelClient) -> None:
+    pytest.importorskip("matplotlib")
+    outputs = run_ok(kernel_client, "%matplotlib inline\nimport matplotlib\nprint(matplotlib.get_backend())")
+    assert stdout_of(outputs).strip() == "module://kernel.mpl_backend"
+    outputs = run_ok(kernel_client, "%matplotlib --list")
+    assert "inline" in stdout_of(outputs)
+    reply, outputs = execute(kernel_client, "%matplotlib no-such-backend")
+    assert reply["content"]["status"] == "error"
+    assert "cannot use backend 'no-such-backend'" in reply["content"]["evalue"]
+    outputs = run_ok(kernel_client, "%matplotlib agg\nimport matplotlib.pyplot as plt\nplt.plot([1])\nplt.close('all')")
+    outputs = run_ok(kernel_client, "print(matplotlib.get_backend())\n%matplotlib inline")
+    assert stdout_of(outputs).strip() == "agg"
+    outputs = run_ok(kernel_client, "plt.plot([2, 1]);")
+    assert len(outputs_of(outputs, "display_data")) == 1
