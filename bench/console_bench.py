@@ -8,6 +8,7 @@ its kernel are ended whatever happens.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
@@ -80,6 +81,7 @@ class ConsoleSettings:
 
 
 _runtime_dir = tempfile.mkdtemp(prefix="mycon-bench-runtime-")
+atexit.register(shutil.rmtree, _runtime_dir, True)
 
 
 def console_env() -> dict[str, str]:

@@ -15,6 +15,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import os
 import re
 import sys
 import threading
@@ -109,9 +110,12 @@ class EchoKernel:
     def _echo_heartbeats(self) -> None:
         """Send every heartbeat ping straight back (its own socket, its own thread)."""
         sock = self._bind(zmq.ROUTER, "hb_port")
+        parent = os.getppid()
         while self.running:
             if sock.poll(100):
                 sock.send_multipart(sock.recv_multipart())
+            elif os.getppid() != parent:  # whoever launched us is gone: do not linger
+                self.running = False
         sock.close(linger=0)
 
     def close(self) -> None:
@@ -133,7 +137,7 @@ class EchoKernel:
         poller.register(self.shell, zmq.POLLIN)
         poller.register(self.control, zmq.POLLIN)
         while self.running:
-            for sock, _ in poller.poll():
+            for sock, _ in poller.poll(500):
                 self.handle(sock, sock.recv_multipart())  # type: ignore[arg-type]
 
     def handle(self, sock: zmq.Socket[Any], frames: list[bytes]) -> None:

@@ -193,21 +193,27 @@ class KernelConnection:
         self.send_frames(frames)
         return msg_id
 
+    def receive(self, timeout: float) -> list[Message]:
+        """Whatever shell and iopub messages arrive within ``timeout`` seconds (maybe none)."""
+        assert self.shell is not None and self.iopub is not None
+        got = []
+        for sock, _ in self.poller.poll(int(timeout * 1000) + 1):
+            channel = "shell" if sock is self.shell else "iopub"
+            while True:
+                try:
+                    frames = sock.recv_multipart(zmq.NOBLOCK)  # type: ignore[union-attr]
+                except zmq.Again:
+                    break
+                got.append(_parse(channel, frames))
+        return got
+
     def messages(self, deadline: float, waiting_for: str) -> Iterator[Message]:
         """Yield incoming shell and iopub messages until ``deadline`` (then raise BenchError)."""
-        assert self.shell is not None and self.iopub is not None
         while True:
             left = deadline - time.perf_counter()
             if left <= 0:
                 raise BenchError(f"timed out waiting for {waiting_for}")
-            for sock, _ in self.poller.poll(int(left * 1000) + 1):
-                channel = "shell" if sock is self.shell else "iopub"
-                while True:
-                    try:
-                        frames = sock.recv_multipart(zmq.NOBLOCK)  # type: ignore[union-attr]
-                    except zmq.Again:
-                        break
-                    yield _parse(channel, frames)
+            yield from self.receive(left)
 
     def request(self, msg_type: str, content: dict[str, Any], timeout: float,
                 msg_id: str | None = None, keep: bool = False) -> Exchange:
@@ -238,31 +244,35 @@ class KernelConnection:
         """Send kernel_info until it is answered on shell and iopub; return the reply's time.
 
         Like jupyter_client's readiness check, an iopub message caused by our kernel_info proves
-        that the iopub subscription is live, so nothing later is missed.
+        that the iopub subscription is live, so nothing later is missed. The request is sent
+        again every second until answered, then every 50 ms until iopub shows it.
         """
         deadline = time.perf_counter() + timeout
         first_reply = 0.0
         iopub_live = False
         pending: set[str] = set()
+        sent_at = -1e9
         while True:
-            pending.add(self.send("kernel_info_request", {}))
-            resend = min(deadline, time.perf_counter() + (1.0 if not first_reply else 0.2))
-            try:
-                for msg in self.messages(resend, "kernel_info"):
-                    if msg.parent_id not in pending:
-                        continue
-                    if msg.channel == "shell":
-                        first_reply = first_reply or time.perf_counter()
-                    else:
-                        iopub_live = True
-                    if first_reply and iopub_live:
-                        return first_reply
-            except BenchError:
+            now = time.perf_counter()
+            if now >= deadline:
                 if self.exit_code() is not None:
-                    raise BenchError("no kernel_info_reply") from None
-                if time.perf_counter() >= deadline:
-                    state = "no iopub message" if first_reply else "no kernel_info_reply"
-                    raise BenchError(f"kernel not ready after {timeout:g} s ({state})") from None
+                    raise BenchError("no kernel_info_reply")
+                state = "no iopub message" if first_reply else "no kernel_info_reply"
+                raise BenchError(f"kernel not ready after {timeout:g} s ({state})")
+            if now - sent_at >= (0.05 if first_reply else 1.0):
+                if self.exit_code() is not None:
+                    raise BenchError("no kernel_info_reply")
+                pending.add(self.send("kernel_info_request", {}))
+                sent_at = now
+            for msg in self.receive(min(0.05, deadline - now)):
+                if msg.parent_id not in pending:
+                    continue
+                if msg.channel == "shell":
+                    first_reply = first_reply or time.perf_counter()
+                else:
+                    iopub_live = True
+                if first_reply and iopub_live:
+                    return first_reply
 
     def execute(self, code: str, timeout: float, keep: bool = False) -> Exchange:
         content = {"code": code, "silent": False, "store_history": True,
@@ -325,19 +335,21 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def kill_tree(pid: int, timeout: float = 3.0) -> None:
-    """Terminate a process and its descendants, then kill what is left; never raises."""
+def kill_tree(pid: int, timeout: float = 3.0, graceful: bool = True) -> None:
+    """End a process and its descendants (SIGTERM first if ``graceful``, then SIGKILL)."""
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
     except psutil.Error:
         return
-    for proc in procs:
-        try:
-            proc.terminate()
-        except psutil.Error:
-            pass
-    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    alive = procs
+    if graceful:
+        for proc in procs:
+            try:
+                proc.terminate()
+            except psutil.Error:
+                pass
+        _, alive = psutil.wait_procs(procs, timeout=timeout)
     for proc in alive:
         try:
             proc.kill()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 import traceback
@@ -201,6 +202,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     ks = kernel_bench.KernelSettings.quick() if args.quick else kernel_bench.KernelSettings()
@@ -219,15 +224,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
+    # SIGTERM unwinds like Ctrl-C, so every kernel and console we started is ended.
+    signal.signal(signal.SIGTERM, _interrupt)
     started = time.perf_counter()
-    if any(b.group == "kernel" for b in chosen):
-        log("warming up (one untimed start of each kernel)")
-        warm_up(roles, kernels, log)
-    for bench in chosen:
-        log(f"{bench.name}:")
-        run_benchmark(bench, roles, results, log)
+    status = "full" if not args.quick else "quick"
+    try:
+        if any(b.group == "kernel" for b in chosen):
+            log("warming up (one untimed start of each kernel)")
+            warm_up(roles, kernels, log)
+        for bench in chosen:
+            log(f"{bench.name}:")
+            run_benchmark(bench, roles, results, log)
+    except KeyboardInterrupt:
+        status += ", INTERRUPTED: partial figures"
     print()
-    print(f"mycon benchmarks ({'quick' if args.quick else 'full'}; medians over repeated runs; "
+    print(f"mycon benchmarks ({status}; medians over repeated runs; "
           f"{time.perf_counter() - started:.0f} s)")
     print(results.table())
     wrong = [(key, role, cell.failure) for (key, role), cell in results.cells.items()

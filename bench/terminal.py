@@ -128,8 +128,11 @@ class Terminal:
             pass
 
     def close(self) -> None:
-        """End the program and everything it started (its kernel too); never raises."""
-        kill_tree(self.pid)
+        """Kill the program and everything it started (its kernel too); never raises.
+
+        Nothing is measured after this, so there is no point in waiting for a polite exit.
+        """
+        kill_tree(self.pid, graceful=False)
         try:
             self.proc.close(force=True)
         except Exception:
