@@ -44,7 +44,8 @@ def install(shell: Any) -> None:
     """Make ``display``/``update_display``/``clear_output`` builtins bound to ``shell``.
 
     Also arranges for matplotlib, when user code imports it, to use the kernel's backend (figures
-    shown as PNG) without importing it now.
+    shown as PNG), and for ``IPython.display.display`` to publish through us, without importing
+    either now.
     """
     global _shell
     _shell = shell
@@ -581,7 +582,7 @@ _SHOWN = "_mycon_shown"  # set on a Figure once it was rendered for display
 
 
 def _install_matplotlib(shell: Any) -> None:
-    """Prepare matplotlib support without importing matplotlib.
+    """Prepare matplotlib (and IPython.display) support without importing them.
 
     When user code imports matplotlib, its backend becomes ours (unless ``MPLBACKEND`` says
     otherwise) and ``Figure`` gets a ``_repr_png_``. We hook the import rather than set
@@ -592,7 +593,10 @@ def _install_matplotlib(shell: Any) -> None:
     if _post_run_figures not in shell.post_run_hooks:
         shell.post_run_hooks.append(_post_run_figures)
     choose_backend = "MPLBACKEND" not in os.environ
-    callbacks: dict[str, Callable[[ModuleType], None]] = {"matplotlib.figure": _on_figure_module}
+    callbacks: dict[str, Callable[[ModuleType], None]] = {
+        "matplotlib.figure": _on_figure_module,
+        "IPython.core.display_functions": _adopt_ipython_display,
+    }
     if choose_backend:
         callbacks["matplotlib"] = _on_matplotlib
     for name in list(callbacks):
@@ -636,6 +640,14 @@ def matplotlib_magic(line: str) -> None:
     figure_module = sys.modules.get("matplotlib.figure")
     if figure_module is not None:
         _on_figure_module(figure_module)
+
+
+def _adopt_ipython_display(module: ModuleType) -> None:
+    """Code written for Jupyter calls ``IPython.display.display``; without an IPython shell
+    that only prints reprs, so route it (and its friends) to ours."""
+    for name in ("display", "update_display", "clear_output", "publish_display_data", "DisplayHandle"):
+        if hasattr(module, name):
+            setattr(module, name, globals()[name])
 
 
 def _on_matplotlib(module: ModuleType) -> None:
@@ -743,4 +755,4 @@ class _CallbackLoader:
         try:
             self.callback(module)
         except Exception as exc:  # noqa: BLE001 - never break the user's import
-            sys.stderr.write(f"mycon: matplotlib set-up failed: {type(exc).__name__}: {exc}\n")
+            sys.stderr.write(f"mycon: set-up after importing {module.__name__} failed: {type(exc).__name__}: {exc}\n")

@@ -357,3 +357,18 @@ def test_kernel_matplotlib_magic(kernel_client: BlockingKernelClient) -> None:
     assert stdout_of(outputs).strip() == "agg"
     outputs = run_ok(kernel_client, "plt.plot([2, 1]);")
     assert len(outputs_of(outputs, "display_data")) == 1
+
+
+def test_kernel_ipython_display_is_routed_to_ours(kernel_client: BlockingKernelClient) -> None:
+    pytest.importorskip("IPython")
+    outputs = run_ok(
+        kernel_client,
+        "from IPython.display import display as ip_display, HTML as IpHTML, clear_output as ip_clear\n"
+        "ip_display(IpHTML('<i>from IPython</i>'))\n"
+        "handle = ip_display('v1', display_id=True)\n"
+        "handle.update('v2')\n"
+        "ip_clear(wait=True)",
+    )
+    kinds = [m["msg_type"] for m in outputs if m["msg_type"] != "execute_input"]
+    assert kinds == ["display_data", "display_data", "update_display_data", "clear_output"]
+    assert outputs_of(outputs, "display_data")[0]["content"]["data"]["text/html"] == "<i>from IPython</i>"
