@@ -20,7 +20,6 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from .iscomplete import Scan, scan
@@ -43,20 +42,36 @@ class Unresolved(Exception):
     """An expression cannot be looked up safely (unknown name, property, call...)."""
 
 
-@dataclass(frozen=True)
 class Instance:
     """Stands for "some instance of ``cls``" (e.g. the result of ``Foo()``, never run)."""
 
-    cls: type
+    __slots__ = ("cls",)
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Instance) and other.cls is self.cls
+
+    def __hash__(self) -> int:
+        return hash((Instance, self.cls))
+
+    def __repr__(self) -> str:
+        return f"Instance({self.cls.__qualname__})"
 
 
-@dataclass
 class Match:
-    """One completion candidate."""
+    """One completion candidate: its text, its kind and the object (for a signature)."""
 
-    text: str
-    type: str
-    value: Any = None  # the object, for a signature
+    __slots__ = ("text", "type", "value")
+
+    def __init__(self, text: str, type: str, value: Any = None) -> None:
+        self.text = text
+        self.type = type
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Match({self.text!r}, {self.type!r})"
 
 
 # ----- safe lookup ----------------------------------------------------------------------------
@@ -527,6 +542,15 @@ def _magic_matches(typed: str) -> list[Match]:
 
 def _parameters(function: Any) -> list[str]:
     """Names that can be passed by keyword to ``function``."""
+    if isinstance(function, BUILTIN_CALLABLES):
+        text = signature_text(function)
+        if text is None:
+            return []
+        params = [part.strip() for part in text[1:-1].split(",") if part.strip()]
+        if "/" in params:
+            params = params[params.index("/") + 1 :]
+        names = [param.split("=")[0].split(":")[0].strip() for param in params]
+        return [name for name in names if name.isidentifier()]
     import inspect
 
     try:
@@ -537,7 +561,36 @@ def _parameters(function: Any) -> list[str]:
     return [p.name for p in signature.parameters.values() if p.kind in kinds]
 
 
-def _signature_text(value: Any) -> str | None:
+BUILTIN_CALLABLES = (
+    types.BuiltinFunctionType, types.MethodDescriptorType, types.WrapperDescriptorType,
+    types.MethodWrapperType, types.ClassMethodDescriptorType,
+)
+
+
+def _text_signature(value: Any) -> str | None:
+    """A built-in's signature from ``__text_signature__`` (no tokenizer, so no cold start)."""
+    text = getattr(value, "__text_signature__", None)
+    if not isinstance(text, str) or not text.startswith("(") or not text.endswith(")"):
+        return None
+    params = [part.strip() for part in text[1:-1].split(",")] if text != "()" else []
+    if params and params[0].startswith("$"):
+        owner = getattr(value, "__self__", None)
+        bound = owner is not None and not isinstance(owner, types.ModuleType)
+        if params[0] == "$module" or bound or isinstance(value, type):
+            params.pop(0)
+            if params and params[0] == "/":
+                params.pop(0)
+        else:
+            params[0] = params[0][1:]
+    return "(" + ", ".join(params) + ")"
+
+
+def signature_text(value: Any) -> str | None:
+    """``str(inspect.signature(value))``, or None; cheap for built-ins."""
+    if isinstance(value, BUILTIN_CALLABLES) or (
+        isinstance(value, type) and value.__module__ == "builtins"
+    ):
+        return _text_signature(value)
     import inspect
 
     try:
@@ -551,13 +604,15 @@ def _signature_text(value: Any) -> str | None:
 # ----- the completer --------------------------------------------------------------------------
 
 
-@dataclass
 class Completion:
-    """The matches for one request and the span of code they replace."""
+    """The matches for one request and the span of code (start, end) they replace."""
 
-    matches: list[Match]
-    start: int
-    end: int
+    __slots__ = ("matches", "start", "end")
+
+    def __init__(self, matches: list[Match], start: int, end: int) -> None:
+        self.matches = matches
+        self.start = start
+        self.end = end
 
 
 class Completer:
@@ -762,7 +817,7 @@ def complete(code: str, cursor_pos: int, namespace: dict[str, Any]) -> dict[str,
         result = Completion([], cursor, cursor)
     matches = _dedupe(result.matches)
     functions = [match for match in matches if match.type == "function"]
-    describe: Callable[[Any], str | None] = _signature_text
+    describe: Callable[[Any], str | None] = signature_text
     with_signatures = len(functions) <= MAX_SIGNATURES
     types_list = []
     for match in matches:
@@ -787,5 +842,20 @@ def complete(code: str, cursor_pos: int, namespace: dict[str, Any]) -> dict[str,
 
 
 def warm() -> None:
-    """Prepare caches ahead of the first request (call in an idle moment)."""
-    MODULES.warm()
+    """Do the one-time work of completion and inspection ahead of the first request.
+
+    Meant for a background thread in the kernel's first idle moment: imports the inspection
+    service, lists importable modules and compiles the tokenizer's patterns (used by
+    ``inspect.getsource``), so that the first Tab or ``?`` is as quick as later ones.
+    """
+    import io
+    import tokenize
+
+    from . import inspection  # noqa: F401
+
+    MODULES.top_level()
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO("x = 1\n").readline):
+            pass
+    except Exception:
+        pass

@@ -13,7 +13,7 @@ import re
 import types
 from typing import Any
 
-from .completion import Instance, Unresolved, evaluate, expression_before
+from .completion import Instance, Unresolved, evaluate, expression_before, signature_text
 from .iscomplete import scan
 
 HEADING = "\x1b[31m"  # red, as IPython's "Signature:" headings
@@ -86,15 +86,6 @@ def _string_form(value: Any) -> str | None:
     return text
 
 
-def _signature(value: Any) -> str | None:
-    try:
-        return str(pyinspect.signature(value))
-    except (TypeError, ValueError, RecursionError):
-        return None
-    except Exception:
-        return None
-
-
 def _file(value: Any) -> str | None:
     target = value if isinstance(value, (type, types.ModuleType)) or callable(value) else type(value)
     try:
@@ -150,7 +141,7 @@ def _fields(expression: str, value: Any, detail_level: int) -> list[tuple[str, s
     )
     name = expression.strip()
     if is_class or callable(value) and not is_module:
-        signature = _signature(value)
+        signature = signature_text(value)
         if signature is not None:
             fields.append(("Init signature" if is_class else "Signature", name + signature))
     fields.append(("Type", _type_name(value)))

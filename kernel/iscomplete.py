@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from dataclasses import dataclass, field
 
 INDENT_STEP = "    "
 STRING_PREFIX_CHARS = frozenset("rRbBuUfF")
@@ -25,27 +24,29 @@ MAGIC_ASSIGNMENT = re.compile(
 )
 
 
-@dataclass
 class OpenString:
     """A string literal still open at the end of the scanned text."""
 
-    quote: str  # ', ", ''' or """
-    start: int  # offset of the first character of the literal (its prefix, if any)
-    content_start: int  # offset just after the opening quote
-    prefix: str  # e.g. "f", "rb"
+    __slots__ = ("quote", "start", "content_start", "prefix")
+
+    def __init__(self, quote: str, start: int, content_start: int, prefix: str) -> None:
+        self.quote = quote  # ', ", ''' or """
+        self.start = start  # offset of the literal's first character (its prefix, if any)
+        self.content_start = content_start  # offset just after the opening quote
+        self.prefix = prefix  # e.g. "f", "rb"
 
 
-@dataclass
 class Scan:
     """What a left-to-right pass over some code found (the state at its end)."""
 
-    brackets: list[tuple[str, int]] = field(default_factory=list)  # open brackets, offsets
-    string: OpenString | None = None  # the open string at the end, if any
-    in_comment: bool = False
-    continued: bool = False  # the last line ended with a backslash
-    line_starts: list[tuple[int, bool]] = field(default_factory=list)  # offset, starts a statement
-    comments: list[int] = field(default_factory=list)  # offsets of '#' outside strings
-    broken_string: bool = False  # a single-quoted string ran into a newline
+    def __init__(self) -> None:
+        self.brackets: list[tuple[str, int]] = []  # open brackets and their offsets
+        self.string: OpenString | None = None  # the open string at the end, if any
+        self.in_comment = False
+        self.continued = False  # the last line ended with a backslash
+        self.line_starts: list[tuple[int, bool]] = [(0, True)]  # offset, starts a statement
+        self.comments: list[int] = []  # offsets of '#' outside strings
+        self.broken_string = False  # a single-quoted string ran into a newline
 
 
 def _string_prefix(code: str, quote_at: int) -> str:
@@ -60,7 +61,7 @@ def _string_prefix(code: str, quote_at: int) -> str:
 
 def scan(code: str) -> Scan:
     """Scan Python source (possibly unfinished) for strings, comments and brackets."""
-    state = Scan(line_starts=[(0, True)])
+    state = Scan()
     i, n = 0, len(code)
     string: OpenString | None = None
     while i < n:
