@@ -2,10 +2,11 @@
 wrappers (HTML, Markdown, Latex, JSON, Image, SVG, Pretty, Javascript) that carry their own
 mime types.
 
-``install(shell)`` makes the three functions builtins that publish through that shell and
-prepares matplotlib support (see ``kernel.mpl_backend``). Importing this module is cheap: the
-wrappers load files and encode data only when used. Outside a kernel, ``display`` prints the
-plain-text form instead.
+``install(shell)`` makes the three functions builtins that publish through that shell, and
+prepares, without importing anything, matplotlib support (our backend ``kernel.mpl_backend``, a
+``_repr_png_`` for figures, ``%matplotlib``) and ``IPython.display`` support. Importing this module
+is cheap: the wrappers load files and encode data only when used. Outside a kernel, ``display``
+prints the plain-text form instead.
 """
 
 from __future__ import annotations
@@ -726,9 +727,13 @@ class _PostImportHook:
                 break
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        del self.callbacks[fullname]
-        if not self.callbacks and self in sys.meta_path:
-            sys.meta_path.remove(self)
+        if self.callbacks.pop(fullname, None) is None:  # another thread got there first
+            return spec
+        if not self.callbacks:
+            try:
+                sys.meta_path.remove(self)
+            except ValueError:
+                pass
         spec.loader = _CallbackLoader(spec.loader, callback)
         return spec
 
@@ -741,6 +746,8 @@ class _CallbackLoader:
         self.callback = callback
 
     def __getattr__(self, name: str) -> Any:
+        if name in ("loader", "callback"):  # not set yet (e.g. during copy): no recursion
+            raise AttributeError(name)
         return getattr(self.loader, name)
 
     def create_module(self, spec: Any) -> Any:
