@@ -26,6 +26,7 @@ __all__ = [
     "MimeOptions",
     "detect_color_depth",
     "detect_graphics",
+    "parse_order",
     "render_bundle",
     "save_image",
     "truncate_text",
@@ -49,6 +50,48 @@ Images first (a figure's text/plain is only ``<Figure ...>``), then HTML (DataFr
 Markdown, LaTeX (math as Unicode), JSON, and plain text.  Users may pass their own order; types
 left out of it are never shown, except text/plain which is always the final fallback.
 """
+
+MIME_ALIASES: dict[str, str] = {
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "jpg": "image/jpeg",
+    "gif": "image/gif",
+    "svg": "image/svg+xml",
+    "html": "text/html",
+    "markdown": "text/markdown",
+    "md": "text/markdown",
+    "latex": "text/latex",
+    "tex": "text/latex",
+    "json": "application/json",
+    "plain": "text/plain",
+    "text": "text/plain",
+}
+"""Short names users may write in a mime order (``--mime-order html,png,plain``)."""
+
+
+def parse_order(spec: str) -> tuple[str, ...]:
+    """A user's comma-separated mime order (short names or full types) as a tuple of types.
+
+    Raises ``ValueError`` naming the unknown entries and the accepted names.
+    """
+    order: list[str] = []
+    unknown: list[str] = []
+    for raw in spec.split(","):
+        name = raw.strip().lower()
+        if not name:
+            continue
+        mime = MIME_ALIASES.get(name, name)
+        if mime not in DEFAULT_ORDER:
+            unknown.append(raw.strip())
+        elif mime not in order:
+            order.append(mime)
+    if unknown:
+        names = ", ".join(sorted(MIME_ALIASES))
+        raise ValueError(f"unknown mime type(s) {', '.join(unknown)}; use full types or: {names}")
+    if not order:
+        raise ValueError("the mime order is empty")
+    return tuple(order)
+
 
 MAX_RICH_INPUT = 500_000
 """HTML/Markdown/LaTeX longer than this many characters is cut before parsing."""

@@ -208,11 +208,11 @@ def iterm_image(data: bytes, columns: int, name: str = "") -> str:
 
 
 def resample(bmp: Bitmap, tw: int, th: int) -> list[list[tuple[int, int, int, int]]]:
-    """Pixels scaled to ``tw``×``th`` by averaging up to 6×6 samples of each target box."""
+    """Pixels scaled to ``tw``×``th`` by averaging up to 4×4 samples of each target box."""
     tw, th = max(1, tw), max(1, th)
     sx, sy = bmp.width / tw, bmp.height / th
-    nx = 1 if sx <= 1 else min(6, int(sx))
-    ny = 1 if sy <= 1 else min(6, int(sy))
+    nx = 1 if sx <= 1 else min(4, int(sx))
+    ny = 1 if sy <= 1 else min(4, int(sy))
     xs_for = [
         [min(bmp.width - 1, int((x + (k + 0.5) / nx) * sx)) * 4 for k in range(nx)]
         for x in range(tw)
@@ -297,50 +297,69 @@ def blocks_image(bmp: Bitmap, columns: int, depth: str, aspect: float | None = N
     return lines
 
 
-def _sixel_index(r: int, g: int, b: int) -> int:
-    return ((r * 5 + 127) // 255) * 36 + ((g * 5 + 127) // 255) * 6 + (b * 5 + 127) // 255
-
-
+_LEVEL = bytes((v * 5 + 127) // 255 for v in range(256))
+_R36 = bytes(36 * _LEVEL[v] for v in range(256))
+_G6 = bytes(6 * _LEVEL[v] for v in range(256))
+_OPAQUE = bytes(0 if v >= 128 else 255 for v in range(256))
+_SIXEL_CHARS = bytes(range(63, 127)) + bytes(192)
 _RUN_RE = re.compile(r"(.)\1{3,}")
+_TRANSPARENT = 255
+
+
+def _quantize_row(row: bytes, step: int, width: int) -> bytes:
+    """One row as 6×6×6 colour-cube indices (255 = transparent), every ``step``-th pixel.
+
+    Works on whole byte strings: per-channel ``translate`` then carry-free big-integer sums.
+    """
+    r = row[0 :: 4 * step][:width].translate(_R36)
+    g = row[1 :: 4 * step][:width].translate(_G6)
+    b = row[2 :: 4 * step][:width].translate(_LEVEL)
+    a = row[3 :: 4 * step][:width].translate(_OPAQUE)
+    n = len(r)
+    idx = int.from_bytes(r, "big") + int.from_bytes(g, "big") + int.from_bytes(b, "big")
+    return (idx | int.from_bytes(a, "big")).to_bytes(n, "big")
+
+
+_BIT_TABLES: dict[tuple[int, int], bytes] = {}
+
+
+def _bit_table(colour: int, k: int) -> bytes:
+    table = _BIT_TABLES.get((colour, k))
+    if table is None:
+        t = bytearray(256)
+        t[colour] = 1 << k
+        table = _BIT_TABLES[(colour, k)] = bytes(t)
+    return table
 
 
 def sixel_image(bmp: Bitmap, max_px_width: int) -> str:
-    """Sixel graphics (DEC): a 216-colour cube palette, transparent where alpha < 50%."""
-    tw = max(1, min(bmp.width, max_px_width))
-    th = max(1, round(bmp.height * tw / bmp.width))
-    px = (
-        resample(bmp, tw, th)
-        if (tw, th) != (bmp.width, bmp.height)
-        else [
-            [tuple(row[i : i + 4]) for i in range(0, 4 * bmp.width, 4)]
-            for row in bmp.rows  # type: ignore[misc]
-        ]
-    )
+    """Sixel graphics (DEC): a 216-colour cube palette, transparent where alpha < 50%.
+
+    Images wider than ``max_px_width`` are shrunk by an integer factor (every n-th pixel).
+    """
+    step = max(1, math.ceil(bmp.width / max(1, max_px_width)))
+    tw = math.ceil(bmp.width / step)
+    rows = [_quantize_row(row, step, tw) for row in bmp.rows[::step]]
+    th = len(rows)
     used: set[int] = set()
     body: list[str] = []
     for y0 in range(0, th, 6):
-        bands: dict[int, bytearray] = {}
-        for k in range(min(6, th - y0)):
-            bit = 1 << k
-            for x, (r, g, b, a) in enumerate(px[y0 + k]):
-                if a < 128:
-                    continue
-                idx = _sixel_index(r, g, b)
-                arr = bands.get(idx)
-                if arr is None:
-                    arr = bands[idx] = bytearray(tw)
-                arr[x] |= bit
-        used.update(bands)
-        for idx, arr in bands.items():
-            chars = bytes(v + 63 for v in arr).decode("ascii")
+        band = rows[y0 : y0 + 6]
+        colours = set(b"".join(band))
+        colours.discard(_TRANSPARENT)
+        used.update(colours)
+        for colour in sorted(colours):
+            bits = 0
+            for k, row in enumerate(band):
+                bits += int.from_bytes(
+                    row.translate(_bit_table(colour, k)), "big"
+                )  # no carries: < 64
+            chars = bits.to_bytes(tw, "big").translate(_SIXEL_CHARS).decode("ascii")
             body.append(
-                f"#{idx}" + _RUN_RE.sub(lambda m: f"!{len(m.group(0))}{m.group(1)}", chars) + "$"
+                f"#{colour}" + _RUN_RE.sub(lambda m: f"!{len(m.group(0))}{m.group(1)}", chars) + "$"
             )
         body.append("-")
-    palette = []
-    for idx in sorted(used):
-        r, g, b = idx // 36, (idx // 6) % 6, idx % 6
-        palette.append(f"#{idx};2;{r * 20};{g * 20};{b * 20}")
+    palette = [f"#{i};2;{(i // 36) * 20};{(i // 6) % 6 * 20};{i % 6 * 20}" for i in sorted(used)]
     return f'\x1bP0;1;0q"1;1;{tw};{th}' + "".join(palette) + "".join(body) + "\x1b\\"
 
 

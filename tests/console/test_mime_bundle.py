@@ -13,6 +13,7 @@ from console.mime import (
     MimeOptions,
     detect_color_depth,
     detect_graphics,
+    parse_order,
     render_bundle,
     truncate_text,
 )
@@ -53,6 +54,15 @@ def test_user_order_changes_the_choice() -> None:
     )
     # types left out of the order are not shown; text/plain stays the last resort
     assert render_bundle(bundle, {}, MimeOptions(order=("application/json",))) == "plain text"
+
+
+def test_parse_order_accepts_short_names_and_rejects_unknown() -> None:
+    assert parse_order("html, PNG,plain,html") == ("text/html", "image/png", "text/plain")
+    assert parse_order("text/markdown,md,json") == ("text/markdown", "application/json")
+    with pytest.raises(ValueError, match="unknown mime type.*pdf.*use full types or: gif, html"):
+        parse_order("html,pdf")
+    with pytest.raises(ValueError, match="empty"):
+        parse_order(" , ")
 
 
 def test_plain_text_is_verbatim_without_trailing_newline() -> None:

@@ -247,3 +247,60 @@ def test_image_size_from_headers_without_decoding() -> None:
     assert image_size((DATA / "pillow.jpg").read_bytes(), "image/jpeg") == (100, 75)
     assert image_size((DATA / "pillow.gif").read_bytes(), "image/gif") == (100, 75)
     assert image_size(b"junk", "image/png") is None
+
+
+def decode_sixel(seq: str) -> dict[tuple[int, int], tuple[int, int, int]]:
+    """A small sixel reader: pixel -> colour register's RGB in percent."""
+    body = seq[seq.index("q") + 1 : seq.rindex("\x1b\\")]
+    palette: dict[int, tuple[int, int, int]] = {}
+    pixels: dict[tuple[int, int], tuple[int, int, int]] = {}
+    x = y = 0
+    colour = 0
+    for tok in re.finditer(
+        r'"[\d;]+|#(\d+);2;(\d+);(\d+);(\d+)|#(\d+)|!(\d+)([?-~])|([?-~])|(\$)|(-)', body
+    ):
+        if tok.group(1):
+            palette[int(tok.group(1))] = (int(tok.group(2)), int(tok.group(3)), int(tok.group(4)))
+        elif tok.group(5):
+            colour = int(tok.group(5))
+        elif tok.group(6) or tok.group(8):
+            count = int(tok.group(6)) if tok.group(6) else 1
+            bits = ord(tok.group(7) or tok.group(8)) - 63
+            for _ in range(count):
+                for k in range(6):
+                    if bits >> k & 1:
+                        pixels[(x, y + k)] = palette[colour]
+                x += 1
+        elif tok.group(9):
+            x = 0
+        elif tok.group(10):
+            x, y = 0, y + 6
+    return pixels
+
+
+def test_sixel_pixels_round_trip() -> None:
+    from console.mime.images import sixel_image
+    from console.mime.png import Bitmap
+
+    w, h = 23, 14  # not a multiple of six rows
+    colours = [(255, 0, 0, 255), (0, 255, 0, 255), (0, 0, 255, 255), (250, 250, 250, 0)]
+    rows = [b"".join(bytes(colours[(x // 6 + y // 5) % 4]) for x in range(w)) for y in range(h)]
+    pixels = decode_sixel(sixel_image(Bitmap(w, h, rows), 1000))
+    pct = {
+        (255, 0, 0, 255): (100, 0, 0),
+        (0, 255, 0, 255): (0, 100, 0),
+        (0, 0, 255, 255): (0, 0, 100),
+    }
+    for y in range(h):
+        for x in range(w):
+            c = colours[(x // 6 + y // 5) % 4]
+            assert pixels.get((x, y)) == pct.get(c), (x, y)
+
+
+def test_sixel_shrinks_wide_images_by_whole_steps() -> None:
+    from console.mime.images import sixel_image
+    from console.mime.png import Bitmap
+
+    bmp = Bitmap(300, 12, [bytes([200, 100, 0, 255]) * 300 for _ in range(12)])
+    out = sixel_image(bmp, 100)
+    assert '"1;1;100;4' in out  # every third pixel and row
