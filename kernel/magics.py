@@ -20,7 +20,6 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .shell import CellError
@@ -32,15 +31,19 @@ if TYPE_CHECKING:
 HELPER_NAME = "__mycon_magic__"
 
 
-@dataclass
 class Magic:
-    """One registered magic."""
+    """One registered magic (a plain class: a dataclass costs import time)."""
 
-    name: str
-    func: Callable[..., Any]
-    cell: bool  # a cell magic (``%%name``) rather than a line magic
-    builtin: bool  # built-ins take the runtime as first argument
-    expand: bool = False  # expand ``$name`` and ``{expr}`` in the arguments
+    __slots__ = ("name", "func", "cell", "builtin", "expand")
+
+    def __init__(
+        self, name: str, func: Callable[..., Any], cell: bool, builtin: bool, expand: bool = False
+    ) -> None:
+        self.name = name
+        self.func = func
+        self.cell = cell  # a cell magic (``%%name``) rather than a line magic
+        self.builtin = builtin  # built-ins take the runtime as first argument
+        self.expand = expand  # expand ``$name`` and ``{expr}`` in the arguments
 
 
 _LINE: dict[str, Magic] = {}
@@ -493,11 +496,11 @@ def _history(rt: MagicRuntime, args: str) -> None:
         print(text)
 
 
-_RANGE = re.compile(r"^(?:(~?)(\d+)/)?(\d+)?(?:[-:](\d+))?$")
+_RANGE = r"^(?:(~?)(\d+)/)?(\d+)?(?:[-:](\d+))?$"
 
 
 def _history_range(store: HistoryStore, spec: str, raw: bool, output: bool) -> list[list[Any]]:
-    match = _RANGE.match(spec)
+    match = re.match(_RANGE, spec)
     if match is None or not spec:
         raise CellError(f"not a history range: {spec!r} (use 4, 4-6, ~1/ or ~1/2-5)")
     relative, session_text, start_text, stop_text = match.groups()
