@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from kernel_harness import execute, request
 
 from kernel.completion import Instance, Unresolved, complete, evaluate, expression_before
@@ -311,3 +313,24 @@ def test_through_a_real_kernel(kernel_client: Any) -> None:
     assert "os" in reply["content"]["matches"]
     types = reply["content"]["metadata"]["_jupyter_types_experimental"]
     assert {entry["type"] for entry in types} == {"module"}
+
+
+def test_astral_characters_count_as_one_code_point(namespace: dict[str, Any]) -> None:
+    code = "s = '😀🐍'; pri"
+    reply = run(code, namespace)
+    assert reply["matches"] == ["print"]
+    assert reply["cursor_start"] == len(code) - 3 == 10
+
+
+SAFE_ALPHABET = "abxyz_.[](){}'\"#%!?\n :,=0123456789é\\"  # cannot spell `import`
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(code=st.text(alphabet=SAFE_ALPHABET, max_size=40), data=st.data())
+def test_any_text_and_cursor_gives_a_valid_reply(namespace: dict[str, Any], code: str, data: Any) -> None:
+    cursor = data.draw(st.integers(min_value=0, max_value=len(code)))
+    reply = complete(code, cursor, namespace)
+    assert reply["status"] == "ok"
+    assert 0 <= reply["cursor_start"] <= reply["cursor_end"] <= len(code)
+    assert all(isinstance(match, str) for match in reply["matches"])
+    assert len(reply["metadata"]["_jupyter_types_experimental"]) == len(reply["matches"])

@@ -8,6 +8,8 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from kernel_harness import execute, request
 
 from kernel.inspection import describe, expression_at, inspect
@@ -161,3 +163,12 @@ def test_question_mark_page_through_a_real_kernel(kernel_client: Any) -> None:
     assert pages, reply["content"]
     text = ANSI.sub("", pages[0]["data"]["text/plain"])
     assert "Signature: mix2(alpha)" in text and "Mixes twice." in text
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(code=st.text(alphabet="abdgt_.[](){}'\"#?\n :,=0123é", max_size=40), data=st.data())
+def test_any_text_and_cursor_gives_a_valid_reply(namespace: dict[str, Any], code: str, data: Any) -> None:
+    cursor = data.draw(st.integers(min_value=0, max_value=len(code)))
+    reply = inspect(code, cursor, data.draw(st.sampled_from([0, 1])), namespace)
+    assert reply["status"] == "ok" and isinstance(reply["found"], bool)
+    assert reply["found"] == ("text/plain" in reply["data"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from kernel_harness import request
 
 from kernel.iscomplete import is_complete, neutralize, scan
@@ -125,3 +127,11 @@ def test_through_a_real_kernel(kernel_client: Any) -> None:
     assert _ask(kernel_client, "print('hi')") == {"status": "complete"}
     assert _ask(kernel_client, "1+") == {"status": "invalid"}
     assert _ask(kernel_client, "%%bash\necho hi") == {"status": "incomplete", "indent": ""}
+
+
+@settings(max_examples=300, deadline=None)
+@given(code=st.text(alphabet="abx_:()[]{}'\"#%!?\\\n \tfor@é1+=", max_size=40))
+def test_any_text_gives_a_verdict(code: str) -> None:
+    reply = is_complete(code)
+    assert reply["status"] in ("complete", "incomplete", "invalid")
+    assert ("indent" in reply) == (reply["status"] == "incomplete")
