@@ -146,6 +146,13 @@ class _DequeLayout(_NamedLayout):
         return f"{type(obj).__name__}([]{self._tail(obj)})"
 
 
+class _ViewLayout(_NamedLayout):
+    """``dict_keys([...])`` and the other views, ``mappingproxy({...})``: brackets when empty."""
+
+    def empty_text(self, obj: Any) -> str:
+        return f"{type(obj).__name__}({self.open}{self.close})"
+
+
 class _CounterLayout(_NamedLayout):
     def items(self, obj: Any) -> Iterator[Any]:
         try:
@@ -244,6 +251,10 @@ _LAYOUTS: dict[type, _Layout] = {
     collections.deque: _DequeLayout("[", "]", "deque([])"),
     collections.Counter: _CounterLayout("{", "}", "Counter()", mapping=True),
     collections.defaultdict: _DefaultDictLayout("{", "}", "", mapping=True),
+    type({}.keys()): _ViewLayout("[", "]", ""),
+    type({}.values()): _ViewLayout("[", "]", ""),
+    type({}.items()): _ViewLayout("[", "]", ""),
+    type(type.__dict__): _ViewLayout("{", "}", "", mapping=True),  # mappingproxy
 }
 
 if sys.version_info >= (3, 12):  # before 3.12 its repr is a list of pairs: leave it as it is

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import collections
 import dataclasses
+import types
 from typing import Any
 
 import pytest
@@ -57,6 +58,12 @@ class Tall:
         collections.Counter(),
         collections.defaultdict(list, a=[1]),
         collections.defaultdict(int),
+        {"a": 1}.keys(),
+        {"a": 1}.values(),
+        {"a": 1}.items(),
+        {}.items(),
+        types.MappingProxyType({"a": 1}),
+        types.MappingProxyType({}),
     ],
 )
 def test_short_values_print_exactly_as_repr(value: Any) -> None:
