@@ -8,14 +8,12 @@ subscriptions with ``iopub_welcome`` and watches the parent process.
 
 from __future__ import annotations
 
-import argparse
 import os
 import select
 import signal
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import zmq
@@ -153,18 +151,14 @@ class Channels:
             log(f"dropped a malformed message: {type(exc).__name__}: {exc}")
         return None
 
-    def abort_queued(self, dispatcher: Dispatcher) -> None:
-        """After a failed cell, answer the execute_requests already queued with ``aborted``."""
+    def take_queued(self) -> list[tuple[zmq.Socket, list[bytes], dict[str, Any]]]:
+        """The shell requests already waiting in the socket (verified), oldest first."""
+        queued = []
         while self.shell.poll(0):
             received = self.receive(self.shell)
-            if received is None:
-                continue
-            idents, msg = received
-            request = (self.shell, idents, msg)
-            if msg["msg_type"] == "execute_request":
-                dispatcher.abort(request)
-            else:
-                dispatcher.handle(request, dispatcher.shell_handlers, True)
+            if received is not None:
+                queued.append((self.shell, received[0], received[1]))
+        return queued
 
     def serve_shell(self, dispatcher: Dispatcher) -> None:
         """The main loop: serve shell requests forever."""
@@ -283,19 +277,60 @@ class Channels:
             time.sleep(3600)
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m kernel",
-        description="mycon's Python kernel for Jupyter front ends.",
-    )
-    parser.add_argument("-f", "--connection-file", help="connection file to read (or to write, if it does not exist)")
-    parser.add_argument("--ip", default=None, help="address to bind when writing our own connection file (default 127.0.0.1)")
-    parser.add_argument("--transport", choices=("tcp", "ipc"), default="tcp")
-    parser.add_argument("--allow-no-key", action="store_true", help="accept a connection file with an empty key (unsigned messages): unsafe")
-    return parser.parse_args(argv)
+USAGE = """usage: python -m kernel [-f CONNECTION_FILE] [--ip IP] [--transport tcp|ipc] [--allow-no-key]
+
+mycon's Python kernel for Jupyter front ends.
+
+  -f, --connection-file FILE  connection file to read (written there if it does not exist;
+                              without -f a new kernel-<id>.json goes to the runtime directory)
+  --ip IP                     address to bind when we write the connection file (127.0.0.1)
+  --transport tcp|ipc         transport when we write the connection file (tcp)
+  --allow-no-key              accept a connection file with an empty key: unsafe
+"""
 
 
-def _prepare_connection(args: argparse.Namespace) -> tuple[connection.ConnectionInfo, Path | None]:
+class Options:
+    """Command-line options of the kernel (parsed by hand: argparse costs start-up time)."""
+
+    def __init__(self) -> None:
+        self.connection_file: str | None = None
+        self.ip: str | None = None
+        self.transport = "tcp"
+        self.allow_no_key = False
+
+
+def parse_args(argv: list[str]) -> Options:
+    """Parse the kernel's few flags; a mistake exits with status 2 and one line."""
+    options = Options()
+    valued = {"-f": "connection_file", "--connection-file": "connection_file", "--ip": "ip", "--transport": "transport"}
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        name, eq, inline = arg.partition("=")
+        if arg in ("-h", "--help"):
+            sys.stdout.write(USAGE)
+            raise SystemExit(0)
+        if arg == "--allow-no-key":
+            options.allow_no_key = True
+        elif name in valued:
+            if eq:
+                value = inline
+            elif args:
+                value = args.pop(0)
+            else:
+                sys.stderr.write(f"python -m kernel: {name} needs a value (see --help)\n")
+                raise SystemExit(2)
+            setattr(options, valued[name], value)
+        else:
+            sys.stderr.write(f"python -m kernel: unknown argument {arg!r} (see --help)\n")
+            raise SystemExit(2)
+    if options.transport not in ("tcp", "ipc"):
+        sys.stderr.write(f"python -m kernel: --transport must be tcp or ipc, not {options.transport!r}\n")
+        raise SystemExit(2)
+    return options
+
+
+def _prepare_connection(args: Options) -> tuple[connection.ConnectionInfo, str | None]:
     """Read the connection file, or make a new one; returns the file we must remove on exit."""
     if args.connection_file and os.path.exists(args.connection_file):
         return connection.read_connection_file(args.connection_file), None
@@ -303,11 +338,11 @@ def _prepare_connection(args: argparse.Namespace) -> tuple[connection.Connection
     if args.ip:
         info.ip = args.ip
     if args.connection_file:
-        path = Path(args.connection_file)
-        if path.parent == Path("."):
-            path = connection.runtime_dir() / path
+        path = args.connection_file
+        if not os.path.dirname(path):
+            path = os.path.join(connection.runtime_dir(), path)
     else:
-        path = connection.runtime_dir() / f"kernel-{new_id()[:12]}.json"
+        path = os.path.join(connection.runtime_dir(), f"kernel-{new_id()[:12]}.json")
     return info, path
 
 
@@ -340,13 +375,13 @@ def main(argv: list[str] | None = None) -> None:
     except zmq.ZMQError as exc:
         sys.stderr.write(f"mycon kernel: cannot listen on {info.ip}: {exc}\n")
         raise SystemExit(1) from None
-    channels.connection_file = os.path.abspath(args.connection_file) if own_file is None else str(own_file)
+    channels.connection_file = os.path.abspath(own_file or args.connection_file or "")
     if own_file is not None:
         connection.write_connection_file(info, own_file)
-        channels.cleanups.append(lambda: own_file.unlink(missing_ok=True))
+        channels.cleanups.append(lambda: _remove(own_file))
         sys.stdout.write(
             f"mycon kernel listening; connection file: {own_file}\n"
-            f"Attach a console with:\n    mycon --existing {own_file.name}\n"
+            f"Attach a console with:\n    mycon --existing {os.path.basename(own_file)}\n"
         )
         sys.stdout.flush()
 
@@ -378,6 +413,13 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, "")  # user code may import modules from its working directory
     _start_services(shell, channels)
     channels.serve_shell(dispatcher)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _install_getpass(dispatcher: Dispatcher) -> None:

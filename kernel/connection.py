@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
@@ -21,23 +18,42 @@ class ConnectionFileError(Exception):
     """A connection file that cannot be used; the message says why."""
 
 
-@dataclass
-class ConnectionInfo:
-    """The contents of a connection file."""
+_DEFAULTS: dict[str, Any] = {
+    "transport": "tcp",
+    "ip": "127.0.0.1",
+    "shell_port": 0,
+    "iopub_port": 0,
+    "stdin_port": 0,
+    "control_port": 0,
+    "hb_port": 0,
+    "key": "",
+    "signature_scheme": "hmac-sha256",
+    "kernel_name": "mycon",
+    "curve_publickey": "",
+    "curve_secretkey": "",
+}
 
-    transport: str = "tcp"
-    ip: str = "127.0.0.1"
-    shell_port: int = 0
-    iopub_port: int = 0
-    stdin_port: int = 0
-    control_port: int = 0
-    hb_port: int = 0
-    key: str = ""
-    signature_scheme: str = "hmac-sha256"
-    kernel_name: str = "mycon"
-    curve_publickey: str = ""
-    curve_secretkey: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+
+class ConnectionInfo:
+    """The contents of a connection file (a plain class: dataclasses cost start-up time)."""
+
+    transport: str
+    ip: str
+    shell_port: int
+    iopub_port: int
+    stdin_port: int
+    control_port: int
+    hb_port: int
+    key: str
+    signature_scheme: str
+    kernel_name: str
+    curve_publickey: str
+    curve_secretkey: str
+
+    def __init__(self, **values: Any) -> None:
+        for name, default in _DEFAULTS.items():
+            setattr(self, name, values.pop(name, default))
+        self.extra: dict[str, Any] = values
 
     def endpoint(self, port: int) -> str:
         """The ZeroMQ address for one channel."""
@@ -75,13 +91,7 @@ def read_connection_file(path: str) -> ConnectionInfo:
         raise ConnectionFileError(f"cannot read connection file {path}: {exc}") from None
     if not isinstance(data, dict):
         raise ConnectionFileError(f"connection file {path} does not hold a JSON object")
-    info = ConnectionInfo()
-    known = set(info.__dataclass_fields__) - {"extra"}
-    for name, value in data.items():
-        if name in known:
-            setattr(info, name, value)
-        else:
-            info.extra[name] = value
+    info = ConnectionInfo(**{str(k): v for k, v in data.items()})
     for name in PORT_NAMES:
         value = getattr(info, name)
         if not isinstance(value, int) or not 0 <= value < 65536:
@@ -91,45 +101,31 @@ def read_connection_file(path: str) -> ConnectionInfo:
     return info
 
 
-def runtime_dir() -> Path:
+def runtime_dir() -> str:
     """The Jupyter runtime directory (same rules as jupyter_core, without importing it)."""
     env = os.environ.get("JUPYTER_RUNTIME_DIR")
     if env:
-        return Path(env)
+        return env
     data = os.environ.get("JUPYTER_DATA_DIR")
     if data:
-        return Path(data) / "runtime"
-    home = Path.home()
+        return os.path.join(data, "runtime")
+    home = os.path.expanduser("~")
     if sys.platform == "darwin":
-        return home / "Library" / "Jupyter" / "runtime"
-    xdg = os.environ.get("XDG_DATA_HOME") or str(home / ".local" / "share")
-    return Path(xdg) / "jupyter" / "runtime"
+        return os.path.join(home, "Library", "Jupyter", "runtime")
+    xdg = os.environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
+    return os.path.join(xdg, "jupyter", "runtime")
 
 
-def free_ports(ip: str, count: int) -> list[int]:
-    """Ports the OS says are free on ``ip`` right now."""
-    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sock.bind((ip, 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def write_connection_file(info: ConnectionInfo, path: Path) -> None:
+def write_connection_file(info: ConnectionInfo, path: str) -> None:
     """Write ``info`` to ``path`` readable by the owner only (0600 in a 0700 directory)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, mode=0o700, exist_ok=True)
     try:
-        os.chmod(path.parent, 0o700)
+        os.chmod(directory, 0o700)
     except OSError:
         pass
     try:
-        path.unlink()
+        os.unlink(path)
     except FileNotFoundError:
         pass
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -70,6 +70,7 @@ class Dispatcher:
         self.parent_idents: list[bytes] = []
         self.allow_stdin = False
         self.main_thread_id = threading.main_thread().ident
+        self.after_idle: list[Request] = []  # requests queued behind a failed cell
         self.comms: dict[str, str] = {}  # comm id -> target name
         self.comm_targets: dict[str, Callable[..., Any]] = {}
         self.shell_handlers: dict[str, Handler] = {
@@ -146,6 +147,13 @@ class Dispatcher:
         finally:
             self.channels.flush_streams()
             self.channels.publish("status", {"execution_state": "idle"}, header)
+        if on_shell and self.after_idle:
+            queued, self.after_idle = self.after_idle, []
+            for queued_request in queued:
+                if queued_request[2]["msg_type"] == "execute_request":
+                    self.abort(queued_request)
+                else:
+                    self.handle(queued_request, self.shell_handlers, True)
 
     # ----- execution ---------------------------------------------------------------------------
 
@@ -173,10 +181,13 @@ class Dispatcher:
             reply["user_expressions"] = {}
             reply["payload"] = outcome.payload
         self.channels.flush_streams()
-        metadata = {"status": outcome.status}
-        self.reply(request, "execute_reply", reply, metadata)
+        # Requests that arrived before this reply were sent without knowing of the failure:
+        # take them now, so a request sent after the client saw the error is served normally.
+        queued = []
         if outcome.status == "error" and not silent and content.get("stop_on_error", True):
-            self.channels.abort_queued(self)
+            queued = self.channels.take_queued()
+        self.reply(request, "execute_reply", reply, {"status": outcome.status})
+        self.after_idle.extend(queued)
 
     def abort(self, request: Request) -> None:
         """Answer a queued execute_request with ``aborted`` (after a failed cell)."""

@@ -11,7 +11,6 @@ import builtins
 import linecache
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import formatting, tracebacks
@@ -27,16 +26,16 @@ class CellError(Exception):
     """Raised by kernel-side helpers (magics) to report a plain error without a traceback."""
 
 
-@dataclass
 class CellOutcome:
     """What a run produced, for the ``execute_reply``."""
 
-    status: str = "ok"  # "ok" | "error"
-    execution_count: int = 0
-    ename: str = ""
-    evalue: str = ""
-    traceback: list[str] = field(default_factory=list)
-    payload: list[dict[str, Any]] = field(default_factory=list)
+    def __init__(self, execution_count: int = 0) -> None:
+        self.status = "ok"  # "ok" | "error"
+        self.execution_count = execution_count
+        self.ename = ""
+        self.evalue = ""
+        self.traceback: list[str] = []
+        self.payload: list[dict[str, Any]] = []
 
 
 def _ends_with_semicolon(code: str) -> bool:
