@@ -423,7 +423,8 @@ class Image(DisplayObject):
     """A PNG or JPEG image from bytes, a file, or a URL (kept as a link, never fetched).
 
     ``width``/``height`` become display metadata (pixels); ``format`` is detected from the
-    data or the file name when not given.
+    data or the file name when not given; ``retina=True`` shows the image at half its pixel
+    size (for high-density screens). ``embed=True`` with a URL is refused rather than fetched.
     """
 
     binary = True
@@ -438,6 +439,8 @@ class Image(DisplayObject):
         height: int | str | None = None,
         metadata: dict[str, Any] | None = None,
         alt: str | None = None,
+        embed: bool | None = None,
+        retina: bool = False,
     ) -> None:
         self.format = _FORMATS.get(format.lower().lstrip(".")) if format else None
         if format and self.format is None:
@@ -457,6 +460,15 @@ class Image(DisplayObject):
                 raise ValueError("Image: the data is neither PNG nor JPEG")
         elif self.format is None:
             self.format = self._format_from_name()
+        if embed and self.data is None:
+            raise ValueError(
+                "Image(embed=True) with a URL: the kernel does not download images; "
+                "read the bytes yourself and pass them, or drop embed to keep the link"
+            )
+        if retina and self.data is not None and width is None and height is None:
+            size = _image_size(self.data, self.format or "")
+            if size:
+                self.metadata["width"], self.metadata["height"] = size[0] // 2, size[1] // 2
 
     def _format_from_name(self) -> str | None:
         name = self.filename or self.url or ""

@@ -119,6 +119,13 @@ def test_image_url_is_kept_as_a_link() -> None:
     assert "image/png" not in data
 
 
+def test_image_retina_halves_the_display_size() -> None:
+    _, metadata = bundle(Image(JPEG, retina=True))
+    assert metadata["image/jpeg"] == {"width": 1, "height": 1}
+    with pytest.raises(ValueError, match="does not download"):
+        Image(url="https://example.invalid/x.png", embed=True)
+
+
 def test_image_bad_input_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="neither an existing file nor a URL"):
         Image("no-such-file.png")
