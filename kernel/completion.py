@@ -693,6 +693,7 @@ class Completer:
         return None  # the rest of e.g. `%time x.` is Python
 
     def _imports(self, statement: str, cursor: int) -> Completion | None:
+        statement = statement.rpartition(";")[2]  # `x = 1; import o`
         found = IMPORT_RE.fullmatch(statement)
         if found:
             dotted = found.group(1)

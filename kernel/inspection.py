@@ -59,12 +59,29 @@ def _lookup(expression: str, namespace: dict[str, Any]) -> tuple[bool, Any]:
     try:
         value = evaluate(expression, namespace)
     except Unresolved:
-        return False, None
+        return _class_attribute(expression, namespace)
     except Exception:
         return False, None
     if isinstance(value, Instance):
         value = value.cls
     return True, value
+
+
+def _class_attribute(expression: str, namespace: dict[str, Any]) -> tuple[bool, Any]:
+    """For ``obj.prop``: the property (or other descriptor) itself, from the class; not run."""
+    base, dot, name = expression.rpartition(".")
+    if not dot or not name.isidentifier():
+        return False, None
+    try:
+        owner = evaluate(base, namespace)
+    except Exception:
+        return False, None
+    cls = owner.cls if isinstance(owner, Instance) else owner if isinstance(owner, type) else type(owner)
+    for klass in getattr(cls, "__mro__", ()):
+        attribute = vars(klass).get(name)
+        if attribute is not None:
+            return True, attribute
+    return False, None
 
 
 def _type_name(value: Any) -> str:

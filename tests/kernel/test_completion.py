@@ -227,6 +227,7 @@ def test_keyword_arguments(namespace: dict[str, Any]) -> None:
 def test_import_statements(namespace: dict[str, Any]) -> None:
     assert "os" in matches("import o", namespace)
     assert "collections" in matches("import sys, coll", namespace)
+    assert "collections" in matches("x = 1; import coll", namespace)
     assert "os.path" in matches("import os.pa", namespace)
     assert "xml.etree" in matches("import xml.et", namespace)
     assert "collections" in matches("from coll", namespace)

@@ -26,6 +26,7 @@ class Gadget:
 
     @property
     def heavy(self) -> int:
+        """Weighs the gadget."""
         raise RuntimeError("a property ran during inspection")
 
     def spin(self, speed: int = 1) -> int:
@@ -110,6 +111,11 @@ def test_builtins_methods_classes_instances_modules(namespace: dict[str, Any]) -
     assert "Length:      3" in text and "[1, 2, 3]" in text
 
 
+def test_properties_are_described_not_run(namespace: dict[str, Any]) -> None:
+    text = plain(inspect("gadget.heavy", 12, 0, namespace))
+    assert "Type:        property" in text and "Weighs the gadget." in text
+
+
 def test_long_and_broken_string_forms(namespace: dict[str, Any]) -> None:
     text = plain(inspect("text", 4, 0, namespace))
     assert " ... " in text and len(text) < 1500
@@ -118,7 +124,7 @@ def test_long_and_broken_string_forms(namespace: dict[str, Any]) -> None:
 
 
 def test_not_found(namespace: dict[str, Any]) -> None:
-    for code in ("nothing_here", "", "   ", "1 +", "gadget.heavy", "print('x')"):
+    for code in ("nothing_here", "", "   ", "1 +", "gadget.nothing", "print('x')"):
         reply = inspect(code, len(code), 0, namespace)
         assert reply == {"status": "ok", "found": False, "data": {}, "metadata": {}}, code
 
