@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kernel_harness import execute, request, stdout_of
+from kernel_harness import execute, request, running_kernel, stdout_of
 
 from kernel.history import HistoryStore, data_dir, default_path
 
@@ -220,3 +221,21 @@ def test_kernel_history_requests(kernel_client: Any) -> None:
     assert [entry[2] for entry in found] == ["hist_a = 6 * 7", "hist_a"]
     reply, outputs = execute(kernel_client, "%history -n -l 2")
     assert stdout_of(outputs).splitlines() == [f"{line + 1}: hist_a", f"{line + 2}: %time hist_a"]
+
+
+def test_kernel_with_a_corrupt_database_warns_and_keeps_history(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "history.sqlite").write_bytes(b"garbage, not sqlite" * 64)
+    env = {**os.environ, "MYCON_DATA_DIR": str(data)}
+    with running_kernel("mycon", env=env) as (_, kc):
+        reply, _ = execute(kc, "first = 1")
+        assert reply["content"]["status"] == "ok"
+        history = _history(kc, hist_access_type="tail", n=5, raw=True, output=False)
+        assert [entry[2] for entry in history] == ["first = 1"]
+        reply, outputs = execute(kc, "second = 2")
+        assert reply["content"]["status"] == "ok"
+        warning = stdout_of(outputs, "stderr")
+        assert "history: cannot use" in warning and "in memory" in warning
+        history = _history(kc, hist_access_type="range", session=0, start=1, stop=3)
+        assert [entry[2] for entry in history] == ["first = 1", "second = 2"]

@@ -320,3 +320,21 @@ def test_kernel_connect_info_and_payloads(kernel_client: Any) -> None:
     reply, outputs = execute(kernel_client, "exit")
     assert reply["content"]["payload"] == [{"source": "ask_exit", "keepkernel": False}]
     assert not [m for m in outputs if m["msg_type"] == "execute_result"]
+
+
+def test_kernel_interrupts_a_shell_command(kernel_client: Any) -> None:
+    msg_id = kernel_client.execute("!echo started; sleep 30")
+    while True:  # the command is running once its first line arrives
+        msg = kernel_client.get_iopub_msg(timeout=20)
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
+            break
+    kernel_client.control_channel.send(kernel_client.session.msg("interrupt_request", {}))
+    assert kernel_client.get_control_msg(timeout=20)["content"]["status"] == "ok"
+    reply = kernel_client.get_shell_msg(timeout=20)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"]["ename"] == "KeyboardInterrupt"
+    reply, outputs = execute(kernel_client, "lines = !echo a; echo b >&2\nlines")
+    assert reply["content"]["status"] == "ok"
+    assert stdout_of(outputs, "stderr") == "b\n"
+    results = [m for m in outputs if m["msg_type"] == "execute_result"]
+    assert results[0]["content"]["data"]["text/plain"] == "['a']"
