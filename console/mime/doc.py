@@ -471,8 +471,10 @@ def layout_table(table: Table, width: int) -> list[list[Piece]]:
         if gi:
             out.append([])
         if len(groups) > 1:
-            first = cols[len(lead)] if gi and lead else cols[0]
-            out.append([(f"columns {first + 1}–{cols[-1] + 1} of {ncols}", Style(dim=True))])
+            data_cols = [c for c in cols if c >= nlabels]  # row labels are not counted
+            if data_cols:
+                first, last = data_cols[0] - nlabels + 1, data_cols[-1] - nlabels + 1
+                out.append([(f"columns {first}–{last} of {ncols - nlabels}", Style(dim=True))])
         wmap = dict(zip(cols, widths, strict=True))
         for r, row in enumerate(grid):
             out.extend(_table_row(row, cols, wmap, right))
