@@ -40,12 +40,13 @@ def _context(filename: str, lineno: int | None) -> list[str]:
         return []
     lines = []
     first = max(1, lineno - CONTEXT_LINES)
+    width = len(str(lineno))
     for number in range(first, lineno + 1):
         text = linecache.getline(filename, number).rstrip("\n")
         if number == lineno:
-            lines.append(f"{GREEN}----> {number:<3}{RESET} {text}")
-        elif text or number > first:
-            lines.append(f"      {number:<3} {text}")
+            lines.append(f"{GREEN}---->{RESET} {number:>{width}} {text}")
+        elif text.strip() or number > first:
+            lines.append(f"      {number:>{width}} {text}")
     return lines
 
 
@@ -100,6 +101,7 @@ def format_exception(
         out = _syntax_error_lines(evalue, cells)
     elif isinstance(evalue, SyntaxError):
         out.append("\n".join(_syntax_error_lines(evalue, cells)))
+    out.append("")
     out.append(_exception_line(etype, evalue))
     return out
 
