@@ -159,7 +159,10 @@ class HistoryStore:
         except (ImportError, ValueError, OSError):
             pass
         if self._db is None:
-            self._open()
+            try:
+                self._open()
+            except Exception as exc:  # noqa: BLE001 - e.g. no sqlite3 module at all
+                self._warn(f"history: unavailable ({type(exc).__name__}: {exc})")
         while True:
             with self._cond:
                 while not self._pending and not self._closing:
@@ -172,8 +175,11 @@ class HistoryStore:
 
     def _process(self, batch: list[Any]) -> None:
         writes = [item for item in batch if isinstance(item, tuple)]
-        if writes:
-            self._write(writes)
+        try:
+            if writes:
+                self._write(writes)
+        except Exception as exc:  # noqa: BLE001 - the writer thread must not die
+            self._warn(f"history: could not store {len(writes)} entries: {type(exc).__name__}: {exc}")
         for item in batch:
             if isinstance(item, _Job):
                 try:
@@ -302,20 +308,24 @@ class HistoryStore:
 
     def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         def run(db: Any) -> list[tuple[Any, ...]]:
-            return list(db.execute(sql, params).fetchall())
+            import sqlite3
+
+            if db is None:  # the file could not be opened at all
+                self._open_memory()
+                db = self._db
+            try:
+                return list(db.execute(sql, params).fetchall())
+            except sqlite3.Error as exc:
+                if self._in_memory:
+                    raise
+                self._fall_back(exc)  # the file went bad: answer from memory from now on
+                return list(self._db.execute(sql, params).fetchall())
 
         result = self._call(run, QUERY_TIMEOUT)
         if result is _TIMEOUT:
-            return self._memory_rows()
+            return []  # warned; an answer from a partial store could mislead
         rows: list[tuple[Any, ...]] = result
         return rows
-
-    def _memory_rows(self) -> list[tuple[Any, ...]]:
-        """This session's entries, when the database does not answer in time."""
-        return [
-            (self.session, line, src, raw, self.outputs.get(line))
-            for line, (src, raw) in sorted(self.inputs.items())
-        ]
 
     _SELECT = (
         "SELECT h.session, h.line, h.source, h.source_raw, o.output FROM history AS h "

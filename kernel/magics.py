@@ -353,12 +353,13 @@ def _compile_with_last(runtime: MagicRuntime, source: str) -> tuple[Any, Any]:
     shell = runtime.shell
     filename = shell.register_source(source, shell.execution_count)
     tree = ast.parse(source, filename=filename)
+    flags = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0x2000)  # `%time await f()` works
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         node = tree.body.pop()
         assert isinstance(node, ast.Expr)
-        last = compile(ast.Expression(node.value), filename, "eval")
-    body = compile(tree, filename, "exec") if tree.body else None
+        last = compile(ast.Expression(node.value), filename, "eval", flags=flags, dont_inherit=True)
+    body = compile(tree, filename, "exec", flags=flags, dont_inherit=True) if tree.body else None
     return body, last
 
 
@@ -530,11 +531,11 @@ def _run_timed(rt: MagicRuntime, source: str) -> Any:
     if not source.strip():
         raise CellError("%time needs a statement to time, e.g. %time sum(range(10**6))")
     body, last = _compile_with_last(rt, source)
-    ns = rt.shell.user_ns
+    run = rt.shell._run_code  # runs a code object in the namespace, awaiting it if needed
     cpu0, wall0 = _cpu_times(), time.perf_counter()
     if body is not None:
-        exec(body, ns)  # noqa: S102 - the user's code
-    value = eval(last, ns) if last is not None else None  # noqa: S307
+        run(body)
+    value = run(last) if last is not None else None
     wall = time.perf_counter() - wall0
     cpu1 = _cpu_times()
     user, system = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
@@ -705,7 +706,7 @@ def _cd(rt: MagicRuntime, args: str) -> None:
         if not rt.dir_history:
             raise CellError("cd -: no previous directory")
         target = rt.dir_history[-1]
-    target = os.path.expanduser(target)
+    target = os.path.expanduser(os.path.expandvars(target))
     previous = os.getcwd()
     try:
         os.chdir(target)

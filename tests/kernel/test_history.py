@@ -186,6 +186,16 @@ def test_file_corrupted_while_in_use_keeps_entries(stores: list[HistoryStore], d
     assert store.take_warnings()
 
 
+def test_file_failing_on_a_query_falls_back_too(stores: list[HistoryStore], db_path: Path) -> None:
+    store = _store(stores, db_path)
+    store.store_input(1, "one", "one")
+    store.store_output(1, "1")
+    assert store.flush()
+    store._call(lambda db: db.execute("DROP TABLE output_history"), 5)
+    assert store.tail(5, output=True) == [[store.session, 1, ["one", "1"]]]
+    assert "in memory" in store.take_warnings()[0]
+
+
 def test_no_path_means_memory_only(stores: list[HistoryStore]) -> None:
     store = _store(stores, None)
     store.store_input(1, "a", "a")

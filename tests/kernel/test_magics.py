@@ -80,6 +80,12 @@ def test_cell_time_runs_the_whole_cell(session: Session, capsys: pytest.CaptureF
     assert "Wall time:" in capsys.readouterr().out
 
 
+def test_time_with_top_level_await(session: Session) -> None:
+    session.ok("import asyncio")
+    session.ok("%time await asyncio.sleep(0, result='done')")
+    assert session.result() == "'done'"
+
+
 def test_time_error_shows_the_users_code(session: Session) -> None:
     outcome = session.run("%time 1 / 0")
     assert outcome.ename == "ZeroDivisionError"
