@@ -8,7 +8,9 @@ with ANSI codes, as in IPython's ``?`` pages.
 
 from __future__ import annotations
 
+import ast
 import inspect as pyinspect
+import linecache
 import re
 import types
 from typing import Any
@@ -19,7 +21,7 @@ from .iscomplete import scan
 HEADING = "\x1b[31m"  # red, as IPython's "Signature:" headings
 RESET = "\x1b[0m"
 MAX_STRING_FORM = 200
-CELL_FILE = re.compile(r"<cell-(\d+)-\d+>")
+CELL_FILE = re.compile(r"<cell-(\d+)-(\d+)>")
 
 
 def _is_name_char(char: str) -> bool:
@@ -103,8 +105,51 @@ def _string_form(value: Any) -> str | None:
     return text
 
 
+def _cell_number(filename: str) -> tuple[int, int] | None:
+    cell = CELL_FILE.fullmatch(filename)
+    return (int(cell.group(1)), int(cell.group(2))) if cell else None
+
+
+def _class_in_cell(cls: type) -> tuple[str, int, str] | None:
+    """Where a class typed in a cell is defined: (cell file, first line, source).
+
+    ``inspect`` looks for classes in their module's file, which for ``__main__`` is the
+    kernel itself; the cells are in linecache instead. The cell is found from the class's
+    functions or, failing that, it is the latest cell that defines a class of that name.
+    """
+    if getattr(cls, "__module__", None) != "__main__":
+        return None
+    files: list[str] = []
+    for attribute in vars(cls).values():
+        function = getattr(attribute, "__func__", None) or getattr(attribute, "fget", None) or attribute
+        code = getattr(function, "__code__", None)
+        if code is not None and _cell_number(code.co_filename) and code.co_filename not in files:
+            files.append(code.co_filename)
+    if not files:
+        cells = [name for name in list(linecache.cache) if isinstance(name, str) and _cell_number(name)]
+        files = sorted(cells, key=lambda name: _cell_number(name) or (0, 0), reverse=True)
+    for filename in files:
+        lines = linecache.getlines(filename)
+        try:
+            tree = ast.parse("".join(lines))
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                end = node.end_lineno or node.lineno
+                return filename, first, "".join(lines[first - 1 : end])
+    return None
+
+
 def _file(value: Any) -> str | None:
     target = value if isinstance(value, (type, types.ModuleType)) or callable(value) else type(value)
+    if isinstance(target, type) and target.__module__ == "__main__":
+        found = _class_in_cell(target)
+        if found is None:
+            return None
+        count = _cell_number(found[0]) or (0, 0)
+        return f"Cell In[{count[0]}], line {found[1]}"
     try:
         target = pyinspect.unwrap(target)
         path = pyinspect.getsourcefile(target) or pyinspect.getfile(target)
@@ -112,17 +157,20 @@ def _file(value: Any) -> str | None:
         return None
     except Exception:
         return None
-    cell = CELL_FILE.fullmatch(path)
+    cell = _cell_number(path)
     if cell:
         try:
             line = pyinspect.getsourcelines(target)[1]
         except (OSError, TypeError):
-            return f"Cell In[{cell.group(1)}]"
-        return f"Cell In[{cell.group(1)}], line {line}"
+            return f"Cell In[{cell[0]}]"
+        return f"Cell In[{cell[0]}], line {line}"
     return path
 
 
 def _source(value: Any) -> str | None:
+    if isinstance(value, type) and value.__module__ == "__main__":
+        found = _class_in_cell(value)
+        return found[2] if found else None
     try:
         return pyinspect.getsource(value)
     except (TypeError, OSError, IndentationError, SyntaxError):

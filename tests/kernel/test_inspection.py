@@ -178,3 +178,32 @@ def test_any_text_and_cursor_gives_a_valid_reply(namespace: dict[str, Any], code
     reply = inspect(code, cursor, data.draw(st.sampled_from([0, 1])), namespace)
     assert reply["status"] == "ok" and isinstance(reply["found"], bool)
     assert reply["found"] == ("text/plain" in reply["data"])
+
+
+def _run_cell(source: str, count: int, serial: int, ns: dict[str, Any]) -> None:
+    filename = f"<cell-{count}-{serial}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), ns)  # noqa: S102 - a cell, as the shell runs it
+
+
+def test_classes_typed_in_cells() -> None:
+    ns: dict[str, Any] = {"__name__": "__main__"}
+    _run_cell("x = 1\n\ndef deco(c):\n    return c\n", 90001, 1, ns)
+    _run_cell('y = 2\n@deco\nclass Widget:\n    """A widget."""\n    def turn(self):\n        return 1\n', 90002, 2, ns)
+    _run_cell('class Empty:\n    """Nothing inside."""\n', 90003, 3, ns)
+    text = ANSI.sub("", describe("Widget", 1, ns) or "")
+    assert "File:           Cell In[90002], line 2" in text
+    assert '@deco\nclass Widget:\n    """A widget."""\n    def turn(self):\n        return 1' in text
+    text = ANSI.sub("", describe("Empty", 1, ns) or "")
+    assert "Cell In[90003], line 1" in text and "class Empty:" in text
+    text = ANSI.sub("", describe("Widget()", 0, ns) or "")
+    assert "Cell In[90002], line 2" in text
+
+
+def test_class_source_through_a_real_kernel(kernel_client: Any) -> None:
+    execute(kernel_client, 'class Pot:\n    """Holds soup."""\n    def stir(self):\n        pass')
+    reply, _ = request(
+        kernel_client, "inspect_request", {"code": "Pot", "cursor_pos": 3, "detail_level": 1}
+    )
+    text = ANSI.sub("", reply["content"]["data"]["text/plain"])
+    assert 'class Pot:\n    """Holds soup."""' in text and "Cell In[" in text
