@@ -27,14 +27,14 @@ def pretty(obj: Any, width: int = WIDTH, max_items: int = MAX_ITEMS) -> str:
     """``obj`` as readable text: ``repr``, with containers wrapped to ``width`` columns."""
     cls = type(obj)
     if cls in _ATOMS:
-        return repr(obj)
-    if _layout_for(obj) is None:
-        return safe_repr(obj)
-    if cls in _SHORTCUT and len(obj) <= 16 and _all_atoms(obj, width):
-        text = repr(obj)  # cannot fail: atoms only
-        if len(text) <= width:
-            return text
+        return safe_repr(obj)  # safe: a huge int refuses str()
     try:
+        if _layout_for(obj) is None:
+            return safe_repr(obj)
+        if cls in _SHORTCUT and len(obj) <= 16 and _all_atoms(obj, width):
+            text = repr(obj)
+            if len(text) <= width:
+                return text
         return _Printer(width, max_items).format(obj)
     except Exception:  # noqa: BLE001 - e.g. a container changed size while being printed
         return safe_repr(obj)
@@ -228,7 +228,11 @@ def _fields_layout(obj: Any, cls: type, representer: Any) -> _Layout | None:
     code = getattr(representer, "__code__", None)
     if code is None:
         return None
-    if getattr(cls, "__dataclass_fields__", None) is not None:
+    try:
+        fields = getattr(cls, "__dataclass_fields__", None)
+    except Exception:  # noqa: BLE001 - a metaclass with an odd __getattr__
+        return None
+    if fields is not None:
         if code is _generated_repr_code("dataclass"):
             return _DATACLASS
     elif isinstance(obj, tuple) and isinstance(getattr(cls, "_fields", None), tuple):

@@ -178,6 +178,27 @@ def test_failing_repr_is_reported_not_raised() -> None:
     assert safe_repr(Boom()).endswith("ValueError: no repr today>")
 
 
+def test_ints_too_long_to_print_are_reported() -> None:
+    huge = 10**5000
+    assert "repr failed: ValueError" in pretty(huge)
+    assert "repr failed: ValueError" in pretty([huge])
+    assert "repr failed: ValueError" in pretty({"k": huge, "other": "x" * 80})
+
+
+def test_odd_metaclasses_are_not_fatal() -> None:
+    class Meta(type):
+        def __getattr__(cls, name: str) -> Any:
+            raise RuntimeError("metaclass says no")
+
+    class Odd(metaclass=Meta):
+        def __repr__(self) -> str:
+            return "Odd()"
+
+    assert pretty(Odd()) == "Odd()"
+    assert pretty([Odd()] * 3) == "[Odd(), Odd(), Odd()]"
+    assert pretty([Odd()] * 30).count("\n") == 31
+
+
 def test_multiline_reprs_are_indented_inside_containers() -> None:
     text = pretty([Tall(), "x" * 80])
     assert text == "[\n    Tall(\n      a=1,\n      b=2),\n    '" + "x" * 80 + "',\n]"
