@@ -79,14 +79,14 @@ def _failed_repr(obj: Any, exc: BaseException) -> str:
 class _Layout:
     """How one kind of container prints: its brackets and its items."""
 
+    separator = ": "  # between a mapping's key and its value
+    raw_keys = False  # keys are names printed as they are (``field=value``)
+
     def __init__(self, open_: str, close: str, empty: str, mapping: bool = False) -> None:
         self.open = open_
         self.close = close
         self.empty = empty
         self.mapping = mapping
-
-    separator = ": "  # between a mapping's key and its value
-    raw_keys = False  # keys are names printed as they are (``field=value``)
 
     def size(self, obj: Any) -> int:
         """How many items ``items`` yields."""
@@ -113,7 +113,7 @@ class _TupleLayout(_Layout):
 
 
 class _NamedLayout(_Layout):
-    """``Name(<inner>)`` for ``frozenset``, ``deque``, ``Counter``, ``OrderedDict``..."""
+    """``Name(<inner>)`` for ``deque``, ``Counter``, ``OrderedDict``..."""
 
     def brackets(self, obj: Any) -> tuple[str, str]:
         name = type(obj).__name__
