@@ -758,7 +758,7 @@ class Completer:
             between = text[where + 1 : start]
             if opener == "(" and (not between.strip() or between.rstrip().endswith(",")):
                 matches.extend(self._keyword_arguments(text, where, prefix))
-        matches.extend(self._names(prefix))
+        matches.extend(self._names(prefix, text[:start] + " " + after))
         return Completion(matches, start, cursor)
 
     def _keyword_arguments(self, text: str, paren: int, prefix: str) -> list[Match]:
@@ -783,16 +783,45 @@ class Completer:
             return []
         return _literal_key_matches(container, typed.strip(), after)
 
-    def _names(self, prefix: str) -> list[Match]:
+    def _names(self, prefix: str, cell: str = "") -> list[Match]:
         found: dict[str, Match] = {}
         for source in (self.namespace, vars(builtins)):
             for name, value in source.items():
                 if isinstance(name, str) and name not in found and _visible(name, prefix):
                     found[name] = Match(name, kind_of(value), value)
+        for name in cell_names(cell):
+            if name not in found and name != prefix and _visible(name, prefix):
+                found[name] = Match(name, "statement")
         for word in KEYWORDS:
             if word.startswith(prefix) and word not in found:
                 found[word] = Match(word, "keyword")
         return sorted(found.values(), key=lambda match: match.text)
+
+
+CELL_NAME_PATTERNS = (
+    re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)", re.M),
+    re.compile(r"^[ \t]*(\w+(?:[ \t]*,[ \t]*\w+)*)[ \t]*(?::[^=\n]*)?=(?!=)", re.M),
+    re.compile(r"\bfor[ \t]+\(?([\w \t,]+?)\)?[ \t]+in\b"),
+    re.compile(r"\bas[ \t]+(\w+)"),
+    re.compile(r"^[ \t]*import[ \t]+(\w+)", re.M),
+    re.compile(r"\bimport[ \t]+\(?((?:\w+[ \t]*,[ \t]*)*\w+)", re.M),
+)
+DEF_PARAMS = re.compile(r"\bdef[ \t]+\w+[ \t]*\(([^)]*)\)?")
+
+
+def cell_names(cell: str) -> set[str]:
+    """Names the cell itself binds (assignments, defs, loops, imports), not run yet."""
+    if not cell.strip():
+        return set()
+    names: set[str] = set()
+    for pattern in CELL_NAME_PATTERNS:
+        for found in pattern.finditer(cell):
+            names.update(part.strip() for part in found.group(1).split(","))
+    for found in DEF_PARAMS.finditer(cell):
+        for param in found.group(1).split(","):
+            name = param.split("=")[0].split(":")[0].strip().lstrip("*")
+            names.add(name)
+    return {name for name in names if name.isidentifier() and not keyword.iskeyword(name)}
 
 
 def _dedupe(matches: Iterable[Match]) -> list[Match]:

@@ -335,3 +335,14 @@ def test_any_text_and_cursor_gives_a_valid_reply(namespace: dict[str, Any], code
     assert 0 <= reply["cursor_start"] <= reply["cursor_end"] <= len(code)
     assert all(isinstance(match, str) for match in reply["matches"])
     assert len(reply["metadata"]["_jupyter_types_experimental"]) == len(reply["matches"])
+
+
+def test_names_the_cell_binds_before_it_runs(namespace: dict[str, Any]) -> None:
+    code = "long_variable = 1\nfor index_a, index_b in pairs:\n    print(long_v"
+    reply = run(code, namespace)
+    assert reply["matches"] == ["long_variable"]
+    assert reply["metadata"]["_jupyter_types_experimental"][0]["type"] == "statement"
+    assert matches("def f(alpha_val, *, beta_val=1):\n    return alpha_", namespace) == ["alpha_val"]
+    assert matches("for index_a, index_b in pairs:\n    index_", namespace) == ["index_a", "index_b"]
+    assert matches("with open(p) as handle_x:\n    handle_", namespace) == ["handle_x"]
+    assert matches("valu", namespace) == ["values"]  # the word being typed is not a name
