@@ -304,11 +304,17 @@ class ModuleNames:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def warm(self) -> None:
-        """Start listing in the background, so that the first ``import <Tab>`` is quick."""
+    def warm(self, delay: float = 0.5) -> None:
+        """List in the background after ``delay`` s (the current reply goes out first)."""
         if self._thread is None and self._names is None:
-            self._thread = threading.Thread(target=self.top_level, name="module-names", daemon=True)
+            self._thread = threading.Thread(
+                target=self._list_later, args=(delay,), name="module-names", daemon=True
+            )
             self._thread.start()
+
+    def _list_later(self, delay: float) -> None:
+        threading.Event().wait(delay)
+        self.top_level()
 
     def top_level(self) -> list[str]:
         with self._lock:
