@@ -159,11 +159,9 @@ def _file(value: Any) -> str | None:
         return None
     cell = _cell_number(path)
     if cell:
-        try:
-            line = pyinspect.getsourcelines(target)[1]
-        except (OSError, TypeError):
-            return f"Cell In[{cell[0]}]"
-        return f"Cell In[{cell[0]}], line {line}"
+        code = getattr(getattr(target, "__func__", target), "__code__", None)
+        line = getattr(code, "co_firstlineno", None)  # (getsourcelines would tokenize)
+        return f"Cell In[{cell[0]}], line {line}" if line else f"Cell In[{cell[0]}]"
     return path
 
 
