@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .style import Style, paint
+from .style import Style, paint, text_width
 
 GREEK = {
     "alpha": "α",
@@ -395,7 +395,8 @@ class Unsupported(Exception):
 class _Parser:
     """Recursive descent over LaTeX tokens, producing a Unicode string."""
 
-    def __init__(self, src: str) -> None:
+    def __init__(self, src: str, display: bool = False) -> None:
+        self.display = display
         self.toks: list[tuple[str, str]] = []
         for m in _TOKEN.finditer(src):
             if m.group(1):
@@ -438,7 +439,7 @@ class _Parser:
                 break
             if tok[1] in ("^", "_") and tok[0] == "char":
                 self.pos += 1
-                arg = self.argument().replace(" ", "")
+                arg = self.inline_argument().replace(" ", "")
                 base = out.pop() if out else ""
                 out.append(base + (sup(arg) if tok[1] == "^" else sub(arg)))
                 nxt = self.peek_solid()
@@ -458,7 +459,26 @@ class _Parser:
                 out.append(", ")
             else:
                 out.append(atom)
-        return "".join(out)
+        # "\\\\" line breaks split rows; each row's parts are set side by side on a baseline
+        rows: list[list[str]] = [[]]
+        for part in out:
+            if part == "\n":
+                rows.append([])
+            else:
+                rows[-1].append(part)
+        joined = [hjoin(r) for r in rows]
+        return joined[0] if len(joined) == 1 else "\n".join(joined)
+
+    def inline_argument(self) -> str:
+        """An argument in script style: never stacked (sub/superscripts stay on one line)."""
+        display, self.display = self.display, False
+        try:
+            arg = self.argument()
+        finally:
+            self.display = display
+        if "\n" in arg:
+            raise Unsupported("a multi-line script")
+        return arg
 
     def peek_solid(self) -> tuple[str, str] | None:
         """The next token that is not a space."""
@@ -535,6 +555,8 @@ class _Parser:
         if name == "\\":
             self.optional()
             return "\n"
+        if name == "left":
+            return self.left_right()
         if name in IGNORED:
             if name in ("label", "tag"):
                 self.group_text()
@@ -570,6 +592,8 @@ class _Parser:
             return name
         if name in ("frac", "dfrac", "tfrac", "cfrac"):
             num, den = self.argument(), self.argument()
+            if self.display and name != "tfrac" and (num, den) not in VULGAR:
+                return stacked(num, den)
             return frac(num, den)
         if name == "binom":
             n, k = self.argument(), self.argument()
@@ -614,6 +638,24 @@ class _Parser:
             return f" (mod {self.argument()})"
         raise Unsupported(f"\\{name}")
 
+    def delimiter(self) -> str:
+        """The delimiter after \\left, \\right, \\big...: "" for ".", else its character."""
+        self.skip_spaces()
+        kind, val = self.next()
+        if kind == "char":
+            return "" if val == "." else val
+        return SYMBOLS.get(val, "")
+
+    def left_right(self) -> str:
+        """\\left X ... \\right Y: delimiters as tall as what they enclose."""
+        left = self.delimiter()
+        inner = self.expr(stops=frozenset({("cmd", "right")}))
+        right = ""
+        if self.peek() == ("cmd", "right"):
+            self.pos += 1
+            right = self.delimiter()
+        return fence(left, inner, right)
+
     def environment(self) -> str:
         env = self.group_text().strip().rstrip("*")
         if env in ("array", "tabular"):
@@ -657,12 +699,7 @@ class _Parser:
                 "Vmatrix": ("‖", "‖"),
                 "cases": ("{", ""),
             }.get(env, ("", ""))
-            if len(lines) == 1:
-                return f"{left}{lines[0]}{right}"
-            w = max(len(ln) for ln in lines)
-            return "\n".join(
-                f"{left}{ln.ljust(w, chr(0))}{right}" if right else f"{left}{ln}" for ln in lines
-            )
+            return fence(left, Box(lines, len(lines) // 2), right)
         if env in (
             "equation",
             "align",
@@ -782,6 +819,101 @@ def _simple(s: str) -> bool:
     return len(s) == 1 or bool(re.fullmatch(r"[√∛∜]?[\w.′∞⁰¹²³⁴⁵⁶⁷⁸⁹]+", s))
 
 
+class Box(str):
+    """Multi-line math: the text of its rows, and which row is the baseline."""
+
+    baseline: int
+
+    def __new__(cls, rows: list[str], baseline: int) -> Box:
+        box = super().__new__(cls, "\n".join(rows))
+        box.baseline = baseline
+        return box
+
+
+def _cells(text: str) -> int:
+    return text_width(text.replace("\0", " "))
+
+
+def _rows(part: str) -> tuple[list[str], int]:
+    rows = part.split("\n")
+    return rows, getattr(part, "baseline", len(rows) // 2)
+
+
+def hjoin(parts: list[str]) -> str:
+    """Parts set side by side, multi-line ones aligned on their baselines (padding is \\0)."""
+    if not any("\n" in p for p in parts):
+        return "".join(parts)
+    boxes = [_rows(p) for p in parts]
+    above = max(b for _, b in boxes)
+    below = max(len(r) - b for r, b in boxes)
+    out = [""] * (above + below)
+    for rows, base in boxes:
+        w = max(_cells(r) for r in rows)
+        top = above - base
+        for i in range(above + below):
+            seg = rows[i - top] if 0 <= i - top < len(rows) else ""
+            out[i] += seg + "\0" * (w - _cells(seg))
+    return Box(out, above)
+
+
+_TALL = {
+    "(": "⎛⎜⎝",
+    ")": "⎞⎟⎠",
+    "[": "⎡⎢⎣",
+    "]": "⎤⎥⎦",
+    "{": "⎧⎪⎩",
+    "}": "⎫⎪⎭",
+    "|": "│││",
+    "‖": "‖‖‖",
+    "⌈": "⎡⎢⎢",
+    "⌉": "⎤⎥⎥",
+    "⌊": "⎢⎢⎣",
+    "⌋": "⎥⎥⎦",
+}
+
+
+def _tall(delim: str, height: int, baseline: int) -> str:
+    if not delim or height == 1:
+        return delim
+    chars = _TALL.get(delim, delim * 3)
+    top, mid, bottom = chars[0], chars[1], chars[2]
+    rows = [top] + [mid] * (height - 2) + [bottom]
+    if delim in "{}" and height >= 3:
+        rows[height // 2] = "⎨" if delim == "{" else "⎬"
+    return Box(rows, baseline)
+
+
+def fence(left: str, inner: str, right: str) -> str:
+    """``inner`` between delimiters grown to its height."""
+    rows, base = _rows(inner)
+    return hjoin([_tall(left, len(rows), base), inner, _tall(right, len(rows), base)])
+
+
+def stacked(num: str, den: str) -> str:
+    """A display fraction: numerator over a rule over the denominator, centred."""
+    nrows, _ = _rows(num)
+    drows, _ = _rows(den)
+    w = max(max(_cells(r) for r in nrows), max(_cells(r) for r in drows)) + 2
+
+    def centre(r: str) -> str:
+        pad = w - _cells(r)
+        return "\0" * (pad // 2) + r + "\0" * (pad - pad // 2)
+
+    return Box([*map(centre, nrows), "─" * w, *map(centre, drows)], len(nrows))
+
+
+VULGAR = {
+    ("1", "2"): "½",
+    ("1", "3"): "⅓",
+    ("2", "3"): "⅔",
+    ("1", "4"): "¼",
+    ("3", "4"): "¾",
+    ("1", "5"): "⅕",
+    ("1", "6"): "⅙",
+    ("1", "8"): "⅛",
+}
+
+
 def frac(num: str, den: str) -> str:
     """A fraction on one line: vulgar fraction characters where they exist, else a/b."""
     vulgar = {
@@ -815,17 +947,28 @@ def sub(s: str) -> str:
     return f"_{s}" if len(s) == 1 else f"_({s})"
 
 
-def latex_to_unicode(src: str) -> str | None:
-    """One formula (without $ delimiters) as Unicode text, or None if not convertible."""
+def latex_to_unicode(src: str, display: bool = False) -> str | None:
+    """One formula (without $ delimiters) as Unicode text, or None if not convertible.
+
+    ``display``: fractions stacked over a rule, on several lines (for formulas shown alone).
+    """
     try:
-        p = _Parser(src.strip())
+        p = _Parser(src.strip(), display)
         out = p.expr()
         if p.peek() is not None:
             return None
     except (Unsupported, RecursionError, IndexError):
         return None
-    out = re.sub(r"(?<=\S)  +(?=\S)", " ", out).replace("\0", " ")  # \0: matrix padding
-    return "\n".join(ln.strip() for ln in out.split("\n")).strip("\n")
+    out = re.sub(r"(?<=\S)  +(?=\S)", " ", out)  # operator padding next to explicit spaces
+    lines = [ln.strip(" ").replace("\0", " ").rstrip() for ln in out.split("\n")]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    if len(lines) > 1:  # keep the rows' alignment: remove only the indent they share
+        indent = min(len(ln) - len(ln.lstrip(" ")) for ln in lines if ln)
+        lines = [ln[indent:] for ln in lines]
+    return "\n".join(lines)
 
 
 _MATH = re.compile(
@@ -836,20 +979,34 @@ _MATH = re.compile(
 _MATH_STYLE = Style(fg=(198, 120, 221))
 
 
+def _convert(src: str, display: bool, room: int) -> str | None:
+    """Display math stacked when it fits in ``room`` columns, else on one line."""
+    if display:
+        tall = latex_to_unicode(src, display=True)
+        if tall is None or max(text_width(ln) for ln in tall.split("\n")) <= room:
+            return tall
+    return latex_to_unicode(src)
+
+
 def latex_document(text: str, width: int, depth: str) -> str | None:
     """A text/latex payload as terminal text (math converted and coloured), or None.
 
-    Text outside math is kept as is; display math goes on its own indented lines.
+    Text outside math is kept as is; display math (``$$``, ``\\[``, environments, or a formula
+    that is the whole payload, as IPython's ``Math`` sends) goes on its own lines, fractions
+    stacked when they fit the width.
     """
     text = text.strip()
+    matches = list(_MATH.finditer(text))
+    if not matches:
+        conv = _convert(text, True, width)  # bare math without delimiters
+        return None if conv is None else _paint_math(conv, "", depth)
+    alone = len(matches) == 1 and matches[0].span() == (0, len(text))
     pieces: list[str] = []
     pos = 0
-    found = False
-    for m in _MATH.finditer(text):
-        found = True
+    for m in matches:
         before = text[pos : m.start()]
         pos = m.end()
-        display = m.group("i1") is None and m.group("i2") is None
+        inline = m.group("i1") is not None or m.group("i2") is not None
         src = next(
             g
             for g in (m.group("d1"), m.group("d2"), m.group("d3"), m.group("i1"), m.group("i2"))
@@ -857,24 +1014,23 @@ def latex_document(text: str, width: int, depth: str) -> str | None:
         )
         if m.group("d3") is not None:
             src = f"\\begin{{aligned}}{src}\\end{{aligned}}"
-        conv = latex_to_unicode(src)
+        if alone:
+            conv = _convert(src, True, width)
+            return None if conv is None else _paint_math(conv, "" if inline else "  ", depth)
+        conv = _convert(src, not inline, width - 2)
         if conv is None:
             return None
-        if display:
-            if before.strip():
-                pieces.append(before.rstrip() + "\n")
-            elif pieces:
-                pieces.append("\n")
-            pieces.append(
-                "\n".join("  " + paint(ln, _MATH_STYLE, depth) for ln in conv.split("\n")) + "\n"
-            )
-        else:
-            pieces.append(before + paint(conv, _MATH_STYLE, depth))
-    rest = text[pos:]
-    if not found:
-        conv = latex_to_unicode(text)  # bare math without delimiters
-        if conv is None:
-            return None
-        return "\n".join(paint(ln, _MATH_STYLE, depth) for ln in conv.split("\n"))
-    pieces.append(rest)
+        if inline:
+            pieces.append(before + _paint_math(conv, "", depth))
+            continue
+        if before.strip():
+            pieces.append(before.rstrip() + "\n")
+        elif pieces:
+            pieces.append("\n")
+        pieces.append(_paint_math(conv, "  ", depth) + "\n")
+    pieces.append(text[pos:])
     return "".join(pieces).strip("\n")
+
+
+def _paint_math(conv: str, indent: str, depth: str) -> str:
+    return "\n".join(indent + paint(ln, _MATH_STYLE, depth) for ln in conv.split("\n"))

@@ -89,7 +89,7 @@ class _BlockParser:
                         body.append(lines[i].split("$$")[0])
                         i += 1
                 src = "\n".join(body).strip()
-                conv = latex_to_unicode(src)
+                conv = latex_to_unicode(src, display=True)
                 blocks.append(Code(src, "latex") if conv is None else Code(conv, "math"))
                 continue
             m = _ATX.match(line)

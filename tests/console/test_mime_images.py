@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import re
 from pathlib import Path
@@ -22,7 +23,15 @@ def b64(name: str) -> str:
 
 
 def matplotlib_png() -> bytes:
-    matplotlib = pytest.importorskip("matplotlib")
+    """A real 640×480 matplotlib figure (made once per run)."""
+    pytest.importorskip("matplotlib")
+    return _matplotlib_png()
+
+
+@functools.lru_cache(maxsize=1)
+def _matplotlib_png() -> bytes:
+    import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

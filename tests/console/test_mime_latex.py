@@ -49,7 +49,7 @@ def test_formulas(src: str, expected: str) -> None:
 
 def test_matrix_environment() -> None:
     out = latex_to_unicode(r"\begin{pmatrix} 1 & 0 \\ 0 & 1 \end{pmatrix}")
-    assert out == "(1  0)\n(0  1)"
+    assert out == "⎛1  0⎞\n⎝0  1⎠"
 
 
 def test_aligned_equations_one_per_line() -> None:
@@ -81,13 +81,36 @@ def latex(payload: str, plain: str | None = "PLAIN", depth: str = "truecolor") -
 def test_ipython_math_payloads() -> None:
     # IPython.display.Math wraps in $\displaystyle ...$; Latex passes text with $...$ inside
     assert strip_ansi(latex(r"$\displaystyle \frac{1}{2} \alpha^2$")) == "½α²"
-    assert (
-        strip_ansi(latex(r"$$\int_0^\infty e^{-x^2}\,dx = \frac{\sqrt{\pi}}{2}$$"))
-        == "  ∫₀^∞ e⁻ˣ² dx = √π/2"
-    )
+    assert strip_ansi(latex(r"$$\int_0^\infty e^{-x^2}\,dx = \frac{\sqrt{\pi}}{2}$$")).split(
+        "\n"
+    ) == [
+        "                  √π",
+        "  ∫₀^∞ e⁻ˣ² dx = ────",
+        "                  2",
+    ]
     out = latex(r"The area is $\pi r^2$, with $r > 0$.")
     assert strip_ansi(out) == "The area is πr², with r > 0."
     assert "\x1b[38;2;198;120;221mπr²\x1b[0m" in out
+
+
+def test_display_math_stacks_fractions_and_grows_brackets() -> None:
+    out = latex_to_unicode(r"x = \frac{-b \pm \sqrt{b^2-4ac}}{2a}", display=True)
+    assert out == "     −b ± √(b² − 4ac)\nx = ──────────────────\n            2a"
+    # sympy writes matrices like this
+    out = latex_to_unicode(
+        r"\left[\begin{matrix}1 & 2\\3 & 4\\5 & 6\end{matrix}\right]", display=True
+    )
+    assert out == "⎡1  2⎤\n⎢3  4⎥\n⎣5  6⎦"
+    out = latex_to_unicode(r"|x| = \begin{cases} x & x \geq 0 \\ -x & \text{otherwise} \end{cases}")
+    assert out == "      ⎧x   x ≥ 0\n|x| = ⎩−x  otherwise"
+    # inline (script) positions never stack
+    assert latex_to_unicode(r"e^{\frac{1}{x}}", display=True) == "e^(1/x)"
+
+
+def test_display_math_too_wide_falls_back_to_one_line() -> None:
+    src = "$$" + r"\frac{" + "a+" * 40 + "b}{c}$$"
+    out = strip_ansi(render_bundle({"text/latex": src}, {}, MimeOptions(width=40)))
+    assert "\n" not in out and out.endswith("/c")
 
 
 def test_equation_environment() -> None:

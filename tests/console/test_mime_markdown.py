@@ -69,7 +69,7 @@ def test_notebook_markdown_reads_well() -> None:
     assert "  def rms(x):" in text and "      return np.sqrt(np.mean(x ** 2))  # one line" in text
     assert "│ Results are preliminary." in text
     assert "The energy is E = mc² and" in text
-    assert "  ∑ᵢ₌₁ⁿ i = (n(n + 1))/2" in text
+    assert "             n(n + 1)\n  ∑ᵢ₌₁ⁿ i = ──────────\n                2" in text
     assert "Done" in text and "not" in text
     # styles: bold, italic, code, link, heading colour, pygments colours for the code block
     assert "\x1b[1mthe data\x1b[0m" in out
