@@ -11,6 +11,42 @@ from console.mime.png import PngError, decode_png
 from console.mime.style import strip_ansi, text_width
 
 # Text built from the characters that matter to the parsers, plus anything at all.
+LATEX = st.lists(
+    st.sampled_from(
+        [
+            r"\frac{",
+            r"\sqrt{",
+            "}",
+            "{",
+            "^",
+            "_",
+            r"\left(",
+            r"\right)",
+            r"\left[",
+            r"\right.",
+            "&",
+            r"\\",
+            r"\begin{matrix}",
+            r"\end{matrix}",
+            r"\begin{cases}",
+            r"\end{cases}",
+            "x",
+            "2",
+            "+",
+            "-",
+            "=",
+            r"\alpha",
+            r"\sum",
+            r"\int",
+            r"\text{a b}",
+            " ",
+            r"\mathbb{R}",
+            r"\hat{x}",
+            "'",
+        ]
+    ),
+    max_size=40,
+).map("".join)
 MARKUP = st.text(
     alphabet=st.sampled_from(list("<>/=\"'&;#*_`~[]()!|-+:$\\^{} \n\tabcxyz0129漢é"))
     | st.characters(),
@@ -75,10 +111,11 @@ def test_markdown_never_raises_and_fits(text: str, width: int) -> None:
 
 
 @SETTINGS
-@given(text=MARKUP)
+@given(text=MARKUP | LATEX)
 def test_latex_never_raises(text: str) -> None:
-    result = latex_to_unicode(text)
-    assert result is None or isinstance(result, str)
+    for display in (False, True):
+        result = latex_to_unicode(text, display=display)
+        assert result is None or isinstance(result, str)
     assert isinstance(
         render_bundle({"text/latex": text, "text/plain": "p"}, {}, MimeOptions()), str
     )

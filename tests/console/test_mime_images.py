@@ -313,3 +313,22 @@ def test_sixel_shrinks_wide_images_by_whole_steps() -> None:
     bmp = Bitmap(300, 12, [bytes([200, 100, 0, 255]) * 300 for _ in range(12)])
     out = sixel_image(bmp, 100)
     assert '"1;1;100;4' in out  # every third pixel and row
+
+
+def test_svg_goes_through_a_renderer_when_one_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    class FakeCairo:
+        """Stands in for cairosvg: returns a real PNG for any SVG."""
+
+        calls: list[bytes] = []
+
+        @staticmethod
+        def svg2png(bytestring: bytes) -> bytes:
+            FakeCairo.calls.append(bytestring)
+            return (DATA / "mpl_plot.png").read_bytes()
+
+    monkeypatch.setattr(images_mod, "_cairosvg", lambda: FakeCairo)
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 75"><rect width="9" height="9"/></svg>'
+    out = render_bundle({"image/svg+xml": svg}, {}, MimeOptions(width=50, graphics="blocks"))
+    assert FakeCairo.calls == [svg.encode()]
+    lines = visible_lines(out)
+    assert lines[-1] == "[image/svg+xml, 100×75 px]" and "▀" in lines[0]
