@@ -11,6 +11,7 @@ import os
 
 import click
 
+from console.commands import add_commands
 from console.settings import ConfigError, load_config, make_settings
 
 
@@ -149,3 +150,6 @@ def _check_existing(spec: str) -> None:
         read_connection_file(resolve_connection_file(spec))
     except UserInputError as e:
         raise UserError(str(e)) from None
+
+
+add_commands(main)  # mycon kernel, mycon list, mycon exec (console/commands.py)
