@@ -19,7 +19,7 @@ import re
 import sys
 import threading
 import types
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from .iscomplete import Scan, scan
@@ -263,14 +263,12 @@ def kind_of(value: Any) -> str:
 
 
 def _attribute_names(obj: Any) -> list[str]:
+    """``dir()`` of the object (of the class, for an ``Instance``: its ``__init__`` never ran)."""
     target = obj.cls if isinstance(obj, Instance) else obj
     try:
         names = dir(target)
     except Exception:
         names = []
-    if isinstance(obj, Instance):
-        # instance attributes set in __init__ are unknown; class attributes are what we have
-        names = [name for name in names if not isinstance(name, str) or name != "__abstractmethods__"]
     return [name for name in names if isinstance(name, str)]
 
 
@@ -463,11 +461,7 @@ def _quote_key(key: str, quote: str, raw: bool) -> str:
 def _string_key_matches(obj: Any, typed: str, quote: str, prefix: str, after: str) -> list[Match]:
     want_bytes = "b" in prefix.lower()
     raw = "r" in prefix.lower()
-    closing = ""
-    if not after.strip():
-        closing = quote + "]"
-    elif not after.startswith(quote):
-        closing = ""
+    closing = quote + "]" if not after.strip() else ""  # close only at the end of the code
     matches = []
     for key in _keys_of(obj):
         if want_bytes and isinstance(key, bytes):
@@ -849,11 +843,10 @@ def complete(code: str, cursor_pos: int, namespace: dict[str, Any]) -> dict[str,
     cursor = max(0, min(cursor_pos, len(code)))
     try:
         result = Completer(namespace).complete(code, cursor)
-    except RecursionError:
+    except Exception:  # noqa: BLE001 - completing must never break typing: offer nothing
         result = Completion([], cursor, cursor)
     matches = _dedupe(result.matches)
     functions = [match for match in matches if match.type == "function"]
-    describe: Callable[[Any], str | None] = signature_text
     with_signatures = len(functions) <= MAX_SIGNATURES
     types_list = []
     for match in matches:
@@ -864,7 +857,7 @@ def complete(code: str, cursor_pos: int, namespace: dict[str, Any]) -> dict[str,
             "type": match.type,
         }
         if with_signatures and match.type == "function" and match.value is not None:
-            signature = describe(match.value)
+            signature = signature_text(match.value)
             if signature is not None:
                 entry["signature"] = signature
         types_list.append(entry)
