@@ -352,6 +352,8 @@ def _submodules(package: str) -> list[str]:
 
 
 def _module_matches(dotted: str) -> list[Match]:
+    if dotted.startswith("."):
+        return []  # relative imports: the kernel's namespace has no package
     package, _, prefix = dotted.rpartition(".")
     names = _submodules(package) if package else MODULES.top_level()
     if package:  # modules already imported under the package (``os.path``) count too

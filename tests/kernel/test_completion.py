@@ -232,6 +232,7 @@ def test_import_statements(namespace: dict[str, Any]) -> None:
     assert "xml.etree" in matches("import xml.et", namespace)
     assert "collections" in matches("from coll", namespace)
     assert matches("from os ", namespace) == ["import"]
+    assert matches("from .", namespace) == [] and matches("from ..x", namespace) == []
     found = matches("from os.path import jo", namespace)
     assert found == ["join"]
     assert "abc" in matches("from collections import ", namespace)  # a submodule
