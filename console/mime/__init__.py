@@ -18,7 +18,7 @@ from typing import Any
 from .detect import detect_color_depth, detect_graphics
 from .images import GRAPHICS_MODES, save_image, viewer_command
 from .style import COLOR_DEPTHS, dim_line
-from .text import MAX_CHARS, MAX_LINES, truncate_text
+from .text import MAX_CHARS, MAX_LINES, screen_rows, truncate_text
 
 __all__ = [
     "DEFAULT_ORDER",
@@ -29,6 +29,7 @@ __all__ = [
     "parse_order",
     "render_bundle",
     "save_image",
+    "screen_rows",
     "truncate_text",
     "viewer_command",
 ]

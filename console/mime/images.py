@@ -394,11 +394,9 @@ def render_image(
     data = image_bytes(value, mime)
     if not data:
         raise ImageError("the image payload is empty")
-    shown_mime = mime
     if mime == "image/svg+xml":
-        size = image_size(data, mime)
         if graphics == "none":
-            return dim_line(caption(mime, size, "graphics off"), depth)
+            return dim_line(caption(mime, image_size(data, mime), "graphics off"), depth)
         cairo = _cairosvg()
         if cairo is None:
             raise ImageError("no SVG renderer installed (pip install cairosvg)")
@@ -413,9 +411,9 @@ def render_image(
     else:
         bmp = None
     disp_w, disp_h = _display_size(meta, size)
-    cap = caption(shown_mime, size)
+    cap = caption(mime, size)
     if graphics == "none":
-        return dim_line(caption(shown_mime, size, "graphics off"), depth)
+        return dim_line(caption(mime, size, "graphics off"), depth)
     cols = _columns(disp_w, width)
     if data.startswith(b"\x89PNG") and graphics in ("kitty", "iterm"):
         try:
@@ -433,7 +431,7 @@ def render_image(
         lines = blocks_image(bmp, min(width, disp_w), depth, disp_h / disp_w)
         return "\n".join([*lines, dim_line(cap, depth)])
     except DecoderMissing as e:
-        return dim_line(caption(shown_mime, size, f"not shown: {e}"), depth)
+        return dim_line(caption(mime, size, f"not shown: {e}"), depth)
 
 
 # ---------------------------------------------------------------- saving and viewing

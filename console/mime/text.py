@@ -57,3 +57,24 @@ def truncate_text(
     if hint:
         note += f"; {hint}"
     return kept, note
+
+
+_GRAPHICS_ESCAPES = ("\x1b_G", "\x1b]1337;File", "\x1bP")
+
+
+def screen_rows(text: str, width: int) -> int | None:
+    """Terminal rows ``text`` takes when written at column 0 of a ``width``-column terminal.
+
+    For redrawing an output in place (cursor up that many rows).  None when the text holds an
+    inline image (kitty, iTerm2, sixel), whose height only the terminal knows.
+    """
+    from .style import strip_ansi, text_width
+
+    if any(esc in text for esc in _GRAPHICS_ESCAPES):
+        return None
+    width = max(1, width)
+    rows = 0
+    for line in strip_ansi(text).split("\n"):
+        widest = max(text_width(seg.expandtabs(8)) for seg in line.split("\r"))
+        rows += max(1, -(-widest // width))
+    return rows

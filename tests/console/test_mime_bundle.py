@@ -15,6 +15,7 @@ from console.mime import (
     detect_graphics,
     parse_order,
     render_bundle,
+    screen_rows,
     truncate_text,
 )
 from console.mime.detect import GRAPHICS_QUERY, parse_graphics_reply
@@ -221,3 +222,23 @@ def test_widths_respected_for_every_text_renderer() -> None:
         for bundle in bundles:
             out = plain(render_bundle(bundle, {}, MimeOptions(width=width)))
             assert max(text_width(line) for line in out.split("\n")) <= width
+
+
+def test_screen_rows_for_in_place_redraw() -> None:
+    assert screen_rows("", 80) == 1
+    assert screen_rows("a\nb", 80) == 2
+    assert screen_rows("x" * 80, 80) == 1
+    assert screen_rows("x" * 81, 80) == 2
+    assert screen_rows("\x1b[31m" + "漢" * 41 + "\x1b[0m", 80) == 2  # 82 columns
+    assert screen_rows("progress 10%\rprogress 100%", 80) == 1
+    assert screen_rows("\t|", 8) == 2
+    table = render_bundle(
+        {"text/html": "<table><tr><td>a</td><td>b</td></tr></table>"}, {}, MimeOptions()
+    )
+    assert screen_rows(table, 80) == 1
+    image = render_bundle({"image/png": PNG}, {}, MimeOptions(width=50, graphics="blocks"))
+    assert screen_rows(image, 50) == 20  # 19 rows of blocks and the caption
+    assert (
+        screen_rows(render_bundle({"image/png": PNG}, {}, MimeOptions(graphics="kitty")), 80)
+        is None
+    )
