@@ -20,7 +20,7 @@ import zmq
 
 from . import connection
 from .dispatch import Dispatcher
-from .iostream import FLUSH_INTERVAL, FdCapture, OutStream, StreamSink
+from .iostream import FLUSH_INTERVAL, FdCapture, OutStream, StreamSink, in_fork_child
 from .log import log, set_log_fd
 from .shell import Shell
 from .wire import Session, Signer, WireError, new_id
@@ -88,10 +88,14 @@ class Channels:
 
     def send(self, sock: zmq.Socket, msg_type: str, content: dict[str, Any], parent: dict[str, Any], idents: list[bytes], metadata: dict[str, Any] | None = None) -> None:
         """Send a reply on a ROUTER socket (shell, control, stdin)."""
+        if in_fork_child():
+            return  # a forked child shares the sockets' descriptors but must never use them
         sock.send_multipart(self.session.serialize(msg_type, content, parent, metadata, idents))
 
     def publish(self, msg_type: str, content: dict[str, Any], parent: dict[str, Any]) -> None:
         """Publish on iopub (thread-safe)."""
+        if in_fork_child():
+            return
         frames = self.session.serialize(msg_type, content, parent, None, [self._topic_prefix + msg_type.encode()])
         with self.iopub_lock:
             self.iopub.send_multipart(frames)
@@ -109,10 +113,25 @@ class Channels:
                     stream.flush()
             except (OSError, ValueError):
                 pass
+        if in_fork_child():
+            return  # the pipes and the sink belong to the parent kernel
         if self.capture is not None:
             self.capture.drain()
         if self.sink is not None:
             self.sink.flush()
+
+    def reopen_streams(self) -> None:
+        """Give user code a working sys.stdout/sys.stderr again if an earlier cell closed them.
+
+        A closed stream would make every later ``print`` fail; a stream the user replaced with
+        another open object is left alone (that was asked for).
+        """
+        if self.sink is None:
+            return
+        for name, fd in (("stdout", 1), ("stderr", 2)):
+            if getattr(getattr(sys, name), "closed", True):
+                setattr(sys, name, OutStream(name, self.sink, fd))
+                log(f"sys.{name} was closed or removed by user code: reopened")
 
     # ----- stdin -------------------------------------------------------------------------------
 
@@ -244,6 +263,8 @@ class Channels:
 
     def stop(self, code: int = 0) -> None:
         """Flush, run clean-ups (connection file, history), deliver what is queued, exit."""
+        if in_fork_child():
+            os._exit(code)  # the connection file, history and sockets are the parent's
         if self._stopping:
             return
         self._stopping = True
@@ -394,6 +415,7 @@ def main(argv: list[str] | None = None) -> None:
         capture = FdCapture(sink)
         channels.capture = capture
         set_log_fd(capture.original_stderr)
+        capture.drain_on_signal()
     except OSError as exc:
         log(f"cannot capture file descriptors 1 and 2: {exc}")
     sys.stdout = OutStream("stdout", sink, 1)

@@ -19,6 +19,22 @@ MAX_MESSAGE_CHARS = 1 << 20  # text per stream message; larger output is split
 
 Emit = Callable[[str, str], None]  # (stream name, text) -> publish one stream message
 
+_forked = False  # True in a child that user code forked from the kernel (os.fork)
+
+
+def _mark_forked() -> None:
+    global _forked
+    _forked = True
+
+
+def in_fork_child() -> bool:
+    """True in a process forked from the kernel: it must not touch the kernel's sockets."""
+    return _forked
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_mark_forked)
+
 
 class StreamSink:
     """The ordered buffer shared by stdout and stderr, and the flush that publishes it."""
@@ -93,13 +109,24 @@ class OutStream(io.TextIOBase):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         if self.closed:
             raise ValueError("I/O operation on closed file.")
+        if _forked:
+            return self._write_to_fd(text)
         self._append((self.name_, text))
+        return len(text)
+
+    def _write_to_fd(self, text: str) -> int:
+        """In a forked child: the sink is the parent's, so write to the inherited pipe."""
+        if self._fd is not None:
+            data = text.encode("utf-8", "replace")
+            while data:
+                data = data[os.write(self._fd, data) :]
         return len(text)
 
     def flush(self) -> None:
         if self.closed:
             raise ValueError("I/O operation on closed file.")
-        self._sink.flush()
+        if not _forked:
+            self._sink.flush()
 
 
 class FdCapture:
@@ -111,7 +138,7 @@ class FdCapture:
 
     def __init__(self, sink: StreamSink):
         self._sink = sink
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered when the SIGIO handler interrupts a drain
         self.readers: dict[int, tuple[str, codecs.IncrementalDecoder]] = {}
         self.original_stdout = os.dup(1)
         self.original_stderr = os.dup(2)
@@ -121,6 +148,27 @@ class FdCapture:
             os.dup2(write_end, fd)
             os.close(write_end)
             self.readers[read_end] = (name, codecs.getincrementaldecoder("utf-8")("replace"))
+
+    def drain_on_signal(self) -> bool:
+        """Drain as soon as a pipe becomes readable (SIGIO), so output stays in order.
+
+        The handler runs in the main thread between two bytecodes: text that a subprocess or
+        C code wrote before the next ``print`` joins the buffer before that print does.
+        Returns False where the platform cannot do this (the io thread still drains).
+        """
+        import signal
+
+        try:
+            import fcntl
+
+            for read_end in self.readers:
+                fcntl.fcntl(read_end, fcntl.F_SETOWN, os.getpid())
+                flags = fcntl.fcntl(read_end, fcntl.F_GETFL)
+                fcntl.fcntl(read_end, fcntl.F_SETFL, flags | os.O_ASYNC)
+            signal.signal(signal.SIGIO, lambda signum, frame: self.drain())
+        except (ImportError, AttributeError, OSError, ValueError):
+            return False
+        return True
 
     def drain(self) -> None:
         """Move whatever the pipes hold into the sink (non-blocking)."""

@@ -24,6 +24,13 @@ class MyconKernelTests(jupyter_kernel_test.KernelTests):
     incomplete_code_samples = ["print('''hello", "def f(x):", "for i in range(3):\n    pass"]
     invalid_code_samples = ["import = 7q", "1 +* 2"]
 
+    code_display_data = [
+        {"code": "from kernel.display import HTML\ndisplay(HTML('<b>bold</b>'))", "mime": "text/html"},
+        {"code": "from kernel.display import Markdown\ndisplay(Markdown('# title'))", "mime": "text/markdown"},
+        {"code": "display({'a': 1})", "mime": "text/plain"},
+    ]
+    code_clear_output = "clear_output()"
+
 
 class MyconIopubWelcome(jupyter_kernel_test.IopubWelcomeTests):
     """Our iopub is an XPUB socket that welcomes each new subscriber."""
