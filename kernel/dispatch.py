@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from . import __version__
+from .comms import CommManager, set_manager
+from .iostream import in_fork_child
 from .log import log
 from .shell import CellOutcome, Shell
 from .wire import PROTOCOL_VERSION
@@ -71,8 +73,8 @@ class Dispatcher:
         self.allow_stdin = False
         self.main_thread_id = threading.main_thread().ident
         self.after_idle: list[Request] = []  # requests queued behind a failed cell
-        self.comms: dict[str, str] = {}  # comm id -> target name
-        self.comm_targets: dict[str, Callable[..., Any]] = {}
+        self.comms = CommManager(self.publish)
+        set_manager(self.comms)
         self.shell_handlers: dict[str, Handler] = {
             "execute_request": self.execute_request,
             "kernel_info_request": self.kernel_info_request,
@@ -147,6 +149,8 @@ class Dispatcher:
         finally:
             self.channels.flush_streams()
             self.channels.publish("status", {"execution_state": "idle"}, header)
+        if in_fork_child():
+            os._exit(0)  # user code forked and the child came back here: it must not serve
         if on_shell and self.after_idle:
             queued, self.after_idle = self.after_idle, []
             for queued_request in queued:
@@ -165,10 +169,17 @@ class Dispatcher:
         silent = bool(content.get("silent", False))
         store_history = bool(content.get("store_history", not silent)) and not silent
         self.allow_stdin = bool(content.get("allow_stdin", True))
+        self.channels.reopen_streams()
         if not silent:
             count = self.shell.execution_count + (1 if store_history else 0)
             self.channels.publish("execute_input", {"code": code, "execution_count": count}, self.parent)
         outcome: CellOutcome = self.shell.run_cell(code, silent=silent, store_history=store_history)
+        self.restore_sigint()
+        if in_fork_child():
+            # os.fork() in the cell: the child ran the rest of the cell; it ends here, so it
+            # never answers or reads requests meant for the parent (which answers this one).
+            self.channels.flush_streams()
+            os._exit(0 if outcome.status == "ok" else 1)
         reply: dict[str, Any] = {"status": outcome.status, "execution_count": outcome.execution_count}
         if outcome.status == "ok":
             expressions = content.get("user_expressions") or {}
@@ -208,6 +219,8 @@ class Dispatcher:
             raise StdinNotImplementedError(
                 "input() was called, but this frontend does not support input requests."
             )
+        if in_fork_child():
+            raise StdinNotImplementedError("input() is not available in a process forked from the kernel")
         self.channels.flush_streams()
         if threading.get_ident() != self.main_thread_id:
             raise StdinNotImplementedError("input() is only supported from the main thread")
@@ -282,46 +295,70 @@ class Dispatcher:
 
     def comm_info_request(self, request: Request) -> None:
         target = request[2]["content"].get("target_name")
-        comms = {
-            comm_id: {"target_name": name}
-            for comm_id, name in self.comms.items()
-            if target in (None, "", name)
-        }
+        comms = self.comms.info(target if isinstance(target, str) else None)
         self.reply(request, "comm_info_reply", {"status": "ok", "comms": comms})
 
     def comm_open(self, request: Request) -> None:
-        content = request[2]["content"]
-        comm_id = str(content.get("comm_id", ""))
-        target = str(content.get("target_name", ""))
-        opener = self.comm_targets.get(target)
-        if opener is None:
-            log(f"comm_open for unknown target {target!r}: closing it")
-            self.publish("comm_close", {"comm_id": comm_id, "data": {}})
-            return
-        self.comms[comm_id] = target
-        opener(comm_id, content.get("data", {}))
+        if not self.comms.handle_open(request[2]):
+            log(f"comm_open for unknown target {request[2]['content'].get('target_name')!r}: closed it")
 
     def comm_msg(self, request: Request) -> None:
-        comm_id = str(request[2]["content"].get("comm_id", ""))
-        if comm_id not in self.comms:
-            log(f"comm_msg for unknown comm {comm_id!r} ignored")
+        if not self.comms.handle_msg(request[2]):
+            log("comm_msg for an unknown comm ignored")
 
     def comm_close(self, request: Request) -> None:
-        comm_id = str(request[2]["content"].get("comm_id", ""))
-        self.comms.pop(comm_id, None)
+        self.comms.handle_close(request[2])
 
     # ----- control -------------------------------------------------------------------------------
 
     def interrupt_request(self, request: Request) -> None:
-        self.interrupt()
-        self.reply(request, "interrupt_reply", {"status": "ok"})
+        problem = self.interrupt()
+        if problem is None:
+            self.reply(request, "interrupt_reply", {"status": "ok"})
+            return
+        self.channels.publish("stream", {"name": "stderr", "text": f"Interrupt: {problem}\n"}, self.parent)
+        self.reply(request, "interrupt_reply", {
+            "status": "error",
+            "ename": "InterruptNotDelivered",
+            "evalue": problem,
+            "traceback": [],
+        })
 
-    def interrupt(self) -> None:
-        """Raise KeyboardInterrupt in the running user code (if any)."""
+    def interrupt(self) -> str | None:
+        """Raise KeyboardInterrupt in the running user code (if any).
+
+        Returns None, or why the interrupt could not be delivered: user code that replaced the
+        SIGINT handler with SIG_IGN or SIG_DFL (a signal would be ignored, or kill the kernel).
+        """
+        handler = signal.getsignal(signal.SIGINT)
+        if handler in (signal.SIG_IGN, signal.SIG_DFL, None):
+            what = "ignores SIGINT" if handler == signal.SIG_IGN else "set SIGINT to its default action"
+            return (
+                f"the running code {what}, so the interrupt was not delivered; "
+                "the kernel restores its own handler when the cell ends"
+            )
         if self.main_thread_id is not None and hasattr(signal, "pthread_kill"):
             signal.pthread_kill(self.main_thread_id, signal.SIGINT)
         else:
             os.kill(os.getpid(), signal.SIGINT)
+        if handler != self.on_sigint and self.shell.interruptible:
+            name = getattr(handler, "__qualname__", repr(handler))
+            text = f"Interrupt: passed to the SIGINT handler the running code installed ({name})\n"
+            self.channels.publish("stream", {"name": "stderr", "text": text}, self.parent)
+        return None
+
+    def restore_sigint(self) -> None:
+        """Put the kernel's SIGINT handler back if the cell replaced it.
+
+        Otherwise later interrupts would be ignored, kill the kernel (SIG_DFL), or raise inside
+        the kernel's own code between cells (``default_int_handler``).
+        """
+        try:
+            if signal.getsignal(signal.SIGINT) != self.on_sigint:
+                signal.signal(signal.SIGINT, self.on_sigint)
+                log("user code replaced the SIGINT handler: the kernel's own is back")
+        except (ValueError, OSError) as exc:
+            log(f"cannot restore the SIGINT handler: {exc}")
 
     def shutdown_request(self, request: Request) -> None:
         restart = bool(request[2]["content"].get("restart", False))

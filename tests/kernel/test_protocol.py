@@ -235,3 +235,31 @@ def test_heartbeat_answers(kernel_client: BlockingKernelClient) -> None:
     assert kernel_client.is_alive()
     hb = kernel_client.hb_channel
     assert hb.is_beating()
+
+
+def test_comm_registry_round_trip(kernel_client: BlockingKernelClient) -> None:
+    execute(kernel_client, (
+        "from kernel.comms import register_target\n"
+        "received = []\n"
+        "def opened(comm, msg):\n"
+        "    comm.on_msg(lambda m: (received.append(m['content']['data']), comm.send({'echo': m['content']['data']})))\n"
+        "    comm.send({'hello': msg['content']['data']})\n"
+        "register_target('echo', opened)"
+    ))
+    open_msg = kernel_client.session.msg("comm_open", {"comm_id": "e1", "target_name": "echo", "data": {"x": 1}})
+    kernel_client.shell_channel.send(open_msg)
+    outputs = collect_until_idle(kernel_client, open_msg["header"]["msg_id"])
+    assert [(m["msg_type"], m["content"]["data"]) for m in outputs] == [("comm_msg", {"hello": {"x": 1}})]
+    reply, _ = request(kernel_client, "comm_info_request", {"target_name": "echo"})
+    assert reply["content"]["comms"] == {"e1": {"target_name": "echo"}}
+    msg = kernel_client.session.msg("comm_msg", {"comm_id": "e1", "data": {"n": 2}})
+    kernel_client.shell_channel.send(msg)
+    outputs = collect_until_idle(kernel_client, msg["header"]["msg_id"])
+    assert [m["content"]["data"] for m in outputs] == [{"echo": {"n": 2}}]
+    close = kernel_client.session.msg("comm_close", {"comm_id": "e1", "data": {}})
+    kernel_client.shell_channel.send(close)
+    collect_until_idle(kernel_client, close["header"]["msg_id"])
+    reply, _ = request(kernel_client, "comm_info_request", {})
+    assert reply["content"]["comms"] == {}
+    _, outputs = execute(kernel_client, "received")
+    assert outputs[-1]["content"]["data"]["text/plain"] == "[{'n': 2}]"
