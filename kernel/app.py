@@ -26,6 +26,16 @@ from .shell import Shell
 from .wire import Session, Signer, WireError, new_id
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+IDLE_AFTER_MS = 300  # quiet time after which one-time warm-up work runs
+
+
+def _warm_language_services() -> None:
+    """Import and prime completion and inspection so the first Tab or ``?`` is quick."""
+    from . import completion
+
+    warm = getattr(completion, "warm", None)
+    if warm is not None:
+        warm()
 
 
 def _block_sigint_in_this_thread() -> None:
@@ -49,6 +59,7 @@ class Channels:
         self._topic_prefix = f"kernel.{session.session_id[:8]}.".encode()
         self._stopping = False
         self.connection_file: str | None = None
+        self.idle_tasks: list[Any] = [_warm_language_services]
         self.shell = self._bind(zmq.ROUTER, "shell_port")
         self.control = self._bind(zmq.ROUTER, "control_port")
         self.stdin = self._bind(zmq.ROUTER, "stdin_port")
@@ -183,6 +194,9 @@ class Channels:
         """The main loop: serve shell requests forever."""
         while True:
             try:
+                if self.idle_tasks and not self.shell.poll(IDLE_AFTER_MS):
+                    self._run_idle_tasks()
+                    continue
                 received = self.receive(self.shell)
                 if received is None:
                     continue
@@ -195,6 +209,15 @@ class Channels:
                     raise
                 self.stdin.close(linger=0)
                 self._closed_by_term(self.shell)
+
+    def _run_idle_tasks(self) -> None:
+        """One-time work done in the first quiet moment (e.g. warming completion)."""
+        tasks, self.idle_tasks = self.idle_tasks, []
+        for task in tasks:
+            try:
+                task()
+            except Exception as exc:  # noqa: BLE001
+                log(f"idle task failed: {type(exc).__name__}: {exc}")
 
     def serve_control(self, dispatcher: Dispatcher) -> None:
         """The control thread: interrupt, shutdown and kernel_info, even during a long cell."""
@@ -315,6 +338,7 @@ class Options:
 
     def __init__(self) -> None:
         self.connection_file: str | None = None
+        self.idle_tasks: list[Any] = [_warm_language_services]
         self.ip: str | None = None
         self.transport = "tcp"
         self.allow_no_key = False

@@ -37,10 +37,14 @@ if hasattr(os, "register_at_fork"):
 
 
 class StreamSink:
-    """The ordered buffer shared by stdout and stderr, and the flush that publishes it."""
+    """The ordered buffer shared by stdout and stderr, and the flush that publishes it.
+
+    ``parts`` holds stdout text as plain strings (the hot path: one ``append`` per write) and
+    any other stream's text as ``(name, text)`` tuples, in the order written.
+    """
 
     def __init__(self, emit: Emit):
-        self.parts: list[tuple[str, str]] = []
+        self.parts: list[str | tuple[str, str]] = []
         self._emit = emit
         self._lock = threading.Lock()
 
@@ -53,21 +57,33 @@ class StreamSink:
                 return
             taken = parts[:count]
             del parts[:count]
-            name = taken[0][0]
-            chunk: list[str] = []
-            size = 0
-            for part_name, text in taken:
-                if part_name != name or size >= MAX_MESSAGE_CHARS:
-                    self._publish(name, chunk)
-                    name, chunk, size = part_name, [], 0
-                chunk.append(text)
-                size += len(text)
-            self._publish(name, chunk)
+            try:
+                text = "".join(taken)  # type: ignore[arg-type]
+            except TypeError:  # another stream's text is in there: split into runs
+                self._flush_runs(taken)
+            else:
+                self._publish("stdout", text)
 
-    def _publish(self, name: str, chunk: list[str]) -> None:
-        text = "".join(chunk)
+    def _flush_runs(self, taken: list[str | tuple[str, str]]) -> None:
+        name = "stdout"
+        chunk: list[str] = []
+        for part in taken:
+            part_name, text = ("stdout", part) if isinstance(part, str) else part
+            if part_name != name:
+                if chunk:
+                    self._publish(name, "".join(chunk))
+                name, chunk = part_name, []
+            chunk.append(text)
+        if chunk:
+            self._publish(name, "".join(chunk))
+
+    def _publish(self, name: str, text: str) -> None:
         for start in range(0, len(text), MAX_MESSAGE_CHARS):
             self._emit(name, text[start : start + MAX_MESSAGE_CHARS])
+
+
+def _closed_append(text: object) -> None:
+    raise ValueError("I/O operation on closed file.")
 
 
 class OutStream(io.TextIOBase):
@@ -77,8 +93,17 @@ class OutStream(io.TextIOBase):
         super().__init__()
         self.name_ = name
         self._sink = sink
-        self._append = sink.parts.append
         self._fd = fd
+        self._append: Callable[[str], None]
+        if name == "stdout":
+            self._append = sink.parts.append
+        else:
+            parts = sink.parts
+
+            def append_tagged(text: str) -> None:
+                parts.append((name, text))
+
+            self._append = append_tagged
 
     # ``name`` is read-only on TextIOBase; expose the stream name the usual way.
     @property
@@ -105,28 +130,20 @@ class OutStream(io.TextIOBase):
         return self._fd
 
     def write(self, text: str) -> int:  # type: ignore[override]
-        if not isinstance(text, str):
+        """Buffer ``text`` (the hot path of ``print``: keep it this short)."""
+        if text.__class__ is not str and not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        if self.closed:
-            raise ValueError("I/O operation on closed file.")
-        if _forked:
-            return self._write_to_fd(text)
-        self._append((self.name_, text))
+        self._append(text)
         return len(text)
 
-    def _write_to_fd(self, text: str) -> int:
-        """In a forked child: the sink is the parent's, so write to the inherited pipe."""
-        if self._fd is not None:
-            data = text.encode("utf-8", "replace")
-            while data:
-                data = data[os.write(self._fd, data) :]
-        return len(text)
+    def close(self) -> None:
+        self._append = _closed_append  # type: ignore[assignment]
+        super().close()
 
     def flush(self) -> None:
         if self.closed:
             raise ValueError("I/O operation on closed file.")
-        if not _forked:
-            self._sink.flush()
+        self._sink.flush()
 
 
 class FdCapture:
@@ -185,6 +202,6 @@ class FdCapture:
                         break
                     text = decoder.decode(data)
                     if text:
-                        self._sink.parts.append((name, text))
+                        self._sink.parts.append(text if name == "stdout" else (name, text))
                     if len(data) < 1 << 16:
                         break
