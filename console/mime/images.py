@@ -25,6 +25,9 @@ from .style import RESET, dim_line, rgb_to_16, rgb_to_256
 GRAPHICS_MODES: tuple[str, ...] = ("kitty", "iterm", "sixel", "blocks", "none", "auto")
 CELL_PX = 10
 """Assumed pixel width of one terminal cell, to size kitty/iTerm/sixel images in columns."""
+MAX_BLOCK_ROWS = 32
+"""Half-block images are at most this many rows tall (narrower if need be), so a figure fits on
+the screen of a common terminal instead of scrolling its top away."""
 _EXT = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/svg+xml": "svg"}
 
 
@@ -428,7 +431,9 @@ def render_image(
         bmp = bmp or decode(data, mime)
         if graphics == "sixel":
             return sixel_image(bmp, cols * CELL_PX) + "\n" + dim_line(cap, depth)
-        lines = blocks_image(bmp, min(width, disp_w), depth, disp_h / disp_w)
+        aspect = disp_h / disp_w
+        cols = min(width, disp_w, max(1, int(2 * MAX_BLOCK_ROWS / aspect)))
+        lines = blocks_image(bmp, cols, depth, aspect)
         return "\n".join([*lines, dim_line(cap, depth)])
     except DecoderMissing as e:
         return dim_line(caption(mime, size, f"not shown: {e}"), depth)

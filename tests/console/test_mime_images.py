@@ -59,8 +59,9 @@ def test_matplotlib_png_as_blocks_fits_width_with_caption(depth: str, width: int
     lines = visible_lines(out)
     assert lines[-1] == "[image/png, 640×480 px]"
     body = lines[:-1]
-    assert len(body) == round(480 * min(width, 640) / 640 / 2)  # two pixels per row: square pixels
-    assert all(text_width(ln) == min(width, 640) for ln in body)
+    cols = min(width, 85)  # at most 32 rows: 64 pixel rows of a 4:3 figure are 85 wide
+    assert len(body) == round(480 * cols / 640 / 2)  # two pixels per row: square pixels
+    assert all(text_width(ln) == cols for ln in body)
     assert not out.endswith("\n")
     if depth == "truecolor":
         assert "\x1b[38;2;" in out and "▀" in out
@@ -87,7 +88,17 @@ def test_small_image_is_not_blown_up() -> None:
     out = render_bundle(
         {"image/png": b64("mpl_plot.png")}, {}, MimeOptions(width=300, graphics="blocks")
     )
-    assert max(text_width(ln) for ln in visible_lines(out)[:-1]) == 100
+    assert max(text_width(ln) for ln in visible_lines(out)[:-1]) == 85  # ≤ 100 px, ≤ 32 rows
+
+
+def test_tall_images_are_capped_in_rows() -> None:
+    meta = {"image/png": {"width": 50, "height": 500}}
+    out = render_bundle(
+        {"image/png": b64("mpl_plot.png")}, meta, MimeOptions(width=300, graphics="blocks")
+    )
+    lines = visible_lines(out)[:-1]
+    assert len(lines) == 30  # 6 columns (64 pixel rows at 10:1, rounded down) × 60 pixel rows
+    assert all(text_width(ln) == 6 for ln in lines)
 
 
 def test_metadata_width_scales_the_display() -> None:
