@@ -20,9 +20,20 @@ class MyconKernelTests(jupyter_kernel_test.KernelTests):
         {"code": "'a' + 'b'", "result": "'ab'"},
         {"code": "x = [1, 2]\nx", "result": "[1, 2]"},
     ]
-    complete_code_samples = ["1", "print('hello, world')", "def f(x):\n    return x\n\n"]
-    incomplete_code_samples = ["print('''hello", "def f(x):", "for i in range(3):\n    pass"]
-    invalid_code_samples = ["import = 7q", "1 +* 2"]
+    complete_code_samples = ["1", "print('hello, world')", "def f(x):\n    return x\n\n", "%time 1", "!true"]
+    incomplete_code_samples = ["print('''hello", "def f(x):", "for i in range(3):\n    pass", "%%bash\necho 1"]
+    invalid_code_samples = ["import = 7q", "1 +* 2", "1+"]
+
+    completion_samples = [
+        {"text": "zi", "matches": {"zip"}},
+        {"text": "print(fl", "matches": {"flush=", "float"}},
+        {"text": "import json.de", "matches": {"json.decoder"}},
+    ]
+    code_inspect_sample = "zip"
+    code_page_something = "zip?"
+
+    supported_history_operations = ("tail", "range", "search")
+    code_history_pattern = "6 ? 7"
 
     code_display_data = [
         {"code": "from kernel.display import HTML\ndisplay(HTML('<b>bold</b>'))", "mime": "text/html"},
