@@ -405,8 +405,8 @@ class _Converter(HTMLParser):
                     [Span(" ".join(" ".join(s.text for s in c.spans) for c in row)), Span("\n")]
                 )
             return
-        if t.rows:
-            self.target.append(table)
+        if any(span.text.strip() for row in t.rows for c in row for span in c.spans):
+            self.target.append(table)  # a table without any text (an empty DataFrame) is left out
 
     def close_all(self) -> list[Block]:
         """Finish the document: close whatever the HTML left open."""

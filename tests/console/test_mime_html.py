@@ -262,6 +262,15 @@ def test_broken_table_still_readable() -> None:
     assert lines == ["a  b", "c"]
 
 
+def test_empty_table_falls_back_to_plain() -> None:
+    empty_df = (
+        '<div><table border="1" class="dataframe"><thead><tr style="text-align: right;"><th></th>'
+        "</tr></thead><tbody></tbody></table></div>"
+    )
+    plain = "Empty DataFrame\nColumns: []\nIndex: []"
+    assert render_bundle({"text/html": empty_df, "text/plain": plain}, {}, MimeOptions()) == plain
+
+
 def test_html_with_only_script_falls_back_to_plain() -> None:
     out = render_bundle(
         {"text/html": "<script>x=1</script><style>p{}</style>", "text/plain": "PLAIN"},
