@@ -98,6 +98,8 @@ class Dispatcher:
         }
         shell.publish = self.publish
         builtins.input = self.input  # type: ignore[assignment]
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._forget_hooks_in_fork_child)
 
     # ----- plumbing ----------------------------------------------------------------------------
 
@@ -158,6 +160,12 @@ class Dispatcher:
                     self.abort(queued_request)
                 else:
                     self.handle(queued_request, self.shell_handlers, True)
+
+    def _forget_hooks_in_fork_child(self) -> None:
+        """A child forked by user code skips the run hooks (history): their threads and locks
+        stayed in the parent, so a lock held at fork time would hang the child forever."""
+        self.shell.pre_run_hooks = []
+        self.shell.post_run_hooks = []
 
     # ----- execution ---------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import sys
 import threading
 from collections.abc import Callable
 
@@ -25,6 +26,9 @@ _forked = False  # True in a child that user code forked from the kernel (os.for
 def _mark_forked() -> None:
     global _forked
     _forked = True
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, OutStream):
+            stream.write_to_fd()
 
 
 def in_fork_child() -> bool:
@@ -140,10 +144,25 @@ class OutStream(io.TextIOBase):
         self._append = _closed_append  # type: ignore[assignment]
         super().close()
 
+    def write_to_fd(self) -> None:
+        """In a child forked by user code: the sink is the parent's (no thread here flushes
+        it), so text goes straight to the inherited descriptor, which the parent captures."""
+        fd = self._fd
+        if fd is None or self.closed:
+            return
+
+        def write_fd(text: str) -> None:
+            data = text.encode("utf-8", "replace")
+            while data:
+                data = data[os.write(fd, data) :]
+
+        self._append = write_fd
+
     def flush(self) -> None:
         if self.closed:
             raise ValueError("I/O operation on closed file.")
-        self._sink.flush()
+        if not _forked:
+            self._sink.flush()
 
 
 class FdCapture:
