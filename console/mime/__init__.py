@@ -191,6 +191,20 @@ def _render_json(value: Any, meta: Mapping[str, Any], opts: _Opts) -> str:
     return body if note is None else body + "\n" + dim_line(note, opts.depth)
 
 
+def _pictures(opts: _Opts) -> Callable[[str, str, int], list[str] | None]:
+    """Renders images embedded in HTML/Markdown as a display's image would be."""
+
+    def picture(mime: str, payload: str, width: int) -> list[str] | None:
+        from .images import ImageError, render_image
+
+        try:
+            return render_image(payload, mime, {}, width, opts.graphics, opts.depth).split("\n")
+        except ImageError:
+            return None
+
+    return picture
+
+
 def _render_html(value: Any, meta: Mapping[str, Any], opts: _Opts) -> str:
     from .doc import layout
     from .highlight import highlight_lines
@@ -200,7 +214,7 @@ def _render_html(value: Any, meta: Mapping[str, Any], opts: _Opts) -> str:
     blocks = html_to_blocks(_bounded(_as_text(value), notes))
     if not blocks:
         raise CannotShow("the HTML has no visible text", quiet=True)
-    text = "\n".join(layout(blocks, opts.width, opts.depth, highlight_lines))
+    text = "\n".join(layout(blocks, opts.width, opts.depth, highlight_lines, _pictures(opts)))
     return _with_notes(_cut_output(text, opts), notes, opts)
 
 
@@ -211,7 +225,7 @@ def _render_markdown(value: Any, meta: Mapping[str, Any], opts: _Opts) -> str:
 
     notes: list[str] = []
     blocks = markdown_to_blocks(_bounded(_as_text(value), notes))
-    text = "\n".join(layout(blocks, opts.width, opts.depth, highlight_lines))
+    text = "\n".join(layout(blocks, opts.width, opts.depth, highlight_lines, _pictures(opts)))
     return _with_notes(_cut_output(text, opts), notes, opts)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .style import PLAIN, Piece, Style, cut_to_width, render_line, text_width
+from .style import PLAIN, RAW, Piece, Style, cut_to_width, render_line, text_width
 
 # ---------------------------------------------------------------- model
 
@@ -86,7 +86,20 @@ class Note:
 Highlighter = Callable[[str, str], list[list[Piece]]]
 """Turns (code, language) into lines of styled pieces."""
 
-Block = Heading | Para | Code | ListBlock | Quote | Rule | Table | Note
+PictureRenderer = Callable[[str, str, int], "list[str] | None"]
+"""Turns (mime, payload, width) into painted terminal lines, or None when it cannot."""
+
+
+@dataclass
+class Picture:
+    """An image embedded in the document (an HTML data: URI): shown like a display's image."""
+
+    mime: str
+    data: str
+    alt: str = ""
+
+
+Block = Heading | Para | Code | ListBlock | Quote | Rule | Table | Note | Picture
 
 # ---------------------------------------------------------------- theme
 
@@ -208,25 +221,36 @@ def spans_text(spans: Sequence[Span]) -> str:
 
 
 def layout(
-    blocks: Sequence[Block], width: int, depth: str, highlight: Highlighter | None = None
+    blocks: Sequence[Block],
+    width: int,
+    depth: str,
+    highlight: Highlighter | None = None,
+    picture: PictureRenderer | None = None,
 ) -> list[str]:
     """Lay out blocks to painted terminal lines at most ``width`` columns wide."""
-    return [render_line(line, depth) for line in layout_pieces(blocks, width, highlight)]
+    lines = layout_pieces(blocks, width, highlight, picture)
+    return [render_line(line, depth) for line in lines]
 
 
 def layout_pieces(
-    blocks: Sequence[Block], width: int, highlight: Highlighter | None = None
+    blocks: Sequence[Block],
+    width: int,
+    highlight: Highlighter | None = None,
+    picture: PictureRenderer | None = None,
 ) -> list[list[Piece]]:
-    """Like :func:`layout`, but returns unpainted pieces."""
-    return _Layout(width, highlight).blocks(blocks, tight=False)
+    """Like :func:`layout`, but returns unpainted pieces (pictures as RAW pieces)."""
+    return _Layout(width, highlight, picture).blocks(blocks, tight=False)
 
 
 class _Layout:
     """Turns blocks into lines of pieces for one width."""
 
-    def __init__(self, width: int, highlight: Highlighter | None) -> None:
+    def __init__(
+        self, width: int, highlight: Highlighter | None, picture: PictureRenderer | None = None
+    ) -> None:
         self.width = max(8, width)
         self.highlight = highlight
+        self.picture = picture
 
     def blocks(
         self, blocks: Sequence[Block], tight: bool, width: int | None = None
@@ -267,6 +291,11 @@ class _Layout:
             return [[("─" * width, _RULE_STYLE)]]
         if isinstance(block, Table):
             return layout_table(block, width)
+        if isinstance(block, Picture):
+            painted = self.picture(block.mime, block.data, width) if self.picture else None
+            if painted:
+                return [[(line, RAW)] for line in painted]
+            return wrap_spans([Span(f"[{block.alt or block.mime}]", frozenset({"i"}))], width)
         if isinstance(block, Note):
             return wrap_spans([Span(block.text)], width, Style(dim=True))
         return []

@@ -8,10 +8,24 @@ internals are dropped.  Broken HTML never raises: unclosed tags are closed at th
 
 from __future__ import annotations
 
+import base64
 import re
 from html.parser import HTMLParser
 
-from .doc import Block, Cell, Code, Heading, ListBlock, Note, Para, Quote, Rule, Span, Table
+from .doc import (
+    Block,
+    Cell,
+    Code,
+    Heading,
+    ListBlock,
+    Note,
+    Para,
+    Picture,
+    Quote,
+    Rule,
+    Span,
+    Table,
+)
 
 _DROP = {
     "script",
@@ -210,7 +224,13 @@ class _Converter(HTMLParser):
             self.add_break()
         elif tag == "img":
             alt = a.get("alt") or a.get("title") or "image"
-            self.add_text(f"[{alt}]")
+            picture = _data_uri_picture(a.get("src", ""), alt)
+            in_cell = bool(self.tables) and self.tables[-1].cell is not None
+            if picture is not None and not in_cell and not self.drop:
+                self.flush()
+                self.target.append(picture)
+            else:
+                self.add_text(f"[{alt}]")
         elif tag == "pre":
             self.flush()
             self.pre += 1
@@ -418,6 +438,23 @@ class _Converter(HTMLParser):
             self.handle_endtag("pre")
         self.flush()
         return self.root
+
+
+_DATA_URI = re.compile(r"data:(image/(?:png|jpeg|gif|svg\+xml));base64,([A-Za-z0-9+/=\s]+)$", re.S)
+
+
+def _data_uri_picture(src: str, alt: str) -> Picture | None:
+    """An ``<img>`` whose image is inline (a base64 data: URI), or None."""
+    m = _DATA_URI.match(src.strip())
+    if not m:
+        return None
+    mime, payload = m.group(1), m.group(2)
+    if mime == "image/svg+xml":
+        try:
+            payload = base64.b64decode(payload).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None
+    return Picture(mime, payload, alt)
 
 
 def _int(value: str | None, default: int, limit: int) -> int:

@@ -26,6 +26,7 @@ _HTML_BLOCK = re.compile(
     re.I,
 )
 _MATH_BLOCK = re.compile(r"^ {0,3}\$\$")
+_PICTURE = re.compile(r"!\[([^\]]*)\]\((data:image/[^)\s]+)\)")
 _LINK_DEF = re.compile(r"^ {0,3}\[([^\]]+)\]:\s*<?(\S+?)>?(?:\s+[\"'(].*[\"')])?\s*$")
 
 
@@ -152,7 +153,16 @@ class _BlockParser:
                 para.append(lines[i].rstrip("\n"))
                 i += 1
             if para:
-                blocks.append(Para(self.inline(_join_para(para))))
+                text = _join_para(para)
+                pic = _PICTURE.fullmatch(text.strip())
+                if pic:  # a paragraph that is just an inline image
+                    from .html import _data_uri_picture
+
+                    picture = _data_uri_picture(pic.group(2), pic.group(1) or "image")
+                    if picture is not None:
+                        blocks.append(picture)
+                        continue
+                blocks.append(Para(self.inline(text)))
         return blocks
 
     def list_block(self, lines: list[str], i: int, blocks: list[Block]) -> int:

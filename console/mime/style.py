@@ -31,6 +31,7 @@ class Style:
     italic: bool = False
     underline: bool = False
     strike: bool = False
+    raw: bool = False  # the text carries its own escapes (a picture): written as is
 
     def merge(self, other: Style) -> Style:
         """This style with ``other`` laid on top (other's colours win, attributes add up)."""
@@ -48,6 +49,7 @@ class Style:
 
 PLAIN = Style()
 DIM = Style(dim=True)
+RAW = Style(raw=True)
 
 Piece = tuple[str, Style]
 """A run of text in one style; a line is a list of pieces."""
@@ -166,6 +168,12 @@ def render_line(pieces: Iterable[Piece], depth: str) -> str:
     buf: list[str] = []
     for text, style in pieces:
         if not text:
+            continue
+        if style.raw:
+            if buf:
+                out.append(paint("".join(buf), cur or PLAIN, depth))
+                buf, cur = [], None
+            out.append(text)
             continue
         if style != cur and buf:
             out.append(paint("".join(buf), cur or PLAIN, depth))

@@ -309,3 +309,29 @@ def test_huge_html_is_cut_with_a_note() -> None:
     assert len(lines) <= 1010
     assert "more rows not shown" in text or "output cut" in text
     assert "input cut to its first 500,000" in text
+
+
+def _png_b64() -> str:
+    import base64
+    from pathlib import Path
+
+    return base64.b64encode((Path(__file__).parent / "data" / "mpl_plot.png").read_bytes()).decode()
+
+
+def test_inline_data_uri_images_are_shown() -> None:
+    doc = f'<h3>Chart</h3><img src="data:image/png;base64,{_png_b64()}" alt="chart"><p>after</p>'
+    out = render_bundle({"text/html": doc}, {}, MimeOptions(width=40, graphics="blocks"))
+    lines = strip_ansi(out).split("\n")
+    assert lines[0] == "Chart" and lines[-1] == "after"
+    assert "[image/png, 100×75 px]" in lines
+    assert sum(1 for ln in lines if set(ln) <= {"▀", "▄", " "} and ln) == 15  # 40 × 75/100 / 2
+    assert max(map(text_width, lines)) <= 40
+
+
+def test_images_that_cannot_be_shown_leave_their_alt_text() -> None:
+    doc = (
+        '<img src="data:image/png;base64,AAAA" alt="broken"><img src="https://e.org/x.png" alt="remote">'
+        f'<table><tr><td><img src="data:image/png;base64,{_png_b64()}" alt="in a cell"></td></tr></table>'
+    )
+    out = strip_ansi(render_bundle({"text/html": doc}, {}, MimeOptions(graphics="blocks")))
+    assert out == "[broken]\n\n[remote]\n\n[in a cell]"

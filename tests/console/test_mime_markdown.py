@@ -164,3 +164,14 @@ def test_list_text_wraps_under_its_marker() -> None:
     lines = text.split("\n")
     assert lines[0].startswith("• word")
     assert all(ln.startswith("  word") for ln in lines[1:])
+
+
+def test_markdown_inline_image_paragraph() -> None:
+    import base64
+    from pathlib import Path
+
+    png = base64.b64encode((Path(__file__).parent / "data" / "mpl_plot.png").read_bytes()).decode()
+    out = md(f"Before\n\n![plot](data:image/png;base64,{png})\n\nAfter ![x](y.png)", width=20)
+    lines = strip_ansi(out).split("\n")
+    assert lines[0] == "Before" and lines[-1] == "After [x]"
+    assert "[image/png, 100×75 px]" in lines
