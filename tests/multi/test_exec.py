@@ -1,0 +1,128 @@
+"""``mycon exec``: code from the shell or an editor, run in a live kernel, output as it comes."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+
+import pytest
+from multi_support import MYCON, Lines, headless_kernel
+
+KERNELS = ["mycon", "python3"]
+
+
+@pytest.fixture(scope="module", params=KERNELS)
+def kernel(request, tmp_path_factory):
+    """One headless kernel per kernelspec for the module, alone in its runtime directory."""
+    runtime = tmp_path_factory.mktemp("runtime")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
+        with headless_kernel(request.param) as started:
+            yield started
+
+
+def test_streams_results_and_status(kernel, mycon):
+    code = "import sys\nprint('out')\nprint('err', file=sys.stderr)\n6 * 7"
+    done = mycon("exec", code)  # no --existing: the newest (only) kernel
+    assert done.returncode == 0
+    assert done.stdout == "out\n42\n"
+    assert done.stderr == "err\n"
+
+
+def test_error_goes_to_stderr_with_status_1(kernel, mycon):
+    done = mycon("exec", "--existing", kernel.connection_file, "print('before')\n1/0")
+    assert done.returncode == 1
+    assert done.stdout == "before\n"
+    assert "ZeroDivisionError" in done.stderr and "division by zero" in done.stderr
+    assert "\x1b[" not in done.stderr  # not a terminal: no colour codes
+    assert "mycon" not in done.stderr  # the kernel's traceback, not one of ours
+
+
+def test_code_from_stdin_and_shared_namespace(kernel, mycon):
+    assert mycon("exec", "-", stdin="shared = 'from stdin'\n").returncode == 0
+    done = mycon("exec", "print(shared)")
+    assert (done.returncode, done.stdout) == (0, "from stdin\n")
+
+
+def test_output_arrives_while_the_code_runs(kernel, tmp_path):
+    """The first line is printed before the cell ends: the cell waits for the test to see it."""
+    flag = tmp_path / "go"
+    code = (
+        "import os, time\nprint('first', flush=True)\n"
+        f"while not os.path.exists({str(flag)!r}):\n    time.sleep(0.01)\nprint('second')"
+    )
+    process = subprocess.Popen([MYCON, "exec", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = Lines(process.stdout)
+    try:
+        assert out.until(lambda line: True) == "first\n"
+        flag.touch()
+        assert out.until(lambda line: True) == "second\n"
+        assert process.wait(timeout=30) == 0
+    finally:
+        flag.touch()
+        process.wait(timeout=30)
+
+
+def test_ctrl_c_interrupts_the_kernel(kernel, mycon, tmp_path):
+    code = "import time\nprint('started', flush=True)\nwhile True:\n    time.sleep(0.01)"
+    process = subprocess.Popen([MYCON, "exec", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = Lines(process.stdout), Lines(process.stderr)
+    out.until(lambda line: "started" in line)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 1
+    text = err.rest()
+    assert "interrupting the kernel" in text
+    assert "KeyboardInterrupt" in text
+    # the kernel is still there and serving
+    done = mycon("exec", "print('still here')")
+    assert (done.returncode, done.stdout) == (0, "still here\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "mycon: mycon exec needs code to run: an argument, or - to read it from stdin\n"),
+        (("--timeout", "0", "1"), "mycon: --timeout must be a positive number of seconds\n"),
+        (("--run-timeout", "-1", "1"), "mycon: --run-timeout must be a positive number of seconds\n"),
+        (("--ssh-key", "k", "1"), "mycon: --ssh-key goes with --ssh\n"),
+        (("--ssh", "host:notaport", "1"), None),
+    ],
+)
+def test_usage_mistakes_are_one_line(mycon, runtime, args, message):
+    (runtime / "kernel-x.json").write_text('{"shell_port": 1, "iopub_port": 2, "stdin_port": 3, '
+                                           '"control_port": 4, "hb_port": 5, "ip": "127.0.0.1", "key": "k"}')
+    done = mycon("exec", *args)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    if message is not None:
+        assert done.stderr == message
+    else:
+        assert "the port after ':' must be a number" in done.stderr
+
+
+def test_missing_and_bad_connection_files(mycon, runtime, tmp_path):
+    done = mycon("exec", "1")
+    assert (done.returncode, done.stderr) == (2, f"mycon: no kernel connection files in {runtime}; start a kernel first\n")
+    done = mycon("exec", "--existing", "nope", "1")
+    assert done.returncode == 2 and done.stderr.startswith("mycon: connection file not found: nope")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    done = mycon("exec", "--existing", str(bad), "1")
+    assert (done.returncode, done.stderr) == (2, f"mycon: connection file {bad} is not valid JSON\n")
+
+
+def test_kernel_that_does_not_answer(mycon, runtime):
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    path = runtime / "kernel-gone.json"
+    path.write_text(
+        f'{{"shell_port": {port}, "iopub_port": {port}, "stdin_port": {port}, "control_port": {port}, '
+        f'"hb_port": {port}, "ip": "127.0.0.1", "key": "k", "transport": "tcp"}}'
+    )
+    done = mycon("exec", "--timeout", "0.5", "1")
+    assert done.returncode == 1
+    assert done.stderr == "mycon: the kernel did not answer within 0.5 s (is it still running? `mycon list` checks)\n"

@@ -1,0 +1,66 @@
+"""``mycon kernel``: a headless kernel that prints how to attach and cleans up after itself."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("kernel_name", "signum"), [("mycon", signal.SIGTERM), ("python3", signal.SIGINT)]
+)
+def test_kernel_prints_attach_command_and_cleans_up(headless, mycon, runtime, gone, kernel_name, signum):
+    kernel = headless(kernel_name)
+    path = kernel.connection_file
+    assert os.path.dirname(path) == str(runtime)
+    assert os.path.basename(path).startswith("kernel-") and path.endswith(".json")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    # the exact command it printed attaches (a bare name is looked up in the runtime dir)
+    assert kernel.attach == f"mycon --existing {os.path.basename(path)}"
+    done = mycon("exec", "--existing", kernel.attach.split()[-1], "print(6 * 7)")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "42\n", "")
+    listed = mycon("list")
+    assert f"alive   {kernel_name}" in listed.stdout
+    assert kernel.stop(signum) == 0
+    out = kernel.out.rest()
+    assert "Kernel shut down." in out
+    assert not os.path.exists(path)
+    assert kernel.pid and gone(kernel.pid)
+
+
+def test_kernel_that_dies_is_reported(headless, mycon):
+    kernel = headless("mycon")
+    done = mycon("exec", "import os; os._exit(3)")
+    assert done.returncode == 1
+    assert "heartbeat" in done.stderr and "Traceback" not in done.stderr
+    assert kernel.process.wait(timeout=30) == 1
+    assert "the kernel exited with status 3" in kernel.err.rest()
+    assert not os.path.exists(kernel.connection_file)
+
+
+def test_kernel_shut_down_by_a_client(headless):
+    from jupyter_client.blocking.client import BlockingKernelClient
+
+    kernel = headless("mycon")
+    client = BlockingKernelClient()
+    client.load_connection_file(kernel.connection_file)
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=30)
+        client.shutdown()
+        assert client.control_channel.get_msg(timeout=30)["content"]["status"] == "ok"
+    finally:
+        client.stop_channels()
+    assert kernel.process.wait(timeout=30) == 0
+    assert "shut down by a client" in kernel.out.rest()
+    assert not os.path.exists(kernel.connection_file)
+
+
+def test_unknown_kernelspec_is_one_line(mycon, runtime):
+    done = mycon("kernel", "--kernel", "no-such-kernel")
+    assert done.returncode == 2
+    assert done.stderr == "mycon: no kernel named 'no-such-kernel' (see `jupyter kernelspec list`)\n"
+    assert list(runtime.iterdir()) == []
