@@ -163,9 +163,12 @@ def _bounded(text: str, notes: list[str]) -> str:
     return text
 
 
-def _cut_output(text: str, opts: _Opts) -> str:
-    kept, note = truncate_text(text, MAX_LINES, MAX_CHARS)
-    return kept if note is None else kept + "\n" + dim_line(note, opts.depth)
+def _cut_output(text: str, opts: _Opts, max_chars: int = MAX_CHARS) -> str:
+    kept, note = truncate_text(text, MAX_LINES, max_chars)
+    if note is None:
+        return kept
+    reset = "\x1b[0m" if "\x1b" in kept else ""  # no colour left on from a cut-off line
+    return kept + reset + "\n" + dim_line(note, opts.depth)
 
 
 def _render_plain(value: Any, meta: Mapping[str, Any], opts: _Opts) -> str:
@@ -215,7 +218,7 @@ def _render_html(value: Any, meta: Mapping[str, Any], opts: _Opts) -> str:
     if not blocks:
         raise CannotShow("the HTML has no visible text", quiet=True)
     text = "\n".join(layout(blocks, opts.width, opts.depth, highlight_lines, _pictures(opts)))
-    return _with_notes(_cut_output(text, opts), notes, opts)
+    return _with_notes(_cut_output(text, opts, max_chars=1 << 62), notes, opts)
 
 
 def _render_markdown(value: Any, meta: Mapping[str, Any], opts: _Opts) -> str:
@@ -226,7 +229,7 @@ def _render_markdown(value: Any, meta: Mapping[str, Any], opts: _Opts) -> str:
     notes: list[str] = []
     blocks = markdown_to_blocks(_bounded(_as_text(value), notes))
     text = "\n".join(layout(blocks, opts.width, opts.depth, highlight_lines, _pictures(opts)))
-    return _with_notes(_cut_output(text, opts), notes, opts)
+    return _with_notes(_cut_output(text, opts, max_chars=1 << 62), notes, opts)
 
 
 _WHY_SOURCE = {"text/latex": "LaTeX beyond what mycon converts to Unicode"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 MAX_LINES = 1000
 """Lines of one output shown before it is cut."""
 MAX_CHARS = 200_000
@@ -16,6 +18,22 @@ def human_size(n: int) -> str:
             return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1000
     return f"{n} B"  # pragma: no cover
+
+
+_ESCAPE_END = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[\]_P^][^\x07\x1b]*(?:\x07|\x1b\\)|[ -~])")
+
+
+def _outside_escape(text: str, end: int) -> int:
+    """``end`` moved back to before an escape sequence it would cut in half.
+
+    A cut inside an OSC/APC/DCS string (an inline image) would leave the terminal swallowing
+    everything after it.
+    """
+    start = text.rfind("\x1b", max(0, end - 1_000_000), end)
+    if start < 0:
+        return end
+    m = _ESCAPE_END.match(text, start)
+    return end if m is not None and m.end() <= end else start
 
 
 def truncate_text(
@@ -39,6 +57,7 @@ def truncate_text(
         end = pos  # max_lines complete lines found before the char limit
     if end >= len(text):
         return text, None
+    end = _outside_escape(text, end)
     kept = text[:end]
     total_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     kept_lines = kept.count("\n") + 1

@@ -242,3 +242,13 @@ def test_screen_rows_for_in_place_redraw() -> None:
         screen_rows(render_bundle({"image/png": PNG}, {}, MimeOptions(graphics="kitty")), 80)
         is None
     )
+
+
+def test_cut_never_splits_an_escape_sequence() -> None:
+    image = "\x1b_Ga=T,f=100;" + "A" * 300 + "\x1b\\"
+    kept, note = truncate_text("x" * 100 + image + "tail", max_chars=200)
+    assert kept == "x" * 100 and note is not None  # cut before the image, not inside it
+    kept, _ = truncate_text("ab\x1b[38;5;10mcolour" * 10, max_chars=5)
+    assert kept == "ab"
+    out = render_bundle({"text/plain": "\x1b[31m" + "red " * 100_000}, {}, MimeOptions())
+    assert "\x1b[0m\n\x1b[2m… output cut" in out  # colour reset before the note
