@@ -6,6 +6,17 @@ returned string verbatim.  Nothing here touches the terminal.
 Mime choice: the first type of ``options.order`` (default :data:`DEFAULT_ORDER`) that is in the
 bundle and can be shown wins; a type that cannot be shown (bad data, no decoder) is skipped with a
 one-line dim note and the next is tried; ``text/plain`` is the last resort.
+
+Also for the console: :func:`detect_graphics` / :func:`detect_color_depth` (from the environment;
+``detect.GRAPHICS_QUERY`` and ``detect.parse_graphics_reply`` for a bounded terminal query),
+:func:`parse_order` (a user's ``html,png,plain``), :func:`truncate_text` (cut huge text with a
+note), :func:`screen_rows` (rows an output took, to redraw it in place), :func:`save_image` and
+:func:`viewer_command` (save an image, open it in the system viewer).
+
+Modules: ``style`` (SGR at each colour depth, widths), ``doc`` (document model and its layout:
+wrapping, lists, aligned tables), ``html``/``markdown``/``latex`` (parsers to that model or to
+Unicode math), ``highlight`` (pygments tokens), ``png`` (stdlib PNG decoder), ``images`` (kitty,
+iTerm2, sixel, half blocks), ``text`` (cutting), ``detect`` (terminal capabilities).
 """
 
 from __future__ import annotations
