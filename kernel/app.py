@@ -431,6 +431,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.flush()
 
     shell = Shell()
+    _make_namespace_main(shell)
     dispatcher = Dispatcher(channels, shell)
     channels.dispatcher = dispatcher
     sink = StreamSink(channels.emit_stream)
@@ -459,6 +460,21 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, "")  # user code may import modules from its working directory
     _start_services(shell, channels)
     channels.serve_shell(dispatcher)
+
+
+def _make_namespace_main(shell: Shell) -> None:
+    """Make the user namespace the ``__main__`` module's dict, as in a script or IPython.
+
+    pickle finds functions and classes by ``module.qualname``; cell code runs with
+    ``__name__ == "__main__"``, so without this ``pickle.dumps`` of a class defined in a cell,
+    and multiprocessing with such a function, fail ("attribute lookup on __main__ failed").
+    """
+    import types
+
+    module = types.ModuleType("__main__")
+    module.__dict__.update(shell.user_ns)
+    shell.user_ns = module.__dict__
+    sys.modules["__main__"] = module
 
 
 def _remove(path: str) -> None:
