@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .png import Bitmap, PngError, check_png, decode_png, read_header
+from .png import Bitmap, PngError, PngTooLarge, check_png, decode_png, read_header
 from .style import RESET, dim_line, rgb_to_16, rgb_to_256
 
 GRAPHICS_MODES: tuple[str, ...] = ("kitty", "iterm", "sixel", "blocks", "none", "auto")
@@ -144,19 +144,31 @@ def svg_available() -> bool:
     return _cairosvg() is not None
 
 
-def decode(data: bytes, mime: str) -> Bitmap:
-    """Pixels of an image: our own PNG decoder, Pillow for the rest (first frame of a GIF)."""
+def decode(data: bytes, mime: str, max_width: int | None = None) -> Bitmap:
+    """Pixels of an image: our own PNG decoder, Pillow for the rest (first frame of a GIF).
+
+    PNGs too big for the pure-Python decoder go to Pillow too; Pillow shrinks images wider than
+    ``max_width`` while decoding, so a huge photo never becomes a huge pixel buffer.
+    """
+    too_large = ""
     if data.startswith(b"\x89PNG"):
         try:
             return decode_png(data)
+        except PngTooLarge as e:
+            too_large = str(e)
         except PngError as e:
             raise ImageError(str(e)) from e
     pil = _pillow()
     if pil is None:
+        if too_large:
+            raise DecoderMissing(f"{too_large}; install Pillow (pip install pillow)")
         raise DecoderMissing(f"decoding {mime} needs Pillow (pip install pillow)")
     try:
         with pil.open(io.BytesIO(data)) as im:
             im.seek(0)
+            if max_width and im.width > max_width:
+                im.draft("RGB", (max_width, max(1, im.height * max_width // im.width)))  # JPEG
+                im.thumbnail((max_width, max(1, im.height * max_width // im.width)))
             rgba = im.convert("RGBA")
             w, h = rgba.size
             raw = rgba.tobytes()
@@ -428,7 +440,9 @@ def render_image(
             return kitty_image(to_png(data, mime), cols) + "\n" + dim_line(cap, depth)
         if graphics == "iterm":
             return iterm_image(data, cols) + "\n" + dim_line(cap, depth)
-        bmp = bmp or decode(data, mime)
+        bmp = bmp or decode(
+            data, mime, max_width=cols * CELL_PX if graphics == "sixel" else 4 * width
+        )
         if graphics == "sixel":
             return sixel_image(bmp, cols * CELL_PX) + "\n" + dim_line(cap, depth)
         aspect = disp_h / disp_w

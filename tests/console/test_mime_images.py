@@ -343,3 +343,32 @@ def test_svg_goes_through_a_renderer_when_one_is_installed(monkeypatch: pytest.M
     assert FakeCairo.calls == [svg.encode()]
     lines = visible_lines(out)
     assert lines[-1] == "[image/svg+xml, 100×75 px]" and "▀" in lines[0]
+
+
+def test_png_too_big_for_builtin_decoder_goes_to_pillow_or_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from console.mime import png as png_mod
+
+    monkeypatch.setattr(png_mod, "MAX_PIXELS", 1000)  # the 100×75 fixture is now "too big"
+    bundle = {"image/png": b64("mpl_plot.png"), "text/plain": "<Figure>"}
+    if images_mod._pillow() is not None:
+        out = render_bundle(bundle, {}, MimeOptions(width=40, graphics="blocks"))
+        assert "▀" in out and strip_ansi(out).endswith("[image/png, 100×75 px]")
+    monkeypatch.setattr(images_mod, "_pillow", lambda: None)
+    out = strip_ansi(render_bundle(bundle, {}, MimeOptions(width=40, graphics="blocks")))
+    assert out == (
+        "[image/png, 100×75 px; not shown: PNG too large for the built-in decoder (100×75 pixels);"
+        " install Pillow (pip install pillow)]"
+    )
+    # kitty and iTerm2 pass the file to the terminal: no decoding, no limit
+    out = render_bundle(bundle, {}, MimeOptions(graphics="kitty"))
+    assert out.startswith("\x1b_G")
+
+
+def test_pillow_shrinks_big_images_while_decoding() -> None:
+    pytest.importorskip("PIL")
+    from console.mime.images import decode
+
+    bmp = decode((DATA / "pillow.jpg").read_bytes(), "image/jpeg", max_width=40)
+    assert bmp.width <= 40 and len(bmp.rows) == bmp.height and bmp.height <= 31
