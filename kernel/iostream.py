@@ -175,6 +175,7 @@ class FdCapture:
     def __init__(self, sink: StreamSink):
         self._sink = sink
         self._lock = threading.RLock()  # re-entered when the SIGIO handler interrupts a drain
+        self._draining = False  # True while a drain runs (a re-entered one returns at once)
         self.readers: dict[int, tuple[str, codecs.IncrementalDecoder]] = {}
         self.original_stdout = os.dup(1)
         self.original_stderr = os.dup(2)
@@ -209,18 +210,29 @@ class FdCapture:
     def drain(self) -> None:
         """Move whatever the pipes hold into the sink (non-blocking)."""
         with self._lock:
-            for read_end, (name, decoder) in self.readers.items():
-                while True:
-                    try:
-                        data = os.read(read_end, 1 << 16)
-                    except BlockingIOError:
-                        break
-                    except OSError:
-                        break
-                    if not data:
-                        break
-                    text = decoder.decode(data)
-                    if text:
-                        self._sink.parts.append(text if name == "stdout" else (name, text))
-                    if len(data) < 1 << 16:
-                        break
+            if self._draining:
+                # the SIGIO handler interrupted a drain in this same thread: appending here
+                # would put later text before the chunk the outer drain holds; it reads on
+                return
+            self._draining = True
+            try:
+                self._drain_locked()
+            finally:
+                self._draining = False
+
+    def _drain_locked(self) -> None:
+        for read_end, (name, decoder) in self.readers.items():
+            while True:
+                try:
+                    data = os.read(read_end, 1 << 16)
+                except BlockingIOError:
+                    break
+                except OSError:
+                    break
+                if not data:
+                    break
+                text = decoder.decode(data)
+                if text:
+                    self._sink.parts.append(text if name == "stdout" else (name, text))
+                if len(data) < 1 << 16:
+                    break
