@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from .shell import CellError
+
 HELPER = "__mycon_magic__"
 
 _NAME = r"[A-Za-z_][\w.]*"
@@ -152,7 +154,12 @@ def _transform_line(text: str) -> str | None:
         command = text[2:] if text.startswith("!!") else text[1:]
         func = "getoutput" if text.startswith("!!") else "system"
         return f"{HELPER}.{func}({_quote(command.strip())})"
-    if first == "%" and not text.startswith("%%"):
+    if text.startswith("%%"):
+        match = _MAGIC_NAME.match(text)
+        if match is not None:
+            raise CellError(f"%%{match.group(1)} is a cell magic: it must be on the cell's first line")
+        return None
+    if first == "%":
         if text.endswith("?") and _help(text) is not None:
             return _help(text)
         return _line_magic(text)
@@ -172,7 +179,10 @@ def _transform_line(text: str) -> str | None:
 
 
 def transform_cell(code: str) -> str:
-    """Turn a cell with magics, shell escapes or ``?`` help into plain Python."""
+    """Turn a cell with magics, shell escapes or ``?`` help into plain Python.
+
+    Raises ``CellError`` for a cell magic that is not on the first line.
+    """
     stripped = code.lstrip("\n")
     if stripped.startswith("%%"):
         return _cell_magic(stripped)

@@ -6,6 +6,7 @@ import ast
 
 import pytest
 
+from kernel.shell import CellError
 from kernel.transform import transform_cell
 
 H = "__mycon_magic__"
@@ -96,6 +97,11 @@ def test_cell_magic_after_leading_blank_lines() -> None:
 
 def test_cell_magic_help() -> None:
     assert transform_cell("%%writefile?") == f"{H}.help('%%writefile', 0)"
+
+
+def test_cell_magic_below_the_first_line_is_a_clear_error() -> None:
+    with pytest.raises(CellError, match="%%time is a cell magic: it must be on the cell's first line"):
+        transform_cell("x = 1\n%%time\ny = 2")
 
 
 def test_non_magic_percent_percent_is_left_for_python() -> None:
