@@ -342,18 +342,32 @@ def kill_tree(pid: int, timeout: float = 3.0, graceful: bool = True) -> None:
         procs = [root, *root.children(recursive=True)]
     except psutil.Error:
         return
-    alive = procs
     if graceful:
         for proc in procs:
             try:
                 proc.terminate()
             except psutil.Error:
                 pass
-        _, alive = psutil.wait_procs(procs, timeout=timeout)
-    for proc in alive:
+        _wait_gone(procs, timeout)
+    for proc in procs:
         try:
             proc.kill()
         except psutil.Error:
             pass
-    psutil.wait_procs(alive, timeout=timeout)
+    _wait_gone(procs, timeout)
 
+
+def _wait_gone(procs: list[psutil.Process], timeout: float) -> None:
+    """Wait until every process has exited; a zombie counts as gone (we may not be its parent)."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if not any(_running(proc) for proc in procs):
+            return
+        time.sleep(0.01)
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

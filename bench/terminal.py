@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import select
+import termios
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -54,10 +55,23 @@ class Terminal:
         self.raw_bytes = 0
         self._pending = b""
         self._closed = False
+        self._capture: list[str] | None = None
 
     @property
     def pid(self) -> int:
         return int(self.proc.pid)
+
+    def echoing(self) -> bool:
+        """Whether the terminal is in cooked mode, where the tty driver itself echoes keys.
+
+        (On Linux the master side reports the settings of the program's side.) A key typed
+        then is shown by the driver at once, before the program has read it; prompt_toolkit
+        is in cooked mode while it prints above the prompt (``run_in_terminal``).
+        """
+        try:
+            return bool(termios.tcgetattr(self.proc.fd)[3] & termios.ECHO)
+        except termios.error:
+            return False
 
     def send(self, data: str) -> float:
         """Type ``data``; return the time it was written."""
@@ -87,12 +101,24 @@ class Terminal:
             self._pending = b""
         text = data.replace(b"\x1b", b"").decode("utf-8", "replace")
         self.length += len(text)
+        if self._capture is not None:
+            self._capture.append(text)
         self._tail += text
         if len(self._tail) > TAIL_KEEP * 2:
             cut = len(self._tail) - TAIL_KEEP
             self._tail = self._tail[cut:]
             self._tail_start += cut
         return True
+
+    def start_capture(self) -> None:
+        """Keep every character shown from now on (for checking a large output in full)."""
+        self._capture = []
+
+    def stop_capture(self) -> str:
+        """Everything shown since ``start_capture``, escapes removed."""
+        text = "".join(self._capture or [])
+        self._capture = None
+        return text
 
     def recent(self, chars: int = 200) -> str:
         """The last ``chars`` characters shown, for messages."""
