@@ -59,6 +59,7 @@ def test_sessions_and_all_access_types(stores: list[HistoryStore], db_path: Path
     second.store_input(3, "y = 2", "y = 2")
     s1, s2 = first.session, second.current_session()
     assert s2 > s1 > 0
+    assert db_path.stat().st_mode & 0o777 == 0o600
 
     assert second.reply({"hist_access_type": "tail", "n": 2}) == {
         "status": "ok", "history": [[s2, 2, "x = 1"], [s2, 3, "y = 2"]],
