@@ -60,7 +60,7 @@ def bench_rtt(target: KernelTarget, settings: KernelSettings) -> Samples:
     content = {"code": "pass", "silent": False, "store_history": True,
                "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}
     samples: list[float] = []
-    with running_kernel(target, STARTUP_TIMEOUT) as kernel:
+    with running_kernel(target, STARTUP_TIMEOUT, "rtt") as kernel:
         for n in range(20 + settings.rtt_count):
             msg_id, frames = kernel.build("execute_request", content)
             sent = time.perf_counter()
@@ -75,7 +75,7 @@ def bench_rtt(target: KernelTarget, settings: KernelSettings) -> Samples:
 def bench_flood(target: KernelTarget, settings: KernelSettings) -> Samples:
     """Send ``flood_count`` execute requests at once; time until the last reply arrives."""
     count = settings.flood_count
-    with running_kernel(target, STARTUP_TIMEOUT) as kernel:
+    with running_kernel(target, STARTUP_TIMEOUT, "flood") as kernel:
         kernel.execute("pass", REQUEST_TIMEOUT)
         content = {"code": "pass", "silent": False, "store_history": True,
                    "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}
@@ -133,7 +133,7 @@ def check_stream(text: str, lines: int) -> None:
 def bench_stream(target: KernelTarget, settings: KernelSettings) -> Samples:
     """``for i in range(N): print(i)``: time until reply and idle; every line checked."""
     lines = settings.stream_lines
-    with running_kernel(target, STARTUP_TIMEOUT) as kernel:
+    with running_kernel(target, STARTUP_TIMEOUT, "stream") as kernel:
         kernel.execute("pass", REQUEST_TIMEOUT)
         msg_id, frames = kernel.build("execute_request", {
             "code": stream_code(lines), "silent": False, "store_history": True,
@@ -176,7 +176,7 @@ def _check_completion(content: dict[str, Any]) -> None:
 def bench_complete(target: KernelTarget, settings: KernelSettings) -> Samples:
     """complete_request for ``os.path.jo`` (after ``import os``): first call, then the rest."""
     content = {"code": COMPLETE_CODE, "cursor_pos": len(COMPLETE_CODE)}
-    with running_kernel(target, STARTUP_TIMEOUT) as kernel:
+    with running_kernel(target, STARTUP_TIMEOUT, "complete") as kernel:
         kernel.execute("import os", REQUEST_TIMEOUT)
         samples = _timed_requests(kernel, "complete_request", content,
                                   1 + settings.complete_count, _check_completion)
@@ -191,7 +191,7 @@ def _check_inspection(content: dict[str, Any]) -> None:
 def bench_inspect(target: KernelTarget, settings: KernelSettings) -> Samples:
     """inspect_request for ``print`` (detail 0): first call, then the rest."""
     content = {"code": "print", "cursor_pos": 5, "detail_level": 0}
-    with running_kernel(target, STARTUP_TIMEOUT) as kernel:
+    with running_kernel(target, STARTUP_TIMEOUT, "inspect") as kernel:
         samples = _timed_requests(kernel, "inspect_request", content,
                                   1 + settings.inspect_count, _check_inspection)
     return {"inspect_first": samples[:1], "inspect": samples[1:]}

@@ -42,6 +42,7 @@ class KernelTarget:
     role: str  # "ours", "reference" or "floor"
     kernel_name: str
     kernel_dirs: tuple[str, ...] = ()
+    profile_dir: str = ""  # when set, benchmarks record a py-spy profile of the kernel there
 
     def spec_manager(self) -> KernelSpecManager | None:
         if not self.kernel_dirs:
@@ -306,17 +307,33 @@ class Exchange:
 
 
 @contextmanager
-def running_kernel(target: KernelTarget, timeout: float) -> Iterator[KernelConnection]:
-    """A launched, ready kernel that is shut down on leaving, whatever happened."""
+def running_kernel(target: KernelTarget, timeout: float,
+                   label: str = "kernel") -> Iterator[KernelConnection]:
+    """A launched, ready kernel that is shut down on leaving, whatever happened.
+
+    With ``target.profile_dir`` set, py-spy records the kernel from readiness to shutdown into
+    ``<profile_dir>/<label>-<role>-<time>.txt``.
+    """
+    from bench.profile import Profiler  # only needed with --profile
+
     kernel = KernelConnection(target)
+    profiler = None
     try:
         kernel.launch()
         kernel.wait_ready(timeout)
+        pid = kernel.pid()
+        if target.profile_dir and pid:
+            name = f"{label}-{target.role}-{time.strftime('%H%M%S')}.txt"
+            profiler = Profiler(pid, Path(target.profile_dir) / name)
         yield kernel
     except BenchError as exc:
         raise kernel.explain(exc) from None
     finally:
         kernel.close()
+        if profiler is not None:
+            written = profiler.finish()
+            if written:
+                print(f"  profile written: {written}", file=sys.stderr)
 
 
 def tree_rss(pid: int) -> int:

@@ -18,7 +18,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable from t
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import console_bench, kernel_bench  # noqa: E402
+from bench.profile import py_spy  # noqa: E402
 from bench.protocol import BenchError, KernelTarget, echo_kernel_target  # noqa: E402
 from bench.results import Results, Row, below, every_time, ratio_at_most, times_faster  # noqa: E402
 
@@ -193,6 +194,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--reference-kernel", default="python3",
                         help="kernelspec of the reference (python3, i.e. ipykernel)")
     parser.add_argument("--json", metavar="PATH", help="also write the raw results as JSON")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="record each kernel benchmark's kernel with py-spy into DIR "
+                             "(figures of a profiled run are not comparable)")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     args = parser.parse_args(argv)
     if args.repeat is None:
@@ -216,6 +220,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     kernels = {"ours": KernelTarget("ours", args.ours_kernel),
                "reference": KernelTarget("reference", args.reference_kernel),
                "floor": echo_kernel_target()}
+    if args.profile:
+        try:
+            py_spy()
+        except BenchError as exc:
+            raise SystemExit(f"bench: {exc}") from None
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+        kernels = {role: replace(t, profile_dir=args.profile) for role, t in kernels.items()}
     benchmarks = build_benchmarks(args, ks, cs, kernels)
     if args.list:
         for b in benchmarks:
@@ -230,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # SIGTERM unwinds like Ctrl-C, so every kernel and console we started is ended.
     signal.signal(signal.SIGTERM, _interrupt)
     started = time.perf_counter()
-    status = "full" if not args.quick else "quick"
+    status = ("full" if not args.quick else "quick") + (", PROFILED" if args.profile else "")
     try:
         if any(b.group == "kernel" for b in chosen):
             log("warming up (one untimed start of each kernel)")
