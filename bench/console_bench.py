@@ -105,27 +105,44 @@ def spawned(target: ConsoleTarget, existing: str | None = None) -> Iterator[Term
         term.close()
 
 
+_misses: dict[str, int] = {}  # role -> spawns in a row that showed no result
+MAX_MISSES_IN_A_ROW = 5
+
+
 def bench_first_result(target: ConsoleTarget, settings: ConsoleSettings) -> Samples:
     """Spawn; type ``print(1+1)`` + Enter the instant the prompt shows; wait for ``2``.
 
     Gives: spawn to prompt accepting input (the typed cell is echoed), spawn to result, whether
-    the result came at all (the start-up race), and console + kernel RSS after it.
+    the result came at all (the start-up race: a lost cell or a hang counts 0), and console +
+    kernel RSS after it. After 5 misses in a row the console is reported as failed.
     """
     with spawned(target) as term:
         term.wait_for(PROMPT, PROMPT_TIMEOUT, "the first prompt")
         typed_at = term.length
         term.send("print(1+1)\r")
-        echo = term.wait_for(re.compile(r"print\(1\+1\)"), RESULT_TIMEOUT, "the typed cell's echo",
-                             start=typed_at)
+        try:
+            echo = term.wait_for(re.compile(r"print\(1\+1\)"), RESULT_TIMEOUT,
+                                 "the typed cell's echo", start=typed_at)
+        except BenchError:
+            return _missed(target.role, {})
         try:
             result = term.wait_for(re.compile(r"\n2\r?\n"), RESULT_TIMEOUT, "the result 2",
                                    start=echo.end)
         except BenchError:
-            return {"c_prompt": [echo.at - term.spawned], "c_race": [0.0]}
+            return _missed(target.role, {"c_prompt": [echo.at - term.spawned]})
         term.wait_for(PROMPT, PROMPT_TIMEOUT, "the prompt after the result", start=result.end)
         rss = tree_rss(term.pid)
+    _misses[target.role] = 0
     return {"c_prompt": [echo.at - term.spawned], "c_first": [result.at - term.spawned],
             "c_race": [1.0], "c_memory": [float(rss)]}
+
+
+def _missed(role: str, samples: Samples) -> Samples:
+    _misses[role] = _misses.get(role, 0) + 1
+    if _misses[role] >= MAX_MISSES_IN_A_ROW:
+        raise BenchError(f"{MAX_MISSES_IN_A_ROW} spawns in a row showed no result for a cell "
+                         "typed at the first prompt; stopped")
+    return {**samples, "c_race": [0.0]}
 
 
 def _ready_prompt(term: Terminal) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -241,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # SIGTERM unwinds like Ctrl-C, so every kernel and console we started is ended.
     signal.signal(signal.SIGTERM, _interrupt)
     started = time.perf_counter()
+    load_at_start = os.getloadavg()[0]
     status = ("full" if not args.quick else "quick") + (", PROFILED" if args.profile else "")
     try:
         if any(b.group == "kernel" for b in chosen):
@@ -252,8 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         status += ", INTERRUPTED: partial figures"
     print()
+    load = os.getloadavg()[0]
     print(f"mycon benchmarks ({status}; medians over repeated runs; "
-          f"{time.perf_counter() - started:.0f} s)")
+          f"{time.perf_counter() - started:.0f} s; {os.cpu_count()} cores, load {load_at_start:.1f} "
+          f"at start, {load:.1f} at end)")
     print(results.table())
     wrong = [(key, role, cell.failure) for (key, role), cell in results.cells.items()
              if "OUTPUT WRONG" in cell.failure]
