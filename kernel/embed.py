@@ -31,12 +31,31 @@ from .shell import Shell
 from .wire import Session, Signer
 
 
+class _Leave(BaseException):
+    """Raised in the main thread by a signal handler: stop serving."""
+
+
 class EmbeddedChannels(app.Channels):
     """The kernel's channels, stopping without ending the process."""
 
     def __init__(self, info: connection.ConnectionInfo, session: Session) -> None:
         super().__init__(info, session)
         self._terminator: threading.Thread | None = None
+        self.leave_requested = False
+
+    def request_leave(self) -> None:
+        """From a signal handler: stop serving, but not from inside the handler.
+
+        The handler may run while the main thread holds the iopub lock (in ``publish``), so
+        stopping there would deadlock: unwind to ``serve_shell``, which stops. A running cell
+        is interrupted first.
+        """
+        if self._stopping:
+            return
+        self.leave_requested = True
+        if self.dispatcher is not None and self.dispatcher.shell.interruptible:
+            raise KeyboardInterrupt
+        raise _Leave
 
     def publish(self, msg_type: str, content: dict[str, Any], parent: dict[str, Any]) -> None:
         try:
@@ -78,6 +97,9 @@ class EmbeddedChannels(app.Channels):
         """Serve shell requests until the kernel is stopped."""
         while not self._stopping:
             try:
+                if self.leave_requested:
+                    self.stop(0)
+                    break
                 received = self.receive(self.shell)
                 if received is None:
                     continue
@@ -85,6 +107,8 @@ class EmbeddedChannels(app.Channels):
                 dispatcher.handle((self.shell, idents, msg), dispatcher.shell_handlers, True)
             except KeyboardInterrupt:
                 continue
+            except _Leave:
+                self.stop(0)
             except zmq.ZMQError:
                 if not self._stopping:
                     raise
@@ -203,13 +227,13 @@ def _serve(channels: EmbeddedChannels, namespace: dict[str, Any]) -> None:
         if asked.is_set():
             asked.clear()
             return
-        channels.stop(0)  # Ctrl-C at the program's terminal while idle: leave
+        channels.request_leave()  # Ctrl-C at the program's terminal while idle: leave
 
     # Instance attributes: the dispatcher checks for, and restores, its own ``on_sigint``.
     dispatcher.interrupt = client_interrupt  # type: ignore[method-assign]
     dispatcher.on_sigint = on_sigint  # type: ignore[method-assign]
     signal.signal(signal.SIGINT, on_sigint)
-    signal.signal(signal.SIGTERM, lambda signum, frame: channels.stop(0))
+    signal.signal(signal.SIGTERM, lambda signum, frame: channels.request_leave())
     for target, args in (
         (channels.serve_control, (dispatcher,)),
         (channels.serve_heartbeat, ()),

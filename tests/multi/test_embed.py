@@ -133,8 +133,8 @@ def test_interrupt_from_a_client_then_ctrl_c_in_the_program(tmp_path, runtime):
             reply, outputs = run(client, "counter += 41\ncounter")
             assert result(outputs) == "42"
             process.send_signal(signal.SIGINT)  # Ctrl-C at the program's terminal, kernel idle
+            assert process.wait(timeout=WAIT) == 0, err.rest()
             assert out.until(lambda text: text.startswith("counter is")) == "counter is 42\n"
-            assert process.wait(timeout=WAIT) == 0
         assert not os.path.exists(path)
 
 
