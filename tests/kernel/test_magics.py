@@ -282,6 +282,28 @@ def test_help_payloads(session: Session, capsys: pytest.CaptureFixture[str]) -> 
     assert "Object `nothing_here` not found." in capsys.readouterr().out
 
 
+def test_history_magic(session: Session, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    session.ok("a = 1")
+    session.ok("a + 1")
+    session.ok("%pwd")
+    capsys.readouterr()
+    session.ok("%history")
+    assert capsys.readouterr().out.splitlines() == ["a = 1", "a + 1", "%pwd"]
+    session.ok("%history -n -o 2-3")
+    assert capsys.readouterr().out.splitlines() == [
+        "2: a + 1", "Out[2]: 2", "3: %pwd", f"Out[3]: {str(tmp_path)!r}",
+    ]
+    session.ok("%history -t -p 3")
+    assert capsys.readouterr().out.splitlines() == [">>> __mycon_magic__.line('pwd', '')"]
+    session.ok("%history -g a =")
+    assert capsys.readouterr().out.splitlines() == ["a = 1"]
+    session.ok("%history -l 2")
+    assert capsys.readouterr().out.splitlines() == ["%history -t -p 3", "%history -g a ="]
+    session.ok("%history -f saved.py 1")
+    assert (tmp_path / "saved.py").read_text() == "a = 1\n"
+    assert session.run("%history x-y").ename == "UsageError"
+
+
 def test_exit_and_quit(session: Session) -> None:
     for code in ("exit", "quit", "exit()", "quit(keep_kernel=True)"):
         outcome = session.ok(code)
