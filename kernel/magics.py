@@ -530,6 +530,7 @@ def _time_cell(rt: MagicRuntime, args: str, body: str) -> Any:
 def _run_timed(rt: MagicRuntime, source: str) -> Any:
     if not source.strip():
         raise CellError("%time needs a statement to time, e.g. %time sum(range(10**6))")
+    source = rt.shell.transform(source)  # the timed code may hold magics or !commands too
     body, last = _compile_with_last(rt, source)
     run = rt.shell._run_code  # runs a code object in the namespace, awaiting it if needed
     cpu0, wall0 = _cpu_times(), time.perf_counter()

@@ -80,6 +80,12 @@ def test_cell_time_runs_the_whole_cell(session: Session, capsys: pytest.CaptureF
     assert "Wall time:" in capsys.readouterr().out
 
 
+def test_cell_time_body_may_hold_magics(session: Session, capfd: pytest.CaptureFixture[str]) -> None:
+    session.ok("%%time\n!echo inner\nz = %pwd\nz")
+    assert capfd.readouterr().out.startswith("inner\n")
+    assert session.shell.user_ns["z"] == os.getcwd()
+
+
 def test_time_with_top_level_await(session: Session) -> None:
     session.ok("import asyncio")
     session.ok("%time await asyncio.sleep(0, result='done')")
