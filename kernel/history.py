@@ -104,11 +104,12 @@ class HistoryStore:
         thread = self._thread
         if thread is None:
             return
+        deadline = time.monotonic() + timeout
         self._call(self._end_session, timeout)
         with self._cond:
             self._closing = True
             self._cond.notify()
-        thread.join(timeout)
+        thread.join(max(0.0, deadline - time.monotonic()))
         with self._cond:
             if not thread.is_alive():  # a later entry starts a new writer on the same session
                 self._thread = None
