@@ -71,7 +71,8 @@ class HistoryStore:
         self.outputs: dict[int, str] = {}
         self.warnings: list[str] = []  # for the user, taken by whoever can show them
         self._pending: deque[Any] = deque()
-        self._cond = threading.Condition()
+        # re-entrant: close() may run in a signal handler that interrupted _submit
+        self._cond = threading.Condition(threading.RLock())
         self._thread: threading.Thread | None = None
         self._db: Any = None
         self._in_memory = False
