@@ -3,6 +3,22 @@
 Pure functions and small value objects; no sockets. A message travels as
 ``[routing ids..., b"<IDS|MSG>", signature, header, parent_header, metadata, content,
 buffers...]`` where the signature is a hex HMAC over the four JSON frames.
+
+Replay protection, and why it is bounded this way. Anyone who can read the traffic (a
+non-loopback ip without CurveZMQ) can copy a signed message and send it again. Replaying an
+``execute_request`` re-runs code with its side effects (files, databases, payments); a replayed
+one with ``user_expressions`` returns the *current* values; a replayed ``shutdown_request``
+kills the kernel; a replayed ``input_reply`` answers a new prompt. So a signature is accepted
+once. The set of seen signatures must be bounded (memory), and a plain bounded set forgets:
+once it overflows, the oldest messages could be replayed again. Each message's signed header
+date closes that gap: when a signature is forgotten, its date becomes a floor, and messages
+dated at or before the floor are refused (a replay cannot change its date without the key).
+The floor starts at the kernel's start minus ``CLOCK_SKEW``: a restarted kernel keeps its key
+but starts with an empty set, and messages captured from the previous process are refused.
+The cost: a client whose clock lags the kernel's by more than ``CLOCK_SKEW`` (or, after
+``REPLAY_MEMORY`` messages, by more than that many messages' worth of time) is refused, with a
+log line that names the clock. Messages without a readable date are accepted until the set
+first overflows (older clients), refused after (they could be forgotten replays).
 """
 
 from __future__ import annotations
@@ -19,6 +35,7 @@ from typing import Any
 DELIMITER = b"<IDS|MSG>"
 PROTOCOL_VERSION = "5.4"
 REPLAY_MEMORY = 1 << 16  # signatures remembered for replay protection
+CLOCK_SKEW = 60.0  # seconds a client's clock may lag the kernel's (see the module docstring)
 
 
 class WireError(ValueError):
@@ -64,6 +81,53 @@ def utc_timestamp(now: float | None = None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
 
 
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date."""
+    year -= month <= 2
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+
+
+def parse_date(value: Any) -> float | None:
+    """Seconds since the epoch of an ISO 8601 header date, or None if it cannot be read.
+
+    Handles what Jupyter clients send (``2026-11-22T01:02:03.456789Z``, ``+01:00`` offsets,
+    local dates without an offset); parsed by hand because ``datetime`` costs start-up time.
+    """
+    if not isinstance(value, str) or len(value) < 19:
+        return None
+    text = value.strip()
+    if text[4:5] != "-" or text[7:8] != "-" or text[10:11] not in ("T", "t", " "):
+        return None
+    if text[13:14] != ":" or text[16:17] != ":":
+        return None
+    try:
+        fields = [int(text[a:b]) for a, b in ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))]
+        year, month, day, hour, minute, second = fields
+        rest = text[19:]
+        fraction = 0.0
+        if rest[:1] in (".", ","):
+            digits = len(rest) - len(rest[1:].lstrip("0123456789")) - 1
+            fraction = float("0." + (rest[1 : 1 + digits] or "0"))
+            rest = rest[1 + digits :]
+        if not (1 <= month <= 12 and 1 <= day <= 31 and hour <= 23 and minute <= 59 and second <= 60):
+            return None
+        if rest == "":
+            return time.mktime((year, month, day, hour, minute, second, 0, 0, -1)) + fraction
+        if rest in ("Z", "z"):
+            offset = 0
+        elif len(rest) == 6 and rest[0] in "+-" and rest[3] == ":":
+            offset = (int(rest[1:3]) * 3600 + int(rest[4:6]) * 60) * (-1 if rest[0] == "-" else 1)
+        else:
+            return None
+    except (ValueError, OverflowError):
+        return None
+    days = _days_from_civil(year, month, day)
+    return days * 86400 + hour * 3600 + minute * 60 + second + fraction - offset
+
+
 def new_id() -> str:
     """A random hex identifier (session ids, kernel ids)."""
     return os.urandom(16).hex()
@@ -73,10 +137,17 @@ class Signer:
     """Signs outgoing frames and verifies incoming ones, with replay protection.
 
     An empty key disables signing: messages go out with an empty signature and any signature
-    is accepted, as the protocol says.
+    is accepted, as the protocol says. Replay protection: each signature is accepted once, and
+    messages dated at or before ``floor`` are refused (see the module docstring).
     """
 
-    def __init__(self, key: bytes, scheme: str = "hmac-sha256", memory: int = REPLAY_MEMORY):
+    def __init__(
+        self,
+        key: bytes,
+        scheme: str = "hmac-sha256",
+        memory: int = REPLAY_MEMORY,
+        started: float | None = None,
+    ):
         if not scheme.startswith("hmac-"):
             raise ValueError(f"unsupported signature scheme {scheme!r}")
         digest_name = scheme[len("hmac-") :]
@@ -87,8 +158,10 @@ class Signer:
             raise ValueError(f"unsupported signature scheme {scheme!r}") from exc
         self.key = key
         self._template = hmac.new(key, digestmod=digestmod) if key else None
-        self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self._seen: OrderedDict[bytes, float | None] = OrderedDict()  # signature -> date
         self._memory = memory
+        self.floor = (time.time() if started is None else started) - CLOCK_SKEW
+        self._forgot = False  # True once a signature was dropped from the set
 
     @property
     def enabled(self) -> bool:
@@ -104,7 +177,12 @@ class Signer:
         return mac.hexdigest().encode("ascii")
 
     def verify(self, signature: bytes, frames: list[bytes]) -> None:
-        """Raise WireError unless the signature is valid and new."""
+        """Raise WireError unless the signature is valid and new; remember it."""
+        self.authenticate(signature, frames)
+        self.remember(signature, None)
+
+    def authenticate(self, signature: bytes, frames: list[bytes]) -> None:
+        """Raise WireError unless the signature is present, not seen before, and valid."""
         if self._template is None:
             return
         if not signature:
@@ -113,9 +191,31 @@ class Signer:
             raise WireError("duplicate signature (replayed message)")
         if not hmac.compare_digest(signature, self.sign(frames)):
             raise WireError("invalid signature")
-        self._seen[signature] = None
+
+    def remember(self, signature: bytes, date: Any) -> None:
+        """Accept an authenticated message unless its header ``date`` is at or before the floor
+        (``None``: the caller has no date to check, as in ``verify``).
+
+        Only accepted messages enter the bounded set, so refused replays cannot push real
+        signatures out (and the floor up).
+        """
+        if self._template is None:
+            return
+        when = parse_date(date)
+        if when is None and date is not None and self._forgot:
+            raise WireError("message without a readable date (replay protection needs one)")
+        if when is not None and when <= self.floor:
+            raise WireError(
+                f"message dated {date} is older than replay protection allows "
+                f"(before the kernel started, or before messages it no longer remembers): "
+                f"a replay, or a client clock more than {CLOCK_SKEW:.0f} s behind"
+            )
+        self._seen[signature] = when
         if len(self._seen) > self._memory:
-            self._seen.popitem(last=False)
+            _, forgotten = self._seen.popitem(last=False)
+            self._forgot = True
+            if forgotten is not None and forgotten > self.floor:
+                self.floor = forgotten
 
 
 class Session:
@@ -175,7 +275,7 @@ class Session:
             raise WireError(f"too few frames ({len(rest)} after the delimiter, need 5)")
         signature = bytes(rest[0])
         frames = [bytes(f) for f in rest[1:5]]
-        self.signer.verify(signature, frames)
+        self.signer.authenticate(signature, frames)
         try:
             header, parent, metadata, content = (loads(f) for f in frames)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -184,6 +284,7 @@ class Session:
             raise WireError("header is not an object with a msg_type")
         if not isinstance(header.get("msg_id", ""), str):
             raise WireError("header msg_id is not a string")
+        self.signer.remember(signature, header.get("date", ""))
         msg = {
             "header": header,
             "parent_header": parent if isinstance(parent, dict) else {},
