@@ -6,6 +6,8 @@ tests can send anything (unsigned, replayed, malformed) and see exactly what com
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,19 +42,29 @@ class RawClient:
     def __init__(self, info: dict[str, Any], key: bytes | None = None, identity: bytes | None = None) -> None:
         self.info = info
         self.context = zmq.Context()
-        self.session = ReferenceSession(key=info["key"] if key is None else key, signature_scheme=info.get("signature_scheme", "hmac-sha256"))
+        self.session = ReferenceSession(key=str(info["key"]).encode() if key is None else key, signature_scheme=info.get("signature_scheme", "hmac-sha256"))
         self.sockets: dict[str, zmq.Socket] = {}
+        self._curve = zmq.curve_keypair() if info.get("curve_publickey") else None
         for name in CHANNELS:
             sock = self.context.socket(zmq.DEALER)
             sock.linger = 0
-            if identity is not None:
-                sock.identity = identity + b"-" + name.encode()
+            self._secure(sock)
+            # one identity on every channel, as jupyter_client does: the kernel sends an
+            # input_request on stdin to the identity that sent the shell request
+            sock.identity = identity or self.session.bsession
             sock.connect(self._address(info[f"{name}_port"]))
             self.sockets[name] = sock
         self.iopub = self.context.socket(zmq.SUB)
         self.iopub.linger = 0
+        self._secure(self.iopub)
         self.iopub.setsockopt(zmq.SUBSCRIBE, b"")
         self.iopub.connect(self._address(info["iopub_port"]))
+
+    def _secure(self, sock: zmq.Socket) -> None:
+        """CurveZMQ client keys when the kernel's connection info has a server key."""
+        if self._curve is not None:
+            sock.curve_serverkey = str(self.info["curve_publickey"]).encode()
+            sock.curve_publickey, sock.curve_secretkey = self._curve
 
     def _address(self, port: int) -> str:
         return f"{self.info.get('transport', 'tcp')}://{self.info['ip']}:{port}"
@@ -147,3 +159,58 @@ def raw_client(info: dict[str, Any], **kwargs: Any) -> Iterator[RawClient]:
 
 def stream_text(outputs: list[dict[str, Any]], name: str = "stdout") -> str:
     return "".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream" and m["content"]["name"] == name)
+
+
+class StandaloneKernel:
+    """``python -m kernel`` started by hand (no jupyter_client), its log written to a file."""
+
+    def __init__(self, workdir: str, *args: str, env: dict[str, str] | None = None, cwd: str | None = None) -> None:
+        import subprocess
+        import sys
+
+        self.workdir = workdir
+        self.log_path = os.path.join(workdir, "kernel.log")
+        self.connection_file = os.path.join(workdir, "runtime", f"kernel-{os.urandom(4).hex()}.json")
+        full_env = dict(os.environ, JUPYTER_RUNTIME_DIR=os.path.join(workdir, "runtime"))
+        full_env.update(env or {})
+        full_env.pop("MYCON_KERNEL_LOG", None)
+        argv = list(args) if args else ["-f", self.connection_file]
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kernel", *argv],
+            cwd=cwd or workdir,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        first = self.proc.stdout.readline()
+        assert "connection file" in first, f"kernel did not start: {first!r} {self.log()}"
+        self.connection_file = first.rsplit(" ", 1)[-1].strip()
+        with open(self.connection_file, encoding="utf-8") as handle:
+            self.info: dict[str, Any] = json.load(handle)
+
+    def log(self) -> str:
+        with open(self.log_path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self._log.close()
+
+
+@contextmanager
+def standalone_kernel(workdir: str, *args: str, **kwargs: Any) -> Iterator[StandaloneKernel]:
+    kernel = StandaloneKernel(workdir, *args, **kwargs)
+    try:
+        yield kernel
+    finally:
+        kernel.stop()
