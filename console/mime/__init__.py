@@ -105,7 +105,7 @@ def parse_order(spec: str) -> tuple[str, ...]:
     return tuple(order)
 
 
-MAX_RICH_INPUT = 500_000
+MAX_RICH_INPUT = 200_000
 """HTML/Markdown/LaTeX longer than this many characters is cut before parsing."""
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .style import PLAIN, RAW, Piece, Style, cut_to_width, render_line, text_width
+from .style import PLAIN, RAW, Piece, Style, char_width, render_line, text_width
 
 # ---------------------------------------------------------------- model
 
@@ -172,21 +172,7 @@ def wrap_spans(spans: Sequence[Span], width: int, base: Style = PLAIN) -> list[l
             if cur:
                 lines.append(cur)
                 cur, cur_w = [], 0
-            for text, st in word:
-                while text:
-                    room = width - cur_w
-                    if room <= 0:
-                        lines.append(cur)
-                        cur, cur_w, room = [], 0, width
-                    head, text = cut_to_width(text, room)
-                    if not head:  # a double-width character in a one-column gap
-                        if cur:
-                            lines.append(cur)
-                            cur, cur_w = [], 0
-                            continue
-                        head, text = text[0], text[1:]
-                    cur.append((head, st))
-                    cur_w += text_width(head)
+            cur, cur_w = _hard_wrap(word, width, lines, cur, cur_w)
         pending = None
         word, word_w = [], 0
 
@@ -350,25 +336,45 @@ class _Layout:
 def cut_pieces(line: list[Piece], width: int) -> list[list[Piece]]:
     """Hard-wrap one line of pieces into lines at most ``width`` columns wide."""
     out: list[list[Piece]] = []
-    cur: list[Piece] = []
-    used = 0
-    for text, st in line:
-        while text:
-            room = width - used
-            if room <= 0:
-                out.append(cur)
-                cur, used, room = [], 0, width
-            head, text = cut_to_width(text, room)
-            if not head:
-                if cur:
-                    out.append(cur)
-                    cur, used = [], 0
-                    continue
-                head, text = text[0], text[1:]
-            cur.append((head, st))
-            used += text_width(head)
+    cur, _ = _hard_wrap(line, max(1, width), out, [], 0)
     out.append(cur)
     return out
+
+
+def _hard_wrap(
+    pieces: Sequence[Piece], width: int, lines: list[list[Piece]], cur: list[Piece], used: int
+) -> tuple[list[Piece], int]:
+    """Append ``pieces`` to the line ``cur`` (``used`` columns), breaking anywhere at ``width``.
+
+    Finished lines go to ``lines``; returns the unfinished line and its width.  Linear in the
+    text's length, so a 100 kB word costs no more than 100 kB of words.
+    """
+    for text, st in pieces:
+        pos, n = 0, len(text)
+        fast = text.isascii() and text.isprintable()
+        while pos < n:
+            room = width - used
+            if room <= 0:
+                lines.append(cur)
+                cur, used, room = [], 0, width
+            if fast:
+                end = min(n, pos + room)
+                w = end - pos
+            else:
+                end, w = pos, 0
+                while end < n and w + (cw := char_width(text[end])) <= room:
+                    w += cw
+                    end += 1
+                if end == pos:  # a double-width character in a one-column gap
+                    if cur:
+                        lines.append(cur)
+                        cur, used = [], 0
+                        continue
+                    end, w = pos + 1, char_width(text[pos])
+            cur.append((text[pos:end], st))
+            used += w
+            pos = end
+    return cur, used
 
 
 # ---------------------------------------------------------------- tables

@@ -502,11 +502,23 @@ def _trim(spans: list[Span]) -> list[Span]:
     return out
 
 
+_STRAY_LT = re.compile(r"<(?=[^<>]*(?:<|\Z))")
+
+
+def defuse(html: str) -> str:
+    """Escape each ``<`` that cannot start a tag (another ``<`` or the end comes before a ``>``).
+
+    ``html.parser`` rescans from every such ``<`` to the end of the input, which makes text like
+    ``<b <b <b ...`` take minutes; escaped, it is plain text, as a browser would show it.
+    """
+    return _STRAY_LT.sub("&lt;", html)
+
+
 def html_to_blocks(html: str) -> list[Block]:
     """Parse HTML into blocks; never raises (bad markup gives a note at worst)."""
     conv = _Converter()
     try:
-        conv.feed(html)
+        conv.feed(defuse(html))
         return conv.close_all()
     except Exception as e:  # html.parser is lenient; this is a last resort
         blocks = conv.root

@@ -278,19 +278,27 @@ def _split_row(line: str) -> list[str]:
 
 # ---------------------------------------------------------------- inline
 
+# Every open-ended part is bounded ({0,N}), and the long ones are matched "atomically" (a
+# lookahead captures, a back-reference consumes: no backtracking into them), so text full of
+# unmatched delimiters ("**a **a ...", "[a](![a](...") costs linear time, not quadratic.
 _INLINE = re.compile(
-    r"(?P<code>(?P<ticks>`+)(?P<codetext>.+?)(?P=ticks))"
-    r"|(?P<image>!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]*)(?:\s+\"[^\"]*\")?\))"
-    r"|(?P<link>\[(?P<ltext>(?:[^\[\]]|\[[^\]]*\])*)\]\((?P<href>[^)\s]*)(?:\s+\"[^\"]*\")?\))"
-    r"|(?P<ref>\[(?P<rtext>[^\]]+)\]\[(?P<rname>[^\]]*)\])"
-    r"|(?P<auto><(?P<aurl>(?:https?|ftp|mailto):[^>\s]+)>)"
-    r"|(?P<strong>\*\*(?=\S)(?P<stext>.+?)(?<=\S)\*\*|__(?=\S)(?P<stext2>.+?)(?<=\S)__(?!\w))"
-    r"|(?P<strike>~~(?=\S)(?P<xtext>.+?)(?<=\S)~~)"
-    r"|(?P<em>\*(?=[^\s*])(?P<etext>.+?)(?<=[^\s*])\*|(?<![\w\\])_(?=\S)(?P<etext2>.+?)(?<=\S)_(?!\w))"
-    r"|(?P<math>(?<![\\$])\$(?=[^\s$])(?P<mtext>[^$\n]+?)(?<=\S)\$(?!\d))"
+    r"(?P<code>(?P<ticks>`+)(?P<codetext>.{1,2000}?)(?P=ticks))"
+    r"|(?P<dataimage>!\[(?P<dalt>[^\]]{0,300})\]\(data:[\w/+.-]{1,100};base64,"
+    r"(?=(?P<b64>[A-Za-z0-9+/=]*))(?P=b64)\))"
+    r"|(?P<image>!\[(?P<alt>[^\]]{0,300})\]\((?=(?P<src>[^)\s]{0,2000}))(?P=src)"
+    r"(?:\s+\"[^\"]{0,300}\")?\))"
+    r"|(?P<link>\[(?=(?P<ltext>(?:[^\[\]]|\[[^\]]{0,300}\]){0,300}))(?P=ltext)\]"
+    r"\((?=(?P<href>[^)\s]{0,2000}))(?P=href)(?:\s+\"[^\"]{0,300}\")?\))"
+    r"|(?P<ref>\[(?P<rtext>[^\]]{1,300})\]\[(?P<rname>[^\]]{0,300})\])"
+    r"|(?P<auto><(?P<aurl>(?:https?|ftp|mailto):[^>\s]{1,2000})>)"
+    r"|(?P<strong>\*\*(?=\S)(?P<stext>.{1,300}?)(?<=\S)\*\*|__(?=\S)(?P<stext2>.{1,300}?)(?<=\S)__(?!\w))"
+    r"|(?P<strike>~~(?=\S)(?P<xtext>.{1,300}?)(?<=\S)~~)"
+    r"|(?P<em>\*(?=[^\s*])(?P<etext>.{1,300}?)(?<=[^\s*])\*"
+    r"|(?<![\w\\])_(?=\S)(?P<etext2>.{1,300}?)(?<=\S)_(?!\w))"
+    r"|(?P<math>(?<![\\$])\$(?=[^\s$])(?P<mtext>[^$\n]{1,500}?)(?<=\S)\$(?!\d))"
     r"|(?P<escape>\\(?P<echar>[!-/:-@\[-`{-~]))"
     r"|(?P<bare>\bhttps?://[^\s<>()]+[^\s<>().,;:!?'\"])"
-    r"|(?P<tag></?(?:b|i|em|strong|code|span|kbd|sup|sub|u|br)\b[^>]*>)",
+    r"|(?P<tag></?(?:b|i|em|strong|code|span|kbd|sup|sub|u|br)\b[^>]{0,200}>)",
     re.S,
 )
 _TAG_MARKS = {"b": "b", "strong": "b", "i": "i", "em": "i", "code": "code", "kbd": "code", "u": "u"}
@@ -315,6 +323,8 @@ def parse_inline(
             if code.startswith(" ") and code.endswith(" ") and code.strip():
                 code = code[1:-1]
             out.append(Span(code.replace("\n", " "), cur | {"code"}))
+        elif m.group("dataimage") is not None:
+            out.append(Span(f"[{m.group('dalt') or 'image'}]", cur | {"i"}))
         elif m.group("image") is not None:
             out.append(Span(f"[{m.group('alt') or 'image'}]", cur | {"i"}))
         elif m.group("link") is not None:

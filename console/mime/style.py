@@ -191,7 +191,8 @@ def dim_line(text: str, depth: str) -> str:
 
 
 @lru_cache(maxsize=8192)
-def _char_width(ch: str) -> int:
+def char_width(ch: str) -> int:
+    """Columns one character takes (0 for combining and control characters, 2 for wide)."""
     if unicodedata.combining(ch) or ch in "\u200b\u200c\u200d\ufe0f":
         return 0
     cat = unicodedata.category(ch)
@@ -204,7 +205,7 @@ def text_width(text: str) -> int:
     """Columns ``text`` (without escapes) takes in a terminal."""
     if text.isascii() and text.isprintable():
         return len(text)
-    return sum(_char_width(c) for c in text)
+    return sum(char_width(c) for c in text)
 
 
 def cut_to_width(text: str, width: int) -> tuple[str, str]:
@@ -213,7 +214,7 @@ def cut_to_width(text: str, width: int) -> tuple[str, str]:
         return text[:width], text[width:]
     used = 0
     for i, ch in enumerate(text):
-        w = _char_width(ch)
+        w = char_width(ch)
         if used + w > width:
             return text[:i], text[i:]
         used += w

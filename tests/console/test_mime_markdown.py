@@ -175,3 +175,14 @@ def test_markdown_inline_image_paragraph() -> None:
     lines = strip_ansi(out).split("\n")
     assert lines[0] == "Before" and lines[-1] == "After [x]"
     assert "[image/png, 100×75 px]" in lines
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["**a " * 20000, "[a](" * 20000, "![a](" * 20000, "_a " * 20000, "~~a " * 20000, "`a " * 20000],
+    ids=["stars", "links", "images", "underscores", "tildes", "backticks"],
+)
+def test_unmatched_delimiters_do_not_take_quadratic_time(hostile: str) -> None:
+    # Finishing at all is the check: these took 20-50 s each with unbounded lazy patterns.
+    out = md(hostile)
+    assert len(out.split("\n")) > 100
