@@ -458,8 +458,39 @@ def main(argv: list[str] | None = None) -> None:
         threading.Thread(target=target, args=thread_args, daemon=True, name=target.__name__).start()
     channels.publish("status", {"execution_state": "starting"}, {})
     sys.path.insert(0, "")  # user code may import modules from its working directory
+    sys.meta_path.insert(_path_finder_index(), StdlibFirst())
     _start_services(shell, channels)
     channels.serve_shell(dispatcher)
+
+
+class StdlibFirst:
+    """Finds standard-library modules in the standard library, never in the working directory.
+
+    The working directory is on ``sys.path`` (first, as in any Python REPL) so user code can
+    import its own modules; but a ``json.py``, ``sqlite3.py`` or ``asyncio.py`` lying there
+    would otherwise shadow the standard module for the kernel's own lazy imports (history,
+    top-level await, completion) and for user code alike, breaking both in confusing ways.
+    """
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if path is not None or name not in _STDLIB_NAMES:
+            return None
+        from importlib.machinery import PathFinder
+
+        return PathFinder.find_spec(name, [entry for entry in sys.path if entry not in ("", ".")], target)
+
+
+_STDLIB_NAMES: frozenset[str] = frozenset(getattr(sys, "stdlib_module_names", ()))
+
+
+def _path_finder_index() -> int:
+    """Where a finder goes to be asked just before the normal path search."""
+    from importlib.machinery import PathFinder
+
+    for index, finder in enumerate(sys.meta_path):
+        if finder is PathFinder:
+            return index
+    return len(sys.meta_path)
 
 
 def _make_namespace_main(shell: Shell) -> None:
