@@ -5,7 +5,7 @@
   stale by a signed ``kernel_info_request`` on the control channel (bounded), and can prune.
 - ``mycon exec`` runs code in a running kernel and prints what it produces, for scripts and
   editor bindings; exit status 1 when the code fails.
-- ``open_tunnels`` forwards the five channels through ssh (``--ssh``).
+- ``open_tunnels`` forwards the five channels through one ssh connection (``--ssh``).
 
 Importing this module costs next to nothing: jupyter_client and zmq are imported when a
 subcommand runs. User mistakes print one line and exit with status 2.
@@ -419,69 +419,53 @@ def split_server(server: str) -> tuple[str, int | None]:
     return target, int(port_text)
 
 
-def check_ssh(server: str, keyfile: str | None, timeout: float) -> None:
-    """Log in once without any prompt (BatchMode), bounded, so a tunnel cannot hang."""
-    import subprocess
-
-    target, port = split_server(server)
-    cmd = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, int(timeout))}"]
-    if port is not None:
-        cmd += ["-p", str(port)]
-    if keyfile:
-        cmd += ["-i", keyfile]
-    cmd += [target, "exit"]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 2)
-    except FileNotFoundError:
-        raise CommandError("--ssh needs the `ssh` command (OpenSSH client)", 2) from None
-    except subprocess.TimeoutExpired:
-        raise CommandError(f"ssh to {server} did not log in within {timeout:g} s") from None
-    if done.returncode != 0:
-        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
-        why = lines[-1] if lines else f"ssh exited with status {done.returncode}"
-        raise CommandError(f"cannot log in to {server} with ssh without a password: {why}")
-
-
 def open_tunnels(info: Msg, server: str, keyfile: str | None = None, timeout: float = 15.0) -> Msg:
     """Forward the kernel's five ports through ssh to ``server``; the info to connect to.
 
-    ``info`` is the kernel's connection info as seen on ``server`` (its ``ip`` is reached
-    from there). Returns a copy pointing at local ports on 127.0.0.1. Each tunnel lives while
-    its connections are in use (at least ``timeout`` seconds). Needs key-based login.
-    """
-    import threading
+    ``info`` is the kernel's connection info as seen on ``server`` (its ``ip`` is reached from
+    there). Returns a copy pointing at local ports on 127.0.0.1, with the same key.
 
-    from jupyter_client.ssh import tunnel
+    One ``ssh -f`` carries all five forwards: it returns once logged in and listening (or
+    fails in ssh's own words), never prompts (BatchMode: key login only), and then lives while
+    the forwarded connections are in use (at least ``timeout`` seconds). jupyter_client's
+    ``openssh_tunnel`` runs ``ssh -f`` in a pseudo-terminal, where the backgrounded ssh can
+    die of the terminal's hang-up as its parent exits (it did on every try here).
+    """
+    import subprocess
+    import tempfile
+
+    from jupyter_client.ssh.tunnel import select_random_ports
 
     if info.get("transport", "tcp") != "tcp":
         usage_error("--ssh works with tcp kernels only (this connection file uses ipc)")
-    check_ssh(server, keyfile, timeout)
+    target, port = split_server(server)
     remote_ip = str(info.get("ip") or "127.0.0.1")
     if remote_ip in ("0.0.0.0", "*", ""):
         remote_ip = "127.0.0.1"
     names = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
-    local_ports = tunnel.select_random_ports(len(names))
-    errors: list[str] = []
-
-    def forward(local: int, remote: int) -> None:
+    local_ports = select_random_ports(len(names))
+    cmd = ["ssh", "-f", "-S", "none", "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes",
+           "-o", f"ConnectTimeout={max(1, int(timeout))}"]
+    if port is not None:
+        cmd += ["-p", str(port)]
+    if keyfile:
+        cmd += ["-i", keyfile]
+    for local, name in zip(local_ports, names, strict=True):
+        cmd += ["-L", f"127.0.0.1:{local}:{remote_ip}:{int(info[name])}"]
+    cmd += [target, "sleep", str(max(1, int(timeout)))]
+    with tempfile.TemporaryFile("w+") as errors:
         try:
-            tunnel.openssh_tunnel(local, remote, server, remote_ip, keyfile, None, int(timeout))
-        except Exception as e:  # noqa: BLE001 - reported below in words
-            errors.append(str(e))
-
-    workers = [
-        threading.Thread(target=forward, args=(local, int(info[name])), daemon=True)
-        for local, name in zip(local_ports, names, strict=True)
-    ]
-    for worker in workers:
-        worker.start()
-    deadline = time.monotonic() + timeout
-    for worker in workers:
-        worker.join(max(0.0, deadline - time.monotonic()))
-    if any(worker.is_alive() for worker in workers):
-        raise CommandError(f"the ssh tunnels to {server} did not open within {timeout:g} s")
-    if errors:
-        raise CommandError(f"ssh tunnel to {server} failed: {errors[0]}")
+            done = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=errors, timeout=timeout + 5)
+        except FileNotFoundError:
+            raise CommandError("--ssh needs the `ssh` command (OpenSSH client)", 2) from None
+        except subprocess.TimeoutExpired:
+            raise CommandError(f"ssh to {server} did not log in within {timeout:g} s") from None
+        if done.returncode != 0:
+            errors.seek(0)
+            lines = [line for line in errors.read().splitlines() if line.strip()]
+            why = lines[-1].strip() if lines else f"ssh exited with status {done.returncode}"
+            raise CommandError(f"cannot log in to {server} with ssh without a password: {why}")
     tunnelled = dict(info)
     tunnelled["ip"] = "127.0.0.1"
     tunnelled.update(zip(names, local_ports, strict=True))
