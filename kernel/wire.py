@@ -278,8 +278,8 @@ class Session:
         self.signer.authenticate(signature, frames)
         try:
             header, parent, metadata, content = (loads(f) for f in frames)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise WireError(f"bad JSON: {exc}") from None
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nesting
+            raise WireError(f"bad JSON: {str(exc)[:200]}") from None
         if not isinstance(header, dict) or not isinstance(header.get("msg_type"), str):
             raise WireError("header is not an object with a msg_type")
         if not isinstance(header.get("msg_id", ""), str):
