@@ -9,6 +9,7 @@ handles a whole ``text/latex`` payload: text with ``$...$``, ``$$...$$``, ``\\[.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from .style import Style, paint, text_width
 
@@ -971,11 +972,77 @@ def latex_to_unicode(src: str, display: bool = False) -> str | None:
     return "\n".join(lines)
 
 
-_MATH = re.compile(
-    r"\$\$(?P<d1>.+?)\$\$|\\\[(?P<d2>.+?)\\\]|\\begin\{(?P<env>equation|align|gather|multline|eqnarray|displaymath)(?P<star>\*?)\}(?P<d3>.+?)\\end\{(?P=env)(?P=star)\}"
-    r"|(?<!\\)\$(?P<i1>[^$]+?)\$|\\\((?P<i2>.+?)\\\)",
-    re.S,
-)
+_ENV_OPEN = re.compile(r"\\begin\{(equation|align|gather|multline|eqnarray|displaymath)(\*?)\}")
+
+
+class MathSpan(NamedTuple):
+    """One formula found in a text/latex payload."""
+
+    start: int
+    end: int
+    src: str
+    inline: bool
+
+
+def math_spans(text: str) -> list[MathSpan]:
+    """Formulas in ``text``: ``$$..$$``, ``\\[..\\]``, environments, ``$..$``, ``\\(..\\)``.
+
+    Scans with ``str.find``; a delimiter kind whose closer is missing is given up for the rest
+    of the text, so unclosed openers cost linear time (a regex rescans to the end from each).
+    """
+    kinds: dict[str, tuple[str, bool]] = {
+        "$$": ("$$", False),
+        "\\[": ("\\]", False),
+        "\\(": ("\\)", True),
+        "$": ("$", True),
+    }
+    spans: list[MathSpan] = []
+    live = set(kinds) | {"env"}
+    nxt: dict[str, int] = {}
+    env_m: re.Match[str] | None = None
+    pos = 0
+    while live:
+        for kind in list(live):  # next opener of each kind at or after pos
+            if nxt.get(kind, -1) >= pos:
+                continue
+            if kind == "env":
+                env_m = _ENV_OPEN.search(text, pos)
+                at = env_m.start() if env_m else -1
+            else:
+                at = text.find(kind, pos)
+                while (
+                    kind == "$"
+                    and at >= 0
+                    and (text.startswith("$$", at) or (at and text[at - 1] == "\\"))
+                ):
+                    at = text.find("$", at + (2 if text.startswith("$$", at) else 1))
+            if at < 0:
+                live.discard(kind)
+            else:
+                nxt[kind] = at
+        if not live:
+            break
+        kind = min(live, key=lambda k: (nxt[k], -len(k)))
+        start = nxt[kind]
+        if kind == "env":
+            assert env_m is not None and env_m.start() == start
+            closer = f"\\end{{{env_m.group(1)}{env_m.group(2)}}}"
+            body_start, inline = env_m.end(), False
+        else:
+            closer, inline = kinds[kind]
+            body_start = start + len(kind)
+        close_at = text.find(closer, body_start)
+        if close_at < 0:
+            live.discard(kind)  # no closer anywhere after: no later opener of this kind closes
+            continue
+        src = text[body_start:close_at]
+        if kind == "env":
+            src = f"\\begin{{aligned}}{src}\\end{{aligned}}"
+        spans.append(MathSpan(start, close_at + len(closer), src, inline))
+        pos = close_at + len(closer)
+    return spans
+
+
 _MATH_STYLE = Style(fg=(198, 120, 221))
 
 
@@ -996,24 +1063,17 @@ def latex_document(text: str, width: int, depth: str) -> str | None:
     stacked when they fit the width.
     """
     text = text.strip()
-    matches = list(_MATH.finditer(text))
+    matches = math_spans(text)
     if not matches:
         conv = _convert(text, True, width)  # bare math without delimiters
         return None if conv is None else _paint_math(conv, "", depth)
-    alone = len(matches) == 1 and matches[0].span() == (0, len(text))
+    alone = len(matches) == 1 and (matches[0].start, matches[0].end) == (0, len(text))
     pieces: list[str] = []
     pos = 0
     for m in matches:
-        before = text[pos : m.start()]
-        pos = m.end()
-        inline = m.group("i1") is not None or m.group("i2") is not None
-        src = next(
-            g
-            for g in (m.group("d1"), m.group("d2"), m.group("d3"), m.group("i1"), m.group("i2"))
-            if g is not None
-        )
-        if m.group("d3") is not None:
-            src = f"\\begin{{aligned}}{src}\\end{{aligned}}"
+        before = text[pos : m.start]
+        pos = m.end
+        inline, src = m.inline, m.src
         if alone:
             conv = _convert(src, True, width)
             return None if conv is None else _paint_math(conv, "" if inline else "  ", depth)
