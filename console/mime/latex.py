@@ -1065,6 +1065,8 @@ def latex_document(text: str, width: int, depth: str) -> str | None:
     text = text.strip()
     matches = math_spans(text)
     if not matches:
+        if not re.search(r"[\\^_]", text):
+            return text  # no delimiters and nothing mathematical: it is plain text
         conv = _convert(text, True, width)  # bare math without delimiters
         return None if conv is None else _paint_math(conv, "", depth)
     alone = len(matches) == 1 and (matches[0].start, matches[0].end) == (0, len(text))

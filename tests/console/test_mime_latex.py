@@ -150,3 +150,8 @@ def test_unclosed_math_delimiters_take_linear_time(opener: str) -> None:
     # A regex rescanning to the end from each unclosed opener took 16 s for 20000 of them.
     out = latex((opener + "a ") * 20000)
     assert out == "PLAIN" or len(out) > 1000
+
+
+def test_latex_payload_without_math_is_text() -> None:
+    assert latex("Hello world, no math here.") == "Hello world, no math here."
+    assert strip_ansi(latex(r"\alpha + \beta")) == "α + β"  # bare math still converted
