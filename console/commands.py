@@ -355,7 +355,11 @@ class ExecSession:
         self.send("interrupt_request", {}, self.control)
 
     def run(self, code: str, output: Output, run_timeout: float | None) -> str:
-        """Execute ``code``; print its output as it comes; return the reply's status."""
+        """Execute ``code``; print its output as it comes; return the reply's status.
+
+        Ctrl-C sends ``interrupt_request``; a second one stops waiting. The presses are
+        counted by a handler and acted on in the loop, so one can never land half-way.
+        """
         msg_id = self.send("execute_request", {
             "code": code,
             "silent": False,
@@ -368,19 +372,27 @@ class ExecSession:
         reply: Msg | None = None
         idle = False
         reply_time = 0.0
-        interrupted = False
-        while reply is None or not idle:
-            now = time.monotonic()
-            if reply is not None and now - reply_time > self.IDLE_AFTER_REPLY:
-                output.line("mycon: the kernel replied but its output did not end; "
-                            "some output may be missing", True)
-                break
-            if deadline is not None and now > deadline:
-                raise CommandError(
-                    f"no reply within {run_timeout:g} s (--run-timeout); "
-                    "the code may still be running in the kernel"
-                )
-            try:
+        presses: list[int] = []
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: presses.append(signum))
+        try:
+            while reply is None or not idle:
+                if len(presses) == 1 and self.control is None:
+                    output.line("mycon: interrupting the kernel (Ctrl-C again stops waiting)", True)
+                    self.interrupt()
+                elif len(presses) > 1:
+                    raise CommandError(
+                        "stopped waiting; the code may still be running in the kernel", 130
+                    )
+                now = time.monotonic()
+                if reply is not None and now - reply_time > self.IDLE_AFTER_REPLY:
+                    output.line("mycon: the kernel replied but its output did not end; "
+                                "some output may be missing", True)
+                    break
+                if deadline is not None and now > deadline:
+                    raise CommandError(
+                        f"no reply within {run_timeout:g} s (--run-timeout); "
+                        "the code may still be running in the kernel"
+                    )
                 for channel, msg in self.events(0.25):
                     if msg.get("parent_header", {}).get("msg_id") != msg_id:
                         continue
@@ -391,14 +403,8 @@ class ExecSession:
                         idle = idle or msg["content"].get("execution_state") == "idle"
                     else:
                         output.show(msg)
-            except KeyboardInterrupt:
-                if interrupted:
-                    raise CommandError(
-                        "stopped waiting; the code may still be running in the kernel", 130
-                    ) from None
-                interrupted = True
-                output.line("mycon: interrupting the kernel (Ctrl-C again stops waiting)", True)
-                self.interrupt()
+        finally:
+            signal.signal(signal.SIGINT, previous)
         if reply is None:
             return "unknown"
         return str(reply["content"].get("status", "unknown"))
