@@ -524,10 +524,10 @@ def kernel_command(ctx: click.Context, kernel_name: str | None) -> None:
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
         try:
-            manager.start_kernel()
-        except Exception as e:  # noqa: BLE001 - a kernelspec's argv may fail in any way
-            raise CommandError(f"could not start kernel {name!r}: {e}") from None
-        try:
+            try:
+                manager.start_kernel()
+            except Exception as e:  # noqa: BLE001 - a kernelspec's argv may fail in any way
+                raise CommandError(f"could not start kernel {name!r}: {e}") from None
             _wait_started(manager, timeout)
             pid = getattr(getattr(manager, "provisioner", None), "pid", None)
             click.echo(f"Kernel {name} is running" + (f" (pid {pid})." if pid else "."))
@@ -549,6 +549,8 @@ def kernel_command(ctx: click.Context, kernel_name: str | None) -> None:
     finally:
         signal.signal(signal.SIGTERM, previous)
     manager.cleanup_resources()
+    if status < 0:
+        raise CommandError(f"the kernel was killed by signal {-status}")
     if status:
         raise CommandError(f"the kernel exited with status {status}")
     click.echo("The kernel was shut down by a client.")

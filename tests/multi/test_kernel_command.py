@@ -64,3 +64,13 @@ def test_unknown_kernelspec_is_one_line(mycon, runtime):
     assert done.returncode == 2
     assert done.stderr == "mycon: no kernel named 'no-such-kernel' (see `jupyter kernelspec list`)\n"
     assert list(runtime.iterdir()) == []
+
+
+def test_kernel_killed_by_a_signal_is_reported(headless, mycon):
+    kernel = headless("mycon")
+    os.kill(kernel.pid, signal.SIGKILL)
+    assert kernel.process.wait(timeout=30) == 1
+    assert kernel.err.rest() == "mycon: the kernel was killed by signal 9\n"
+    assert not os.path.exists(kernel.connection_file)
+    listed = mycon("list")
+    assert listed.stdout.startswith("No kernel connection files")
