@@ -74,6 +74,8 @@ class Table:
     rows: list[list[Cell]]
     header_rows: int = 0
     caption: list[Span] = field(default_factory=list)
+    dropped_rows: int = 0  # rows a parser left out (beyond MAX_TABLE_ROWS)
+    dropped_cols: int = 0  # cells a parser left out of its widest row (beyond MAX_TABLE_COLS)
 
 
 @dataclass
@@ -385,11 +387,17 @@ _NUMBER_RE = re.compile(
 )
 _HAS_DIGIT = re.compile(r"\d")
 
-MAX_TABLE_ROWS = 1000
+MAX_TABLE_ROWS = 500
+"""Rows of one table laid out; the rest are counted in a note."""
+MAX_TABLE_LINES = 900
+"""Lines one table may take (below the output's own limit, so the table's notes are seen)."""
+MAX_TABLE_COLS = 200
+"""Columns of one table laid out; the rest are counted in a note."""
 
 
 def _grid(table: Table) -> tuple[list[list[Cell | None]], int]:
     ncols = max((sum(max(1, c.colspan) for c in row) for row in table.rows), default=0)
+    ncols = min(ncols, MAX_TABLE_COLS)
     grid: list[list[Cell | None]] = []
     for row in table.rows:
         g: list[Cell | None] = []
@@ -431,11 +439,12 @@ def layout_table(table: Table, width: int) -> list[list[Piece]]:
     """Aligned text table, at most ``width`` columns wide (split in column groups if needed)."""
     width = max(8, width)
     rows = table.rows
-    dropped = 0
+    dropped = table.dropped_rows
     if len(rows) > MAX_TABLE_ROWS:
-        dropped = len(rows) - MAX_TABLE_ROWS
+        dropped += len(rows) - MAX_TABLE_ROWS
         rows = rows[:MAX_TABLE_ROWS]
-        table = Table(rows, table.header_rows, table.caption)
+        table = Table(rows, table.header_rows, table.caption, 0, table.dropped_cols)
+    all_cols = max((sum(max(1, c.colspan) for c in row) for row in rows), default=0)
     grid, ncols = _grid(table)
     out: list[list[Piece]] = []
     if table.caption:
@@ -502,7 +511,12 @@ def layout_table(table: Table, width: int) -> list[list[Piece]]:
                 fitted = [max(1, width - _GAP * (len(cols) - 1)) // len(cols)] * len(cols)
             groups.append((cols, fitted))
 
+    budget = MAX_TABLE_LINES
+    cut_groups = 0
     for gi, (cols, widths) in enumerate(groups):
+        if len(out) >= budget:
+            cut_groups = len(groups) - gi
+            break
         if gi:
             out.append([])
         if len(groups) > 1:
@@ -512,12 +526,25 @@ def layout_table(table: Table, width: int) -> list[list[Piece]]:
                 out.append([(f"columns {first}–{last} of {ncols - nlabels}", Style(dim=True))])
         wmap = dict(zip(cols, widths, strict=True))
         for r, row in enumerate(grid):
+            if len(out) >= budget:
+                dropped += len(grid) - r if gi == 0 else 0
+                break
             out.extend(_table_row(row, cols, wmap, right))
             if r == hdr - 1:
                 out.append(_rule_row(cols, wmap))
+    note = Style(dim=True)
     if dropped:
-        out.append([(f"… {dropped:,} more rows not shown", Style(dim=True))])
+        out.append([(f"… {_count(dropped, 'more row')} not shown", note)])
+    if cut_groups:
+        out.append([(f"… {_count(cut_groups, 'more group')} of columns not shown", note)])
+    hidden_cols = all_cols - ncols + table.dropped_cols
+    if hidden_cols > 0:
+        out.append([(f"… {_count(hidden_cols, 'more column')} not shown", note)])
     return out
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _rule_row(cols: list[int], wmap: dict[int, int]) -> list[Piece]:

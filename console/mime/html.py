@@ -13,6 +13,8 @@ import re
 from html.parser import HTMLParser
 
 from .doc import (
+    MAX_TABLE_COLS,
+    MAX_TABLE_ROWS,
     Block,
     Cell,
     Code,
@@ -114,6 +116,9 @@ class _TableState:
         self.caption: list[Span] = []
         self.in_caption = False
         self.rowspans: dict[int, int] = {}  # column -> rows still covered
+        self.dropped_rows = 0
+        self.dropped_cols = 0
+        self.overflow = 0  # cells of the current row beyond MAX_TABLE_COLS
 
 
 class _Converter(HTMLParser):
@@ -290,16 +295,21 @@ class _Converter(HTMLParser):
         elif tag == "tr":
             self._end_row(t)
             t.row = []
+            t.overflow = 0
             self._fill_rowspans(t)
         elif tag in ("td", "th"):
             if t.row is None:
                 t.row = []
                 self._fill_rowspans(t)
             self._end_cell(t)
-            cell = Cell([], header=tag == "th", colspan=_int(a.get("colspan"), 1, 1000))
-            t.row.append(cell)
+            cell = Cell([], header=tag == "th", colspan=_int(a.get("colspan"), 1, 100))
+            if len(t.row) < MAX_TABLE_COLS:
+                t.row.append(cell)
+            else:  # past the limit a cell still swallows its text, but is only counted
+                t.overflow += 1
+                t.dropped_cols = max(t.dropped_cols, t.overflow)
             t.cell = cell
-            rowspan = _int(a.get("rowspan"), 1, 100000)
+            rowspan = _int(a.get("rowspan"), 1, MAX_TABLE_ROWS)
             if rowspan > 1:
                 col = sum(c.colspan for c in t.row) - cell.colspan
                 for k in range(cell.colspan):
@@ -312,7 +322,7 @@ class _Converter(HTMLParser):
         if t.row is None:
             return
         col = sum(c.colspan for c in t.row)
-        while t.rowspans.get(col, 0) > 0:
+        while t.rowspans.get(col, 0) > 0 and col < MAX_TABLE_COLS:
             t.rowspans[col] -= 1
             t.row.append(Cell([], header=True))
             col += 1
@@ -327,7 +337,9 @@ class _Converter(HTMLParser):
     def _end_row(self, t: _TableState) -> None:
         self._end_cell(t)
         if t.row is not None:
-            if t.row:
+            if t.row and len(t.rows) >= MAX_TABLE_ROWS:
+                t.dropped_rows += 1  # counted, not kept: a huge table stays cheap
+            elif t.row:
                 t.rows.append(t.row)
                 if t.in_head or (
                     not t.body_started
@@ -416,7 +428,7 @@ class _Converter(HTMLParser):
     def _finish_table(self) -> None:
         t = self.tables.pop()
         self._end_row(t)
-        table = Table(t.rows, t.head_rows, _trim(t.caption))
+        table = Table(t.rows, t.head_rows, _trim(t.caption), t.dropped_rows, t.dropped_cols)
         if self.tables and self.tables[-1].cell is not None:
             # a table nested in a cell: keep its text, row by row
             outer = self.tables[-1].cell

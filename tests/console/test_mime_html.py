@@ -342,3 +342,15 @@ def test_unclosed_tag_floods_do_not_take_quadratic_time() -> None:
     out = strip_ansi(html("<b " * 20000))
     assert out.startswith("<b <b <b")
     assert strip_ansi(html("<p>a < b and c<d</p>")) == "a < b and c<d"
+
+
+def test_huge_tables_are_bounded_with_notes() -> None:
+    wide = "<table><tr>" + "<td>x</td>" * 5000 + "</tr></table>"
+    lines = strip_ansi(html(wide)).split("\n")
+    assert lines[-1] == "… 4,800 more columns not shown"
+    tall = "<table>" + "<tr><td>1</td><td>2</td></tr>" * 5000 + "</table>"
+    lines = strip_ansi(html(tall)).split("\n")
+    assert len(lines) == 501 and lines[-1] == "… 4,500 more rows not shown"
+    spans = "<table>" + "<tr><td rowspan=100000>x</td></tr>" * 2000 + "</table>"
+    out = strip_ansi(html(spans))
+    assert "more rows not shown" in out and len(out.split("\n")) <= 1000
