@@ -244,7 +244,7 @@ class Dispatcher:
         self.reply(request, "kernel_info_reply", kernel_info_content())
 
     def connect_request(self, request: Request) -> None:
-        self.reply(request, "connect_reply", self.channels.ports())
+        self.reply(request, "connect_reply", {"status": "ok", **self.channels.ports()})
 
     def _service(self, name: str) -> Any:
         return importlib.import_module(f"{__package__}.{name}")
