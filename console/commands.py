@@ -660,6 +660,7 @@ def list_command(prune: bool, assume_yes: bool, timeout: float) -> None:
 
 
 @click.command("exec")
+@click.pass_context
 @click.argument("code", required=False, metavar="CODE|-")
 @click.option("--existing", metavar="FILE", default=None,
               help="Connection file of the kernel (default: the newest in the runtime directory).")
@@ -671,8 +672,9 @@ def list_command(prune: bool, assume_yes: bool, timeout: float) -> None:
 @click.option("--run-timeout", type=float, default=None, metavar="SECONDS",
               help="Give up waiting for the code to finish after this long (default: no "
               "limit while the kernel's heartbeat answers).")
-def exec_command(code: str | None, existing: str | None, ssh_server: str | None,
-                 ssh_key: str | None, timeout: float, run_timeout: float | None) -> None:
+def exec_command(ctx: click.Context, code: str | None, existing: str | None,
+                 ssh_server: str | None, ssh_key: str | None, timeout: float,
+                 run_timeout: float | None) -> None:
     """Run CODE (or stdin, with -) in a running kernel and print its output.
 
     Streams go to stdout/stderr as they come, results to stdout, tracebacks to stderr.
@@ -687,6 +689,8 @@ def exec_command(code: str | None, existing: str | None, ssh_server: str | None,
         usage_error("--ssh-key goes with --ssh")
     if ssh_key is not None and not os.path.isfile(os.path.expanduser(ssh_key)):
         usage_error(f"--ssh-key {ssh_key}: no such file")
+    if existing is None:  # `mycon --existing FILE exec ...` names it on the group
+        existing = getattr(ctx.find_root().obj, "existing", None)
     if code == "-":
         code = sys.stdin.read()
     path = resolve_existing(existing)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 from multi_support import MYCON, Lines, headless_kernel
@@ -126,3 +128,16 @@ def test_kernel_that_does_not_answer(mycon, runtime):
     done = mycon("exec", "--timeout", "0.5", "1")
     assert done.returncode == 1
     assert done.stderr == "mycon: the kernel did not answer within 0.5 s (is it still running? `mycon list` checks)\n"
+
+
+def test_existing_given_to_the_group_is_used(kernel, mycon):
+    # newer than the kernel's file, and dead: the newest-file rule must not pick it
+    other = Path(os.environ["JUPYTER_RUNTIME_DIR"]) / "kernel-newer.json"
+    other.write_text('{"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, '
+                     '"hb_port": 5, "ip": "127.0.0.1", "key": "k"}')
+    try:
+        name = os.path.basename(kernel.connection_file)
+        done = mycon("--existing", name, "exec", "print('via the group')")
+        assert (done.returncode, done.stdout) == (0, "via the group\n")
+    finally:
+        other.unlink()

@@ -108,3 +108,27 @@ def test_list_usage_mistakes(mycon, runtime):
     assert mycon("list", "--yes").stderr == "mycon: --yes goes with --prune\n"
     done = mycon("list", "--timeout", "0")
     assert (done.returncode, done.stderr) == (2, "mycon: --timeout must be a positive number of seconds\n")
+
+
+def test_prune_asks_at_a_terminal(mycon, runtime):
+    import pexpect
+    from multi_support import MYCON
+
+    ports = _free_ports(5)
+    names = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+    dead = dict(zip(names, ports, strict=True), ip="127.0.0.1", key="k", kernel_name="mycon")
+    _write(runtime / "kernel-a.json", dead)
+    _write(runtime / "kernel-b.json", dead)
+    child = pexpect.spawn(MYCON, ["list", "--prune", "--timeout", "0.5"], encoding="utf-8", timeout=30)
+    child.expect_exact("Remove 2 stale connection file(s)? [y/N]: ")
+    child.sendline("n")
+    child.expect_exact("Nothing removed.")
+    child.expect(pexpect.EOF)
+    assert sorted(p.name for p in runtime.iterdir()) == ["kernel-a.json", "kernel-b.json"]
+    child = pexpect.spawn(MYCON, ["list", "--prune", "--timeout", "0.5"], encoding="utf-8", timeout=30)
+    child.expect_exact("[y/N]: ")
+    child.sendline("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert list(runtime.iterdir()) == []
