@@ -24,6 +24,9 @@ from .shell import CellOutcome, Shell
 from .wire import PROTOCOL_VERSION
 
 Request = tuple[Any, list[bytes], dict[str, Any]]  # (socket, routing ids, message)
+# Code longer than this gets no completion, inspection or is_complete analysis: those services
+# take about a second per MB, so a 50 MB request would hold the shell for a minute.
+MAX_SERVICE_CODE = 1 << 20
 Handler = Callable[[Request], None]
 
 
@@ -257,6 +260,9 @@ class Dispatcher:
             raise TypeError("complete_request: code must be a string")
         cursor = len(code) if not isinstance(cursor, int) else max(0, min(cursor, len(code)))
         try:
+            if len(code) > MAX_SERVICE_CODE:
+                log(f"complete_request for {len(code)} characters of code: answered with no matches")
+                raise ImportError
             service = self._service("completion")
             reply = service.complete(code, cursor, self.shell.user_ns)
         except ImportError:
@@ -274,6 +280,9 @@ class Dispatcher:
         cursor = len(code) if not isinstance(cursor, int) else max(0, min(cursor, len(code)))
         detail = 1 if detail == 1 else 0
         try:
+            if len(code) > MAX_SERVICE_CODE:
+                log(f"inspect_request for {len(code)} characters of code: answered not found")
+                raise ImportError
             service = self._service("inspection")
             reply = service.inspect(code, cursor, detail, self.shell.user_ns)
         except ImportError:
@@ -286,6 +295,9 @@ class Dispatcher:
         if not isinstance(code, str):
             raise TypeError("is_complete_request: code must be a string")
         try:
+            if len(code) > MAX_SERVICE_CODE:
+                log(f"is_complete_request for {len(code)} characters of code: answered unknown")
+                raise ImportError
             reply = self._service("iscomplete").is_complete(code)
         except ImportError:
             reply = {"status": "unknown"}
