@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import zmq
+from jupyter_client.jsonutil import json_default
 from jupyter_client.manager import KernelManager
 from jupyter_client.session import Session as ReferenceSession
 
@@ -43,6 +44,8 @@ class RawClient:
         self.info = info
         self.context = zmq.Context()
         self.session = ReferenceSession(key=str(info["key"]).encode() if key is None else key, signature_scheme=info.get("signature_scheme", "hmac-sha256"))
+        # ASCII JSON: lone surrogates travel as \\ud800 escapes, as any JSON library may send
+        self.session.pack = lambda obj: json.dumps(obj, default=json_default, ensure_ascii=True, allow_nan=False).encode()
         self.sockets: dict[str, zmq.Socket] = {}
         self._curve = zmq.curve_keypair() if info.get("curve_publickey") else None
         for name in CHANNELS:
@@ -214,3 +217,7 @@ def standalone_kernel(workdir: str, *args: str, **kwargs: Any) -> Iterator[Stand
         yield kernel
     finally:
         kernel.stop()
+
+
+def kernel_pid_of(kernel: StandaloneKernel) -> int:
+    return int(kernel.proc.pid)
