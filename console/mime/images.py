@@ -139,11 +139,6 @@ def _cairosvg() -> Any:
     return cairosvg
 
 
-def svg_available() -> bool:
-    """Whether an SVG renderer (cairosvg) can be imported."""
-    return _cairosvg() is not None
-
-
 def decode(data: bytes, mime: str, max_width: int | None = None) -> Bitmap:
     """Pixels of an image: our own PNG decoder, Pillow for the rest (first frame of a GIF).
 

@@ -54,25 +54,6 @@ RAW = Style(raw=True)
 Piece = tuple[str, Style]
 """A run of text in one style; a line is a list of pieces."""
 
-# The 16 standard ANSI colours as xterm draws them (index = SGR 30+i / 90+i-8).
-_ANSI16: tuple[RGB, ...] = (
-    (0, 0, 0),
-    (205, 0, 0),
-    (0, 205, 0),
-    (205, 205, 0),
-    (0, 0, 238),
-    (205, 0, 205),
-    (0, 205, 205),
-    (229, 229, 229),
-    (127, 127, 127),
-    (255, 0, 0),
-    (0, 255, 0),
-    (255, 255, 0),
-    (92, 92, 255),
-    (255, 0, 255),
-    (0, 255, 255),
-    (255, 255, 255),
-)
 _CUBE = (0, 95, 135, 175, 215, 255)
 
 
@@ -206,24 +187,6 @@ def text_width(text: str) -> int:
     if text.isascii() and text.isprintable():
         return len(text)
     return sum(char_width(c) for c in text)
-
-
-def cut_to_width(text: str, width: int) -> tuple[str, str]:
-    """Split ``text`` into a head at most ``width`` columns wide and the rest."""
-    if text.isascii() and text.isprintable():
-        return text[:width], text[width:]
-    used = 0
-    for i, ch in enumerate(text):
-        w = char_width(ch)
-        if used + w > width:
-            return text[:i], text[i:]
-        used += w
-    return text, ""
-
-
-def pieces_width(pieces: Iterable[Piece]) -> int:
-    """Columns a line of pieces takes."""
-    return sum(text_width(t) for t, _ in pieces)
 
 
 def strip_ansi(text: str) -> str:
