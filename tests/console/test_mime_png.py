@@ -32,7 +32,7 @@ ADAM7 = (
 try:
     from PIL import Image
 except ImportError:  # pragma: no cover - Pillow is optional
-    Image = None
+    Image = None  # type: ignore[assignment]
 
 
 # ---------------------------------------------------------------- a small independent encoder
