@@ -128,9 +128,17 @@ class _Saved:
         self.sigint = signal.getsignal(signal.SIGINT)
         self.sigterm = signal.getsignal(signal.SIGTERM)
         self.displayhook = sys.displayhook
+        self.builtins = dict(vars(builtins))  # services add display, exit, quit, magics
 
     def restore(self) -> None:
         sys.stdout, sys.stderr = self.stdout, self.stderr
+        names = vars(builtins)
+        for name in [name for name in names if name not in self.builtins]:
+            del names[name]
+        names.update(self.builtins)
+        display = sys.modules.get(f"{__package__}.display")
+        if display is not None and hasattr(display, "_shell"):
+            display._shell = None  # type: ignore[attr-defined]  # display() now prints
         builtins.input = self.input
         getpass.getpass = self.getpass
         signal.signal(signal.SIGINT, self.sigint)

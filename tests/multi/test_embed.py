@@ -22,8 +22,11 @@ secret = 41
 def work():
     local_value = "hello"
     items = [1, 2]
+    import builtins
+    before = (builtins.input, builtins.exit)
     embed_kernel()
     print("after embed:", items, flush=True)
+    assert not hasattr(builtins, "display") and (builtins.input, builtins.exit) == before
 
 work()
 print("done", secret, flush=True)
