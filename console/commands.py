@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import IO, Any, NoReturn
 
 import click
@@ -105,15 +103,15 @@ def _client(info: Msg, context: Any = None) -> Any:
 # ----- probing: alive or stale ----------------------------------------------------------------
 
 
-@dataclass
 class KernelFile:
-    """One connection file and what a probe found."""
+    """One connection file and what a probe found (a plain class: import cost)."""
 
-    path: str
-    kernel_name: str
-    mtime: float
-    status: str  # alive | stale | new | broken
-    detail: str = ""
+    def __init__(self, path: str, kernel_name: str, mtime: float, status: str, detail: str = "") -> None:
+        self.path = path
+        self.kernel_name = kernel_name
+        self.mtime = mtime
+        self.status = status  # alive | stale | new | broken
+        self.detail = detail
 
     @property
     def removable(self) -> bool:
@@ -368,6 +366,8 @@ class ExecSession:
             "allow_stdin": False,
             "stop_on_error": True,
         })
+        import signal
+
         deadline = time.monotonic() + run_timeout if run_timeout else None
         reply: Msg | None = None
         idle = False
@@ -505,6 +505,7 @@ def kernel_command(ctx: click.Context, kernel_name: str | None) -> None:
     Prints its connection file and the command that attaches a console to it. On Ctrl-C or
     SIGTERM the kernel is shut down and its connection file removed.
     """
+    import signal
     import uuid
 
     from jupyter_client.kernelspec import NoSuchKernel
