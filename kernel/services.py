@@ -1,24 +1,61 @@
 """Wiring of the language services into a started kernel: history, magics, display helpers.
 
-``install`` runs at the end of start-up, so it only creates objects and hooks: the history
-database is opened by its writer thread on first use, magics import their modules lazily.
+``install`` runs at the end of start-up, before the first request is served, so it only puts
+small stand-ins in place: the history module is imported (and its database opened, by its
+writer thread) when the first cell has run or history is asked for; the magics module when the
+first magic, shell escape or ``?`` runs.
 """
 
 from __future__ import annotations
 
+import builtins
+import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import history, magics
 from .shell import CellOutcome, Shell
+
+if TYPE_CHECKING:
+    from .history import HistoryStore
+    from .magics import MagicRuntime
+
+HELPER_NAME = "__mycon_magic__"
+
+
+class LazyHistory:
+    """``shell.extensions["history"]``: the history store, created on first use."""
+
+    def __init__(self, kernel_id: str) -> None:
+        self.kernel_id = kernel_id
+        self._store: HistoryStore | None = None
+
+    @property
+    def store(self) -> HistoryStore:
+        if self._store is None:
+            from .history import HistoryStore, default_path
+
+            self._store = HistoryStore(default_path(), kernel_id=self.kernel_id)
+        return self._store
+
+    def reply(self, content: dict[str, Any]) -> dict[str, Any]:
+        """The ``history_reply`` content (see ``HistoryStore.reply``)."""
+        return self.store.reply(content)
+
+    def close(self) -> None:
+        """Flush and close at exit; nothing to do if history was never used."""
+        if self._store is not None:
+            self._store.close()
+
+    def __getattr__(self, name: str) -> Any:  # tail, range, search, current_session, ...
+        return getattr(self.store, name)
 
 
 class HistoryRecorder:
     """Hooks that feed each stored cell's input and text/plain result to the history store."""
 
-    def __init__(self, shell: Shell, store: history.HistoryStore) -> None:
+    def __init__(self, shell: Shell, history: LazyHistory) -> None:
         self.shell = shell
-        self.store = store
+        self.history = history
         self.last_count = shell.execution_count
         self.result_text: str | None = None
 
@@ -38,32 +75,67 @@ class HistoryRecorder:
                 source = self.shell.transform(code)
             except Exception:  # noqa: BLE001 - the cell already reported its own error
                 source = code
-            self.store.store_input(count, source, code)
+            store = self.history.store
+            store.store_input(count, source, code)
             if self.result_text is not None:
-                self.store.store_output(count, self.result_text)
+                store.store_output(count, self.result_text)
+            for warning in store.take_warnings():
+                print(warning, file=sys.stderr)
         self.result_text = None
-        for warning in self.store.take_warnings():
-            print(warning, file=sys.stderr)
+
+
+class ExitRequest:
+    """``exit`` / ``quit`` in the kernel: calling it (or typing it as a cell) asks to leave.
+
+    Its repr has no side effect (printing ``vars(builtins)`` must not end the session); a cell
+    whose value is this object asks to leave instead of showing it (see ``install``).
+    """
+
+    def __init__(self, shell: Shell, name: str) -> None:
+        self._shell = shell
+        self._name = name
+
+    def __call__(self, keep_kernel: bool = False) -> None:
+        payloads = self._shell.payloads
+        if not any(p.get("source") == "ask_exit" for p in payloads):
+            payloads.append({"source": "ask_exit", "keepkernel": bool(keep_kernel)})
+
+    def __repr__(self) -> str:
+        return f"Use {self._name}() or Ctrl-D to leave the console."
+
+
+class LazyMagics:
+    """``__mycon_magic__`` until the first magic runs: then the real runtime takes its place."""
+
+    def __init__(self, shell: Shell, info: Any, connection_file: str | None) -> None:
+        self._args = (shell, info, connection_file)
+        self._hidden = set(shell.user_ns)  # the names present before the user typed anything
+
+    def __getattr__(self, name: str) -> Any:
+        from . import magics
+
+        shell, info, connection_file = self._args
+        runtime: MagicRuntime = magics.install(shell, info, connection_file, hidden=self._hidden)
+        return getattr(runtime, name)
 
 
 def install(shell: Shell, channels: Any) -> None:
-    """Attach history, magics and display helpers to ``shell`` (cheap: nothing is opened)."""
-    info = getattr(channels, "info", None)
+    """Attach history, magics, exit/quit and display helpers to ``shell``."""
     connection_file = getattr(channels, "connection_file", None)
-    kernel_id = ""
-    if connection_file:
-        kernel_id = str(connection_file).rsplit("/", 1)[-1]
-    store = history.HistoryStore(history.default_path(), kernel_id=kernel_id)
-    shell.extensions["history"] = store
-    recorder = HistoryRecorder(shell, store)
+    kernel_id = os.path.basename(str(connection_file)) if connection_file else ""
+    history = LazyHistory(kernel_id)
+    shell.extensions["history"] = history
+    recorder = HistoryRecorder(shell, history)
     shell.pre_run_hooks.append(recorder.before)
     shell.post_run_hooks.append(recorder.after)
     _wrap_publish(shell, recorder)
     _wrap_display_result(shell)
     cleanups = getattr(channels, "cleanups", None)
     if cleanups is not None:
-        cleanups.append(store.close)
-    magics.install(shell, info, connection_file)
+        cleanups.append(history.close)
+    setattr(builtins, HELPER_NAME, LazyMagics(shell, getattr(channels, "info", None), connection_file))
+    builtins.exit = ExitRequest(shell, "exit")  # type: ignore[assignment]
+    builtins.quit = ExitRequest(shell, "quit")  # type: ignore[assignment]
     try:
         from . import display  # type: ignore[attr-defined]
     except ImportError:
@@ -87,7 +159,7 @@ def _wrap_display_result(shell: Shell) -> None:
     display_result = shell.display_result
 
     def display_or_exit(value: Any, count: int, store: bool = True) -> None:
-        if isinstance(value, magics.ExitRequest):
+        if isinstance(value, ExitRequest):
             value()
             return
         display_result(value, count, store=store)

@@ -283,6 +283,10 @@ def test_help_payloads(session: Session, capsys: pytest.CaptureFixture[str]) -> 
     assert "return a" in outcome.payload[0]["data"]["text/plain"]
     outcome = session.ok("%time?")
     assert "%time" in outcome.payload[0]["data"]["text/plain"]
+    outcome = session.ok("%history?")
+    text = outcome.payload[0]["data"]["text/plain"]
+    assert text.startswith("%history\n\nPrint input history.")
+    assert "\nOptions: -n line numbers" in text  # later lines dedented too
     outcome = session.ok("nothing_here?")
     assert outcome.payload == []
     assert "Object `nothing_here` not found." in capsys.readouterr().out
