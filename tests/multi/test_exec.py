@@ -141,3 +141,24 @@ def test_existing_given_to_the_group_is_used(kernel, mycon):
         assert (done.returncode, done.stdout) == (0, "via the group\n")
     finally:
         other.unlink()
+
+
+def test_other_clients_see_what_exec_runs(kernel, mycon):
+    """The editor use case: a console attached to the kernel shows exec's input and output."""
+    from jupyter_client.blocking.client import BlockingKernelClient
+
+    watcher = BlockingKernelClient()
+    watcher.load_connection_file(kernel.connection_file)
+    watcher.start_channels()
+    try:
+        watcher.wait_for_ready(timeout=30)
+        code = "print('seen by all')"
+        assert mycon("exec", code).returncode == 0
+        seen = {}
+        while "stream" not in seen or "execute_input" not in seen:
+            msg = watcher.get_iopub_msg(timeout=30)
+            seen.setdefault(msg["msg_type"], msg["content"])
+        assert seen["execute_input"]["code"] == code
+        assert seen["stream"]["text"] == "seen by all\n"
+    finally:
+        watcher.stop_channels()
