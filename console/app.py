@@ -34,7 +34,13 @@ from console.prompt import (
     lexer_for,
     local_completeness,
 )
-from console.session import CellOutcome, ConsoleSession, InputCancelled, SessionHooks
+from console.session import (
+    CellOutcome,
+    ConsoleSession,
+    InputCancelled,
+    PendingCell,
+    SessionHooks,
+)
 from console.settings import Settings
 
 IS_COMPLETE_TIMEOUT = 0.5
@@ -83,6 +89,8 @@ class Console:
             enter_state=EnterState(),
         )
         self.prompt.tempfile_suffix = lambda: self.file_extension
+        self._early: PendingCell | None = None
+
         self.printer.set_app(self.prompt.app)
         self.catcher = KeyCatcher(self.prompt.input, self._on_ctrl_c)
         self._start: asyncio.Task[None] | None = None
@@ -183,6 +191,18 @@ class Console:
             return local_completeness(code)
         return status, str(content.get("indent", ""))
 
+    async def _probe_complete(self, code: str) -> Completeness | None:
+        """The kernel's answer for text being typed (None: not ready, busy or no answer)."""
+        if not self.link.ready or self._running:
+            return None
+        try:
+            reply = await self.link.request("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT)
+        except LinkError:
+            return None
+        content = reply.get("content", {})
+        status = str(content.get("status", "unknown"))
+        return None if status == "unknown" else (status, str(content.get("indent", "")))
+
     async def _complete(self, code: str, cursor: int) -> dict[str, Any] | None:
         if not self.link.ready:
             return None
@@ -258,16 +278,31 @@ class Console:
         if text:
             self.printer.write(text)
 
-    async def run_cell(self, code: str) -> CellOutcome:
-        """Run one cell with keys caught (Ctrl-C interrupts, others are type-ahead)."""
+    def _start_early(self, code: str) -> None:
+        if not code.strip() or not self.link.ready or self._start_error is not None:
+            return
         self.options = replace(self.options, width=self._width())
         self.session.options = self.options
+        self.printer.hold()
+        self._running = True
+        self._early = self.session.start_cell(code)
+
+    async def run_cell(self, code: str) -> CellOutcome:
+        """Run one cell with keys caught (Ctrl-C interrupts, others are type-ahead)."""
+        early, self._early = self._early, None
+        if early is None or early.code != code:
+            self.options = replace(self.options, width=self._width())
+            self.session.options = self.options
         self._running = True
         try:
             with self.catcher.active():
+                self.printer.release()
+                if early is not None and early.code == code:
+                    return await self.session.wait_cell(early)
                 return await self.session.run_cell(code)
         finally:
             self._running = False
+            self.printer.release()
             self.printer.flush()
 
     async def _handle_payloads(self, outcome: CellOutcome) -> bool:

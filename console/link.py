@@ -117,6 +117,7 @@ class KernelLink:
     _info_iopub: bool = False
     _closed: bool = False
     _kernel_fd: int = -1
+    dropped: list[str] = field(default_factory=list)  # why recent messages were dropped
 
     # -- start and stop -------------------------------------------------------------------
 
@@ -246,7 +247,9 @@ class KernelLink:
             try:
                 _, parts = session.feed_identities(frames)
                 msg = session.deserialize(parts)
-            except Exception:  # a bad signature or frame: drop it, keep reading
+            except Exception as e:  # a bad signature or frame: drop it, keep reading
+                self.dropped.append(f"{name}: {e}")
+                del self.dropped[:-20]
                 continue
             try:
                 self._dispatch(name, msg)

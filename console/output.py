@@ -27,6 +27,7 @@ class Printer:
         self._last_flush = 0.0
         self._at_line_start = True
         self._app: Any = None
+        self._held = False
 
     # -- modes ------------------------------------------------------------------------------
 
@@ -36,6 +37,16 @@ class Printer:
             self.flush()
         self._app = app
 
+    def hold(self) -> None:
+        """Queue without writing (while the prompt is still tearing down)."""
+        self._held = True
+
+    def release(self) -> None:
+        """Write what was queued while held, and go on writing."""
+        self._held = False
+        if self._chunks:
+            self.flush()
+
     # -- writing ----------------------------------------------------------------------------
 
     def write(self, text: str) -> None:
@@ -43,7 +54,7 @@ class Printer:
         if not text:
             return
         self._chunks.append(text)
-        if self._handle is not None:
+        if self._handle is not None or self._held:
             return
         try:
             loop = asyncio.get_running_loop()
@@ -61,7 +72,7 @@ class Printer:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
-        if not self._chunks:
+        if not self._chunks or self._held:
             return
         text = "".join(self._chunks)
         self._chunks.clear()

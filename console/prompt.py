@@ -95,10 +95,34 @@ def local_completeness(text: str) -> Completeness:
 
 @dataclass
 class EnterState:
-    """Keys held while an Enter waits for the kernel's is_complete answer."""
+    """Keys held while an Enter waits for the kernel's is_complete answer, and the kernel's
+    answer for the text as typed so far (asked in the background, so Enter usually needs no
+    round trip at all)."""
 
     pending: bool = False
     held: list[KeyPress] = field(default_factory=list)
+    known_text: str | None = None
+    known: Completeness = ("unknown", "")
+    _probe: asyncio.Task[None] | None = None
+    _dirty: bool = False
+
+    def speculate(self, buffer: Any, probe: Callable[[str], Awaitable[Completeness | None]]) -> None:
+        """Ask about the buffer's text in the background (one request in flight at most)."""
+        if self._probe is not None and not self._probe.done():
+            self._dirty = True
+            return
+        self._dirty = False
+
+        async def run() -> None:
+            text = buffer.text
+            answer = await probe(text) if text.strip() else None
+            if answer is not None:
+                self.known_text, self.known = text, answer
+            if self._dirty and not self.pending:
+                self._dirty = False
+                self._probe = asyncio.ensure_future(run())
+
+        self._probe = asyncio.ensure_future(run())
 
 
 def load_enter_bindings(ask: AskComplete, state: EnterState | None = None) -> KeyBindings:
@@ -113,6 +137,7 @@ def load_enter_bindings(ask: AskComplete, state: EnterState | None = None) -> Ke
 
     def finish(event: KeyPressEvent, run: bool, indent: str) -> None:
         buf = event.current_buffer
+        st.known_text = None
         held, st.held = st.held, []
         st.pending = False
         if run:
@@ -141,6 +166,9 @@ def load_enter_bindings(ask: AskComplete, state: EnterState | None = None) -> Ke
         if doc.cursor_position_row < doc.line_count - 1:
             lead = re.match(r"\s*", doc.current_line)
             buf.insert_text("\n" + (lead.group(0) if lead else ""))
+            return
+        if st.known_text == text:  # answered while the user typed: no waiting
+            finish(event, st.known[0] != "incomplete", st.known[1])
             return
         # From here until the answer, keys are held (set synchronously: keys already read in
         # the same batch must not slip past the Enter).
@@ -400,6 +428,7 @@ def create_prompt_session(
     input: Any = None,
     output: Any = None,
     enter_state: EnterState | None = None,
+    probe_complete: Callable[[str], Awaitable[Completeness | None]] | None = None,
 ) -> PromptSession[str]:
     """Build the PromptSession the console reads cells with."""
     from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
@@ -435,6 +464,9 @@ def create_prompt_session(
         output=output,
         mouse_support=False,
     )
+    if probe_complete is not None and enter_state is not None:
+        st, probe = enter_state, probe_complete
+        session.default_buffer.on_text_changed += lambda buf: st.speculate(buf, probe)
     if toolbar is not None:
         toolbar.session = session
         session.default_buffer.on_text_changed += toolbar.on_text_changed

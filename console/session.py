@@ -43,8 +43,15 @@ class SessionHooks:
 
 @dataclass
 class _Cell:
+    """A cell sent to the kernel and not finished yet."""
+
     msg_id: str
+    code: str
+    reply: asyncio.Future[Msg]
     idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+PendingCell = _Cell
 
 
 class ConsoleSession:
@@ -67,12 +74,12 @@ class ConsoleSession:
 
     # -- running cells ----------------------------------------------------------------------
 
-    async def run_cell(self, code: str, silent: bool = False, liveness: float = 2.0) -> CellOutcome:
-        """Execute ``code`` and follow it until its reply and its ``idle`` both came.
+    async def run_cell(self, code: str, silent: bool = False) -> CellOutcome:
+        """Execute ``code`` and follow it until its reply and its ``idle`` both came."""
+        return await self.wait_cell(self.start_cell(code, silent), silent)
 
-        A running cell may take as long as it likes; every ``liveness`` seconds the kernel
-        process is checked so a dead kernel ends the wait with a message.
-        """
+    def start_cell(self, code: str, silent: bool = False) -> PendingCell:
+        """Send the execute_request now (output is routed from here on); await ``wait_cell``."""
         content = {
             "code": code,
             "silent": silent,
@@ -83,8 +90,17 @@ class ConsoleSession:
         }
         msg_id = self.link.send("execute_request", content)
         reply_fut = self.link.expect(msg_id, "execute_reply")
-        cell = _Cell(msg_id)
+        cell = _Cell(msg_id, code, reply_fut)
         self._cell = cell
+        return cell
+
+    async def wait_cell(self, cell: PendingCell, silent: bool = False, liveness: float = 2.0) -> CellOutcome:
+        """Follow a started cell to its end.
+
+        A running cell may take as long as it likes; every ``liveness`` seconds the kernel
+        process is checked so a dead kernel ends the wait with a message.
+        """
+        msg_id, reply_fut = cell.msg_id, cell.reply
         done = asyncio.ensure_future(asyncio.gather(reply_fut, cell.idle.wait()))
         try:
             while True:

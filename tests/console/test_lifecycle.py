@@ -119,7 +119,7 @@ def test_silent_kernel_exit_1(tmp_path: os.PathLike[str]) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             ports.append(s.getsockname()[1])
-    info = dict(zip(["shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"], ports))
+    info = dict(zip(["shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"], ports, strict=True))
     info.update(transport="tcp", ip="127.0.0.1", key="k", signature_scheme="hmac-sha256")
     path = os.path.join(str(tmp_path), "silent.json")
     with open(path, "w") as f:
