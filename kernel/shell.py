@@ -11,6 +11,7 @@ import builtins
 import linecache
 import sys
 from collections.abc import Callable
+from types import CodeType
 from typing import Any
 
 from . import formatting, tracebacks
@@ -61,6 +62,11 @@ def _ends_with_semicolon(code: str) -> bool:
     except (tokenize.TokenError, SyntaxError):
         return False
     return last is not None and last.string == ";"
+
+
+def _defines_code(code: Any) -> bool:
+    """True if a compiled cell holds nested code (functions, classes, lambdas, comprehensions)."""
+    return code is not None and any(isinstance(const, CodeType) for const in code.co_consts)
 
 
 class Shell:
@@ -161,7 +167,19 @@ class Shell:
         else:
             if last is not None and value is not None and not silent and not _ends_with_semicolon(code):
                 self.display_result(value, count, store=store_history)
+            if not _defines_code(body) and not _defines_code(last):
+                self.forget_source(filename)
         return self._finish(code, outcome)
+
+    def forget_source(self, filename: str) -> None:
+        """Drop a cell's source from linecache once nothing can need it again.
+
+        A cell that ran without error and defines no function, class, lambda or comprehension
+        leaves no code object behind whose traceback or ``inspect.getsource`` would read it;
+        keeping every such cell would grow the kernel by a few hundred bytes per cell forever.
+        """
+        linecache.cache.pop(filename, None)
+        self.cell_names.pop(filename, None)
 
     def _finish(self, code: str, outcome: CellOutcome) -> CellOutcome:
         outcome.payload = self.payloads
