@@ -34,7 +34,7 @@ from typing import Any
 
 DELIMITER = b"<IDS|MSG>"
 PROTOCOL_VERSION = "5.4"
-REPLAY_MEMORY = 1 << 16  # signatures remembered for replay protection
+REPLAY_MEMORY = 1 << 14  # signatures remembered (~180 bytes each); the date floor covers the rest
 CLOCK_SKEW = 60.0  # seconds a client's clock may lag the kernel's (see the module docstring)
 
 
