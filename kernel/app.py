@@ -288,8 +288,20 @@ class Channels:
         """Flush, run clean-ups (connection file, history), deliver what is queued, exit."""
         if in_fork_child():
             os._exit(code)  # the connection file, history and sockets are the parent's
+        terminator = self.shut_down()
+        if terminator is not None:
+            terminator.join(timeout=1.5)
+            os._exit(code)
+
+    def shut_down(self) -> threading.Thread | None:
+        """Flush and clean up once, then close the sockets and end the context.
+
+        Returns the thread running ``context.term()`` (None if already shut down): closing
+        with linger and terminating delivers the last replies; sockets owned by busy threads
+        are closed by those threads when term() wakes them (ETERM).
+        """
         if self._stopping:
-            return
+            return None
         self._stopping = True
         try:
             self.flush_streams()
@@ -300,8 +312,6 @@ class Channels:
                 cleanup()
             except Exception as exc:  # noqa: BLE001
                 log(f"clean-up failed: {exc}")
-        # Closing with linger and terminating the context delivers the last replies; sockets
-        # owned by busy threads are closed by those threads when term() wakes them (ETERM).
         with self.iopub_lock:
             self.iopub.close(linger=1000)
         if threading.current_thread() is threading.main_thread():
@@ -311,8 +321,7 @@ class Channels:
             self.control.close(linger=1000)
         terminator = threading.Thread(target=self.context.term, daemon=True)
         terminator.start()
-        terminator.join(timeout=1.5)
-        os._exit(code)
+        return terminator
 
     def _closed_by_term(self, sock: zmq.Socket) -> None:
         """Called by a thread whose blocking call returned ETERM: close its socket and wait."""

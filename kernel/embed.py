@@ -26,7 +26,6 @@ import zmq
 from . import app, connection
 from .dispatch import Dispatcher
 from .iostream import OutStream, StreamSink, in_fork_child
-from .log import log
 from .shell import Shell
 from .wire import Session, Signer
 
@@ -68,27 +67,9 @@ class EmbeddedChannels(app.Channels):
         """Flush, run clean-ups, close our sockets and end the context; threads then return."""
         if in_fork_child():
             os._exit(code)  # user code forked: the child must not touch the parent's kernel
-        if self._stopping:
-            return
-        self._stopping = True
-        try:
-            self.flush_streams()
-        except Exception:  # noqa: BLE001
-            pass
-        for cleanup in reversed(self.cleanups):
-            try:
-                cleanup()
-            except Exception as exc:  # noqa: BLE001
-                log(f"clean-up failed: {exc}")
-        with self.iopub_lock:
-            self.iopub.close(linger=1000)
-        if threading.current_thread() is threading.main_thread():
-            self.shell.close(linger=1000)
-            self.stdin.close(linger=0)
-        else:
-            self.control.close(linger=1000)
-        self._terminator = threading.Thread(target=self.context.term, daemon=True)
-        self._terminator.start()
+        terminator = self.shut_down()
+        if terminator is not None:
+            self._terminator = terminator
 
     def _closed_by_term(self, sock: zmq.Socket) -> None:
         sock.close(linger=1000)  # the thread returns instead of sleeping forever
