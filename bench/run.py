@@ -167,16 +167,23 @@ def run_benchmark(bench: Benchmark, roles: Sequence[str], results: Results,
                 f"({time.perf_counter() - started:.1f} s)")
 
 
-def warm_up(roles: Sequence[str], kernels: dict[str, KernelTarget],
-            log: Callable[[str], None]) -> None:
-    """Start each kernel once, untimed, so the first figure is not a cold disk cache."""
+def warm_up(roles: Sequence[str], kernels: dict[str, KernelTarget], chosen: Sequence[Benchmark],
+            results: Results, log: Callable[[str], None]) -> None:
+    """Start each kernel once, untimed, so the first figure is not a cold disk cache.
+
+    A kernel that cannot even start here fails all its kernel rows at once, instead of making
+    every benchmark wait for its start-up bound again.
+    """
     for role in roles:
         if role not in kernels:
             continue
         try:
             kernel_bench.bench_startup(kernels[role], kernel_bench.KernelSettings())
         except BenchError as exc:
-            log(f"  warm-up [{role}]: {exc}")
+            log(f"  warm-up [{role}] FAILED: {exc}")
+            for bench in chosen:
+                if bench.group == "kernel":
+                    results.fail(bench.rows, role, str(exc))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -247,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if any(b.group == "kernel" for b in chosen):
             log("warming up (one untimed start of each kernel)")
-            warm_up(roles, kernels, log)
+            warm_up(roles, kernels, chosen, results, log)
         for bench in chosen:
             log(f"{bench.name}:")
             run_benchmark(bench, roles, results, log)
