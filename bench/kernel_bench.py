@@ -7,6 +7,7 @@ when the kernel cannot produce a correct figure. Every wait is bounded.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,8 +105,6 @@ def bench_flood(target: KernelTarget, settings: KernelSettings) -> Samples:
 
 
 def _parent_id(frames: list[bytes]) -> str:
-    import json
-
     parent: dict[str, Any] = json.loads(frames[frames.index(DELIM) + 3])
     return str(parent.get("msg_id", ""))
 

@@ -1,8 +1,8 @@
 """A program in a real pseudo-terminal, read as a person would see its text.
 
-``Terminal`` spawns a command on a pty, keeps draining what it writes (so a fast writer never
-blocks on us), strips terminal escape sequences, and waits, with a deadline, for a pattern in
-the visible text. Times are ``perf_counter`` values taken as the bytes are read.
+``Terminal`` spawns a command on a pty, drains what it writes whenever the harness waits (in
+64 KiB reads, so a fast writer is not held back by us), strips terminal escape sequences, and
+waits, with a deadline, for a pattern in the visible text. Times are ``perf_counter`` values taken as the bytes are read.
 """
 
 from __future__ import annotations
