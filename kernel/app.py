@@ -58,6 +58,7 @@ class Channels:
         self.capture: FdCapture | None = None
         self._topic_prefix = f"kernel.{session.session_id[:8]}.".encode()
         self._stopping = False
+        self._control_ident: int | None = None
         self.connection_file: str | None = None
         self.idle_tasks: list[Any] = [_warm_language_services]
         self.shell = self._bind(zmq.ROUTER, "shell_port")
@@ -192,6 +193,7 @@ class Channels:
 
     def serve_shell(self, dispatcher: Dispatcher) -> None:
         """The main loop: serve shell requests forever."""
+        self.shell.rcvtimeo = 1000  # see the zmq.Again case below
         while True:
             try:
                 if self.idle_tasks and not self.shell.poll(IDLE_AFTER_MS):
@@ -203,6 +205,10 @@ class Channels:
                 idents, msg = received
                 dispatcher.handle((self.shell, idents, msg), dispatcher.shell_handlers, True)
             except KeyboardInterrupt:
+                continue
+            except zmq.Again:
+                # an idle second: running bytecode here lets Python run a signal handler that
+                # the blocking receive did not wake for (SIGTERM was seen to wait forever)
                 continue
             except zmq.ZMQError:
                 if not self._stopping:
@@ -222,6 +228,7 @@ class Channels:
     def serve_control(self, dispatcher: Dispatcher) -> None:
         """The control thread: interrupt, shutdown and kernel_info, even during a long cell."""
         _block_sigint_in_this_thread()
+        self._control_ident = threading.get_ident()
         while not self._stopping:
             try:
                 received = self.receive(self.control)
@@ -317,8 +324,10 @@ class Channels:
         if threading.current_thread() is threading.main_thread():
             self.shell.close(linger=1000)
             self.stdin.close(linger=0)
-        else:
+        elif threading.get_ident() == self._control_ident:
             self.control.close(linger=1000)
+        # any other thread (SIGTERM's) leaves each socket to its own thread: zmq sockets are
+        # not thread-safe, and term() wakes the threads blocked on them to close them
         terminator = threading.Thread(target=self.context.term, daemon=True)
         terminator.start()
         return terminator
@@ -456,7 +465,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.stderr = OutStream("stderr", sink, 2)
     _install_getpass(dispatcher)
     signal.signal(signal.SIGINT, dispatcher.on_sigint)
-    signal.signal(signal.SIGTERM, lambda signum, frame: channels.stop(0))
+    signal.signal(signal.SIGTERM, lambda signum, frame: _stop_from_signal(channels))
 
     parent_pid = os.environ.get("JPY_PARENT_PID")
     for target, thread_args in (
@@ -515,6 +524,17 @@ def _make_namespace_main(shell: Shell) -> None:
     module.__dict__.update(shell.user_ns)
     shell.user_ns = module.__dict__
     sys.modules["__main__"] = module
+
+
+def _stop_from_signal(channels: Channels) -> None:
+    """SIGTERM: stop in a new thread, not in the handler.
+
+    The handler runs in the main thread between two bytecodes, possibly inside ``publish``
+    with the iopub lock held (or inside a flush holding the sink's); stopping right there
+    flushed and published again and waited for that lock forever (seen: about one SIGTERM in
+    twenty after a cell, the process hung instead of exiting).
+    """
+    threading.Thread(target=channels.stop, args=(0,), daemon=True, name="sigterm").start()
 
 
 def _remove(path: str) -> None:
