@@ -87,6 +87,7 @@ class Console:
             input=input,
             output=output,
             enter_state=EnterState(),
+            probe_complete=self._probe_complete,
         )
         self.prompt.tempfile_suffix = lambda: self.file_extension
         self._early: PendingCell | None = None

@@ -110,7 +110,8 @@ class KernelLink:
     kernel_info: Msg = field(default_factory=dict)
     interrupt_mode: str = "signal"
     _waiters: dict[str, _Waiter] = field(default_factory=dict)
-    _readers: list[asyncio.Task[None]] = field(default_factory=list)
+    _sockets: dict[str, Any] = field(default_factory=dict)
+    _drains: dict[str, Callable[[], None]] = field(default_factory=dict)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
     _info_ids: set[str] = field(default_factory=set)
     _iopub_seen: asyncio.Event = field(default_factory=asyncio.Event)
@@ -200,12 +201,31 @@ class KernelLink:
         loop.add_reader(fd, readable)
 
     def _connect(self) -> None:
-        """Open the channels and start one reader task per channel (no heartbeat thread)."""
+        """Open the channels and read each one from the event loop (no heartbeat thread).
+
+        Each socket is used through a plain (synchronous) shadow, watched with the loop's
+        ``add_reader`` on its ZMQ_FD. That FD is edge-triggered: it only says "events may have
+        changed", and any send on the socket can consume the edge while a reply is already
+        queued. So every wake-up, and every send, drains the socket until ZMQ_EVENTS says it
+        is empty. (Awaiting zmq.asyncio's recv while other tasks sent on the same socket lost
+        replies under load: the reader stayed asleep with a reply queued.)
+        """
+        import zmq
+
         client = self.client
         client.start_channels(hb=False)
+        loop = asyncio.get_running_loop()
         for name in ("shell", "iopub", "stdin", "control"):
             channel = getattr(client, f"{name}_channel")
-            self._readers.append(asyncio.create_task(self._read(name, channel)))
+            sock: Any = zmq.Socket.shadow(channel.socket.underlying)
+            self._sockets[name] = sock
+
+            def drain(name: str = name, sock: Any = sock) -> None:
+                self._drain(name, sock)
+
+            self._drains[name] = drain
+            loop.add_reader(int(sock.getsockopt(zmq.FD)), drain)
+            loop.call_soon(drain)
 
     async def close(self, shutdown: bool) -> None:
         """Stop reading; shut the kernel down when ``shutdown`` (owned kernels only)."""
@@ -223,11 +243,14 @@ class KernelLink:
                 asyncio.get_running_loop().remove_reader(self._kernel_fd)
                 os.close(self._kernel_fd)
             self._kernel_fd = -1
-        for task in self._readers:
-            task.cancel()
-        for task in self._readers:
-            with contextlib.suppress(BaseException):
-                await task
+        loop = asyncio.get_running_loop()
+        import zmq
+
+        for sock in self._sockets.values():
+            with contextlib.suppress(Exception):
+                loop.remove_reader(int(sock.getsockopt(zmq.FD)))
+        self._sockets.clear()
+        self._drains.clear()
         if self.client is not None:
             with contextlib.suppress(Exception):
                 self.client.stop_channels()
@@ -238,12 +261,20 @@ class KernelLink:
 
     # -- readers ----------------------------------------------------------------------------
 
-    async def _read(self, name: str, channel: Any) -> None:
-        """Await messages on one channel forever and hand each one on."""
-        socket = channel.socket
+    def _drain(self, name: str, sock: Any) -> None:
+        """Read every message queued on one socket and hand each one on."""
+        import zmq
+
         session = self.client.session
-        while True:
-            frames = await socket.recv_multipart(copy=True)
+        while not self._closed:
+            try:
+                if not sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                    return
+                frames = sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            except zmq.ZMQError:
+                return  # socket closed under us
             try:
                 _, parts = session.feed_identities(frames)
                 msg = session.deserialize(parts)
@@ -281,8 +312,16 @@ class KernelLink:
     def send(self, msg_type: str, content: Msg, channel: str = "shell") -> str:
         """Send a request without waiting; returns its msg_id."""
         msg = self.client.session.msg(msg_type, content)
-        getattr(self.client, f"{channel}_channel").send(msg)
+        self._send(channel, msg)
         return str(msg["header"]["msg_id"])
+
+    def _send(self, channel: str, msg: Msg) -> None:
+        sock = self._sockets.get(channel)
+        if sock is None:
+            raise LinkError("the connection to the kernel is closed")
+        self.client.session.send(sock, msg)
+        # A send may swallow the FD's edge for a message that is already queued: look now.
+        asyncio.get_running_loop().call_soon(self._drains[channel])
 
     def expect(self, msg_id: str, msg_type: str = "") -> asyncio.Future[Msg]:
         """A future for the reply to ``msg_id`` (register before the reply can arrive)."""
@@ -301,7 +340,7 @@ class KernelLink:
         msg = self.client.session.msg(msg_type, content)
         msg_id = msg["header"]["msg_id"]
         fut = self.expect(msg_id, msg_type)
-        getattr(self.client, f"{channel}_channel").send(msg)
+        self._send(channel, msg)
         try:
             return await asyncio.wait_for(fut, timeout)
         except asyncio.TimeoutError:
@@ -327,7 +366,7 @@ class KernelLink:
             msg_id = msg["header"]["msg_id"]
             self._info_ids.add(msg_id)
             fut = self.expect(msg_id)
-            self.client.shell_channel.send(msg)
+            self._send("shell", msg)
             try:
                 reply = await asyncio.wait_for(asyncio.shield(fut), min(1.0, left))
             except asyncio.TimeoutError:
@@ -382,7 +421,7 @@ class KernelLink:
 
     def input_reply(self, value: str) -> None:
         """Answer the kernel's pending input_request."""
-        self.client.stdin_channel.send(self.client.session.msg("input_reply", {"value": value}))
+        self._send("stdin", self.client.session.msg("input_reply", {"value": value}))
 
     def attach_hint(self) -> str:
         """One line telling how to attach another terminal to this kernel."""
