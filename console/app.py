@@ -111,7 +111,10 @@ class Console:
         s = self.settings
         try:
             # jupyter_client is heavy: import it off the event loop so the prompt stays live.
-            await asyncio.to_thread(_import_kernel_stack)
+            from console import warmup
+
+            warmup.start("" if s.existing is not None else s.kernel)
+            await asyncio.to_thread(warmup.wait)
             if s.existing is not None:
                 from console.link import resolve_connection_file
 
@@ -417,13 +420,6 @@ class Console:
             shutdown = self.link.owned and not self._keep_kernel
             await self.link.close(shutdown=shutdown)
         self.printer.flush()
-
-
-def _import_kernel_stack() -> None:
-    """Import what the kernel link needs (called in a worker thread at start-up)."""
-    import jupyter_client.asynchronous  # noqa: F401
-    import jupyter_client.manager  # noqa: F401
-    import jupyter_core.paths  # noqa: F401
 
 
 def run_console(settings: Settings) -> int:

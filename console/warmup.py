@@ -1,0 +1,42 @@
+"""Start-up work done in a worker thread once the prompt is up.
+
+jupyter_client and the kernelspec lookup cost about as much as prompt_toolkit to import. Done
+in a thread after the first prompt, they never delay it, and the event loop stays free for the
+keys the user types meanwhile. (Started before prompt_toolkit's import instead, GIL contention
+made the prompt ~0.1 s later and the first result no sooner.)
+"""
+
+from __future__ import annotations
+
+import threading
+
+_thread: threading.Thread | None = None
+
+
+def _work(kernel_name: str) -> None:
+    try:
+        import jupyter_client.asynchronous  # noqa: F401
+        import jupyter_client.manager  # noqa: F401
+        import jupyter_core.paths  # noqa: F401
+
+        if kernel_name:
+            from jupyter_client.kernelspec import KernelSpecManager
+
+            KernelSpecManager().get_kernel_spec(kernel_name)
+    except Exception:
+        pass  # the real start-up reports problems in words
+
+
+def start(kernel_name: str = "") -> None:
+    """Begin importing the kernel stack (and looking up ``kernel_name``) in the background."""
+    global _thread
+    if _thread is None:
+        _thread = threading.Thread(target=_work, args=(kernel_name,), name="mycon-warmup", daemon=True)
+        _thread.start()
+
+
+def wait() -> None:
+    """Block until the warm-up is done (starts it when nobody did)."""
+    start()
+    assert _thread is not None
+    _thread.join()
