@@ -26,6 +26,12 @@ from .shell import Shell
 from .wire import Session, Signer, WireError, new_id
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# iopub messages queued per subscriber before that subscriber misses messages (zmq's own
+# default, stated here because it is the kernel's memory bound for a stopped client, e.g. a
+# console suspended with Ctrl-Z: at most this many messages of at most
+# iostream.MAX_MESSAGE_CHARS each). 100 was tried: 20 clients reading at once on 2 busy cores
+# then missed messages, because their zmq threads fell that far behind.
+IOPUB_HWM = 1000
 IDLE_AFTER_MS = 300  # quiet time after which one-time warm-up work runs
 
 
@@ -72,6 +78,7 @@ class Channels:
         sock.linger = 1000
         if kind == zmq.XPUB:
             sock.setsockopt(zmq.XPUB_VERBOSE, 1)
+            sock.sndhwm = IOPUB_HWM
         if kind == zmq.ROUTER:
             sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
         if self.info.curve_secretkey:
