@@ -39,7 +39,8 @@ def kernel_name(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="module")
 def term(kernel_name: str) -> Iterator[Term]:
     """One mycon console on a fresh kernel, shared by the tests of a module."""
-    t = Term("--kernel", kernel_name)
+    editor = "sed -i s/zzfoo/6*7/"  # a scripted $EDITOR for the F2 test
+    t = Term("--kernel", kernel_name, env={"EDITOR": editor, "VISUAL": editor})
     t.expect("To attach another terminal")  # the banner may come before or after the prompt
     t.prompt()
     try:

@@ -17,6 +17,7 @@ WAIT = 30.0  # seconds any single expectation may take
 
 UP = "\x1b[A"
 CTRL_C = "\x03"
+F2 = "\x1bOQ"
 CTRL_D = "\x04"
 CTRL_R = "\x12"
 ESC = "\x1b"

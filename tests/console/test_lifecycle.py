@@ -128,3 +128,13 @@ def test_silent_kernel_exit_1(tmp_path: os.PathLike[str]) -> None:
     t.expect("did not answer within 1 s")
     assert t.wait_exit() == 1
     assert "Traceback" not in t.raw
+
+
+def test_kernel_death_is_reported(kernel_name: str) -> None:
+    t = Term("--kernel", kernel_name)
+    t.expect("To attach another terminal")
+    t.prompt()
+    t.run("import os; os._exit(1)")
+    t.expect("the kernel died")
+    assert t.wait_exit() == 1
+    assert "Traceback" not in t.raw

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from term import CTRL_C, CTRL_R, ENTER, TAB, UP, Term
+from term import CTRL_C, CTRL_R, ENTER, F2, TAB, UP, Term
 
 
 def test_result_and_prompt_numbers(term: Term) -> None:
@@ -117,5 +117,35 @@ def test_type_ahead_kept(term: Term) -> None:
     term.run("import time; print('busy', flush=True); time.sleep(0.5)")
     term.expect("busy")
     term.run("20 + 22")  # typed while the cell runs
+    term.expect(re.compile(r"Out\[\d+\]: 42"))
+    term.prompt()
+
+
+def test_signature_toolbar_while_typing(term: Term) -> None:
+    term.run("def sig_demo(alpha, beta_zz): return alpha")
+    term.send(ENTER)
+    term.prompt()
+    term.send("sig_demo(")
+    term.expect("beta_zz")  # shown in the bottom toolbar, from inspect_request
+    term.send(CTRL_C)
+    term.prompt()
+
+
+def test_getpass_hides_input(term: Term) -> None:
+    term.run("import getpass; secret = getpass.getpass('pw: ')")
+    term.expect("pw: ")
+    term.run("hunter2zz")
+    term.prompt()
+    term.run("len(secret)")
+    term.expect(re.compile(r"Out\[\d+\]: 9"))
+    assert "hunter2zz" not in term.raw
+    term.prompt()
+
+
+def test_f2_edits_in_editor(term: Term) -> None:
+    term.send("zzfoo")
+    term.send(F2)  # the fixture's $EDITOR replaces zzfoo with 6*7
+    term.expect("6*7")
+    term.send(ENTER)
     term.expect(re.compile(r"Out\[\d+\]: 42"))
     term.prompt()
