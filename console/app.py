@@ -38,7 +38,6 @@ from console.session import (
     CellOutcome,
     ConsoleSession,
     InputCancelled,
-    PendingCell,
     SessionHooks,
 )
 from console.settings import Settings
@@ -90,7 +89,6 @@ class Console:
             probe_complete=self._probe_complete,
         )
         self.prompt.tempfile_suffix = lambda: self.file_extension
-        self._early: PendingCell | None = None
 
         self.printer.set_app(self.prompt.app)
         self.catcher = KeyCatcher(self.prompt.input, self._on_ctrl_c)
@@ -282,31 +280,16 @@ class Console:
         if text:
             self.printer.write(text)
 
-    def _start_early(self, code: str) -> None:
-        if not code.strip() or not self.link.ready or self._start_error is not None:
-            return
-        self.options = replace(self.options, width=self._width())
-        self.session.options = self.options
-        self.printer.hold()
-        self._running = True
-        self._early = self.session.start_cell(code)
-
     async def run_cell(self, code: str) -> CellOutcome:
         """Run one cell with keys caught (Ctrl-C interrupts, others are type-ahead)."""
-        early, self._early = self._early, None
-        if early is None or early.code != code:
-            self.options = replace(self.options, width=self._width())
-            self.session.options = self.options
+        self.options = replace(self.options, width=self._width())
+        self.session.options = self.options
         self._running = True
         try:
             with self.catcher.active():
-                self.printer.release()
-                if early is not None and early.code == code:
-                    return await self.session.wait_cell(early)
                 return await self.session.run_cell(code)
         finally:
             self._running = False
-            self.printer.release()
             self.printer.flush()
 
     async def _handle_payloads(self, outcome: CellOutcome) -> bool:

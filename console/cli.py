@@ -105,6 +105,11 @@ def main(
     a running kernel with --existing. Enter runs a complete cell; Esc Enter runs it anyway;
     Ctrl-O inserts a newline; Tab completes; `obj?` shows help; F2 edits in $EDITOR;
     Ctrl-C interrupts a running cell; Ctrl-D leaves.
+
+    Settings you set once go in ~/.config/mycon/config.toml (TOML; keys: kernel,
+    editing_mode, confirm_exit, history_size, color, kernel_timeout,
+    include_other_output, graphics, and a [style] table); flags win over the file.
+    History is kept per kernel language in ~/.local/share/mycon/history/.
     """
     try:
         config = load_config(config_file)
