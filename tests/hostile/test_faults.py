@@ -150,3 +150,26 @@ def test_stopped_client_blocks_nobody_and_memory_stays_bounded(tmp_path: Path) -
         client.execute("pass")
         after = rss_mb(pid) - before
         print(f"kernel RSS: +{grown:.0f} MB with the stopped client, +{after:.0f} MB after it died")
+
+
+def test_sigterm_at_any_moment_ends_the_kernel(tmp_path: Path) -> None:
+    """SIGTERM while idle, right after a reply, mid-cell and mid-flood: always a clean exit."""
+    moments = ["idle", "after reply", "mid-cell", "mid-flood"] * 2
+    for i, moment in enumerate(moments):
+        workdir = tmp_path / f"k{i}"
+        workdir.mkdir()
+        with standalone_kernel(str(workdir), env=_env(workdir)) as kernel, raw_client(kernel.info) as client:
+            client.wait_for_iopub()
+            if moment == "after reply":
+                client.execute("6 * 7")
+            elif moment == "mid-cell":
+                client.send_msg("shell", "execute_request", {"code": "import time\nprint('go', flush=True)\ntime.sleep(30)", "silent": False})
+                while "go" not in str(client.recv("iopub")):
+                    pass
+            elif moment == "mid-flood":
+                client.send_msg("shell", "execute_request", {"code": "while True:\n    print('flood' * 20)", "silent": False})
+                while "flood" not in str(client.recv("iopub")):
+                    pass
+            kernel.proc.send_signal(signal.SIGTERM)
+            assert kernel.proc.wait(timeout=20) == 0, f"SIGTERM {moment}: exit status {kernel.proc.returncode}"
+            assert not os.path.exists(kernel.connection_file)
