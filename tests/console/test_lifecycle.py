@@ -138,3 +138,28 @@ def test_kernel_death_is_reported(kernel_name: str) -> None:
     t.expect("the kernel died")
     assert t.wait_exit() == 1
     assert "Traceback" not in t.raw
+
+
+def test_exit_command_payload_leaves(kernel_name: str) -> None:
+    """``exit`` in the kernel asks the console to leave (ask_exit payload)."""
+    t = Term("--kernel", kernel_name)
+    t.expect("To attach another terminal")
+    t.prompt()
+    t.run("exit")
+    assert t.wait_exit() == 0
+
+
+def test_set_next_input_prefills_prompt(kernel_name: str) -> None:
+    if kernel_name != "python3":
+        pytest.skip("set_next_input is an IPython feature")
+    t = Term("--kernel", kernel_name, "--no-confirm-exit")
+    try:
+        t.expect("To attach another terminal")
+        t.prompt()
+        t.run("get_ipython().set_next_input('40 + 2')")
+        t.prompt()
+        t.expect("40 + 2")
+        t.send(ENTER)
+        t.expect(re.compile(r"Out\[\d+\]: 42"))
+    finally:
+        t.close()

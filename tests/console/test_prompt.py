@@ -156,3 +156,25 @@ def test_empty_enter_returns_at_once(text: str) -> None:
         raise AssertionError("no kernel question for empty input")
 
     assert asyncio.run(_prompt([text + "\r"], never)).strip() == ""
+
+
+def test_right_accepts_history_suggestion() -> None:
+    async def go() -> str:
+        history = InMemoryHistory()
+        history.append_string("suggested_value = 7")
+        with create_pipe_input() as inp:
+            session = create_prompt_session(
+                PromptState(count=lambda: 1), ask_complete=slow_kernel({}), completer=None,
+                history=history, toolbar=None, input=inp, output=DummyOutput(),
+                enter_state=EnterState(),
+            )
+
+            def suggested(buffer: Any) -> None:
+                if buffer.suggestion is not None:
+                    inp.send_text("\x1b[C\r")  # Right, then Enter
+
+            session.default_buffer.on_suggestion_set += suggested
+            inp.send_text("sugg")
+            return await asyncio.wait_for(session.prompt_async(), 5)
+
+    assert asyncio.run(go()) == "suggested_value = 7"
