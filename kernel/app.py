@@ -432,6 +432,8 @@ def main(argv: list[str] | None = None) -> None:
             "could run code here. Refusing to start; pass --allow-no-key to accept that risk.\n"
         )
         raise SystemExit(2)
+    if not info.key:
+        log("warning: empty key (--allow-no-key): messages are not signed; anyone who can reach the ports can run code")
     if info.ip not in LOOPBACK and info.transport == "tcp" and not info.curve_secretkey:
         log(f"warning: listening on {info.ip} without transport encryption; messages can be read on the network")
     try:
