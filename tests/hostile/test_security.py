@@ -64,8 +64,10 @@ def test_empty_key_refused_with_reason_then_allowed_on_request(tmp_path: Path) -
     assert done.returncode == 2
     assert "empty key" in done.stderr and "--allow-no-key" in done.stderr and "Traceback" not in done.stderr
     marker = tmp_path / "ran"
-    proc = subprocess.Popen([sys.executable, "-m", "kernel", "-f", str(conn), "--allow-no-key"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "log"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "kernel", "-f", str(conn), "--allow-no-key"],
+                                stdout=subprocess.DEVNULL, stderr=err)
     try:
         info = json.loads(conn.read_text())
         with raw_client(info, key=b"") as client:
@@ -73,6 +75,7 @@ def test_empty_key_refused_with_reason_then_allowed_on_request(tmp_path: Path) -
             reply, _ = client.execute(_marker_code(marker))
             assert reply["content"]["status"] == "ok"
         assert marker.read_text() == "ran\n"  # asked for explicitly: unsigned messages run
+        assert "warning: empty key" in log.read_text()
     finally:
         proc.kill()
         proc.wait()
