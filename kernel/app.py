@@ -156,8 +156,12 @@ class Channels:
 
     def request_input(self, prompt: str, password: bool, parent: dict[str, Any], idents: list[bytes]) -> str:
         """Ask the client for a line of input; wait (interruptibly) for its input_reply."""
+        stale = 0
         while self.stdin.poll(0):
             self.stdin.recv_multipart()  # stale replies from an earlier request
+            stale += 1
+        if stale:
+            log(f"stdin: dropped {stale} message(s) sent while no input was requested")
         self.send(self.stdin, "input_request", {"prompt": prompt, "password": password}, parent, idents)
         while True:
             if not self.stdin.poll(100):
