@@ -170,7 +170,11 @@ class ConsoleSession:
             self.hooks.on_kernel_status(str(msg["content"].get("execution_state", "")))
             return
         if self._ours(msg):
-            return  # replies to our completion, inspection, kernel_info: nothing to show
+            # Late output of one of our earlier cells (e.g. from a thread it started) is shown;
+            # the status chatter of our completion, inspection and kernel_info is not.
+            if msg_type in ("stream", "display_data", "update_display_data", "execute_result", "error"):
+                self.hooks.write(render.render_iopub(msg, self.options))
+            return
         if msg_type == "execute_input":
             count = msg["content"].get("execution_count")
             if isinstance(count, int):

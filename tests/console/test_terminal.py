@@ -149,3 +149,23 @@ def test_f2_edits_in_editor(term: Term) -> None:
     term.send(ENTER)
     term.expect(re.compile(r"Out\[\d+\]: 42"))
     term.prompt()
+
+
+def test_late_output_of_own_cell_shown(term: Term) -> None:
+    term.run("import threading, time; threading.Timer(0.3, lambda: print('late-' + 'zz', flush=True)).start()")
+    term.prompt()
+    term.expect("late-zz")  # printed above the prompt, without a key press
+    term.run("'after late'")
+    term.expect("'after late'")
+    term.prompt()
+
+
+def test_ctrl_c_at_input_interrupts(term: Term) -> None:
+    term.run("answer = input('say: ')")
+    term.expect("say: ")
+    term.send(CTRL_C)
+    term.expect("KeyboardInterrupt")
+    term.prompt()
+    term.run("'ok after input'")
+    term.expect("'ok after input'")
+    term.prompt()
