@@ -97,6 +97,7 @@ class Console:
         self._running = False
         self._next_input = ""
         self._keep_kernel = False
+        self._tasks: set[asyncio.Future[None]] = set()
 
     @staticmethod
     def _width() -> int:
@@ -235,7 +236,10 @@ class Console:
 
     def _on_ctrl_c(self) -> None:
         if self._running and self.link.client is not None:
-            asyncio.ensure_future(self._interrupt())
+            # Keep a reference: the loop holds tasks weakly, and a collected task never sends.
+            task = asyncio.ensure_future(self._interrupt())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _interrupt(self) -> None:
         try:

@@ -28,6 +28,7 @@ class Printer:
         self._at_line_start = True
         self._app: Any = None
         self._held = False
+        self._pending: set[Any] = set()
 
     # -- modes ------------------------------------------------------------------------------
 
@@ -98,7 +99,10 @@ class Printer:
         def emit() -> None:
             self._raw(text)
 
-        run_in_terminal(emit, in_executor=False)  # schedules itself
+        # run_in_terminal schedules itself; keep the future (the loop holds tasks weakly).
+        fut = asyncio.ensure_future(run_in_terminal(emit, in_executor=False))
+        self._pending.add(fut)
+        fut.add_done_callback(self._pending.discard)
 
     def ensure_line_start(self) -> None:
         """Flush, and end a partial last line so the next prompt starts in column 0."""
