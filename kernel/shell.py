@@ -21,6 +21,7 @@ Publish = Callable[[str, dict[str, Any]], None]
 CO_COROUTINE = 0x0080
 TOP_LEVEL_AWAIT = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0x2000)
 MAGIC_MARKERS = ("%", "!", "?")  # a cell with none of these needs no input transformation
+OUTPUT_CACHE_SIZE = 1000  # results kept in Out / _N, as IPython's cache_size
 
 
 class CellError(Exception):
@@ -238,11 +239,29 @@ class Shell:
                 ns["___"], ns["__"], ns["_"] = ns.get("__", ""), ns.get("_", ""), value
             ns[f"_{count}"] = value
             self.outputs[count] = value
+            if len(self.outputs) > OUTPUT_CACHE_SIZE:
+                self._flush_output_cache()
         data, metadata, problems = formatting.format_object(value)
         self._report_problems(problems)
         self.publish(
             "execute_result", {"execution_count": count, "data": data, "metadata": metadata}
         )
+
+    def _flush_output_cache(self) -> None:
+        """Drop the oldest fifth of ``Out`` and their ``_N`` names, as IPython does.
+
+        Otherwise every result ever shown (a DataFrame in each of thousands of cells) would
+        stay alive for the life of the kernel.
+        """
+        oldest = sorted(self.outputs)[: OUTPUT_CACHE_SIZE // 5]
+        for count in oldest:
+            del self.outputs[count]
+            self.user_ns.pop(f"_{count}", None)
+        self.publish("stream", {
+            "name": "stderr",
+            "text": f"Output cache limit ({OUTPUT_CACHE_SIZE} entries) reached: "
+                    f"Out[{oldest[0]}]..Out[{oldest[-1]}] and their _N names were dropped.\n",
+        })
 
     def display(self, value: Any, transient: dict[str, Any] | None = None, update: bool = False) -> None:
         """Publish ``display_data`` (or ``update_display_data``) for any object."""
