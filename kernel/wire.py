@@ -29,12 +29,12 @@ import json
 import math
 import os
 import time
-from collections import OrderedDict
+from collections import deque
 from typing import Any
 
 DELIMITER = b"<IDS|MSG>"
 PROTOCOL_VERSION = "5.4"
-REPLAY_MEMORY = 1 << 14  # signatures remembered (~180 bytes each); the date floor covers the rest
+REPLAY_MEMORY = 1 << 14  # signatures remembered (~100 bytes each); the date floor covers the rest
 CLOCK_SKEW = 60.0  # seconds a client's clock may lag the kernel's (see the module docstring)
 
 
@@ -158,7 +158,10 @@ class Signer:
             raise ValueError(f"unsupported signature scheme {scheme!r}") from exc
         self.key = key
         self._template = hmac.new(key, digestmod=digestmod) if key else None
-        self._seen: OrderedDict[bytes, float | None] = OrderedDict()  # signature -> date
+        # remembered signatures, as 64-bit prefixes (a collision only refuses a message, and
+        # nobody without the key can aim for one): prefix -> date, and the arrival order
+        self._seen: dict[int, float | None] = {}
+        self._order: deque[int] = deque()
         self._memory = memory
         self.floor = (time.time() if started is None else started) - CLOCK_SKEW
         self._forgot = False  # True once a signature was dropped from the set
@@ -187,10 +190,10 @@ class Signer:
             return
         if not signature:
             raise WireError("unsigned message")
-        if signature in self._seen:
-            raise WireError("duplicate signature (replayed message)")
         if not hmac.compare_digest(signature, self.sign(frames)):
             raise WireError("invalid signature")
+        if int(signature[:16], 16) in self._seen:
+            raise WireError("duplicate signature (replayed message)")
 
     def remember(self, signature: bytes, date: Any) -> None:
         """Accept an authenticated message unless its header ``date`` is at or before the floor
@@ -210,9 +213,11 @@ class Signer:
                 f"(before the kernel started, or before messages it no longer remembers): "
                 f"a replay, or a client clock more than {CLOCK_SKEW:.0f} s behind"
             )
-        self._seen[signature] = when
-        if len(self._seen) > self._memory:
-            _, forgotten = self._seen.popitem(last=False)
+        key = int(signature[:16], 16)
+        self._seen[key] = when
+        self._order.append(key)
+        if len(self._order) > self._memory:
+            forgotten = self._seen.pop(self._order.popleft(), None)
             self._forgot = True
             if forgotten is not None and forgotten > self.floor:
                 self.floor = forgotten
