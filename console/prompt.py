@@ -262,7 +262,6 @@ def completions_from_reply(content: dict[str, Any], cursor: int) -> list[Complet
     """Completions from a complete_reply, each with its kind (when the kernel says it)."""
     matches = [str(m) for m in content.get("matches") or []]
     start = int(content.get("cursor_start", cursor))
-    end = int(content.get("cursor_end", cursor))
     kinds: dict[str, str] = {}
     typed = (content.get("metadata") or {}).get("_jupyter_types_experimental") or []
     for item in typed:
@@ -270,8 +269,6 @@ def completions_from_reply(content: dict[str, Any], cursor: int) -> list[Complet
             kinds[str(item["text"])] = str(item.get("type") or "")
     out = []
     for m in matches:
-        if end > cursor:  # the kernel replaces text after the cursor: insert only what is new
-            pass
         out.append(Completion(m, start_position=start - cursor, display_meta=kinds.get(m, "")))
     return out
 
@@ -302,7 +299,8 @@ _CALL_RE = re.compile(r"([A-Za-z_][\w.]*)\s*$")
 def call_context(text_before_cursor: str) -> tuple[str, int] | None:
     """The callee name and its end offset when the cursor sits inside ``name(...``."""
     depth = 0
-    for i in range(len(text_before_cursor) - 1, -1, -1):
+    # Look back at most a few thousand characters: typing in a huge cell stays cheap.
+    for i in range(len(text_before_cursor) - 1, max(-1, len(text_before_cursor) - 4001), -1):
         c = text_before_cursor[i]
         if c in ")]}":
             depth += 1
@@ -315,8 +313,6 @@ def call_context(text_before_cursor: str) -> tuple[str, int] | None:
                     return None
                 return m.group(1), m.end(1)
             depth -= 1
-        elif c == "\n" and depth == 0 and i < len(text_before_cursor) - 1:
-            continue
     return None
 
 
@@ -381,7 +377,6 @@ class PromptState:
 
     count: Callable[[], int]
     lexer: Lexer | None = None
-    busy_note: str = ""
 
 
 def lexer_for(name: str) -> Lexer | None:
