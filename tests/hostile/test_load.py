@@ -40,3 +40,16 @@ def test_memory_after_many_cells(tmp_path: Path) -> None:
         grown = rss_mb(pid) - before
         print(f"kernel RSS after 2,000 more cells: {grown:+.1f} MB")
         assert grown < 4, f"kernel RSS grew {grown:.1f} MB over 2,000 cells"
+
+
+def test_output_cache_is_bounded() -> None:
+    """Out / _N keep at most OUTPUT_CACHE_SIZE results (IPython's rule), with a notice."""
+    from kernel.shell import OUTPUT_CACHE_SIZE, Shell
+
+    notices: list[str] = []
+    shell = Shell(lambda msg_type, content: notices.append(content.get("text", "")) if msg_type == "stream" else None)
+    for i in range(OUTPUT_CACHE_SIZE + 5):
+        shell.run_cell(f"[{i}] * 3")
+    assert len(shell.outputs) <= OUTPUT_CACHE_SIZE
+    assert "_1" not in shell.user_ns and shell.user_ns["_"] == [OUTPUT_CACHE_SIZE + 4] * 3
+    assert any("Output cache limit" in text for text in notices)
