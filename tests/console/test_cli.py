@@ -103,3 +103,13 @@ def test_existing_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert resolve_connection_file(str(old)) == str(old)  # a path
     assert resolve_connection_file(str(rdir / "kernel-*.json")) == str(new)  # a glob
     assert resolve_connection_file("kernel-o*") == str(old)
+
+
+def test_no_terminal_one_line_exit_2() -> None:
+    import subprocess
+    import sys
+
+    mycon = str(Path(sys.executable).with_name("mycon"))
+    proc = subprocess.run([mycon, "--kernel", "python3"], input="", capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "mycon: the console needs a terminal on stdin"
