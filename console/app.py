@@ -412,6 +412,6 @@ class Console:
 def run_console(settings: Settings) -> int:
     """Run the console to completion; returns the process exit status."""
     if not sys.stdin.isatty():
-        sys.stderr.write("mycon: the console needs a terminal on stdin\n")
+        sys.stderr.write("mycon: the console needs a terminal on stdin (to run code from a pipe: mycon exec -)\n")
         return 2
     return asyncio.run(Console(settings).run())

@@ -112,4 +112,5 @@ def test_no_terminal_one_line_exit_2() -> None:
     mycon = str(Path(sys.executable).with_name("mycon"))
     proc = subprocess.run([mycon, "--kernel", "python3"], input="", capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "mycon: the console needs a terminal on stdin"
+    assert proc.stderr.strip().startswith("mycon: the console needs a terminal on stdin")
+    assert "mycon exec -" in proc.stderr
