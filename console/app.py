@@ -98,6 +98,7 @@ class Console:
         self._next_input = ""
         self._keep_kernel = False
         self._tasks: set[asyncio.Future[None]] = set()
+        self._start_wait: asyncio.Future[None] | None = None
 
     @staticmethod
     def _width() -> int:
@@ -171,13 +172,23 @@ class Console:
         if self.prompt.app.is_running:
             self.prompt.app.invalidate()
 
-    async def _wait_started(self) -> None:
+    async def _wait_started(self) -> bool:
+        """Hold a cell until the kernel is ready; False when the user gave up (Ctrl-C)."""
         assert self._start is not None
         if not self._start.done():
-            with self.catcher.active():
-                await self._start
+            self._start_wait = asyncio.ensure_future(asyncio.shield(self._start))
+            try:
+                with self.catcher.active():
+                    await self._start_wait
+            except asyncio.CancelledError:
+                if self._start.cancelled() or not self._start_wait.cancelled():
+                    raise
+                return False
+            finally:
+                self._start_wait = None
         if self._start_error is not None:
             raise self._start_error
+        return True
 
     # -- kernel questions from the prompt ---------------------------------------------------
 
@@ -235,6 +246,9 @@ class Console:
     # -- running ----------------------------------------------------------------------------
 
     def _on_ctrl_c(self) -> None:
+        if self._start_wait is not None:
+            self._start_wait.cancel()  # drop the held cell; the kernel goes on starting
+            return
         if self._running and self.link.client is not None:
             # Keep a reference: the loop holds tasks weakly, and a collected task never sends.
             task = asyncio.ensure_future(self._interrupt())
@@ -387,7 +401,9 @@ class Console:
                 continue
             if not code.strip():
                 continue
-            await self._wait_started()
+            if not await self._wait_started():
+                self.printer.write("(not run: the kernel is still starting)\n")
+                continue
             outcome = await self.run_cell(code)
             if outcome.status == "dead":
                 self.printer.ensure_line_start()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from jupyter_client.manager import KernelManager
-from term import CTRL_D, ENTER, Term
+from term import CTRL_C, CTRL_D, ENTER, Term
 
 
 def _kernel_processes(connection_file: str) -> list[int]:
@@ -113,7 +113,8 @@ def test_unknown_kernelspec_is_one_line_exit_2() -> None:
     assert "Traceback" not in t.raw
 
 
-def test_silent_kernel_exit_1(tmp_path: os.PathLike[str]) -> None:
+def _silent_connection_file(tmp_path: os.PathLike[str]) -> str:
+    """A connection file whose ports nobody listens on."""
     ports = []
     for _ in range(5):
         with socket.socket() as s:
@@ -124,6 +125,11 @@ def test_silent_kernel_exit_1(tmp_path: os.PathLike[str]) -> None:
     path = os.path.join(str(tmp_path), "silent.json")
     with open(path, "w") as f:
         json.dump(info, f)
+    return path
+
+
+def test_silent_kernel_exit_1(tmp_path: os.PathLike[str]) -> None:
+    path = _silent_connection_file(tmp_path)
     t = Term("--existing", path, "--kernel-timeout", "1")
     t.expect("did not answer within 1 s")
     assert t.wait_exit() == 1
@@ -163,3 +169,15 @@ def test_set_next_input_prefills_prompt(kernel_name: str) -> None:
         t.expect(re.compile(r"Out\[\d+\]: 42"))
     finally:
         t.close()
+
+
+def test_ctrl_c_drops_cell_held_for_a_silent_kernel(tmp_path: os.PathLike[str]) -> None:
+    path = _silent_connection_file(tmp_path)
+    t = Term("--existing", path, "--kernel-timeout", "60", "--no-confirm-exit")
+    t.expect("In [1]: ")
+    t.run("1 + 1")  # held: the kernel never becomes ready
+    t.send(CTRL_C)
+    t.expect("not run: the kernel is still starting")
+    t.prompt()
+    t.send(CTRL_D)
+    assert t.wait_exit() == 0
