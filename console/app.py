@@ -63,7 +63,9 @@ class Console:
         self.settings = settings
         self.printer = Printer()
         self.options = render.RenderOptions(
-            width=self._width(), color=settings.color, graphics=settings.graphics
+            width=self._width(),
+            color=settings.color and not os.environ.get("NO_COLOR"),  # no-color.org
+            graphics=settings.graphics,
         )
         self.link = KernelLink()
         self.link.on_kernel_output = self._on_kernel_output
@@ -89,6 +91,10 @@ class Console:
             probe_complete=self._probe_complete,
         )
         self.prompt.tempfile_suffix = lambda: self.file_extension
+        if not self.options.color:
+            from prompt_toolkit.output import ColorDepth
+
+            self.prompt.color_depth = ColorDepth.MONOCHROME
 
         self.printer.set_app(self.prompt.app)
         self.catcher = KeyCatcher(self.prompt.input, self._on_ctrl_c)

@@ -181,3 +181,16 @@ def test_ctrl_c_drops_cell_held_for_a_silent_kernel(tmp_path: os.PathLike[str]) 
     t.prompt()
     t.send(CTRL_D)
     assert t.wait_exit() == 0
+
+
+def test_no_color_flag(kernel_name: str) -> None:
+    t = Term("--kernel", kernel_name, "--no-color", "--no-confirm-exit")
+    try:
+        t.expect("To attach another terminal")
+        t.prompt()
+        t.run("import sys; print('plain-' + 'err', file=sys.stderr)")
+        t.expect("plain-err")
+        t.prompt()
+        assert "\x1b[31mplain-err" not in t.raw and "\x1b[0;32mIn [" not in t.raw
+    finally:
+        t.close()
