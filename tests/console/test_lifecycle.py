@@ -194,3 +194,23 @@ def test_no_color_flag(kernel_name: str) -> None:
         assert "\x1b[31mplain-err" not in t.raw and "\x1b[0;32mIn [" not in t.raw
     finally:
         t.close()
+
+
+def test_edit_magic_opens_editor(kernel_name: str, tmp_path: os.PathLike[str]) -> None:
+    if kernel_name != "python3":
+        pytest.skip("%edit is an IPython magic")
+    target = os.path.join(str(tmp_path), "zz_edit.py")
+    with open(target, "w") as f:
+        f.write("zzfoo")
+    editor = "sed -i s/zzfoo/6*7/"
+    t = Term("--kernel", kernel_name, "--no-confirm-exit", env={"EDITOR": editor, "VISUAL": editor})
+    try:
+        t.expect("To attach another terminal")
+        t.prompt()
+        t.run(f"%edit {target}")  # edit_magic payload: $EDITOR, then the file is the next input
+        t.prompt()
+        t.expect("6*7")
+        t.send(ENTER)
+        t.expect(re.compile(r"Out\[\d+\]: 42"))
+    finally:
+        t.close()
