@@ -381,14 +381,32 @@ class Console:
         previous = signal.getsignal(signal.SIGINT)
         signal.signal(signal.SIGINT, lambda *_: loop.call_soon_threadsafe(self._on_sigint))
         self._start = asyncio.create_task(self._connect())
+        # SIGTERM or a closed terminal (SIGHUP): leave as on Ctrl-D, shutting an owned kernel
+        # down and removing its connection file, instead of dying on the spot.
+        main = asyncio.current_task()
+        ended_by: list[int] = []
+
+        def terminate(signum: int) -> None:
+            ended_by.append(signum)
+            if main is not None:
+                main.cancel()
+
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, terminate, signum)
         try:
             return await self._loop()
         except StartFailed as e:
             self.printer.ensure_line_start()
             sys.stderr.write(f"mycon: {e}\n")
             return e.code
+        except asyncio.CancelledError:
+            if not ended_by:
+                raise
+            return 128 + ended_by[0]
         finally:
             signal.signal(signal.SIGINT, previous)
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(signum)
             await self._close()
 
     async def _loop(self) -> int:
@@ -428,7 +446,8 @@ class Console:
         if self.link.client is not None:
             shutdown = self.link.owned and not self._keep_kernel
             await self.link.close(shutdown=shutdown)
-        self.printer.flush()
+        with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
+            self.printer.flush()
 
 
 def run_console(settings: Settings) -> int:

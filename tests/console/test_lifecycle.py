@@ -214,3 +214,16 @@ def test_edit_magic_opens_editor(kernel_name: str, tmp_path: os.PathLike[str]) -
         t.expect(re.compile(r"Out\[\d+\]: 42"))
     finally:
         t.close()
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_terminated_console_shuts_owned_kernel_down(kernel_name: str, signame: str) -> None:
+    import signal
+
+    t = Term("--kernel", kernel_name)
+    path = _connection_file_of(t)
+    t.prompt()
+    t.child.kill(getattr(signal, signame))
+    t.wait_exit()
+    assert not os.path.exists(path)
+    assert not _kernel_processes(path)
