@@ -178,14 +178,23 @@ def render_banner(kernel_info: Mapping[str, Any], attach_hint: str, options: Ren
 
 
 def signature_help(data: Mapping[str, Any], max_lines: int = 3, width: int = 80) -> str:
-    """The first lines of an inspect_reply, plain, for the help toolbar."""
+    """The first lines of an inspect_reply, plain, for the help toolbar.
+
+    IPython-style ``Header:`` labels are dropped (``Signature: f(x)`` shows as ``f(x)``) and
+    lines that are only a label, or about type, file and source, are skipped.
+    """
     text = strip_ansi(_plain(data))
-    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
-    # IPython-style replies start with "Signature:" / "Docstring:" headers; keep them short.
+    skip = ("Type:", "File:", "Init docstring:", "String form:", "Source:", "Class docstring:")
     kept: list[str] = []
-    for line in lines:
-        if line.startswith(("Type:", "File:", "Init docstring:", "String form:", "Source:")):
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if not line.strip() or line.startswith(skip):
             continue
+        m = re.match(r"(Signature|Init signature|Call signature|Docstring):\s*(.*)$", line)
+        if m:
+            line = m.group(2)
+            if not line:
+                continue
         kept.append(line[: max(10, width - 1)])
         if len(kept) >= max_lines:
             break

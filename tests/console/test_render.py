@@ -83,7 +83,9 @@ def test_banner_and_attach_hint() -> None:
 def test_page_and_signature_help() -> None:
     data = {"text/plain": "\x1b[31mSignature:\x1b[0m f(x)\n\x1b[31mDocstring:\x1b[0m Doubles.\nType: function\n"}
     assert "\x1b" not in render.render_page(data, MONO)
-    assert render.signature_help(data) == "Signature: f(x)\nDocstring: Doubles."
+    assert render.signature_help(data) == "f(x)\nDoubles."
+    ipy = {"text/plain": "Signature: os.path.join(a, *p)\nDocstring:\nJoin two paths.\nFile: x.py\n"}
+    assert render.signature_help(ipy) == "os.path.join(a, *p)\nJoin two paths."
 
 
 def test_prompts_line_up() -> None:
