@@ -183,6 +183,11 @@ class Console:
         assert self._start is not None
         if not self._start.done():
             self._start_wait = asyncio.ensure_future(asyncio.shield(self._start))
+            note = asyncio.get_running_loop().call_later(
+                1.0,
+                self.printer.write,
+                render.style("(waiting for the kernel to start; Ctrl-C drops this cell)\n", render.DIM, self.options),
+            )
             try:
                 with self.catcher.active():
                     await self._start_wait
@@ -191,6 +196,7 @@ class Console:
                     raise
                 return False
             finally:
+                note.cancel()
                 self._start_wait = None
         if self._start_error is not None:
             raise self._start_error

@@ -176,6 +176,7 @@ def test_ctrl_c_drops_cell_held_for_a_silent_kernel(tmp_path: os.PathLike[str]) 
     t = Term("--existing", path, "--kernel-timeout", "60", "--no-confirm-exit")
     t.expect("In [1]: ")
     t.run("1 + 1")  # held: the kernel never becomes ready
+    t.expect("waiting for the kernel to start")
     t.send(CTRL_C)
     t.expect("not run: the kernel is still starting")
     t.prompt()
