@@ -14,6 +14,7 @@ import sys
 from typing import Any, TextIO
 
 REFRESH_INTERVAL = 1 / 60
+FRAME_BYTES = 32 * 1024  # most text written above a live prompt per refresh
 
 
 class Printer:
@@ -81,9 +82,25 @@ class Printer:
             self._last_flush = asyncio.get_running_loop().time()
         app = self._app
         if app is not None and getattr(app, "is_running", False):
+            # While the user types, write at most a frame's worth per refresh (cut at a line
+            # end) so a flood from another client never holds a keystroke's echo back.
+            if len(text) > FRAME_BYTES:
+                cut = text.rfind("\n", 0, FRAME_BYTES) + 1
+                if cut > 0:
+                    text, rest = text[:cut], text[cut:]
+                    self._chunks.append(rest)
+                    self._schedule()
             self._write_above_prompt(app, text)
         else:
             self._raw(text)
+
+    def _schedule(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._handle is None:
+            self._handle = loop.call_later(self.interval, self.flush)
 
     def _raw(self, text: str) -> None:
         self._at_line_start = text.endswith("\n")
