@@ -121,6 +121,11 @@ class Console:
 
             warmup.start("" if s.existing is not None else s.kernel)
             await asyncio.to_thread(warmup.wait)
+            if s.existing is None and warmup.language:
+                # The spec names the language: the console's own history is usable now,
+                # before the kernel answers (its own history joins at the next prompt).
+                self.history.open_file(history_path(warmup.language))
+                self.history.done_loading()
             if s.existing is not None:
                 from console.link import resolve_connection_file
 
@@ -145,7 +150,8 @@ class Console:
         self.state.lexer = lexer_for(str(lang.get("pygments_lexer") or lang.get("name") or ""))
         self.file_extension = str(lang.get("file_extension") or ".txt")
         self.printer.write(render.render_banner(info, self.link.attach_hint(), self.options))
-        self.history.open_file(history_path(str(lang.get("name") or "unknown")))
+        if not self.history.has_file:
+            self.history.open_file(history_path(str(lang.get("name") or "unknown")))
         try:
             await self._load_kernel_history()
             if not self.link.owned:

@@ -65,6 +65,11 @@ class ConsoleHistory(History):
             self._store(item)
         self._pending.clear()
 
+    @property
+    def has_file(self) -> bool:
+        """True once the history file is known."""
+        return self._file is not None
+
     def merge_kernel(self, oldest_first: Iterable[str]) -> int:
         """Add the kernel's history behind the console's own; returns how many were new."""
         known = set(self._entries)
@@ -75,6 +80,9 @@ class ConsoleHistory(History):
                 fresh.append(entry)
         self._entries.extend(reversed(fresh))
         del self._entries[self.size :]
+        if self._loaded:  # prompts already have the console's own: add the kernel's behind
+            self._loaded_strings.extend(e for e in reversed(fresh) if e not in self._loaded_strings)
+            del self._loaded_strings[self.size :]
         return len(fresh)
 
     def done_loading(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 
 _thread: threading.Thread | None = None
+language = ""  # the kernelspec's language, once looked up (names the history file early)
 
 
 def _work(kernel_name: str) -> None:
@@ -22,7 +23,8 @@ def _work(kernel_name: str) -> None:
         if kernel_name:
             from jupyter_client.kernelspec import KernelSpecManager
 
-            KernelSpecManager().get_kernel_spec(kernel_name)
+            global language
+            language = str(KernelSpecManager().get_kernel_spec(kernel_name).language or "")
     except Exception:
         pass  # the real start-up reports problems in words
 

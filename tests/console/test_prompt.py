@@ -178,3 +178,52 @@ def test_right_accepts_history_suggestion() -> None:
             return await asyncio.wait_for(session.prompt_async(), 5)
 
     assert asyncio.run(go()) == "suggested_value = 7"
+
+
+def test_kernel_history_merged_after_loading(tmp_path: Any) -> None:
+    async def go() -> list[str]:
+        h = ConsoleHistory()
+        h.open_file(str(tmp_path / "h"))
+        h.append_string("mine")
+        h.done_loading()
+        first = [item async for item in h.load()]
+        assert first == ["mine"]
+        h.merge_kernel(["theirs", "mine"])
+        return [item async for item in h.load()]
+
+    assert asyncio.run(go()) == ["mine", "theirs"]
+
+
+def test_enter_uses_answer_known_while_typing() -> None:
+    async def go() -> str:
+        async def never(text: str) -> Completeness:
+            raise AssertionError("Enter asked the kernel although the answer was known")
+
+        answered = asyncio.get_running_loop().create_future()
+
+        async def probe(text: str) -> Completeness | None:
+            if text != "block:":
+                return ("complete", "")
+            if not answered.done():
+                answered.set_result(None)
+            return ("incomplete", "  ")
+
+        with create_pipe_input() as inp:
+            session = create_prompt_session(
+                PromptState(count=lambda: 1), ask_complete=never, completer=None,
+                history=InMemoryHistory(), toolbar=None, input=inp, output=DummyOutput(),
+                enter_state=EnterState(), probe_complete=probe,
+            )
+
+            async def drive() -> None:
+                inp.send_text("block:")
+                await answered
+                inp.send_text("\r")  # known incomplete: newline + indent, no round trip
+                inp.send_text("x\x1b\r")  # then force-run
+
+            task = asyncio.ensure_future(drive())
+            result = await asyncio.wait_for(session.prompt_async(), 5)
+            await task
+            return result
+
+    assert asyncio.run(go()) == "block:\n  x"
