@@ -44,6 +44,11 @@ def _warm_language_services() -> None:
         warm()
 
 
+def _readable(sock: zmq.Socket) -> bool:
+    """True if ``sock`` has a message waiting (cheaper than a poll: no poller is built)."""
+    return bool(int(sock.get(zmq.EVENTS)) & zmq.POLLIN)
+
+
 def _block_sigint_in_this_thread() -> None:
     """Helper threads must never receive SIGINT: it is for the main thread's user code."""
     if hasattr(signal, "pthread_sigmask"):
@@ -117,6 +122,8 @@ class Channels:
             return
         frames = self.session.serialize(msg_type, content, parent, None, [self._topic_prefix + msg_type.encode()])
         with self.iopub_lock:
+            if _readable(self.iopub):
+                self._welcome_locked()  # a new subscriber's first message is its welcome
             self.iopub.send_multipart(frames)
 
     def emit_stream(self, name: str, text: str) -> None:
@@ -292,13 +299,21 @@ class Channels:
 
     def _answer_subscriptions(self) -> None:
         with self.iopub_lock:
-            topics = []
-            while self.iopub.poll(0):
-                frame = self.iopub.recv()
-                if frame[:1] == b"\x01":
-                    topics.append(frame[1:].decode("utf-8", "replace"))
-        for topic in topics:
-            self.publish("iopub_welcome", {"subscription": topic}, {})
+            self._welcome_locked()
+
+    def _welcome_locked(self) -> None:
+        """Answer each new subscription with ``iopub_welcome`` (the iopub lock is held).
+
+        Called by the io thread, and by ``publish`` before anything else goes out, so that
+        nothing published after a client subscribed reaches it before its welcome.
+        """
+        while _readable(self.iopub):
+            frame = self.iopub.recv()
+            if frame[:1] == b"\x01":
+                topic = frame[1:].decode("utf-8", "replace")
+                welcome = self.session.serialize("iopub_welcome", {"subscription": topic}, {}, None,
+                                                 [self._topic_prefix + b"iopub_welcome"])
+                self.iopub.send_multipart(welcome)
 
     # ----- stopping ----------------------------------------------------------------------------
 
