@@ -79,28 +79,69 @@ def _syntax_error_lines(evalue: SyntaxError, cells: dict[str, int]) -> list[str]
     return lines
 
 
+REPEAT_SHOWN = 3  # identical consecutive frames shown before the rest are folded
+CAUSE = "The above exception was the direct cause of the following exception:"
+CONTEXT = "During handling of the above exception, another exception occurred:"
+
+
+def _frame_blocks(frames: list[traceback.FrameSummary], cells: dict[str, int]) -> list[str]:
+    """One block per frame; a run of the same frame (recursion) is folded after a few."""
+    blocks: list[str] = []
+    previous: tuple[str, int | None, str] | None = None
+    run = 0
+
+    def fold_note() -> None:
+        if run >= REPEAT_SHOWN:
+            blocks.append(f"[... the frame above repeated {run - REPEAT_SHOWN + 1} more times]")
+
+    for frame in frames:
+        key = (frame.filename, frame.lineno, frame.name)
+        if key == previous:
+            run += 1
+        else:
+            fold_note()
+            previous, run = key, 0
+        if run < REPEAT_SHOWN:
+            block = [_location(frame.filename, frame.lineno, frame.name, cells)]
+            block.extend(_context(frame.filename, frame.lineno))
+            blocks.append("\n".join(block))
+    fold_note()
+    return blocks
+
+
 def format_exception(
     etype: type[BaseException],
     evalue: BaseException,
     tb: TracebackType | None,
     cells: dict[str, int],
+    _seen: set[int] | None = None,
 ) -> list[str]:
-    """The traceback lines of an ``error`` message, without the kernel's own frames."""
+    """The traceback lines of an ``error`` message, without the kernel's own frames.
+
+    Chained exceptions (``raise ... from``, or raised while handling another) come first,
+    as in Python's own traceback.
+    """
+    seen = _seen if _seen is not None else set()
+    seen.add(id(evalue))
+    out: list[str] = []
+    chained = evalue.__cause__ or (None if evalue.__suppress_context__ else evalue.__context__)
+    if chained is not None and id(chained) not in seen:
+        out.extend(format_exception(type(chained), chained, chained.__traceback__, cells, seen))
+        out.append("")
+        out.append(CAUSE if evalue.__cause__ is not None else CONTEXT)
+        out.append("")
     frames = [f for f in traceback.extract_tb(tb) if not _is_internal(f.filename)]
     if not frames:
         frames = list(traceback.extract_tb(tb))[-1:] if tb else []
-    out = [f"{RED}{RULE}{RESET}"]
-    header = f"{BOLD_RED}{etype.__name__}{RESET}"
-    pad = max(1, 42 - len(etype.__name__))
-    out.append(header + " " * pad + "Traceback (most recent call last)")
-    for frame in frames:
-        block = [_location(frame.filename, frame.lineno, frame.name, cells)]
-        block.extend(_context(frame.filename, frame.lineno))
-        out.append("\n".join(block))
     if isinstance(evalue, SyntaxError) and not frames:
-        out = _syntax_error_lines(evalue, cells)
-    elif isinstance(evalue, SyntaxError):
-        out.append("\n".join(_syntax_error_lines(evalue, cells)))
+        out.extend(_syntax_error_lines(evalue, cells))
+    else:
+        pad = max(1, 42 - len(etype.__name__))
+        out.append(f"{RED}{RULE}{RESET}")
+        out.append(f"{BOLD_RED}{etype.__name__}{RESET}" + " " * pad + "Traceback (most recent call last)")
+        out.extend(_frame_blocks(frames, cells))
+        if isinstance(evalue, SyntaxError):
+            out.append("\n".join(_syntax_error_lines(evalue, cells)))
     out.append("")
     out.append(_exception_line(etype, evalue))
     return out
