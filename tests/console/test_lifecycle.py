@@ -228,3 +228,20 @@ def test_terminated_console_shuts_owned_kernel_down(kernel_name: str, signame: s
     t.wait_exit()
     assert not os.path.exists(path)
     assert not _kernel_processes(path)
+
+
+def test_ctrl_c_interrupts_attached_kernel(outside_kernel: KernelManager) -> None:
+    """A kernel we did not start is interrupted with interrupt_request on control."""
+    t = Term("--existing", outside_kernel.connection_file, "--no-confirm-exit")
+    try:
+        t.prompt()
+        t.run("import time; print('sleep' + 'ing', flush=True); time.sleep(60)")
+        t.expect("sleeping")
+        t.send("\x03")
+        t.expect("KeyboardInterrupt")
+        t.prompt()
+        t.send(CTRL_D)
+        assert t.wait_exit() == 0
+        assert outside_kernel.is_alive()
+    finally:
+        t.close()
