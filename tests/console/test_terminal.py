@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from term import CTRL_C, CTRL_R, ENTER, F2, TAB, UP, Term
 
 
@@ -142,9 +143,10 @@ def test_getpass_hides_input(term: Term) -> None:
     term.prompt()
 
 
-def test_f2_edits_in_editor(term: Term) -> None:
+@pytest.mark.parametrize("key", [F2, "\x18\x05"], ids=["F2", "Ctrl-X Ctrl-E"])
+def test_edit_input_in_editor(term: Term, key: str) -> None:
     term.send("zzfoo")
-    term.send(F2)  # the fixture's $EDITOR replaces zzfoo with 6*7
+    term.send(key)  # the fixture's $EDITOR replaces zzfoo with 6*7
     term.expect("6*7")
     term.send(ENTER)
     term.expect(re.compile(r"Out\[\d+\]: 42"))
