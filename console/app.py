@@ -152,10 +152,19 @@ class Console:
         self.printer.write(render.render_banner(info, self.link.attach_hint(), self.options))
         if not self.history.has_file:
             self.history.open_file(history_path(str(lang.get("name") or "unknown")))
+        # Ready: a held cell may run now. History and the counter follow in the background.
+        extras = asyncio.ensure_future(self._load_extras())
+        self._tasks.add(extras)
+        extras.add_done_callback(self._tasks.discard)
+
+    async def _load_extras(self) -> None:
+        """Kernel history into the prompt's history; the counter of an attached kernel."""
         try:
             await self._load_kernel_history()
             if not self.link.owned:
                 await self.session.sync_execution_count(HISTORY_TIMEOUT)
+        except LinkError:
+            pass
         finally:
             self.history.done_loading()
             self._invalidate()

@@ -358,32 +358,44 @@ class KernelLink:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while not self._ready.is_set():
-            left = deadline - loop.time()
-            if left <= 0:
-                raise LinkTimeout(f"the kernel did not answer within {timeout:g} s")
-            msg = self.client.session.msg("kernel_info_request", {})
-            msg_id = msg["header"]["msg_id"]
-            self._info_ids.add(msg_id)
-            fut = self.expect(msg_id)
-            self._send("shell", msg)
-            try:
-                reply = await asyncio.wait_for(asyncio.shield(fut), min(1.0, left))
-            except asyncio.TimeoutError:
-                await self._check_alive()
-                continue
-            self.kernel_info = reply.get("content", {})
-            if self._info_iopub:
-                self._ready.set()
-                break
-            ready_wait = asyncio.ensure_future(self._ready.wait())
-            try:
-                await asyncio.wait_for(ready_wait, min(1.0, max(0.05, deadline - loop.time())))
-            except asyncio.TimeoutError:
-                # Some kernels publish no status for kernel_info: any iopub traffic shows
-                # that the subscription is live.
-                if self._iopub_seen.is_set():
+        asked: list[str] = []
+        pending: list[asyncio.Future[Msg]] = []
+        try:
+            while not self._ready.is_set():
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise LinkTimeout(f"the kernel did not answer within {timeout:g} s")
+                # Ask on shell and on control: a kernel busy with another client's cell
+                # answers on control at once (protocol 5.5; older kernels answer on shell).
+                for channel in ("shell", "control"):
+                    msg = self.client.session.msg("kernel_info_request", {})
+                    msg_id = msg["header"]["msg_id"]
+                    self._info_ids.add(msg_id)
+                    asked.append(msg_id)
+                    pending.append(self.expect(msg_id))
+                    self._send(channel, msg)
+                done, _ = await asyncio.wait(
+                    pending, timeout=min(1.0, left), return_when=asyncio.FIRST_COMPLETED
+                )
+                if not done:
+                    await self._check_alive()
+                    continue
+                reply = done.pop().result()
+                self.kernel_info = reply.get("content", {})
+                if self._info_iopub:
                     self._ready.set()
+                    break
+                ready_wait = asyncio.ensure_future(self._ready.wait())
+                try:
+                    await asyncio.wait_for(ready_wait, min(1.0, max(0.05, deadline - loop.time())))
+                except asyncio.TimeoutError:
+                    # Some kernels publish no status for kernel_info: any iopub traffic shows
+                    # that the subscription is live.
+                    if self._iopub_seen.is_set():
+                        self._ready.set()
+        finally:
+            for msg_id in asked:
+                self.forget(msg_id)
         return self.kernel_info
 
     async def _check_alive(self) -> None:

@@ -245,3 +245,23 @@ def test_ctrl_c_interrupts_attached_kernel(outside_kernel: KernelManager) -> Non
         assert outside_kernel.is_alive()
     finally:
         t.close()
+
+
+def test_attach_to_busy_kernel_is_ready_at_once(outside_kernel: KernelManager) -> None:
+    """kernel_info is also asked on control, which a kernel answers while shell is busy."""
+    kc = outside_kernel.blocking_client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=20)
+        kc.execute("import time; time.sleep(30)")
+        t = Term("--existing", outside_kernel.connection_file, "--no-confirm-exit")
+        try:
+            t.expect("To attach another terminal", timeout=10)
+            t.prompt()
+            t.send(CTRL_D)
+            assert t.wait_exit() == 0
+        finally:
+            t.close()
+    finally:
+        outside_kernel.interrupt_kernel()
+        kc.stop_channels()
