@@ -46,6 +46,7 @@ IS_COMPLETE_TIMEOUT = 0.5
 COMPLETE_TIMEOUT = 3.0
 INSPECT_TIMEOUT = 2.0
 HISTORY_TIMEOUT = 3.0
+RESTART_WORD = "%mycon restart"  # a console command, never sent to the kernel
 
 
 class StartFailed(Exception):
@@ -68,9 +69,15 @@ class Console:
             graphics=settings.graphics,
         )
         self.link = KernelLink()
+        self.link.encrypt = settings.encrypt
         self.link.on_kernel_output = self._on_kernel_output
+        self.link.on_death = self._on_death
+        self.link.on_revival = self._on_revival
         hooks = SessionHooks(
-            write=self.printer.write, ask_input=self._ask_input, on_other=self._on_other
+            write=self.printer.write,
+            ask_input=self._ask_input,
+            on_other=self._on_other,
+            on_kernel_status=self._on_kernel_status,
         )
         self.session = ConsoleSession(self.link, hooks, self.options)
         self.history = ConsoleHistory(settings.history_size)
@@ -105,6 +112,9 @@ class Console:
         self._keep_kernel = False
         self._tasks: set[asyncio.Future[None]] = set()
         self._start_wait: asyncio.Future[None] | None = None
+        self._restart: asyncio.Task[None] | None = None
+        self._clients: dict[str, int] = {}  # other clients' session ids -> their number
+        self._add_restart_key()
 
     @staticmethod
     def _width() -> int:
@@ -152,6 +162,7 @@ class Console:
         self.printer.write(render.render_banner(info, self.link.attach_hint(), self.options))
         if not self.history.has_file:
             self.history.open_file(history_path(str(lang.get("name") or "unknown")))
+        self.link.watch_heartbeat()
         # Ready: a held cell may run now. History and the counter follow in the background.
         extras = asyncio.ensure_future(self._load_extras())
         self._tasks.add(extras)
@@ -317,13 +328,120 @@ class Console:
         if not self.settings.include_other_output:
             return
         msg_type = msg["header"]["msg_type"]
+        if msg_type == "shutdown_reply":
+            if (msg.get("content") or {}).get("restart"):
+                self._note("(another client is restarting the kernel: its variables are lost)")
+                self.session.execution_count = 1
+            return
         if msg_type == "execute_input":
-            who = str(msg.get("parent_header", {}).get("username") or "other")
-            text = render.render_input(msg.get("content", {}), self.options, who=who)
+            text = render.render_input(msg.get("content", {}), self.options, who=self._client_label(msg))
         else:
             text = render.render_iopub(msg, self.options)
         if text:
             self.printer.write(text)
+
+    def _client_label(self, msg: Msg) -> str:
+        """``client N``: N numbers other clients' session ids in order of first sight."""
+        sid = str(msg.get("parent_header", {}).get("session") or "")
+        if sid not in self._clients:
+            self._clients[sid] = len(self._clients) + 1
+        return f"client {self._clients[sid]}"
+
+    def _note(self, text: str, color: str = "") -> None:
+        """A line of the console's own above the prompt."""
+        self.printer.ensure_line_start()
+        self.printer.write(render.style(text + "\n", color or render.DIM, self.options))
+        self._invalidate()
+
+    # -- a kernel that dies or restarts -----------------------------------------------------
+
+    def _on_kernel_status(self, state: str) -> None:
+        if state in ("starting", "restarting") and not self.link.owned:
+            self._note("(the kernel is restarting: its variables are lost)")
+            self.session.execution_count = 1
+
+    def _on_death(self, reason: str) -> None:
+        """The heartbeat stopped: restart an owned kernel, wait for an attached one."""
+        if self.link.owned:
+            self._note(
+                f"mycon: {reason}; restarting it. Lost: everything defined in it "
+                "(variables, imports, functions); your input history is kept.",
+                render.RED,
+            )
+            self._start_restart(now=True)
+        else:
+            self._note(
+                f"mycon: {reason}; it may be gone. Waiting for it to answer again "
+                "(cells are kept, not run); Ctrl-D leaves.",
+                render.RED,
+            )
+
+    def _on_revival(self) -> None:
+        if self.link.owned:
+            return
+        self._note("(the kernel answers again)")
+        task = asyncio.ensure_future(self._resync())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _resync(self) -> None:
+        try:
+            self.session.execution_count = 1
+            await self.session.sync_execution_count(HISTORY_TIMEOUT)
+        except LinkError:
+            pass
+        self._invalidate()
+
+    def _start_restart(self, now: bool) -> None:
+        if self._restart is None or self._restart.done():
+            self._restart = asyncio.ensure_future(self._do_restart(now))
+
+    async def _do_restart(self, now: bool) -> None:
+        try:
+            await self.link.restart(now=now)
+            await self.link.wait_ready(self.settings.kernel_timeout)
+        except LinkError as e:
+            self._note(f"mycon: {e}", render.RED)
+            return
+        self.session.execution_count = 1
+        self._note("(kernel restarted)")
+
+    async def _wait_restart(self) -> None:
+        if self._restart is not None and not self._restart.done():
+            with self.catcher.active():
+                await asyncio.shield(self._restart)
+
+    def _add_restart_key(self) -> None:
+        """Ctrl-X Ctrl-K at the prompt asks to restart the kernel (the typed text is kept)."""
+        from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+
+        kb = KeyBindings()
+
+        @kb.add("c-x", "c-k")
+        def _(event: Any) -> None:
+            self._next_input = event.app.current_buffer.text
+            event.app.exit(result=RESTART_WORD)
+
+        self.prompt.key_bindings = merge_key_bindings([self.prompt.key_bindings or KeyBindings(), kb])
+
+    async def _ask_restart(self) -> None:
+        """The restart command: confirm, then restart (owned kernels only)."""
+        if not self.link.owned:
+            self._note("(only the console that started the kernel can restart it)")
+            return
+        from prompt_toolkit import PromptSession
+
+        session: PromptSession[str] = PromptSession(input=self.prompt.input, output=self.prompt.output)
+        try:
+            answer = await session.prompt_async("Restart the kernel? Everything defined in it is lost (y/[n]) ")
+        except (EOFError, KeyboardInterrupt):
+            return
+        if answer.strip().lower() not in ("y", "yes"):
+            self._note("(not restarted)")
+            return
+        self._note("(restarting the kernel)")
+        self._start_restart(now=False)
+        await self._wait_restart()
 
     async def run_cell(self, code: str) -> CellOutcome:
         """Run one cell with keys caught (Ctrl-C interrupts, others are type-ahead)."""
@@ -446,12 +564,25 @@ class Console:
                 continue
             if not code.strip():
                 continue
+            if code.strip() == RESTART_WORD:
+                if await self._wait_started():
+                    await self._ask_restart()
+                continue
             if not await self._wait_started():
                 self.printer.write("(not run: the kernel is still starting)\n")
+                continue
+            await self._wait_restart()
+            if not self.link.alive and not self.link.owned:
+                self._note("(not run: the kernel does not answer; the cell is kept. Ctrl-D leaves)")
+                self._next_input = code
                 continue
             outcome = await self.run_cell(code)
             if outcome.status == "dead":
                 self.printer.ensure_line_start()
+                if self.link.owned or not self.link.alive:
+                    self.printer.write(render.style(f"mycon: {outcome.error}\n", render.RED, self.options))
+                    await self._wait_restart()
+                    continue
                 sys.stderr.write(f"mycon: {outcome.error}\n")
                 return 1
             if not await self._handle_payloads(outcome):

@@ -64,6 +64,19 @@ class UserError(click.ClickException):
     help="Show other clients' inputs and outputs live (default: on).",
 )
 @click.option(
+    "--encryption/--no-encryption",
+    "encrypt",
+    default=None,
+    help="Encrypt the connection (CurveZMQ) to a kernel we start when its kernelspec supports "
+    "it (default: on; --no-encryption for plain TCP).",
+)
+@click.option(
+    "--ssh",
+    metavar="[USER@]HOST[:PORT]",
+    default=None,
+    help="With --existing: reach the kernel through ssh tunnels to HOST.",
+)
+@click.option(
     "--kernel-timeout",
     type=float,
     metavar="SECONDS",
@@ -95,6 +108,8 @@ def main(
     confirm_exit: bool | None,
     color: bool | None,
     include_other_output: bool | None,
+    encrypt: bool | None,
+    ssh: str | None,
     kernel_timeout: float | None,
     graphics: str | None,
     config_file: str | None,
@@ -106,9 +121,13 @@ def main(
     Ctrl-O inserts a newline; Tab completes; `obj?` shows help; F2 edits in $EDITOR;
     Ctrl-C interrupts a running cell; Ctrl-D leaves.
 
+    Restart the kernel (asks first; only the console that started it): type `%mycon restart`
+    at the prompt or press Ctrl-X Ctrl-K. A kernel that dies is noticed within seconds: one
+    this console started is restarted, an attached one is waited for.
+
     Settings you set once go in ~/.config/mycon/config.toml (TOML; keys: kernel,
     editing_mode, confirm_exit, history_size, color, kernel_timeout,
-    include_other_output, graphics, and a [style] table); flags win over the file.
+    include_other_output, encrypt, graphics, and a [style] table); flags win over the file.
     History is kept per kernel language in ~/.local/share/mycon/history/.
     """
     try:
@@ -120,6 +139,8 @@ def main(
         raise UserError("--kernel-timeout must be a positive number of seconds")
     if existing is not None and kernel is not None:
         raise UserError("--kernel and --existing do not go together: pick one")
+    if ssh is not None and existing is None:
+        raise UserError("--ssh goes with --existing (it reaches a kernel running elsewhere)")
     if connection_file is not None and existing is not None:
         if existing:
             raise UserError("give the connection file once: to --existing or to -f")
@@ -132,6 +153,8 @@ def main(
         confirm_exit=confirm_exit,
         color=color,
         include_other_output=include_other_output,
+        encrypt=encrypt,
+        ssh=ssh,
         kernel_timeout=kernel_timeout,
         graphics=graphics,
     )

@@ -20,6 +20,9 @@ from typing import Any
 Msg = dict[str, Any]
 Handler = Callable[[Msg], None]
 
+HB_INTERVAL = 1.0  # seconds between heartbeat pings
+HB_MISSES = 3  # pings missed in a row before the kernel counts as gone
+
 
 class LinkError(Exception):
     """A problem talking to the kernel, worded for the user."""
@@ -90,6 +93,14 @@ def read_connection_file(path: str) -> dict[str, Any]:
     return info
 
 
+def _declares_curve(spec: Any) -> bool:
+    """Whether a kernelspec's metadata says the kernel supports CurveZMQ."""
+    declared = (getattr(spec, "metadata", None) or {}).get("supported_encryption")
+    if isinstance(declared, str):
+        declared = [declared]
+    return isinstance(declared, (list, tuple)) and any(str(d).lower() == "curve" for d in declared)
+
+
 @dataclass
 class _Waiter:
     future: asyncio.Future[Msg]
@@ -103,6 +114,8 @@ class KernelLink:
     on_iopub: Handler = field(default=lambda msg: None)
     on_stdin: Handler = field(default=lambda msg: None)
     on_kernel_output: Callable[[str], None] = field(default=lambda text: None)
+    on_death: Callable[[str], None] = field(default=lambda reason: None)
+    on_revival: Callable[[], None] = field(default=lambda: None)
     manager: Any = None
     client: Any = None
     owned: bool = False
@@ -119,6 +132,10 @@ class KernelLink:
     _closed: bool = False
     _kernel_fd: int = -1
     dropped: list[str] = field(default_factory=list)  # why recent messages were dropped
+    encrypt: bool = True  # launch kernels whose spec supports it with CurveZMQ
+    alive: bool = True  # False from a missed heartbeat until the kernel answers again
+    _hb_task: asyncio.Task[None] | None = None
+    _restarting: bool = False
 
     # -- start and stop -------------------------------------------------------------------
 
@@ -145,6 +162,8 @@ class KernelLink:
         if spec is None:
             raise UserInputError(f"no kernel named {kernel_name!r}")
         self.interrupt_mode = getattr(spec, "interrupt_mode", "signal") or "signal"
+        if self.encrypt and _declares_curve(spec):
+            km.transport_encryption = "required"
         # The kernel's own stdout/stderr (warnings, crashes) come through a pipe so the UI can
         # print them above the prompt instead of over it.
         rfd, wfd = os.pipe()
@@ -155,6 +174,11 @@ class KernelLink:
             raise LinkError(f"could not start kernel {kernel_name!r}: {e}") from None
         finally:
             os.close(wfd)
+            # Restarts get a fresh pipe; never let the manager reuse this closed fd number.
+            launch_args = getattr(km, "_launch_args", None)
+            if isinstance(launch_args, dict):
+                launch_args.pop("stdout", None)
+                launch_args.pop("stderr", None)
         self._watch_kernel_output(rfd)
         self.manager = km
         self.owned = True
@@ -227,11 +251,138 @@ class KernelLink:
             loop.add_reader(int(sock.getsockopt(zmq.FD)), drain)
             loop.call_soon(drain)
 
+    async def restart(self, now: bool = True) -> None:
+        """Restart an owned kernel on the same ports (channels reconnect by themselves).
+
+        ``now``: kill at once (a dead or hung kernel); otherwise ask it to shut down first, so
+        other clients see a shutdown_reply with restart=True on iopub.
+
+        Afterwards await ``wait_ready`` again; replies awaited from the old kernel fail.
+        """
+        if self.manager is None:
+            raise LinkError("only a kernel this console started can be restarted")
+        self._restarting = True
+        try:
+            self._fail_waiters("the kernel was restarted")
+            if self._kernel_fd >= 0:
+                with contextlib.suppress(Exception):
+                    asyncio.get_running_loop().remove_reader(self._kernel_fd)
+                    os.close(self._kernel_fd)
+                self._kernel_fd = -1
+            rfd, wfd = os.pipe()
+            try:
+                await self.manager.restart_kernel(now=now, stdout=wfd, stderr=wfd)
+            except Exception as e:
+                os.close(rfd)
+                raise LinkError(f"could not restart the kernel: {e}") from None
+            finally:
+                os.close(wfd)
+                launch_args = getattr(self.manager, "_launch_args", None)
+                if isinstance(launch_args, dict):
+                    launch_args.pop("stdout", None)
+                    launch_args.pop("stderr", None)
+            self._watch_kernel_output(rfd)
+            self._ready.clear()
+            self._info_iopub = False
+            self._iopub_seen.clear()
+            self._info_ids.clear()
+            self.kernel_info = {}
+            self.alive = True
+        finally:
+            self._restarting = False
+
+    def _fail_waiters(self, reason: str) -> None:
+        for waiter in self._waiters.values():
+            if not waiter.future.done():
+                waiter.future.set_exception(LinkError(reason))
+        self._waiters.clear()
+
+    # -- heartbeat --------------------------------------------------------------------------
+
+    def watch_heartbeat(self) -> None:
+        """Ping the kernel's heartbeat every second from now on (idempotent)."""
+        if self._hb_task is None or self._hb_task.done():
+            self._hb_task = asyncio.ensure_future(self._heartbeat())
+
+    def _hb_socket(self) -> Any:
+        import zmq
+        import zmq.asyncio
+
+        sock = zmq.asyncio.Context.instance().socket(zmq.DEALER)
+        sock.linger = 0
+        server_key = getattr(self.client, "curve_publickey", None)
+        if server_key:
+            public, secret = zmq.curve_keypair()
+            sock.curve_secretkey = secret
+            sock.curve_publickey = public
+            sock.curve_serverkey = server_key
+        sock.connect(self.client._make_url("hb"))
+        return sock
+
+    async def _heartbeat(self) -> None:
+        """Declare the kernel gone after HB_MISSES unanswered pings (or its process exit),
+        and back when it answers again. Each ping waits at most HB_INTERVAL."""
+        loop = asyncio.get_running_loop()
+        sock = self._hb_socket()
+        misses = 0
+        n = 0
+        try:
+            while not self._closed:
+                started = loop.time()
+                if self._restarting:
+                    await asyncio.sleep(HB_INTERVAL)
+                    continue
+                n += 1
+                token = f"mycon-ping-{n}".encode()
+                await sock.send_multipart([b"", token])
+                answered = await self._pong(sock, token, started + HB_INTERVAL)
+                exited = self.manager is not None and not self._restarting and not await self.is_alive()
+                if self._restarting:
+                    continue
+                if answered and not exited:
+                    misses = 0
+                    if not self.alive:
+                        self.alive = True
+                        self.on_revival()
+                else:
+                    misses = HB_MISSES if exited else misses + 1
+                    if misses >= HB_MISSES and self.alive:
+                        self.alive = False
+                        reason = (
+                            "the kernel process exited"
+                            if exited
+                            else f"the kernel did not answer its heartbeat for {HB_MISSES * HB_INTERVAL:g} s"
+                        )
+                        self._fail_waiters(reason)
+                        self.on_death(reason)
+                await asyncio.sleep(max(0.0, started + HB_INTERVAL - loop.time()))
+        finally:
+            sock.close(linger=0)
+
+    async def _pong(self, sock: Any, token: bytes, deadline: float) -> bool:
+        """Wait until ``deadline`` for the echo of ``token`` (older echoes are skipped)."""
+        import zmq
+
+        loop = asyncio.get_running_loop()
+        while True:
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            if not await sock.poll(int(left * 1000) + 1, zmq.POLLIN):
+                return False
+            frames = await sock.recv_multipart()
+            if frames and frames[-1] == token:
+                return True
+
     async def close(self, shutdown: bool) -> None:
         """Stop reading; shut the kernel down when ``shutdown`` (owned kernels only)."""
         if self._closed:
             return
         self._closed = True
+        if self._hb_task is not None:
+            self._hb_task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._hb_task
         if shutdown and self.manager is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.manager.shutdown_kernel(now=False), 8)
@@ -254,10 +405,7 @@ class KernelLink:
         if self.client is not None:
             with contextlib.suppress(Exception):
                 self.client.stop_channels()
-        for waiter in self._waiters.values():
-            if not waiter.future.done():
-                waiter.future.set_exception(LinkError("the connection to the kernel was closed"))
-        self._waiters.clear()
+        self._fail_waiters("the connection to the kernel was closed")
 
     # -- readers ----------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ the file itself; ``--config FILE`` wins over all. Keys are the field names below
     kernel = "python3"         # default kernelspec
     kernel_timeout = 30        # seconds to wait for a kernel to answer at start-up
     include_other_output = true
+    encrypt = true             # CurveZMQ for kernels we launch whose spec supports it
     graphics = "auto"          # kitty | iterm | sixel | blocks | none | auto
     [style]                    # prompt_toolkit style classes
     in = "ansiblue"
@@ -42,6 +43,8 @@ class Settings:
     kernel_timeout: float = 30.0
     include_other_output: bool = True
     graphics: str = "auto"
+    encrypt: bool = True
+    ssh: str = ""  # [user@]host[:port] to tunnel to with --existing
     style: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -90,7 +93,7 @@ def load_config(path: str | None = None) -> dict[str, Any]:
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     checked: dict[str, Any] = {}
     for key, value in values.items():
-        if key not in fields or key in ("existing", "connection_file"):
+        if key not in fields or key in ("existing", "connection_file", "ssh"):
             raise ConfigError(f"{path}: unknown setting {key!r}")
         default = getattr(Settings(), key)
         if isinstance(default, bool):
