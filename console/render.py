@@ -7,9 +7,11 @@ dicts) and returns a string to write verbatim. Rich mime bundles go through
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 RESET = "\x1b[0m"
@@ -30,9 +32,41 @@ class RenderOptions:
 
     width: int = 80
     color: bool = True
-    graphics: str = "auto"
-    color_depth: str = "truecolor"
+    graphics: str = "auto"  # kitty | iterm | sixel | blocks | none | auto
+    color_depth: str = "auto"  # truecolor | 256 | 16 | mono | auto
     mime_order: tuple[str, ...] | None = None
+
+
+_probed_graphics: list[str] = []
+
+
+def set_probed_graphics(mode: str | None) -> None:
+    """What a terminal query proved the terminal shows (kitty, sixel), to beat the guess."""
+    _probed_graphics[:] = [mode] if mode else []
+    _resolve.cache_clear()
+
+
+@lru_cache(maxsize=64)
+def _resolve(options: RenderOptions) -> RenderOptions:
+    from console.mime import detect_color_depth, detect_graphics
+
+    graphics, depth = options.graphics, options.color_depth
+    if graphics == "auto":
+        graphics = _probed_graphics[0] if _probed_graphics else detect_graphics(os.environ)
+    if depth == "auto":
+        depth = detect_color_depth(os.environ)
+    return replace(options, graphics=graphics, color_depth=depth)
+
+
+def resolve_options(options: RenderOptions) -> RenderOptions:
+    """``auto`` graphics and colour depth replaced by what this terminal can do.
+
+    Graphics: a terminal query's answer when one was made (``set_probed_graphics``), else a
+    guess from the environment; colour depth from the environment (COLORTERM, TERM, NO_COLOR).
+    """
+    if options.graphics != "auto" and options.color_depth != "auto":
+        return options
+    return _resolve(options)
 
 
 def strip_ansi(text: str) -> str:
@@ -91,6 +125,7 @@ def render_bundle(
         pass
     if mime is not None and hasattr(mime, "render_bundle") and hasattr(mime, "MimeOptions"):
         try:
+            options = resolve_options(options)
             mopts = mime.MimeOptions(
                 width=options.width,
                 graphics=options.graphics,

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from console import render
+from console.displays import OutputArea, console_command, is_console_command
 from console.link import KernelLink, LinkError, Msg
 
 
@@ -54,6 +56,10 @@ class _Cell:
 PendingCell = _Cell
 
 
+def _terminal_rows() -> int:
+    return shutil.get_terminal_size((80, 24)).lines
+
+
 class ConsoleSession:
     """Runs cells on one kernel and routes what the kernel says."""
 
@@ -64,6 +70,7 @@ class ConsoleSession:
         self.execution_count = 1
         self._cell: _Cell | None = None
         self._stdin_task: asyncio.Task[None] | None = None
+        self.area = OutputArea(hooks.write, self._render_options, _terminal_rows)
         link.on_iopub = self.on_iopub
         link.on_stdin = self.on_stdin
 
@@ -74,8 +81,21 @@ class ConsoleSession:
 
     # -- running cells ----------------------------------------------------------------------
 
+    def _render_options(self) -> render.RenderOptions:
+        return render.resolve_options(self.options)
+
     async def run_cell(self, code: str, silent: bool = False) -> CellOutcome:
-        """Execute ``code`` and follow it until its reply and its ``idle`` both came."""
+        """Execute ``code`` and follow it until its reply and its ``idle`` both came.
+
+        A ``%mycon ...`` line is a console command, run here and never sent to the kernel.
+        """
+        if not silent and is_console_command(code):
+            pages: list[Msg] = []
+            text = console_command(
+                code, self.area, lambda t: pages.append({"source": "page", "data": {"text/plain": t}})
+            )
+            self.hooks.write(text)
+            return CellOutcome("ok", payloads=pages)
         return await self.wait_cell(self.start_cell(code, silent), silent)
 
     def start_cell(self, code: str, silent: bool = False) -> PendingCell:
@@ -92,6 +112,7 @@ class ConsoleSession:
         reply_fut = self.link.expect(msg_id, "execute_reply")
         cell = _Cell(msg_id, code, reply_fut)
         self._cell = cell
+        self.area.begin_cell()
         return cell
 
     async def wait_cell(self, cell: PendingCell, silent: bool = False, liveness: float = 2.0) -> CellOutcome:
@@ -114,6 +135,7 @@ class ConsoleSession:
             return CellOutcome("dead", error=str(e))
         finally:
             self._cell = None
+            self.area.end_cell()
             self.link.forget(msg_id)
             if not done.done():
                 done.cancel()
@@ -162,9 +184,7 @@ class ConsoleSession:
                 if msg["content"].get("execution_state") == "idle":
                     cell.idle.set()
                 return
-            text = render.render_iopub(msg, self.options)
-            if text:
-                self.hooks.write(text)
+            self.area.show(msg, live=True)
             return
         if msg_type == "status" and not parent_id:
             self.hooks.on_kernel_status(str(msg["content"].get("execution_state", "")))
@@ -173,7 +193,7 @@ class ConsoleSession:
             # Late output of one of our earlier cells (e.g. from a thread it started) is shown;
             # the status chatter of our completion, inspection and kernel_info is not.
             if msg_type in ("stream", "display_data", "update_display_data", "execute_result", "error"):
-                self.hooks.write(render.render_iopub(msg, self.options))
+                self.area.show(msg, live=False)
             return
         if msg_type == "execute_input":
             count = msg["content"].get("execution_count")

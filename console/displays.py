@@ -1,0 +1,471 @@
+"""The output area: where a cell's output goes, and what of it can still be redrawn.
+
+While one of our cells runs, everything it prints is written straight to the terminal and also
+remembered (bounded) as a list of blocks. An ``update_display_data`` for a display still on
+screen moves the cursor up to that display and redraws it and what followed; ``clear_output``
+erases the cell's output the same way (with ``wait=True`` only when the next output comes).
+A display that has scrolled away, or one updated while the prompt is up, is printed anew under a
+one-line dim note.
+
+Huge output is cut: past :data:`STREAM_CHARS` characters or :data:`STREAM_LINES` lines of one
+cell's streams, the rest goes to a file only, and the cell ends with a note saying how much was
+left out and how to see it all (``%mycon page``, or the file). The last image shown is kept for
+``%mycon save`` and ``%mycon view`` (see :func:`console_command`).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from console import render
+from console.mime.text import MAX_CHARS, MAX_LINES, human_size, screen_rows
+
+STREAM_CHARS = 2_000_000
+"""Characters of one cell's streams shown before the rest goes to a file only."""
+STREAM_LINES = 10_000
+"""Lines of one cell's streams shown before the rest goes to a file only."""
+REGION_CHARS = 256 * 1024
+"""Most text remembered for redrawing (older blocks are forgotten: they scrolled away)."""
+
+CUT_HINT = "%mycon page shows it all"
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
+
+COMMANDS_HELP = """\
+mycon console commands (typed at the prompt, never sent to the kernel):
+  %mycon page          show the last cut output in full, in $PAGER (default: less -R)
+  %mycon save [DIR]    save the last image shown to DIR (default: the current folder)
+  %mycon view          open the last image shown in the system's image viewer
+  %mycon               this help"""
+
+
+@dataclass
+class _Block:
+    """Text written to the terminal in one piece; ``display_id`` when it is a display."""
+
+    text: str
+    display_id: str | None = None
+
+
+def _is_image_bundle(data: Any) -> str | None:
+    if not isinstance(data, Mapping):
+        return None
+    for mime in IMAGE_TYPES:
+        if mime in data:
+            return mime
+    return None
+
+
+def _plain_text(data: Any) -> str:
+    value = data.get("text/plain", "") if isinstance(data, Mapping) else ""
+    if isinstance(value, list):
+        value = "".join(str(v) for v in value)
+    return value if isinstance(value, str) else ""
+
+
+class OutputArea:
+    """Writes iopub output through ``write`` and keeps what is needed to redraw it in place."""
+
+    def __init__(
+        self,
+        write: Callable[[str], None],
+        options: Callable[[], render.RenderOptions],
+        rows: Callable[[], int],
+        spool_dir: str | None = None,
+    ) -> None:
+        self._write = write
+        self._options = options
+        self._rows = rows
+        self._spool_dir = spool_dir
+        self._blocks: list[_Block] = []
+        self._region_chars = 0
+        self._live = False  # a cell of ours runs: redrawing in place is allowed
+        self._col0 = True
+        self._clear_pending = False
+        self._seen_ids: set[str] = set()
+        # cutting huge stream output
+        self._shown_chars = 0
+        self._shown_lines = 0
+        self._cut = False
+        self._head: list[str] = []
+        self._spool: Any = None
+        self._spool_chars = 0
+        self._spool_lines = 0
+        self.full_output: str | None = None  # file holding the last cut output in full
+        self.last_image: tuple[str, Any] | None = None  # (mime, payload)
+
+    # -- cell boundaries ------------------------------------------------------------------
+
+    def begin_cell(self) -> None:
+        """A cell of ours starts at column 0 of a fresh line: its output may be redrawn."""
+        self._forget()
+        self._live = True
+        self._col0 = True
+        self._shown_chars = self._shown_lines = 0
+        self._cut = False
+        self._head = []
+
+    def end_cell(self) -> None:
+        """The cell is over; the prompt comes next, so nothing above it is redrawn any more."""
+        self._live = False
+        self._clear_pending = False
+        self._forget()
+        if self._cut:
+            self._finish_cut()
+        self._head = []
+        self._cut = False
+
+    def _forget(self) -> None:
+        self._blocks = []
+        self._region_chars = 0
+
+    # -- messages -------------------------------------------------------------------------
+
+    def show(self, msg: Mapping[str, Any], live: bool = True) -> None:
+        """Write one iopub message; ``live`` when it belongs to the running cell of ours."""
+        header = msg.get("header") or {}
+        msg_type = header.get("msg_type") or msg.get("msg_type")
+        content = msg.get("content") or {}
+        live = live and self._live
+        if msg_type == "clear_output":
+            if live:
+                if content.get("wait"):
+                    self._clear_pending = True
+                else:
+                    self._clear()
+            return
+        if msg_type not in ("stream", "display_data", "update_display_data", "execute_result", "error"):
+            return
+        options = self._options()
+        if live and self._clear_pending:
+            self._clear_pending = False
+            self._clear()
+        transient = content.get("transient") or {}
+        display_id = transient.get("display_id") if isinstance(transient, Mapping) else None
+        display_id = display_id if isinstance(display_id, str) else None
+        data = content.get("data") or {}
+        mime = _is_image_bundle(data)
+        if mime is not None:
+            self.last_image = (mime, data[mime])
+        if msg_type == "stream":
+            self._stream(render.render_stream(content, options), live)
+            return
+        text = render.render_iopub(msg, options)
+        if msg_type in ("display_data", "execute_result") and self._too_big(data):
+            text += self._save_full(_plain_text(data), options)
+        if msg_type == "update_display_data":
+            if display_id is None:
+                return
+            if live and self._redraw(display_id, text):
+                return
+            note = f"[display {display_id} updated; its earlier version is above]"
+            text = render.style(note, render.DIM, options) + "\n" + text
+        if display_id is not None:
+            self._seen_ids.add(display_id)
+        self._block(text, display_id if live else None)
+
+    # -- writing --------------------------------------------------------------------------
+
+    def _emit(self, text: str) -> None:
+        if text:
+            self._write(text)
+            self._col0 = text.endswith("\n")
+
+    def _block(self, text: str, display_id: str | None) -> None:
+        """A display, result or error: always starts at column 0."""
+        if not text:
+            return
+        if not self._col0:
+            self._remember("\n", None)
+            self._emit("\n")
+        self._remember(text, display_id)
+        self._emit(text)
+
+    def _remember(self, text: str, display_id: str | None) -> None:
+        if not self._live:
+            return
+        if display_id is None and self._blocks and self._blocks[-1].display_id is None:
+            self._blocks[-1].text += text
+        else:
+            self._blocks.append(_Block(text, display_id))
+        self._region_chars += len(text)
+        while self._region_chars > REGION_CHARS and self._blocks:
+            # the oldest text has long scrolled away; a huge last block is forgotten too
+            self._region_chars -= len(self._blocks.pop(0).text)
+
+    def _offset(self, index: int) -> int | None:
+        """Rows from the first row of block ``index`` to the cursor, None when off screen."""
+        text = "".join(b.text for b in self._blocks[index:])
+        rows = screen_rows(text, self._options().width)
+        if rows is None:
+            return None
+        offset = rows - 1
+        return offset if offset < self._rows() - 1 else None
+
+    def _redraw(self, display_id: str, text: str) -> bool:
+        """Redraw every on-screen block of ``display_id`` with ``text``; False if none is."""
+        indexes = [i for i, b in enumerate(self._blocks) if b.display_id == display_id]
+        if not indexes:
+            return False
+        offset = self._offset(indexes[0])
+        if offset is None:
+            return False
+        for i in indexes:
+            self._blocks[i].text = text
+        self._region_chars = sum(len(b.text) for b in self._blocks)
+        tail = "".join(b.text for b in self._blocks[indexes[0] :])
+        up = f"\x1b[{offset}A" if offset else ""
+        self._emit("\r" + up + "\x1b[J" + tail)
+        return True
+
+    def _clear(self) -> None:
+        """Erase the running cell's output (in place when all of it is still on screen)."""
+        if not self._blocks:
+            return
+        offset = self._offset(0) if self._region_chars < REGION_CHARS else None
+        self._forget()
+        if offset is None:
+            self._emit(render.style("[output cleared]", render.DIM, self._options()) + "\n")
+        else:
+            self._emit("\r" + (f"\x1b[{offset}A" if offset else "") + "\x1b[J")
+        self._col0 = True
+
+    # -- huge output ----------------------------------------------------------------------
+
+    def _stream(self, text: str, live: bool) -> None:
+        if not text:
+            return
+        if not live:
+            self._emit(text)
+            return
+        if self._cut:
+            self._to_spool(text)
+            return
+        lines = text.count("\n")
+        if (
+            self._shown_chars + len(text) <= STREAM_CHARS
+            and self._shown_lines + lines <= STREAM_LINES
+        ):
+            self._shown_chars += len(text)
+            self._shown_lines += lines
+            self._head.append(text)
+            self._remember(text, None)
+            self._emit(text)
+            return
+        # Show up to the limit (cut at a line end), the rest only in the file.
+        room_chars = STREAM_CHARS - self._shown_chars
+        room_lines = STREAM_LINES - self._shown_lines
+        end = min(len(text), max(0, room_chars))
+        pos = -1
+        for _ in range(max(0, room_lines)):
+            pos = text.find("\n", pos + 1, end)
+            if pos < 0:
+                break
+        else:
+            end = pos + 1 if room_lines > 0 else 0
+        if end < len(text) and end > 0:
+            cut = text.rfind("\n", 0, end)
+            end = cut + 1 if cut >= 0 else end
+        shown = text[:end]
+        self._shown_chars += len(shown)
+        self._shown_lines += shown.count("\n")
+        self._emit(shown)
+        self._remember(shown, None)
+        self._cut = True
+        self._open_spool()
+        self._to_spool(text)
+
+    def _open_spool(self) -> None:
+        try:
+            fd, path = tempfile.mkstemp(prefix="mycon-output-", suffix=".txt", dir=self._spool_dir)
+            self._spool = os.fdopen(fd, "w", encoding="utf-8", errors="replace")
+            self.full_output = path
+            for chunk in self._head:
+                self._spool.write(chunk)
+        except OSError:
+            self._spool = None
+        self._spool_chars = sum(len(c) for c in self._head)
+        self._spool_lines = sum(c.count("\n") for c in self._head)
+        self._head = []
+
+    def _to_spool(self, text: str) -> None:
+        self._spool_chars += len(text)
+        self._spool_lines += text.count("\n")
+        if self._spool is not None:
+            try:
+                self._spool.write(text)
+            except OSError:
+                self._spool = None
+
+    def _finish_cut(self) -> None:
+        options = self._options()
+        where = ""
+        if self._spool is not None:
+            try:
+                self._spool.close()
+                where = f"; {CUT_HINT} (saved in {self.full_output})"
+            except OSError:
+                pass
+            self._spool = None
+        if not where:
+            self.full_output = None
+            where = "; it could not be saved to a file"
+        left = self._spool_chars - self._shown_chars
+        left_lines = self._spool_lines - self._shown_lines
+        note = (
+            f"… output cut: {left_lines:,} more lines not shown "
+            f"({human_size(left)} of {human_size(self._spool_chars)}){where}"
+        )
+        prefix = "" if self._col0 else "\n"
+        self._emit(prefix + render.style(note, render.DIM, options) + "\n")
+
+    @staticmethod
+    def _too_big(data: Any) -> bool:
+        text = _plain_text(data)
+        if len(text) > MAX_CHARS:
+            return True
+        return text.count("\n", 0, MAX_CHARS) >= MAX_LINES
+
+    def _save_full(self, text: str, options: render.RenderOptions) -> str:
+        """Keep a cut value's whole text/plain in a file; a dim line saying where."""
+        try:
+            fd, path = tempfile.mkstemp(prefix="mycon-output-", suffix=".txt", dir=self._spool_dir)
+            with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as f:
+                f.write(text)
+        except OSError:
+            return ""
+        self.full_output = path
+        return render.style(f"[{CUT_HINT} (saved in {path})]", render.DIM, options) + "\n"
+
+
+# -- console commands ---------------------------------------------------------------------
+
+
+def is_console_command(code: str) -> bool:
+    """True for a ``%mycon ...`` line, which the console runs itself."""
+    words = code.strip().split()
+    return bool(words) and words[0] == "%mycon" and "\n" not in code.strip()
+
+
+def console_command(
+    code: str, area: OutputArea, page: Callable[[str], None]
+) -> str:
+    """Run a ``%mycon`` command; returns what to print (``page`` shows long text)."""
+    words = code.strip().split()[1:]
+    if not words or words[0] in ("help", "-h", "--help"):
+        return COMMANDS_HELP + "\n"
+    verb, args = words[0], words[1:]
+    if verb == "page":
+        if area.full_output is None:
+            return "no output was cut: there is nothing more to show\n"
+        try:
+            with open(area.full_output, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError as e:
+            return f"cannot read {area.full_output}: {e.strerror}\n"
+        page(text)
+        return ""
+    if verb in ("save", "view"):
+        if area.last_image is None:
+            return "no image has been shown yet\n"
+        from console.mime import save_image, viewer_command
+        from console.mime.images import ImageError
+
+        mime, payload = area.last_image
+        folder = args[0] if args and verb == "save" else (
+            os.getcwd() if verb == "save" else tempfile.gettempdir()
+        )
+        try:
+            path = save_image(payload, mime, folder)
+        except (ImageError, OSError) as e:
+            return f"cannot save the image: {e}\n"
+        if verb == "save":
+            return f"saved {path}\n"
+        argv = viewer_command(path)
+        try:
+            subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, start_new_session=True,
+            )
+        except OSError as e:
+            return f"cannot run {shlex.join(argv)}: {e.strerror} (the image is saved in {path})\n"
+        return f"opened {path} with {argv[0]}\n"
+    return f"unknown console command {verb!r}\n{COMMANDS_HELP}\n"
+
+
+# -- terminal query -----------------------------------------------------------------------
+
+PROBE_TIMEOUT = 0.1
+"""Longest the start-up graphics query may wait for the terminal's answer (seconds)."""
+
+
+def probe_graphics(fd_in: int, fd_out: int, timeout: float = PROBE_TIMEOUT) -> str | None:
+    """Ask the terminal which graphics it shows (kitty, sixel); None when it does not say.
+
+    Bounded by ``timeout``; the answer is read in raw mode with echo off, so it never shows on
+    the screen, and reading stops at the device-attributes reply every terminal sends last.
+    Type-ahead read with it is lost only if the user typed within those ~100 ms of start-up.
+    Skipped (None) when either side is not a terminal.
+    """
+    import select
+    import termios
+    import time
+
+    from console.mime.detect import GRAPHICS_QUERY, parse_graphics_reply
+
+    if not (os.isatty(fd_in) and os.isatty(fd_out)):
+        return None
+    try:
+        saved = termios.tcgetattr(fd_in)
+    except termios.error:
+        return None
+    raw = list(saved)
+    raw[3] = raw[3] & ~(termios.ECHO | termios.ICANON)  # lflags: no echo, byte by byte
+    reply = b""
+    try:
+        termios.tcsetattr(fd_in, termios.TCSANOW, raw)
+        os.write(fd_out, GRAPHICS_QUERY.encode())
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            ready, _, _ = select.select([fd_in], [], [], left)
+            if not ready:
+                break
+            chunk = os.read(fd_in, 1024)
+            if not chunk:
+                break
+            reply += chunk
+            da1 = reply.find(b"\x1b[?")
+            if da1 >= 0 and reply.find(b"c", da1) > 0:
+                break
+    except OSError:
+        return None
+    finally:
+        try:
+            termios.tcsetattr(fd_in, termios.TCSANOW, saved)
+        except termios.error:
+            pass
+    return parse_graphics_reply(reply.decode("latin-1"))
+
+
+def startup_probe(graphics: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The start-up graphics query when it can tell more than the environment does.
+
+    Only for ``--graphics auto`` when the environment's guess is plain ``blocks`` outside a
+    multiplexer (tmux and screen answer for themselves, not for the terminal behind them).
+    """
+    from console.mime import detect_graphics
+
+    env = os.environ if env is None else env
+    if graphics != "auto" or detect_graphics(env) != "blocks":
+        return None
+    if env.get("TMUX") or env.get("STY"):
+        return None
+    return probe_graphics(0, 1)

@@ -1,0 +1,223 @@
+"""The output area without a terminal: what it writes for displays, updates, clears and floods."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console import render
+from console.displays import (
+    STREAM_LINES,
+    OutputArea,
+    console_command,
+    is_console_command,
+    startup_probe,
+)
+
+DATA = Path(__file__).parent / "data"
+UP = re.compile(r"\x1b\[(\d+)A")
+
+
+def msg(msg_type: str, **content: Any) -> dict[str, Any]:
+    return {"header": {"msg_type": msg_type}, "content": content}
+
+
+def display(text: str, display_id: str | None = None, update: bool = False) -> dict[str, Any]:
+    transient = {"display_id": display_id} if display_id else {}
+    kind = "update_display_data" if update else "display_data"
+    return msg(kind, data={"text/plain": text}, metadata={}, transient=transient)
+
+
+class Screen:
+    """Collects what the area writes."""
+
+    def __init__(self, rows: int = 24) -> None:
+        self.out: list[str] = []
+        self.rows = rows
+
+    @property
+    def text(self) -> str:
+        return "".join(self.out)
+
+
+def make_area(tmp_path: Path, rows: int = 24) -> tuple[OutputArea, Screen]:
+    screen = Screen(rows)
+    options = render.RenderOptions(width=80, color=False, graphics="blocks", color_depth="mono")
+    area = OutputArea(screen.out.append, lambda: options, lambda: screen.rows, str(tmp_path))
+    return area, screen
+
+
+def test_update_redraws_the_display_in_place(tmp_path: Path) -> None:
+    area, screen = make_area(tmp_path)
+    area.begin_cell()
+    area.show(display("progress 0", "bar"))
+    area.show(msg("stream", name="stdout", text="after\n"))
+    screen.out.clear()
+    area.show(display("progress 1", "bar", update=True))
+    # cursor up over the display and the line after it, erase, redraw both
+    assert screen.text == "\r\x1b[2A\x1b[Jprogress 1\nafter\n"
+
+
+def test_hundred_updates_never_print_anew(tmp_path: Path) -> None:
+    area, screen = make_area(tmp_path)
+    area.begin_cell()
+    area.show(display("step 0", "p"))
+    for i in range(1, 101):
+        area.show(display(f"step {i}", "p", update=True))
+    area.end_cell()
+    assert "updated" not in screen.text
+    assert len(UP.findall(screen.text)) == 100
+
+
+def test_update_after_the_cell_prints_anew_with_a_note(tmp_path: Path) -> None:
+    area, screen = make_area(tmp_path)
+    area.begin_cell()
+    area.show(display("old", "d1"))
+    area.end_cell()
+    area.show(display("new", "d1", update=True), live=False)
+    assert screen.text.endswith("[display d1 updated; its earlier version is above]\nnew\n")
+
+
+def test_update_of_a_display_scrolled_away_prints_anew(tmp_path: Path) -> None:
+    area, screen = make_area(tmp_path, rows=10)
+    area.begin_cell()
+    area.show(display("first", "d"))
+    area.show(msg("stream", name="stdout", text="line\n" * 20))
+    screen.out.clear()
+    area.show(display("second", "d", update=True))
+    assert not UP.search(screen.text)
+    assert "[display d updated" in screen.text
+
+
+def test_clear_output_wait_replaces_on_next_output(tmp_path: Path) -> None:
+    area, screen = make_area(tmp_path)
+    area.begin_cell()
+    area.show(msg("stream", name="stdout", text="1\n"))
+    area.show(msg("clear_output", wait=True))
+    assert screen.text == "1\n"  # nothing erased yet
+    area.show(msg("stream", name="stdout", text="2\n"))
+    assert screen.text == "1\n\r\x1b[1A\x1b[J2\n"
+
+
+def test_clear_output_now(tmp_path: Path) -> None:
+    area, screen = make_area(tmp_path)
+    area.begin_cell()
+    area.show(msg("stream", name="stdout", text="a\nb\n"))
+    area.show(msg("clear_output", wait=False))
+    assert screen.text.endswith("\r\x1b[2A\x1b[J")
+
+
+def test_display_after_partial_line_starts_on_its_own_line(tmp_path: Path) -> None:
+    area, screen = make_area(tmp_path)
+    area.begin_cell()
+    area.show(msg("stream", name="stdout", text="no newline"))
+    area.show(display("shown", "x"))
+    assert screen.text == "no newline\nshown\n"
+    screen.out.clear()
+    area.show(display("again", "x", update=True))
+    assert screen.text == "\r\x1b[1A\x1b[Jagain\n"
+
+
+def test_carriage_return_progress_counts_one_row(tmp_path: Path) -> None:
+    area, screen = make_area(tmp_path)
+    area.begin_cell()
+    area.show(display("head", "h"))
+    for i in range(50):
+        area.show(msg("stream", name="stderr", text=f"\r{i:3d}%"))
+    screen.out.clear()
+    area.show(display("HEAD", "h", update=True))
+    assert screen.text.startswith("\r\x1b[1A\x1b[JHEAD\n")
+
+
+def test_huge_stream_is_cut_with_a_note_and_kept_in_a_file(tmp_path: Path) -> None:
+    area, screen = make_area(tmp_path)
+    area.begin_cell()
+    lines = [f"row {i}\n" for i in range(STREAM_LINES * 3)]
+    for start in range(0, len(lines), 1000):
+        area.show(msg("stream", name="stdout", text="".join(lines[start : start + 1000])))
+    area.end_cell()
+    shown = screen.text
+    assert shown.count("\n") == STREAM_LINES + 1  # the lines shown plus the note
+    assert f"{STREAM_LINES * 2:,} more lines not shown" in shown
+    assert "%mycon page" in shown
+    assert area.full_output is not None
+    assert Path(area.full_output).read_text() == "".join(lines)
+    pages: list[str] = []
+    assert console_command("%mycon page", area, pages.append) == ""
+    assert pages == ["".join(lines)]
+
+
+def test_huge_value_is_saved_whole(tmp_path: Path) -> None:
+    area, screen = make_area(tmp_path)
+    area.begin_cell()
+    big = "x" * 5_000_000
+    area.show(msg("execute_result", execution_count=1, data={"text/plain": big}, metadata={}))
+    area.end_cell()
+    assert len(screen.text) < 300_000
+    assert "output cut" in screen.text and "%mycon page" in screen.text
+    assert area.full_output is not None and Path(area.full_output).stat().st_size == len(big)
+
+
+def test_save_and_view_the_last_image(tmp_path: Path) -> None:
+    area, screen = make_area(tmp_path)
+    assert "no image" in console_command("%mycon save", area, print)
+    png = base64.b64encode((DATA / "mpl_plot.png").read_bytes()).decode()
+    area.begin_cell()
+    area.show(msg("display_data", data={"image/png": png, "text/plain": "<Figure>"}, metadata={}))
+    area.end_cell()
+    out = console_command(f"%mycon save {tmp_path / 'imgs'}", area, print)
+    saved = Path(out.split()[-1])
+    assert saved.parent == tmp_path / "imgs"
+    assert saved.read_bytes() == (DATA / "mpl_plot.png").read_bytes()
+
+
+def test_console_command_words() -> None:
+    assert is_console_command("%mycon page")
+    assert is_console_command("  %mycon  ")
+    assert not is_console_command("%mycon page\nprint(1)")
+    assert not is_console_command("%mycontrol")
+    assert not is_console_command("print('%mycon')")
+
+
+def test_console_command_help_and_unknown(tmp_path: Path) -> None:
+    area, _ = make_area(tmp_path)
+    assert "%mycon save" in console_command("%mycon", area, print)
+    assert "unknown console command 'frob'" in console_command("%mycon frob", area, print)
+    assert "nothing more" in console_command("%mycon page", area, print)
+
+
+@pytest.mark.parametrize(
+    ("graphics", "env"),
+    [
+        ("blocks", {"TERM": "xterm-256color"}),
+        ("auto", {"TERM": "xterm-kitty"}),
+        ("auto", {"TERM": "xterm-256color", "TMUX": "/tmp/x"}),
+        ("auto", {"TERM": "dumb"}),
+    ],
+)
+def test_no_terminal_query_when_the_answer_is_known(graphics: str, env: dict[str, str]) -> None:
+    assert startup_probe(graphics, env) is None
+
+
+def test_resolve_options_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "xterm-kitty")
+    monkeypatch.delenv("TMUX", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    render.set_probed_graphics(None)
+    got = render.resolve_options(render.RenderOptions(width=81))
+    assert (got.graphics, got.color_depth) == ("kitty", "truecolor")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("KITTY_WINDOW_ID", raising=False)
+    monkeypatch.delenv("COLORTERM", raising=False)
+    render.set_probed_graphics("sixel")
+    try:
+        got = render.resolve_options(render.RenderOptions(width=82))
+        assert (got.graphics, got.color_depth) == ("sixel", "256")
+        fixed = render.RenderOptions(graphics="none", color_depth="16")
+        assert render.resolve_options(fixed) is fixed
+    finally:
+        render.set_probed_graphics(None)
