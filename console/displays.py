@@ -26,7 +26,7 @@ from typing import Any
 from console import render
 from console.mime.text import MAX_CHARS, MAX_LINES, human_size, screen_rows
 
-STREAM_CHARS = 2_000_000
+STREAM_CHARS = 1_000_000
 """Characters of one cell's streams shown before the rest goes to a file only."""
 STREAM_LINES = 10_000
 """Lines of one cell's streams shown before the rest goes to a file only."""
