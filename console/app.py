@@ -67,6 +67,7 @@ class Console:
             width=self._width(),
             color=settings.color and not os.environ.get("NO_COLOR"),  # no-color.org
             graphics=settings.graphics,
+            mime_order=render.mime_order(settings.mime_order),
         )
         self.link = KernelLink()
         self.link.encrypt = settings.encrypt
@@ -607,4 +608,7 @@ def run_console(settings: Settings) -> int:
     if not sys.stdin.isatty():
         sys.stderr.write("mycon: the console needs a terminal on stdin (to run code from a pipe: mycon exec -)\n")
         return 2
+    from console.displays import startup_probe
+
+    render.set_probed_graphics(startup_probe(settings.graphics))  # bounded: ~100 ms at most
     return asyncio.run(Console(settings).run())
