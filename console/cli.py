@@ -90,6 +90,13 @@ class UserError(click.ClickException):
     help="How to show images (default: auto-detect).",
 )
 @click.option(
+    "--mime-order",
+    metavar="TYPES",
+    default=None,
+    help="Output types to prefer, richest first, e.g. html,png,plain (short names or full "
+    "mime types; text/plain is always the last resort).",
+)
+@click.option(
     "--config",
     "config_file",
     metavar="FILE",
@@ -112,6 +119,7 @@ def main(
     ssh: str | None,
     kernel_timeout: float | None,
     graphics: str | None,
+    mime_order: str | None,
     config_file: str | None,
 ) -> None:
     """A terminal console for Jupyter kernels.
@@ -127,7 +135,13 @@ def main(
 
     Settings you set once go in ~/.config/mycon/config.toml (TOML; keys: kernel,
     editing_mode, confirm_exit, history_size, color, kernel_timeout,
-    include_other_output, encrypt, graphics, and a [style] table); flags win over the file.
+    include_other_output, encrypt, graphics, mime_order, and a [style] table); flags win
+    over the file.
+
+    Rich output (HTML, Markdown, LaTeX, images) is drawn in the terminal; live displays
+    update in place. Long output is cut with a note; at the prompt, `%mycon page` shows the
+    last cut output in full, `%mycon save [DIR]` saves the last image, `%mycon view` opens it
+    in the system viewer, `%mycon` lists these commands.
     History is kept per kernel language in ~/.local/share/mycon/history/.
     """
     try:
@@ -141,6 +155,13 @@ def main(
         raise UserError("--kernel and --existing do not go together: pick one")
     if ssh is not None and existing is None:
         raise UserError("--ssh goes with --existing (it reaches a kernel running elsewhere)")
+    if mime_order is not None:
+        from console.mime import parse_order
+
+        try:
+            parse_order(mime_order)
+        except ValueError as e:
+            raise UserError(f"--mime-order: {e}") from None
     if connection_file is not None and existing is not None:
         if existing:
             raise UserError("give the connection file once: to --existing or to -f")
@@ -157,6 +178,7 @@ def main(
         ssh=ssh,
         kernel_timeout=kernel_timeout,
         graphics=graphics,
+        mime_order=mime_order,
     )
     ctx.obj = settings
     if ctx.invoked_subcommand is not None:

@@ -41,6 +41,7 @@ mycon console commands (typed at the prompt, never sent to the kernel):
   %mycon page          show the last cut output in full, in $PAGER (default: less -R)
   %mycon save [DIR]    save the last image shown to DIR (default: the current folder)
   %mycon view          open the last image shown in the system's image viewer
+  %mycon restart       restart the kernel (asks first; Ctrl-X Ctrl-K does the same)
   %mycon               this help"""
 
 
@@ -466,6 +467,6 @@ def startup_probe(graphics: str, env: Mapping[str, str] | None = None) -> str | 
     env = os.environ if env is None else env
     if graphics != "auto" or detect_graphics(env) != "blocks":
         return None
-    if env.get("TMUX") or env.get("STY"):
-        return None
+    if env.get("TMUX") or env.get("STY") or env.get("TERM", "").startswith("linux"):
+        return None  # multiplexers answer for themselves; the Linux console shows APC text
     return probe_graphics(0, 1)

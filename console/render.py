@@ -234,3 +234,15 @@ def signature_help(data: Mapping[str, Any], max_lines: int = 3, width: int = 80)
         if len(kept) >= max_lines:
             break
     return "\n".join(kept)
+
+
+def mime_order(spec: str) -> tuple[str, ...] | None:
+    """The ``mime_order`` setting as types (None: mycon's default order; checked by the CLI)."""
+    if not spec:
+        return None
+    from console.mime import parse_order
+
+    try:
+        return parse_order(spec)
+    except ValueError:
+        return None

@@ -13,6 +13,7 @@ the file itself; ``--config FILE`` wins over all. Keys are the field names below
     include_other_output = true
     encrypt = true             # CurveZMQ for kernels we launch whose spec supports it
     graphics = "auto"          # kitty | iterm | sixel | blocks | none | auto
+    mime_order = "html,png,plain"  # richest first; default: mycon's own order
     [style]                    # prompt_toolkit style classes
     in = "ansiblue"
 """
@@ -43,6 +44,7 @@ class Settings:
     kernel_timeout: float = 30.0
     include_other_output: bool = True
     graphics: str = "auto"
+    mime_order: str = ""  # comma-separated mime types or short names; "" = DEFAULT_ORDER
     encrypt: bool = True
     ssh: str = ""  # [user@]host[:port] to tunnel to with --existing
     style: dict[str, str] = field(default_factory=dict)
@@ -107,6 +109,13 @@ def load_config(path: str | None = None) -> dict[str, Any]:
         if not ok:
             raise ConfigError(f"{path}: {key} should be {type(default).__name__}, not {value!r}")
         checked[key] = value
+    if checked.get("mime_order"):
+        from console.mime import parse_order
+
+        try:
+            parse_order(checked["mime_order"])
+        except ValueError as e:
+            raise ConfigError(f"{path}: mime_order: {e}") from None
     if checked.get("editing_mode", "emacs") not in ("emacs", "vi"):
         raise ConfigError(f"{path}: editing_mode must be 'emacs' or 'vi'")
     return checked

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
+import select
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ from console.displays import (
     OutputArea,
     console_command,
     is_console_command,
+    probe_graphics,
     startup_probe,
 )
 
@@ -221,3 +225,80 @@ def test_resolve_options_from_environment(monkeypatch: pytest.MonkeyPatch) -> No
         assert render.resolve_options(fixed) is fixed
     finally:
         render.set_probed_graphics(None)
+
+
+def _fake_terminal(answer: bytes) -> tuple[int, int, threading.Thread]:
+    """A pseudo-terminal whose far end answers the graphics query with ``answer``."""
+    master, slave = os.openpty()
+
+    def respond() -> None:
+        got = b""
+        while not got.endswith(b"\x1b[c"):
+            got += os.read(master, 1024)
+        if answer:
+            os.write(master, answer)
+
+    thread = threading.Thread(target=respond, daemon=True)
+    thread.start()
+    return master, slave, thread
+
+
+@pytest.mark.parametrize(
+    ("answer", "mode"),
+    [
+        (b"\x1b_Gi=31;OK\x1b\\\x1b[?62;22c", "kitty"),
+        (b"\x1b[?62;4;22c", "sixel"),
+        (b"\x1b[?62;22c", None),
+        (b"", None),  # no answer at all: the wait is bounded
+    ],
+)
+def test_graphics_probe_on_a_pseudo_terminal(answer: bytes, mode: str | None) -> None:
+    master, slave, thread = _fake_terminal(answer)
+    try:
+        assert probe_graphics(slave, slave, timeout=2.0 if answer else 0.1) == mode
+        thread.join(5)
+        # the answer was consumed: nothing is left for the prompt to read as typed keys
+        ready, _, _ = select.select([slave], [], [], 0)
+        assert not ready
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_graphics_probe_needs_a_terminal(tmp_path: Path) -> None:
+    with open(tmp_path / "f", "w+b") as f:
+        assert probe_graphics(f.fileno(), f.fileno()) is None
+
+
+def test_mime_order_flag_is_checked() -> None:
+    from click.testing import CliRunner
+
+    from console.cli import main
+
+    result = CliRunner().invoke(main, ["--mime-order", "html,bogus", "list"])
+    assert result.exit_code == 2
+    assert "--mime-order: unknown mime type(s) bogus" in result.output
+    assert "Traceback" not in result.output
+    help_text = CliRunner().invoke(main, ["--help"]).output
+    assert "--mime-order" in help_text and "%mycon page" in help_text
+
+
+def test_mime_order_config_key(tmp_path: Path) -> None:
+    from console.settings import ConfigError, load_config, make_settings
+
+    good = tmp_path / "good.toml"
+    good.write_text('mime_order = "plain"\n')
+    settings = make_settings(load_config(str(good)))
+    assert render.mime_order(settings.mime_order) == ("text/plain",)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('mime_order = "png,nope"\n')
+    with pytest.raises(ConfigError, match="mime_order: unknown mime type"):
+        load_config(str(bad))
+    assert render.mime_order("") is None
+
+
+def test_mime_order_reaches_the_renderer() -> None:
+    data = {"text/html": "<b>bold</b>", "text/plain": "PLAIN"}
+    opts = render.RenderOptions(color=False, mime_order=render.mime_order("plain"))
+    assert render.render_bundle(data, {}, opts) == "PLAIN"
+    assert render.strip_ansi(render.render_bundle(data, {}, render.RenderOptions(color=False))) == "bold"
