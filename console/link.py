@@ -186,11 +186,21 @@ class KernelLink:
         self.client = km.client()
         self._connect()
 
-    async def attach(self, connection_file: str) -> None:
-        """Connect to a running kernel described by ``connection_file``."""
+    async def attach(self, connection_file: str, ssh: str = "") -> None:
+        """Connect to a running kernel described by ``connection_file``; with ``ssh``
+        ([user@]host[:port]) through ssh tunnels opened in a thread (the loop stays live)."""
         from jupyter_client.asynchronous import AsyncKernelClient
 
         info = read_connection_file(connection_file)
+        if ssh:
+            from console.commands import CommandError, open_tunnels
+
+            try:
+                info = await asyncio.to_thread(open_tunnels, info, ssh)
+            except CommandError as e:
+                if e.exit_code == 2:
+                    raise UserInputError(e.format_message()) from None
+                raise LinkError(e.format_message()) from None
         client = AsyncKernelClient()
         try:
             client.load_connection_info(info)  # type: ignore[arg-type]

@@ -139,8 +139,8 @@ class ConsoleSession:
             self.link.forget(msg_id)
             if not done.done():
                 done.cancel()
-                with contextlib.suppress(BaseException):
-                    await done
+            with contextlib.suppress(BaseException):
+                await done  # also retrieves a failure, which would otherwise be logged
         rc = reply.get("content", {})
         count = rc.get("execution_count")
         if isinstance(count, int) and not silent:
