@@ -141,7 +141,7 @@ class Console:
                 from console.link import resolve_connection_file
 
                 path = s.connection_file or resolve_connection_file(s.existing)
-                await self.link.attach(path)
+                await self.link.attach(path, s.ssh)
             else:
                 await self.link.start(s.kernel, s.connection_file)
             info = await self.link.wait_ready(s.kernel_timeout)
