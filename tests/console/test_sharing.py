@@ -1,0 +1,150 @@
+"""Many consoles, one kernel (issue 5): two real mycon processes in pseudo-terminals, one
+owning the kernel and one attached with --existing, each seeing the other's work live."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+from conftest import need_kernel
+from term import CTRL_C, ENTER, MYCON, Term
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(params=["python3", "mycon"])
+def pair(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[tuple[Term, Term, str]]:
+    """(owner, attached, connection file) on a fresh kernel."""
+    name = str(request.param)
+    if name == "mycon":
+        need_kernel(name)
+    cf = os.path.join(str(tmp_path), "kernel-pair.json")
+    owner = Term("--kernel", name, "-f", cf)
+    attached: Term | None = None
+    try:
+        owner.expect("To attach another terminal")
+        owner.prompt()
+        attached = Term("--existing", cf)
+        attached.expect("To attach another terminal")
+        attached.prompt()
+        yield owner, attached, cf
+    finally:
+        if attached is not None:
+            attached.close()
+        owner.close()
+
+
+def test_each_sees_the_other_live_and_prompts_keep_step(pair: tuple[Term, Term, str]) -> None:
+    owner, attached, _ = pair
+    attached.send("print('zz' + 'typed')")  # being typed while the other client works
+    owner.run("print('zz' + 'from owner'); 6 * 7")
+    attached.expect("[client 1] In [1]: print('zz' + 'from owner'); 6 * 7")
+    attached.expect("zzfrom owner")
+    attached.expect("Out[1]: 42")
+    attached.send(ENTER)  # what was typed is intact and runs as the kernel's cell 2
+    attached.expect("zztyped")
+    assert attached.prompt() == 3
+    owner.expect("[client 1] In [2]: print('zz' + 'typed')")
+    owner.expect("zztyped")
+    owner.run("1 / 0")
+    attached.expect("ZeroDivisionError")
+    assert attached.prompt() == 4  # after the other's cell 3, our next is 4
+
+
+def test_ctrl_c_in_attached_console_interrupts(pair: tuple[Term, Term, str]) -> None:
+    owner, attached, _ = pair
+    attached.run("import time; print('zz' + 'sleeping', flush=True); time.sleep(60)")
+    attached.expect("zzsleeping")
+    owner.expect("zzsleeping")
+    attached.send(CTRL_C)
+    attached.expect("KeyboardInterrupt")
+    owner.expect("KeyboardInterrupt")
+    attached.prompt()
+
+
+def test_exec_output_appears_in_both(pair: tuple[Term, Term, str]) -> None:
+    owner, attached, cf = pair
+    done = subprocess.run(
+        [MYCON, "exec", "--existing", cf, "print('zz' + 'from exec')"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "zzfrom exec" in done.stdout
+    for t in (owner, attached):
+        t.expect(re.compile(r"\[client \d\] In \[1\]: print\('zz' \+ 'from exec'\)"))
+        t.expect("zzfrom exec")
+
+
+def test_restart_seen_by_the_other_console(pair: tuple[Term, Term, str]) -> None:
+    owner, attached, _ = pair
+    owner.run("%mycon restart")
+    owner.expect("Restart the kernel?")
+    owner.send("y" + ENTER)
+    owner.expect("(kernel restarted)")
+    attached.expect("restarting")
+    attached.send(ENTER)
+    assert attached.prompt() == 1
+
+
+def test_encrypted_kernel_attached(tmp_path: os.PathLike[str]) -> None:
+    """A console launching our kernel encrypts by default; a second console attaches."""
+    need_kernel("mycon")
+    cf = os.path.join(str(tmp_path), "kernel-curve.json")
+    owner = Term("--kernel", "mycon", "-f", cf)
+    attached: Term | None = None
+    try:
+        owner.expect("To attach another terminal")
+        owner.prompt()
+        with open(cf) as f:
+            info = json.load(f)
+        assert info.get("curve_publickey") and info.get("curve_secretkey")
+        attached = Term("--existing", cf)
+        attached.expect("To attach another terminal")
+        attached.prompt()
+        attached.run("zz = 6 * 7; zz")
+        attached.expect("Out[1]: 42")
+        owner.expect("[client 1] In [1]: zz = 6 * 7; zz")
+    finally:
+        if attached is not None:
+            attached.close()
+        owner.close()
+
+
+def test_no_encryption_flag_gives_plain_tcp(tmp_path: os.PathLike[str]) -> None:
+    need_kernel("mycon")
+    cf = os.path.join(str(tmp_path), "kernel-plain.json")
+    owner = Term("--kernel", "mycon", "--no-encryption", "-f", cf)
+    try:
+        owner.expect("To attach another terminal")
+        owner.prompt()
+        with open(cf) as f:
+            assert "curve_publickey" not in json.load(f)
+    finally:
+        owner.close()
+
+
+def test_no_other_output_hides_other_clients(tmp_path: os.PathLike[str]) -> None:
+    cf = os.path.join(str(tmp_path), "kernel-quiet.json")
+    owner = Term("--kernel", "python3", "-f", cf)
+    quiet: Term | None = None
+    try:
+        owner.expect("To attach another terminal")
+        owner.prompt()
+        quiet = Term("--existing", cf, "--no-other-output")
+        quiet.expect("To attach another terminal")
+        quiet.prompt()
+        owner.run("print('zz' + 'hidden')")
+        owner.expect("zzhidden")
+        owner.prompt()
+        quiet.run("print('zz' + 'mine')")
+        quiet.expect("zzmine")
+        quiet.prompt()
+        assert "zzhidden" not in quiet.raw and "[client" not in quiet.raw
+    finally:
+        if quiet is not None:
+            quiet.close()
+        owner.close()
