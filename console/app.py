@@ -334,6 +334,12 @@ class Console:
                 self._note("(another client is restarting the kernel: its variables are lost)")
                 self.session.execution_count = 1
             return
+        if msg_type == "iopub_welcome":
+            if self.link.ready and not self.link.owned:
+                # A fresh subscription after start-up: the kernel came back on its ports.
+                self._note("(the kernel's output channel reconnected: it was probably restarted)")
+                self._on_revival_sync()
+            return
         if msg_type == "execute_input":
             text = render.render_input(msg.get("content", {}), self.options, who=self._client_label(msg))
         else:
@@ -381,6 +387,9 @@ class Console:
         if self.link.owned:
             return
         self._note("(the kernel answers again)")
+        self._on_revival_sync()
+
+    def _on_revival_sync(self) -> None:
         task = asyncio.ensure_future(self._resync())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
