@@ -115,3 +115,29 @@ def test_attached_console_waits_for_a_dead_kernel(kname: str, tmp_path: os.PathL
     finally:
         t.close()
         km.shutdown_kernel(now=True)
+
+
+def test_attached_console_sees_owner_restart_after_a_kill(tmp_path: os.PathLike[str]) -> None:
+    """Our kernel greets each new iopub subscription: the attached console learns that the
+    kernel behind its ports is a new one (restarted by its owner) and starts counting anew."""
+    need_kernel("mycon")
+    cf = os.path.join(str(tmp_path), "kernel-owned.json")
+    owner = Term("--kernel", "mycon", "-f", cf)
+    attached: Term | None = None
+    try:
+        owner.expect("To attach another terminal")
+        owner.prompt()
+        attached = Term("--existing", cf)
+        attached.expect("To attach another terminal")
+        attached.prompt()
+        pid = _kernel_pid(owner)
+        attached.expect("Out[1]")
+        os.kill(pid, signal.SIGKILL)
+        owner.expect("(kernel restarted)")
+        attached.expect("probably restarted")
+        attached.send(ENTER)
+        assert attached.prompt() == 1
+    finally:
+        if attached is not None:
+            attached.close()
+        owner.close()

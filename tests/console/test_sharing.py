@@ -148,3 +148,15 @@ def test_no_other_output_hides_other_clients(tmp_path: os.PathLike[str]) -> None
         if quiet is not None:
             quiet.close()
         owner.close()
+
+
+def test_input_belongs_to_the_console_that_ran_the_cell(pair: tuple[Term, Term, str]) -> None:
+    owner, attached, _ = pair
+    attached.run("zzname = input('zzwho? '); print('zzhello', zzname)")
+    attached.expect("zzwho? ")
+    owner.expect("[client 1] In [1]: zzname = input(")
+    attached.send("bob" + ENTER)
+    attached.expect("zzhello bob")
+    owner.expect("zzhello bob")
+    owner.prompt()
+    assert "zzwho? bob" not in owner.raw  # the owner was never asked
