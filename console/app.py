@@ -81,6 +81,7 @@ class Console:
             on_kernel_status=self._on_kernel_status,
         )
         self.session = ConsoleSession(self.link, hooks, self.options)
+        self.printer.watch(self.session.area.seen)  # rows others write, for in-place redraws
         self.history = ConsoleHistory(settings.history_size)
         self.state = PromptState(count=lambda: self.session.execution_count)
         self.file_extension = ".txt"

@@ -34,6 +34,7 @@ REGION_CHARS = 256 * 1024
 """Most text remembered for redrawing (older blocks are forgotten: they scrolled away)."""
 
 CUT_HINT = "%mycon page shows it all"
+IMAGE_HINT = "[%mycon save keeps the last image, %mycon view opens it]"
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 
 COMMANDS_HELP = """\
@@ -87,8 +88,9 @@ class OutputArea:
         self._region_chars = 0
         self._live = False  # a cell of ours runs: redrawing in place is allowed
         self._col0 = True
+        self._writing = False
+        self._hinted = False
         self._clear_pending = False
-        self._seen_ids: set[str] = set()
         # cutting huge stream output
         self._shown_chars = 0
         self._shown_lines = 0
@@ -157,6 +159,9 @@ class OutputArea:
             self._stream(render.render_stream(content, options), live)
             return
         text = render.render_iopub(msg, options)
+        if mime is not None and not self._hinted and msg_type != "update_display_data":
+            self._hinted = True  # once per session: how to keep or open an image
+            text += render.style(IMAGE_HINT, render.DIM, options) + "\n"
         if msg_type in ("display_data", "execute_result") and self._too_big(data):
             text += self._save_full(_plain_text(data), options)
         if msg_type == "update_display_data":
@@ -166,16 +171,28 @@ class OutputArea:
                 return
             note = f"[display {display_id} updated; its earlier version is above]"
             text = render.style(note, render.DIM, options) + "\n" + text
-        if display_id is not None:
-            self._seen_ids.add(display_id)
         self._block(text, display_id if live else None)
 
     # -- writing --------------------------------------------------------------------------
 
     def _emit(self, text: str) -> None:
         if text:
-            self._write(text)
+            self._writing = True
+            try:
+                self._write(text)
+            finally:
+                self._writing = False
             self._col0 = text.endswith("\n")
+
+    def seen(self, text: str) -> None:
+        """Text someone else wrote to the same terminal (another client's output, a note).
+
+        Counted so the rows between a display and the cursor stay right.
+        """
+        if self._writing or not text:
+            return
+        self._remember(text, None)
+        self._col0 = text.endswith("\n")
 
     def _block(self, text: str, display_id: str | None) -> None:
         """A display, result or error: always starts at column 0."""
@@ -242,6 +259,7 @@ class OutputArea:
         if not text:
             return
         if not live:
+            self._remember(text, None)
             self._emit(text)
             return
         if self._cut:

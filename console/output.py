@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 REFRESH_INTERVAL = 1 / 60
@@ -30,6 +31,7 @@ class Printer:
         self._app: Any = None
         self._held = False
         self._pending: set[Any] = set()
+        self._watchers: list[Callable[[str], None]] = []
 
     # -- modes ------------------------------------------------------------------------------
 
@@ -49,12 +51,18 @@ class Printer:
         if self._chunks:
             self.flush()
 
+    def watch(self, watcher: Callable[[str], None]) -> None:
+        """Call ``watcher`` with every text written (the output area counts rows with it)."""
+        self._watchers.append(watcher)
+
     # -- writing ----------------------------------------------------------------------------
 
     def write(self, text: str) -> None:
         """Queue ``text``; it reaches the screen within one refresh interval."""
         if not text:
             return
+        for watcher in self._watchers:
+            watcher(text)
         self._chunks.append(text)
         if self._handle is not None or self._held:
             return

@@ -302,3 +302,28 @@ def test_mime_order_reaches_the_renderer() -> None:
     opts = render.RenderOptions(color=False, mime_order=render.mime_order("plain"))
     assert render.render_bundle(data, {}, opts) == "PLAIN"
     assert render.strip_ansi(render.render_bundle(data, {}, render.RenderOptions(color=False))) == "bold"
+
+
+def test_text_written_by_others_is_counted(tmp_path: Path) -> None:
+    area, screen = make_area(tmp_path)
+
+    def write(text: str) -> None:  # a printer that tells the area about every write
+        area.seen(text)
+        screen.out.append(text)
+
+    area._write = write
+    area.begin_cell()
+    area.show(display("mine", "m"))
+    write("[client 2] In [4]: x\nother output\n")  # another client's, via the printer
+    screen.out.clear()
+    area.show(display("MINE", "m", update=True))
+    assert screen.text == "\r\x1b[3A\x1b[JMINE\n[client 2] In [4]: x\nother output\n"
+
+
+def test_first_image_says_how_to_keep_it(tmp_path: Path) -> None:
+    area, screen = make_area(tmp_path)
+    png = base64.b64encode((DATA / "mpl_plot.png").read_bytes()).decode()
+    area.begin_cell()
+    for _ in range(2):
+        area.show(msg("display_data", data={"image/png": png, "text/plain": "<Figure>"}, metadata={}))
+    assert screen.text.count("%mycon save keeps the last image") == 1
