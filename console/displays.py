@@ -30,6 +30,8 @@ STREAM_CHARS = 1_000_000
 """Characters of one cell's streams shown before the rest goes to a file only."""
 STREAM_LINES = 10_000
 """Lines of one cell's streams shown before the rest goes to a file only."""
+SPOOL_CHARS = 256_000_000
+"""Most characters of one cell's output kept in its file (a cell printing forever fills no disk)."""
 REGION_CHARS = 256 * 1024
 """Most text remembered for redrawing (older blocks are forgotten: they scrolled away)."""
 
@@ -303,7 +305,7 @@ class OutputArea:
         try:
             fd, path = tempfile.mkstemp(prefix="mycon-output-", suffix=".txt", dir=self._spool_dir)
             self._spool = os.fdopen(fd, "w", encoding="utf-8", errors="replace")
-            self.full_output = path
+            self._keep_file(path)
             for chunk in self._head:
                 self._spool.write(chunk)
         except OSError:
@@ -313,13 +315,23 @@ class OutputArea:
         self._head = []
 
     def _to_spool(self, text: str) -> None:
+        room = SPOOL_CHARS - self._spool_chars
         self._spool_chars += len(text)
         self._spool_lines += text.count("\n")
-        if self._spool is not None:
+        if self._spool is not None and room > 0:
             try:
-                self._spool.write(text)
+                self._spool.write(text[:room])
             except OSError:
                 self._spool = None
+
+    def _keep_file(self, path: str) -> None:
+        """``path`` now holds the last cut output; the file of the one before goes."""
+        old, self.full_output = self.full_output, path
+        if old and old != path:
+            try:
+                os.unlink(old)
+            except OSError:
+                pass
 
     def _finish_cut(self) -> None:
         options = self._options()
@@ -328,6 +340,8 @@ class OutputArea:
             try:
                 self._spool.close()
                 where = f"; {CUT_HINT} (saved in {self.full_output})"
+                if self._spool_chars > SPOOL_CHARS:
+                    where += f"; the file holds the first {human_size(SPOOL_CHARS)}"
             except OSError:
                 pass
             self._spool = None
@@ -358,7 +372,7 @@ class OutputArea:
                 f.write(text)
         except OSError:
             return ""
-        self.full_output = path
+        self._keep_file(path)
         return render.style(f"[{CUT_HINT} (saved in {path})]", render.DIM, options) + "\n"
 
 

@@ -327,3 +327,41 @@ def test_first_image_says_how_to_keep_it(tmp_path: Path) -> None:
     for _ in range(2):
         area.show(msg("display_data", data={"image/png": png, "text/plain": "<Figure>"}, metadata={}))
     assert screen.text.count("%mycon save keeps the last image") == 1
+
+
+def test_view_opens_the_viewer_or_says_why_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    area, _ = make_area(tmp_path)
+    png = base64.b64encode((DATA / "mpl_plot.png").read_bytes()).decode()
+    area.show(msg("display_data", data={"image/png": png}, metadata={}), live=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    out = console_command("%mycon view", area, print)
+    assert out.startswith("cannot run xdg-open") and "the image is saved in" in out
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    viewer = bindir / "xdg-open"
+    viewer.write_text("#!/bin/sh\nexit 0\n")
+    viewer.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bindir))
+    assert console_command("%mycon view", area, print).startswith("opened ")
+
+
+def test_only_the_last_cut_output_keeps_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import console.displays as displays
+
+    monkeypatch.setattr(displays, "SPOOL_CHARS", 3_000_000)
+    area, screen = make_area(tmp_path)
+    files = []
+    for _ in range(2):
+        area.begin_cell()
+        for _ in range(5):
+            area.show(msg("stream", name="stdout", text="y" * 1_000_000))
+        area.end_cell()
+        assert area.full_output is not None
+        files.append(Path(area.full_output))
+    assert not files[0].exists()
+    assert files[1].stat().st_size == 3_000_000
+    assert "the file holds the first 3.0 MB" in screen.text

@@ -36,6 +36,7 @@ class Tmux:
         self.sock = f"mycon-disp-{uuid.uuid4().hex[:8]}"
         self.base = [TMUX or "tmux", "-L", self.sock, "-f", "/dev/null"]
         env = {**os.environ, "TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1"}
+        env["PAGER"] = "tail -n 2"  # %mycon page: the end of the full output, no interaction
         env.pop("TMUX", None)
         extra = " ".join(args)
         cmd = f"{MYCON} --kernel {kernel} --no-confirm-exit {extra}; tmux -L {self.sock} wait-for -S gone; exec cat"
@@ -175,6 +176,8 @@ def test_huge_print_comes_back_to_a_usable_prompt(tmux: Tmux) -> None:
     assert re.search(r"output cut: [\d,]+ more lines not shown", screen)
     assert "%mycon page" in screen
     assert tmux.run("6*7  # zz-alive").count("42") >= 1
+    # the whole output, through the pager (here: its last two lines)
+    screen = tmux.run("%mycon page", until=r"\n999999\nzz-end\n")
 
 
 def test_hundred_megabyte_string(tmux: Tmux) -> None:
