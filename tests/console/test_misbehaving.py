@@ -1,0 +1,222 @@
+"""The real ``mycon`` in a pseudo-terminal facing a misbehaving kernel (issue 8, console side).
+
+Each test starts ``tests/console/bad_kernel.py`` in one mode through a kernelspec written into a
+temporary JUPYTER_PATH, types as a person would, and checks: a clear message in words, no
+traceback of ours, the prompt still usable (typing, Ctrl-C, Ctrl-D), nothing typed lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from term import CTRL_C, CTRL_D, ENTER, MYCON, Term, plain  # noqa: E402
+
+BAD_KERNEL = str(Path(__file__).with_name("bad_kernel.py"))
+MODES = ("good", "garbage", "wrong-parent", "disorder", "huge-stream", "huge-bundle", "mute", "no-iopub", "no-hb")
+
+
+@pytest.fixture(scope="module")
+def jupyter_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A JUPYTER_PATH holding one kernelspec ``bad-<mode>`` per mode, and a private runtime dir."""
+    root = tmp_path_factory.mktemp("jupyter")
+    for mode in MODES:
+        spec = root / "kernels" / f"bad-{mode}"
+        spec.mkdir(parents=True)
+        (spec / "kernel.json").write_text(json.dumps({
+            "argv": [sys.executable, BAD_KERNEL, "-f", "{connection_file}", mode],
+            "display_name": f"bad kernel ({mode})",
+            "language": "python",
+            "interrupt_mode": "message",
+        }))
+    runtime = root / "runtime"
+    runtime.mkdir(mode=0o700)
+    return {
+        "JUPYTER_PATH": str(root),
+        "JUPYTER_RUNTIME_DIR": str(runtime),
+        "HOME": str(root),  # the console's own history file and config stay in the sandbox
+    }
+
+
+@pytest.fixture
+def bad(jupyter_env: dict[str, str]) -> Iterator[list[Term]]:
+    """Started terminals, closed after the test whatever happened."""
+    terms: list[Term] = []
+    yield terms
+    for t in terms:
+        t.close()
+
+
+def start(terms: list[Term], env: dict[str, str], mode: str, *args: str) -> Term:
+    """mycon on the bad kernel in ``mode``, at its first prompt with the banner shown."""
+    t = Term("--kernel", f"bad-{mode}", *args, env=env)
+    terms.append(t)
+    return t
+
+
+def ready(t: Term, mode: str) -> None:
+    t.expect(f"bad kernel, mode {mode}")
+    t.prompt()
+
+
+def no_traceback(t: Term) -> None:
+    screen = plain(t.raw)
+    assert "Traceback" not in screen, screen[-3000:]
+
+
+def leave(t: Term) -> None:
+    """Ctrl-D, confirm, and a clean exit."""
+    t.send(CTRL_D)
+    t.expect("exit")
+    t.send("y" + ENTER)
+    assert t.wait_exit() == 0
+    no_traceback(t)
+
+
+def swallow(t: Term, end: str) -> None:
+    """Read a flood of output up to ``end`` and forget it (Term.expect rescans what it keeps)."""
+    t.expect(end)
+    t.raw, t.pos = plain(t.raw)[t.pos :], 0
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_good_kernel_baseline(bad: list[Term], jupyter_env: dict[str, str]) -> None:
+    t = start(bad, jupyter_env, "good")
+    ready(t, "good")
+    t.run("one")
+    t.expect("ran one")
+    assert t.prompt() == 2
+    leave(t)
+
+
+def test_garbage_frames_are_dropped_and_the_real_answer_shown(bad: list[Term], jupyter_env: dict[str, str]) -> None:
+    t = start(bad, jupyter_env, "garbage")
+    ready(t, "garbage")
+    t.run("first")
+    t.expect("ran first")
+    assert t.prompt() == 2
+    t.run("second")
+    t.expect("ran second")
+    assert t.prompt() == 3
+    no_traceback(t)
+    assert "99" not in plain(t.raw).split("ran first", 1)[1]  # the forged execution_count never shows
+    leave(t)
+
+
+def test_wrong_parent_never_ends_the_cell_and_ctrl_c_recovers(bad: list[Term], jupyter_env: dict[str, str]) -> None:
+    t = start(bad, jupyter_env, "wrong-parent")
+    ready(t, "wrong-parent")
+    t.run("lost")
+    t.expect("WRONG PARENT")  # shown as late output of ours, but it does not end the cell
+    t.send(CTRL_C)
+    t.expect("KeyboardInterrupt")
+    t.prompt()
+    t.run("again")
+    t.expect("WRONG PARENT")
+    t.send(CTRL_C)
+    t.expect("KeyboardInterrupt")
+    t.prompt()
+    no_traceback(t)
+    leave(t)
+
+
+def test_out_of_order_messages(bad: list[Term], jupyter_env: dict[str, str]) -> None:
+    t = start(bad, jupyter_env, "disorder")
+    ready(t, "disorder")
+    t.run("x")
+    t.expect("ran x")
+    t.expect("LATE RESULT")
+    t.prompt()
+    t.run("y")
+    t.expect("ran y")
+    t.prompt()
+    no_traceback(t)
+    leave(t)
+
+
+@pytest.mark.parametrize(("mode", "end"), [("huge-stream", "output cut"), ("huge-bundle", "BUNDLE END")])
+def test_enormous_messages(bad: list[Term], jupyter_env: dict[str, str], mode: str, end: str) -> None:
+    t = start(bad, jupyter_env, mode)
+    ready(t, mode)
+    t.run("big")
+    t.send("typed during")  # type-ahead while the output pours in: kept for the next prompt
+    swallow(t, end)
+    t.prompt()
+    t.expect("typed during")
+    t.send(ENTER)
+    swallow(t, end)
+    t.prompt()
+    no_traceback(t)
+    peak = rss_mb(t.child.pid)
+    assert peak < 1024, f"mycon peaked at {peak:.0f} MB for {mode}"
+    leave(t)
+
+
+def test_kernel_that_never_publishes(bad: list[Term], jupyter_env: dict[str, str]) -> None:
+    t = start(bad, jupyter_env, "no-iopub", "--kernel-timeout", "3")
+    t.expect("did not answer within 3 s")
+    assert t.wait_exit() == 1
+    no_traceback(t)
+
+
+def test_dead_heartbeat_does_not_matter(bad: list[Term], jupyter_env: dict[str, str]) -> None:
+    t = start(bad, jupyter_env, "no-hb")
+    ready(t, "no-hb")
+    t.run("alive")
+    t.expect("ran alive")
+    t.prompt()
+    leave(t)
+
+
+# -- nothing from the current directory is imported at start-up ------------------------------
+
+SHADOWS = ("prompt_toolkit", "zmq", "click", "console", "kernel", "jupyter_client", "pygments", "traitlets")
+
+
+def poisoned_dir(tmp_path: Path) -> tuple[Path, Path]:
+    """A directory whose modules shadow what mycon imports; importing one writes a marker."""
+    marker = tmp_path / "IMPORTED"
+    for name in SHADOWS:
+        (tmp_path / f"{name}.py").write_text(
+            f"open({str(marker)!r}, 'a').write({name!r} + '\\n')\nraise SystemExit('shadow {name} imported')\n"
+        )
+    return tmp_path, marker
+
+
+def test_help_imports_nothing_from_cwd(tmp_path: Path) -> None:
+    cwd, marker = poisoned_dir(tmp_path)
+    out = subprocess.run([MYCON, "--help"], cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert not marker.exists(), marker.read_text()
+
+
+def test_console_imports_nothing_from_cwd(tmp_path: Path, jupyter_env: dict[str, str], bad: list[Term]) -> None:
+    cwd, marker = poisoned_dir(tmp_path)
+    env = dict(jupyter_env)
+    old = os.getcwd()
+    os.chdir(cwd)  # pexpect spawns in the current directory
+    try:
+        t = start(bad, env, "good")
+    finally:
+        os.chdir(old)
+    ready(t, "good")
+    t.run("cwd")
+    t.expect("ran cwd")
+    t.prompt()
+    leave(t)
+    assert not marker.exists(), marker.read_text()
