@@ -88,6 +88,9 @@ class OutputArea:
         self._spool_dir = spool_dir
         self._blocks: list[_Block] = []
         self._region_chars = 0
+        self._trimmed = False
+        self._region_width = 0
+        self._forget()
         self._live = False  # a cell of ours runs: redrawing in place is allowed
         self._col0 = True
         self._writing = False
@@ -128,6 +131,8 @@ class OutputArea:
     def _forget(self) -> None:
         self._blocks = []
         self._region_chars = 0
+        self._trimmed = False  # the oldest text was forgotten: the region's start is unknown
+        self._region_width = self._options().width
 
     # -- messages -------------------------------------------------------------------------
 
@@ -217,11 +222,17 @@ class OutputArea:
         while self._region_chars > REGION_CHARS and self._blocks:
             # the oldest text has long scrolled away; a huge last block is forgotten too
             self._region_chars -= len(self._blocks.pop(0).text)
+            self._trimmed = True
 
     def _offset(self, index: int) -> int | None:
         """Rows from the first row of block ``index`` to the cursor, None when off screen."""
+        width = self._options().width
+        if width != self._region_width:
+            return None  # the terminal was resized: rows counted before no longer hold
         text = "".join(b.text for b in self._blocks[index:])
-        rows = screen_rows(text, self._options().width)
+        if text.count("\n") >= self._rows():
+            return None  # scrolled away for sure; no need to measure
+        rows = screen_rows(text, width)
         if rows is None:
             return None
         offset = rows - 1
@@ -247,7 +258,7 @@ class OutputArea:
         """Erase the running cell's output (in place when all of it is still on screen)."""
         if not self._blocks:
             return
-        offset = self._offset(0) if self._region_chars < REGION_CHARS else None
+        offset = None if self._trimmed else self._offset(0)
         self._forget()
         if offset is None:
             self._emit(render.style("[output cleared]", render.DIM, self._options()) + "\n")

@@ -365,3 +365,29 @@ def test_only_the_last_cut_output_keeps_a_file(tmp_path: Path, monkeypatch: pyte
     assert not files[0].exists()
     assert files[1].stat().st_size == 3_000_000
     assert "the file holds the first 3.0 MB" in screen.text
+
+
+def test_resized_terminal_prints_anew(tmp_path: Path) -> None:
+    screen = Screen()
+    width = [80]
+    area = OutputArea(
+        screen.out.append,
+        lambda: render.RenderOptions(width=width[0], color=False, graphics="blocks", color_depth="mono"),
+        lambda: screen.rows,
+        str(tmp_path),
+    )
+    area.begin_cell()
+    area.show(display("v1", "r"))
+    width[0] = 60
+    area.show(display("v2", "r", update=True))
+    assert not UP.search(screen.text)
+    assert "[display r updated" in screen.text
+
+
+def test_clear_after_forgotten_output_notes_it(tmp_path: Path) -> None:
+    area, screen = make_area(tmp_path)
+    area.begin_cell()
+    for _ in range(3):
+        area.show(msg("stream", name="stdout", text="z" * 200_000 + "\n"))
+    area.show(msg("clear_output", wait=False))
+    assert screen.text.endswith("[output cleared]\n")
