@@ -110,6 +110,7 @@ class Console:
         self._start: asyncio.Task[None] | None = None
         self._start_error: StartFailed | None = None
         self._running = False
+        self._interrupt_failed = False  # an interrupt went unanswered: Ctrl-C abandons the cell
         self._next_input = ""
         self._keep_kernel = False
         self._tasks: set[asyncio.Future[None]] = set()
@@ -289,6 +290,9 @@ class Console:
         if self._start_wait is not None:
             self._start_wait.cancel()  # drop the held cell; the kernel goes on starting
             return
+        if self._running and self._interrupt_failed:
+            self.session.abandon()  # the kernel ignored the interrupt: give the prompt back
+            return
         if self._running and self.link.client is not None:
             # Keep a reference: the loop holds tasks weakly, and a collected task never sends.
             task = asyncio.ensure_future(self._interrupt())
@@ -299,7 +303,11 @@ class Console:
         try:
             await self.link.interrupt()
         except Exception as e:
-            self.printer.write(render.style(f"could not interrupt the kernel: {e}\n", render.RED, self.options))
+            self._interrupt_failed = True
+            self.printer.write(render.style(
+                f"could not interrupt the kernel: {e}; Ctrl-C again stops waiting for this cell\n",
+                render.RED, self.options,
+            ))
 
     def _on_sigint(self) -> None:
         """SIGINT outside prompt_toolkit's raw mode (a brief window): same as Ctrl-C."""
@@ -459,6 +467,7 @@ class Console:
         self.options = replace(self.options, width=self._width())
         self.session.options = self.options
         self._running = True
+        self._interrupt_failed = False
         try:
             with self.catcher.active():
                 return await self.session.run_cell(code)
@@ -588,6 +597,10 @@ class Console:
                 self._next_input = code
                 continue
             outcome = await self.run_cell(code)
+            if outcome.status == "abandoned":
+                self.printer.ensure_line_start()
+                self.printer.write(render.style(f"mycon: {outcome.error}\n", render.RED, self.options))
+                continue
             if outcome.status == "dead":
                 self.printer.ensure_line_start()
                 if self.link.owned or not self.link.alive:

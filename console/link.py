@@ -24,6 +24,9 @@ HB_INTERVAL = 1.0  # seconds between heartbeat pings
 HB_MISSES = 3  # pings missed in a row before the kernel counts as gone
 
 
+INTERRUPT_TIMEOUT = 5.0  # seconds an interrupt_request may go unanswered
+
+
 class LinkError(Exception):
     """A problem talking to the kernel, worded for the user."""
 
@@ -587,7 +590,7 @@ class KernelLink:
                 return
             except Exception:
                 pass
-        self.send("interrupt_request", {}, channel="control")
+        await self.request("interrupt_request", {}, INTERRUPT_TIMEOUT, channel="control")
 
     def input_reply(self, value: str) -> None:
         """Answer the kernel's pending input_request."""

@@ -23,6 +23,10 @@ class InputCancelled(Exception):
     """The user pressed Ctrl-C at an ``input()`` prompt."""
 
 
+class CellAbandoned(Exception):
+    """The user stopped waiting for a cell the kernel does not finish (nor interrupt)."""
+
+
 @dataclass
 class CellOutcome:
     """What came back from one cell: its status, counter and payloads."""
@@ -131,6 +135,10 @@ class ConsoleSession:
                 if not await self.link.is_alive():
                     return CellOutcome("dead", error="the kernel died while running this cell")
             reply = reply_fut.result()
+        except CellAbandoned:
+            return CellOutcome(
+                "abandoned", error="stopped waiting for this cell (the kernel may still be running it)"
+            )
         except LinkError as e:
             return CellOutcome("dead", error=str(e))
         finally:
@@ -150,6 +158,13 @@ class ConsoleSession:
             execution_count=count if isinstance(count, int) else None,
             payloads=list(rc.get("payload") or []),
         )
+
+    def abandon(self) -> None:
+        """Stop waiting for the running cell: for a kernel that answers neither it nor an interrupt."""
+        cell = self._cell
+        if cell is not None and not cell.reply.done():
+            cell.reply.set_exception(CellAbandoned())
+            cell.idle.set()
 
     async def sync_execution_count(self, timeout: float) -> None:
         """Learn the kernel's counter with a silent empty execute (for attached kernels)."""
