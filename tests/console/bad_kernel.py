@@ -14,7 +14,8 @@ Modes:
     disorder     idle before the reply, results after idle, outputs with no parent
     huge-stream  a 50 MB stream text for each cell
     huge-bundle  a display_data bundle with 100,000 mime keys for each cell
-    mute         never answers execute, is_complete, complete, inspect or interrupt
+    mute         never answers execute (only says it started), is_complete, complete,
+                 inspect or interrupt
     no-iopub     answers kernel_info but never publishes anything on iopub
     no-hb        stops echoing heartbeats after start-up (otherwise behaves)
 """
@@ -146,7 +147,11 @@ class BadKernel:
         code = str(content.get("code", ""))
         silent = bool(content.get("silent"))
         if self.mode == "mute" and code:
-            self.pending.append((sock, idents, msg))  # never answered, not even on interrupt
+            # Says it started (so a test knows the cell runs), then never answers, not even
+            # an interrupt.
+            self.status("busy", msg)
+            self.publish("stream", {"name": "stdout", "text": f"started {code}\n"}, msg)
+            self.pending.append((sock, idents, msg))
             return
         if not silent:
             self.count += 1

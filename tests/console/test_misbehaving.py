@@ -167,6 +167,29 @@ def test_enormous_messages(bad: list[Term], jupyter_env: dict[str, str], mode: s
     leave(t)
 
 
+def test_mute_kernel(bad: list[Term], jupyter_env: dict[str, str]) -> None:
+    """No answer to execute, is_complete, complete, inspect or interrupt: the prompt comes back."""
+    t = start(bad, jupyter_env, "mute")
+    ready(t, "mute")
+    t.send("abc\t")  # completion unanswered: the prompt keeps working
+    t.run("def")  # is_complete unanswered: Enter still runs the line
+    t.expect("started abcdef")
+    t.send(CTRL_C)  # interrupt_request unanswered: said in words
+    t.expect("could not interrupt the kernel: the kernel did not answer interrupt_request within 5 s")
+    t.send(CTRL_C)  # and a second Ctrl-C stops waiting
+    t.expect("stopped waiting for this cell")
+    n = t.prompt()
+    t.run("x = 1")
+    t.expect("started x = 1")
+    t.send(CTRL_C)
+    t.expect("could not interrupt")
+    t.send(CTRL_C)
+    t.expect("stopped waiting for this cell")
+    assert t.prompt() == n  # the kernel never said a cell ran
+    no_traceback(t)
+    leave(t)
+
+
 def test_kernel_that_never_publishes(bad: list[Term], jupyter_env: dict[str, str]) -> None:
     t = start(bad, jupyter_env, "no-iopub", "--kernel-timeout", "3")
     t.expect("did not answer within 3 s")
