@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 REFRESH_INTERVAL = 1 / 60
+PARTIAL_HOLD = 1.0
+"""Seconds an unfinished line (a ``\r`` progress bar) waits above a live prompt for its end."""
 FRAME_BYTES = 32 * 1024  # most text written above a live prompt per refresh
 
 
@@ -32,12 +34,15 @@ class Printer:
         self._held = False
         self._pending: set[Any] = set()
         self._watchers: list[Callable[[str], None]] = []
+        self._partial = ""  # an unfinished line held back while a prompt is live
+        self._partial_timer: asyncio.TimerHandle | None = None
 
     # -- modes ------------------------------------------------------------------------------
 
     def set_app(self, app: Any) -> None:
         """Print above this running prompt_toolkit application (None: write directly)."""
-        if app is None and self._chunks:
+        if app is None and (self._chunks or self._partial):
+            self._app = None
             self.flush()
         self._app = app
 
@@ -82,9 +87,10 @@ class Printer:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
-        if not self._chunks or self._held:
+        if not (self._chunks or self._partial) or self._held:
             return
-        text = "".join(self._chunks)
+        text = self._partial + "".join(self._chunks)
+        self._partial = ""
         self._chunks.clear()
         with contextlib.suppress(RuntimeError):
             self._last_flush = asyncio.get_running_loop().time()
@@ -98,9 +104,48 @@ class Printer:
                     text, rest = text[:cut], text[cut:]
                     self._chunks.append(rest)
                     self._schedule()
+            text = self._hold_partial(text)  # after the cut: the held tail is the newest text
+            if not text:
+                return
             self._write_above_prompt(app, text)
         else:
             self._raw(text)
+
+    def _hold_partial(self, text: str) -> str:
+        """Keep an unfinished last line back (the prompt sits below it); returns the rest.
+
+        Above a prompt a line cannot be rewritten, so ``\r`` updates would each become a new
+        line: only the line's latest state is kept, and it is written when its newline comes
+        or after :data:`PARTIAL_HOLD` seconds without one.
+        """
+        cut = text.rfind("\n") + 1
+        tail = text[cut:]
+        if not tail:
+            return text
+        ret = tail.rfind("\r")
+        if ret >= 0 and tail[ret + 1 :]:
+            tail = tail[ret + 1 :]
+        self._partial = tail
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._partial = ""
+            return text
+        if self._partial_timer is None:
+            self._partial_timer = loop.call_later(PARTIAL_HOLD, self._release_partial)
+        return text[:cut]
+
+    def _release_partial(self) -> None:
+        """The held line waited long enough: show its current state."""
+        self._partial_timer = None
+        if not self._partial:
+            return
+        app = self._app
+        if app is not None and getattr(app, "is_running", False) and not self._held:
+            text, self._partial = self._partial, ""
+            self._write_above_prompt(app, text)
+        else:
+            self.flush()
 
     def _schedule(self) -> None:
         try:
@@ -138,4 +183,4 @@ class Printer:
     @property
     def at_line_start(self) -> bool:
         """True when the last character written ends a line."""
-        return self._at_line_start and not self._chunks
+        return self._at_line_start and not self._chunks and not self._partial

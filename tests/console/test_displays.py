@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import re
@@ -391,3 +392,49 @@ def test_clear_after_forgotten_output_notes_it(tmp_path: Path) -> None:
         area.show(msg("stream", name="stdout", text="z" * 200_000 + "\n"))
     area.show(msg("clear_output", wait=False))
     assert screen.text.endswith("[output cleared]\n")
+
+
+def _printer_above_prompt(monkeypatch: pytest.MonkeyPatch, hold: float) -> tuple[Any, list[str]]:
+    import io
+
+    import console.output as output
+
+    monkeypatch.setattr(output, "PARTIAL_HOLD", hold)
+
+    class FakeApp:
+        is_running = True
+
+    printer = output.Printer(io.StringIO(), interval=0.001)
+    printer.set_app(FakeApp())
+    frames: list[str] = []
+    printer._write_above_prompt = lambda app, text: frames.append(text)  # type: ignore[method-assign]
+    return printer, frames
+
+
+def test_progress_above_a_live_prompt_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def go() -> list[str]:
+        printer, frames = _printer_above_prompt(monkeypatch, hold=30.0)
+        for i in range(100):
+            printer.write(f"\rpct {i}")
+            printer.flush()
+        printer.write("\rpct 100\n")
+        printer.flush()
+        return frames
+
+    frames = asyncio.run(go())
+    shown = [line.split("\r")[-1] for line in "".join(frames).split("\n") if line]
+    assert shown == ["pct 100"]
+
+
+def test_unfinished_line_above_a_prompt_shows_after_the_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def go() -> list[str]:
+        printer, frames = _printer_above_prompt(monkeypatch, hold=0.01)
+        printer.write("done: ")
+        printer.write("no newline")
+        printer.flush()
+        assert frames == [] and not printer.at_line_start
+        while not frames:
+            await asyncio.sleep(0.005)  # the hold timer fires on this loop
+        return frames
+
+    assert asyncio.run(go()) == ["done: no newline"]
