@@ -351,10 +351,9 @@ class Console:
             return
         if msg_type == "execute_input":
             text = render.render_input(msg.get("content", {}), self.options, who=self._client_label(msg))
-        else:
-            text = render.render_iopub(msg, self.options)
-        if text:
             self.printer.write(text)
+            return
+        self.session.area.show(msg, live=False)  # an update of their display comes with a note
 
     def _client_label(self, msg: Msg) -> str:
         """``client N``: N numbers other clients' session ids in order of first sight."""
