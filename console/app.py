@@ -74,6 +74,7 @@ class Console:
         self.link.on_kernel_output = self._on_kernel_output
         self.link.on_death = self._on_death
         self.link.on_revival = self._on_revival
+        self.link.on_silent = self._on_silent
         hooks = SessionHooks(
             write=self.printer.write,
             ask_input=self._ask_input,
@@ -391,10 +392,18 @@ class Console:
                 render.RED,
             )
 
+    def _on_silent(self, reason: str) -> None:
+        """Our kernel's process runs but its heartbeat is silent: say so, keep it."""
+        self._note(
+            f"mycon: {reason}, but its process is running (busy in C code, or stuck). "
+            f"Ctrl-C interrupts a cell; `{RESTART_WORD}` restarts the kernel.",
+            render.RED,
+        )
+
     def _on_revival(self) -> None:
+        self._note("(the kernel answers again)")
         if self.link.owned:
             return
-        self._note("(the kernel answers again)")
         self._on_revival_sync()
 
     def _on_revival_sync(self) -> None:
@@ -603,7 +612,8 @@ class Console:
             if outcome.status == "dead":
                 self.printer.ensure_line_start()
                 if self.link.owned or not self.link.alive:
-                    self.printer.write(render.style(f"mycon: {outcome.error}\n", render.RED, self.options))
+                    note = f"(the cell did not finish: {outcome.error})\n"
+                    self.printer.write(render.style(note, render.RED, self.options))
                     await self._wait_restart()
                     continue
                 sys.stderr.write(f"mycon: {outcome.error}\n")

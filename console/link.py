@@ -119,6 +119,7 @@ class KernelLink:
     on_kernel_output: Callable[[str], None] = field(default=lambda text: None)
     on_death: Callable[[str], None] = field(default=lambda reason: None)
     on_revival: Callable[[], None] = field(default=lambda: None)
+    on_silent: Callable[[str], None] = field(default=lambda reason: None)
     manager: Any = None
     client: Any = None
     owned: bool = False
@@ -137,6 +138,7 @@ class KernelLink:
     dropped: list[str] = field(default_factory=list)  # why recent messages were dropped
     encrypt: bool = True  # launch kernels whose spec supports it with CurveZMQ
     alive: bool = True  # False from a missed heartbeat until the kernel answers again
+    silent: bool = False  # our own kernel's process lives but its heartbeat is silent
     _hb_task: asyncio.Task[None] | None = None
     _restarting: bool = False
 
@@ -300,7 +302,7 @@ class KernelLink:
             self._iopub_seen.clear()
             self._info_ids.clear()
             self.kernel_info = {}
-            self.alive = True
+            self.alive, self.silent = True, False
         finally:
             self._restarting = False
 
@@ -334,7 +336,8 @@ class KernelLink:
 
     async def _heartbeat(self) -> None:
         """Declare the kernel gone after HB_MISSES unanswered pings (or its process exit),
-        and back when it answers again. Each ping waits at most HB_INTERVAL."""
+        and back when it answers again. Each ping waits at most HB_INTERVAL. An owned kernel
+        whose process still runs is only reported silent (``on_silent``), never given up."""
         loop = asyncio.get_running_loop()
         sock = self._hb_socket()
         misses = 0
@@ -354,23 +357,31 @@ class KernelLink:
                     continue
                 if answered and not exited:
                     misses = 0
-                    if not self.alive:
-                        self.alive = True
+                    if not self.alive or self.silent:
+                        self.alive, self.silent = True, False
                         self.on_revival()
                 else:
                     misses = HB_MISSES if exited else misses + 1
-                    if misses >= HB_MISSES and self.alive:
+                    if misses < HB_MISSES:
+                        pass
+                    elif self.manager is not None and not exited:
+                        # Our own kernel's process lives: busy in C code or a stuck heartbeat.
+                        # Say so once; killing it would lose the user's work for nothing.
+                        if not self.silent:
+                            self.silent = True
+                            self.on_silent(self._silence())
+                    elif self.alive:
                         self.alive = False
-                        reason = (
-                            "the kernel process exited"
-                            if exited
-                            else f"the kernel did not answer its heartbeat for {HB_MISSES * HB_INTERVAL:g} s"
-                        )
+                        reason = "the kernel process exited" if exited else self._silence()
                         self._fail_waiters(reason)
                         self.on_death(reason)
                 await asyncio.sleep(max(0.0, started + HB_INTERVAL - loop.time()))
         finally:
             sock.close(linger=0)
+
+    @staticmethod
+    def _silence() -> str:
+        return f"the kernel did not answer its heartbeat for {HB_MISSES * HB_INTERVAL:g} s"
 
     async def _pong(self, sock: Any, token: bytes, deadline: float) -> bool:
         """Wait until ``deadline`` for the echo of ``token`` (older echoes are skipped)."""
