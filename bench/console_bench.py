@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.protocol import BenchError, KernelConnection, KernelTarget, tree_rss
-from bench.terminal import Terminal
+from bench.terminal import Seen, Terminal
 
 Samples = dict[str, list[float]]
 
@@ -145,21 +145,21 @@ def _missed(role: str, samples: Samples) -> Samples:
     return {**samples, "c_race": [0.0]}
 
 
-def _ready_prompt(term: Terminal) -> int:
-    """Wait for a prompt (and the first result, so the kernel is warm); return the position."""
+def _ready_prompt(term: Terminal) -> Seen:
+    """Wait for a prompt and run a first cell (so the kernel is warm); return the next prompt."""
     term.wait_for(PROMPT, PROMPT_TIMEOUT, "the first prompt")
     start = term.length
     term.send("print(1+1)\r")
     result = term.wait_for(re.compile(r"\n2\r?\n"), PROMPT_TIMEOUT, "the result of print(1+1)",
                            start=start)
-    return term.wait_for(PROMPT, PROMPT_TIMEOUT, "the next prompt", start=result.end).end
+    return term.wait_for(PROMPT, PROMPT_TIMEOUT, "the next prompt", start=result.end)
 
 
 def bench_warm(target: ConsoleTarget, settings: ConsoleSettings) -> Samples:
     """Warm ``print(1)`` cells: Enter to ``1`` on screen, once per cell."""
     samples = []
     with spawned(target) as term:
-        pos = _ready_prompt(term)
+        pos = _ready_prompt(term).end
         for _ in range(settings.warm_cells):
             term.send("print(1)")
             echo = term.wait_for(re.compile(r"print\(1\)"), RESULT_TIMEOUT, "the typed cell",
@@ -174,36 +174,40 @@ def bench_warm(target: ConsoleTarget, settings: ConsoleSettings) -> Samples:
 
 
 def bench_render(target: ConsoleTarget, settings: ConsoleSettings) -> Samples:
-    """A cell printing ``render_lines`` lines: Enter until the next prompt is shown."""
+    """A cell printing ``render_lines`` lines: Enter until the next prompt is shown.
+
+    Also gives the share of the lines the console really showed: a console that cuts long
+    output is timed, but the "lines shown" row says it did not draw them all. Lines shown out
+    of order or twice fail the benchmark.
+    """
     lines = settings.render_lines
     with spawned(target) as term:
-        pos = _ready_prompt(term)
+        prompt = _ready_prompt(term)
+        next_prompt = re.compile(rf"In \[{int(prompt.match.group(1)) + 1}\]: ")
         term.send(f"for i in range({lines}): print(i)")
         echo = term.wait_for(re.compile(r"print\(i\)"), RESULT_TIMEOUT, "the typed cell",
-                             start=pos)
+                             start=prompt.end)
         term.start_capture()
         entered = term.send("\r")
-        last = term.wait_for(re.compile(rf"\n{lines - 1}\r?\n"), settings.render_timeout,
-                             f"the last line ({lines - 1})", start=echo.end)
-        prompt = term.wait_for(PROMPT, settings.render_timeout, "the prompt after the output",
-                               start=last.end)
+        done = term.wait_for(next_prompt, settings.render_timeout,
+                             "the prompt after the output", start=echo.end)
         shown = term.stop_capture()
-    check_lines_shown(shown, lines)
-    return {"c_render": [prompt.at - entered]}
+    count = count_lines_shown(shown, lines)
+    return {"c_render": [done.at - entered], "c_render_shown": [count / lines]}
 
 
-def check_lines_shown(text: str, lines: int) -> None:
-    """Raise BenchError unless the lines 0..lines-1 were all shown, in order.
+def count_lines_shown(text: str, lines: int) -> int:
+    """How many of the lines 0..lines-1 were shown; BenchError if any came out of order.
 
-    Lines of digits only are taken as output (prompt redraws and the echoed cell are skipped),
-    so a console that cuts long output is reported, not timed against one that shows it all.
+    Lines of digits only are taken as output (prompt redraws and the echoed cell are skipped).
+    A console may leave lines out (cut long output), but never show one twice or misplaced.
     """
-    shown = [line for line in text.replace("\r", "").split("\n") if line.isdigit()]
-    if shown == [str(i) for i in range(lines)]:
-        return
-    first_bad = next((i for i, line in enumerate(shown) if line != str(i)), len(shown))
-    raise BenchError(f"OUTPUT WRONG: {len(shown)} of {lines} lines shown; the first wrong or "
-                     f"missing one is line {first_bad}")
+    shown = [int(line) for line in text.replace("\r", "").split("\n") if line.isdigit()]
+    for n, (before, after) in enumerate(zip(shown, shown[1:], strict=False)):
+        if after <= before or after >= lines:
+            raise BenchError(f"OUTPUT WRONG: line {after} shown after line {before} "
+                             f"(the {n + 2}th line shown)")
+    return len(shown)
 
 
 FLOOD_CODE = """import time
@@ -229,7 +233,7 @@ def bench_typing(target: ConsoleTarget, settings: ConsoleSettings) -> Samples:
         kernel.launch()
         kernel.wait_ready(PROMPT_TIMEOUT)
         with spawned(target, existing=kernel.manager.connection_file) as term:
-            pos = _ready_prompt(term)
+            _ready_prompt(term)
             msg_id = kernel.send("execute_request", {
                 "code": FLOOD_CODE.format(seconds=settings.flood_seconds), "silent": False,
                 "store_history": True, "user_expressions": {}, "allow_stdin": False})

@@ -63,7 +63,7 @@ class Row:
 
     key: str
     label: str
-    unit: str  # "s", "bytes" or "count"
+    unit: str  # "s", "bytes", "count" (of successes) or "share" (a fraction shown in %)
     stat: str  # "median", "p90", "p99", "first" (median of first calls) or "share"
     target: Target | None = None
 
@@ -186,6 +186,8 @@ def _show_cell(row: Row, cell: Cell | None) -> str:
 
 def format_value(value: float, unit: str, count: int | None = None) -> str:
     """A figure in a unit a person reads at a glance (ms, s, MB, share)."""
+    if unit == "share":
+        return f"{100 * value:.1f}%"
     if unit == "bytes":
         return f"{value / 1e6:.1f} MB"
     if unit == "count":
