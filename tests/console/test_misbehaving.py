@@ -197,11 +197,48 @@ def test_kernel_that_never_publishes(bad: list[Term], jupyter_env: dict[str, str
     no_traceback(t)
 
 
-def test_dead_heartbeat_does_not_matter(bad: list[Term], jupyter_env: dict[str, str]) -> None:
+def test_dead_heartbeat_is_said_and_cells_still_run(bad: list[Term], jupyter_env: dict[str, str]) -> None:
+    """An owned kernel whose heartbeat stops: a message in words; a cell it answers still runs."""
     t = start(bad, jupyter_env, "no-hb")
     ready(t, "no-hb")
+    t.expect("the kernel did not answer its heartbeat")
+    t.prompt()
     t.run("alive")
     t.expect("ran alive")
+    t.prompt()
+    no_traceback(t)
+    leave(t)
+
+
+@pytest.fixture
+def attached_bad(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A bad kernel in mode no-hb started by the test (not by mycon), and its connection file."""
+    from jupyter_client.connect import write_connection_file
+
+    path, _ = write_connection_file(str(tmp_path / "kernel-bad.json"), ip="127.0.0.1")
+    proc = subprocess.Popen([sys.executable, BAD_KERNEL, "-f", path, "no-hb"])
+    try:
+        yield path, proc
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def test_attached_kernel_with_dead_heartbeat_keeps_the_cell(
+    bad: list[Term], jupyter_env: dict[str, str], attached_bad: tuple[str, subprocess.Popen[bytes]]
+) -> None:
+    """Attached (--existing) to a kernel that stops answering heartbeats: the cell typed is kept."""
+    path, _ = attached_bad
+    t = Term("--existing", path, env=jupyter_env)
+    bad.append(t)
+    ready(t, "no-hb")
+    t.expect("the kernel did not answer its heartbeat")
+    t.run("kept = 42")
+    t.expect("not run")
+    t.prompt()
+    t.expect("kept = 42")  # offered again at the next prompt: nothing typed is lost
+    no_traceback(t)
+    t.send(CTRL_C)  # drop it, then leave with Ctrl-D
     t.prompt()
     leave(t)
 
