@@ -163,7 +163,7 @@ def test_enormous_messages(bad: list[Term], jupyter_env: dict[str, str], mode: s
     t.prompt()
     no_traceback(t)
     peak = rss_mb(t.child.pid)
-    assert peak < 1024, f"mycon peaked at {peak:.0f} MB for {mode}"
+    assert peak < 400, f"mycon peaked at {peak:.0f} MB for {mode}"
     leave(t)
 
 
@@ -277,6 +277,26 @@ def test_console_imports_nothing_from_cwd(tmp_path: Path, jupyter_env: dict[str,
     ready(t, "good")
     t.run("cwd")
     t.expect("ran cwd")
+    t.prompt()
+    leave(t)
+    assert not marker.exists(), marker.read_text()
+
+
+def test_our_kernel_imports_nothing_from_cwd(tmp_path: Path, jupyter_env: dict[str, str], bad: list[Term]) -> None:
+    """``mycon --kernel mycon`` in a directory of shadowing modules: neither process picks one up."""
+    cwd, marker = poisoned_dir(tmp_path)
+    env = {k: v for k, v in jupyter_env.items() if k != "JUPYTER_PATH"}  # the installed kernelspecs
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        t = Term("--kernel", "mycon", env=env)
+        bad.append(t)
+    finally:
+        os.chdir(old)
+    t.expect("To attach another terminal")
+    t.prompt()
+    t.run("import os, zmq; print(os.getcwd() == os.path.dirname(zmq.__file__))")
+    t.expect("False")
     t.prompt()
     leave(t)
     assert not marker.exists(), marker.read_text()
