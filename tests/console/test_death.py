@@ -153,3 +153,31 @@ def test_attached_console_sees_owner_restart_after_a_kill(tmp_path: os.PathLike[
         if attached is not None:
             attached.close()
         owner.close()
+
+
+def test_attached_console_busy_when_the_kernel_dies(tmp_path: os.PathLike[str]) -> None:
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="python3")
+    km.connection_file = os.path.join(str(tmp_path), "k.json")
+    km.start_kernel()
+    t = Term("--existing", km.connection_file)
+    try:
+        t.expect("To attach another terminal")
+        t.prompt()
+        t.run("import time; print('zz' + 'sleeping', flush=True); time.sleep(60)")
+        t.expect("zzsleeping")
+        t.send("print('zz' + 'typed ahead')")
+        os.kill(km.provisioner.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        t.expect("may be gone", timeout=NOTICE)
+        t.expect("(the cell did not finish")
+        t.prompt()
+        t.expect("print('zz' + 'typed ahead')")  # what was typed meanwhile is at the new prompt
+        km.restart_kernel(now=True)
+        t.expect("(the kernel answers again)")
+        t.send(ENTER)
+        t.expect("zztyped ahead")
+        t.prompt()
+    finally:
+        t.close()
+        km.shutdown_kernel(now=True)
