@@ -592,7 +592,7 @@ class Console:
                 continue
             if not code.strip():
                 continue
-            if code.strip() == RESTART_WORD:
+            if code.split() == RESTART_WORD.split():
                 if await self._wait_started():
                     await self._ask_restart()
                 continue

@@ -93,6 +93,9 @@ def test_exec_output_appears_in_both(pair: tuple[Term, Term, str]) -> None:
 
 def test_restart_seen_by_the_other_console(pair: tuple[Term, Term, str]) -> None:
     owner, attached, _ = pair
+    attached.run("%mycon  restart")  # words, not spacing, make the command
+    attached.expect("(only the console that started the kernel can restart it)")
+    attached.prompt()
     owner.run("%mycon restart")
     owner.expect("Restart the kernel?")
     owner.send("y" + ENTER)
