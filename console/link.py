@@ -372,7 +372,7 @@ class KernelLink:
                             self.on_silent(self._silence())
                     elif self.alive:
                         self.alive = False
-                        reason = "the kernel process exited" if exited else self._silence()
+                        reason = "the kernel died (its process exited)" if exited else self._silence()
                         self._fail_waiters(reason)
                         self.on_death(reason)
                 await asyncio.sleep(max(0.0, started + HB_INTERVAL - loop.time()))
