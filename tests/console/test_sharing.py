@@ -175,3 +175,31 @@ def test_input_belongs_to_the_console_that_ran_the_cell(pair: tuple[Term, Term, 
     owner.expect("zzhello bob")
     owner.prompt()
     assert "zzwho? bob" not in owner.raw  # the owner was never asked
+
+
+def test_heartbeat_through_curve(tmp_path: os.PathLike[str]) -> None:
+    """An attached console pings an encrypted kernel's heartbeat with Curve too: it sees the
+    kernel die and, once restarted on the same ports and keys, answer again."""
+    need_kernel("mycon")
+    import signal
+
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="mycon", transport_encryption="required")
+    km.connection_file = os.path.join(str(tmp_path), "kernel-curve-hb.json")
+    km.start_kernel()
+    t = Term("--existing", km.connection_file)
+    try:
+        with open(km.connection_file) as f:
+            assert json.load(f).get("curve_publickey")
+        t.expect("To attach another terminal")
+        t.prompt()
+        os.kill(km.provisioner.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        t.expect("may be gone")
+        km.restart_kernel(now=True)
+        t.expect("(the kernel answers again)")
+        t.run("6 * 7")
+        t.expect("Out[1]: 42")
+    finally:
+        t.close()
+        km.shutdown_kernel(now=True)
