@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -46,7 +47,9 @@ IS_COMPLETE_TIMEOUT = 0.5
 COMPLETE_TIMEOUT = 3.0
 INSPECT_TIMEOUT = 2.0
 HISTORY_TIMEOUT = 3.0
+DROP_NOTE_INTERVAL = 10.0  # seconds between notes about unreadable kernel messages
 RESTART_WORD = "%mycon restart"  # a console command, never sent to the kernel
+RESTART_NOTE_QUIET = 5.0  # seconds in which further signs of one restart are not repeated
 
 
 class StartFailed(Exception):
@@ -74,6 +77,7 @@ class Console:
         self.link.on_kernel_output = self._on_kernel_output
         self.link.on_death = self._on_death
         self.link.on_revival = self._on_revival
+        self.link.on_drop = self._on_drop
         self.link.on_silent = self._on_silent
         hooks = SessionHooks(
             write=self.printer.write,
@@ -115,8 +119,11 @@ class Console:
         self._next_input = ""
         self._keep_kernel = False
         self._tasks: set[asyncio.Future[None]] = set()
+        self._drops = 0
+        self._drop_quiet_until = 0.0
         self._start_wait: asyncio.Future[None] | None = None
         self._restart: asyncio.Task[None] | None = None
+        self._restart_noted = -RESTART_NOTE_QUIET
         self._clients: dict[str, int] = {}  # other clients' session ids -> their number
         self._add_restart_key()
 
@@ -341,13 +348,12 @@ class Console:
         msg_type = msg["header"]["msg_type"]
         if msg_type == "shutdown_reply":
             if (msg.get("content") or {}).get("restart"):
-                self._note("(another client is restarting the kernel: its variables are lost)")
-                self.session.execution_count = 1
+                self._restart_note("(another client is restarting the kernel: its variables are lost)")
             return
         if msg_type == "iopub_welcome":
             if self.link.ready and not self.link.owned:
                 # A fresh subscription after start-up: the kernel came back on its ports.
-                self._note("(the kernel's output channel reconnected: it was probably restarted)")
+                self._restart_note("(the kernel's output channel reconnected: it was probably restarted)")
                 self._on_revival_sync()
             return
         if msg_type == "execute_input":
@@ -363,6 +369,17 @@ class Console:
             self._clients[sid] = len(self._clients) + 1
         return f"client {self._clients[sid]}"
 
+    def _on_drop(self, why: str) -> None:
+        """A kernel message that could not be read (bad signature or frames): said, at most
+        once per DROP_NOTE_INTERVAL, with a running count."""
+        self._drops += 1
+        now = time.monotonic()
+        if now < self._drop_quiet_until:
+            return
+        self._drop_quiet_until = now + DROP_NOTE_INTERVAL
+        why = why if len(why) <= 100 else why[:99] + "…"
+        self._note(f"(ignored an unreadable message from the kernel, {self._drops} so far: {why})")
+
     def _note(self, text: str, color: str = "") -> None:
         """A line of the console's own above the prompt."""
         self.printer.ensure_line_start()
@@ -373,8 +390,16 @@ class Console:
 
     def _on_kernel_status(self, state: str) -> None:
         if state in ("starting", "restarting") and not self.link.owned:
-            self._note("(the kernel is restarting: its variables are lost)")
-            self.session.execution_count = 1
+            self._restart_note("(the kernel is restarting: its variables are lost)")
+
+    def _restart_note(self, text: str) -> None:
+        """Say once (not once per sign of it) that another client's kernel restarted."""
+        self.session.execution_count = 1
+        now = asyncio.get_running_loop().time()
+        if now - self._restart_noted < RESTART_NOTE_QUIET:
+            return
+        self._restart_noted = now
+        self._note(text)
 
     def _on_death(self, reason: str) -> None:
         """The heartbeat stopped: restart an owned kernel, wait for an attached one."""

@@ -39,6 +39,22 @@ class UserInputError(LinkError):
     """The user named something that does not exist (a file, a kernelspec): exit status 2."""
 
 
+def unreadable_reason(error: Exception) -> str:
+    """Why jupyter_client's Session could not read a message, in words."""
+    text = str(error)
+    if "IDS|MSG" in text or "DELIM" in text:
+        return "frames without the <IDS|MSG> delimiter"
+    if text.startswith("Unsigned"):
+        return "no signature"
+    if text.startswith("Invalid Signature"):
+        return "a bad signature"
+    if text.startswith("Duplicate Signature"):
+        return "a replayed signature"
+    if isinstance(error, ValueError):  # JSONDecodeError and UnicodeDecodeError among them
+        return f"not valid JSON ({text[:60]})"
+    return f"{type(error).__name__}: {text[:80]}"
+
+
 def runtime_dir() -> str:
     """Jupyter's runtime directory (where kernel-*.json connection files live)."""
     from jupyter_core.paths import jupyter_runtime_dir
@@ -119,6 +135,7 @@ class KernelLink:
     on_kernel_output: Callable[[str], None] = field(default=lambda text: None)
     on_death: Callable[[str], None] = field(default=lambda reason: None)
     on_revival: Callable[[], None] = field(default=lambda: None)
+    on_drop: Callable[[str], None] = field(default=lambda why: None)  # an unreadable message
     on_silent: Callable[[str], None] = field(default=lambda reason: None)
     manager: Any = None
     client: Any = None
@@ -451,8 +468,9 @@ class KernelLink:
                 _, parts = session.feed_identities(frames)
                 msg = session.deserialize(parts)
             except Exception as e:  # a bad signature or frame: drop it, keep reading
-                self.dropped.append(f"{name}: {e}")
+                self.dropped.append(f"on {name}, {unreadable_reason(e)}")
                 del self.dropped[:-20]
+                self.on_drop(self.dropped[-1])
                 continue
             try:
                 self._dispatch(name, msg)
