@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -46,6 +47,7 @@ IS_COMPLETE_TIMEOUT = 0.5
 COMPLETE_TIMEOUT = 3.0
 INSPECT_TIMEOUT = 2.0
 HISTORY_TIMEOUT = 3.0
+DROP_NOTE_INTERVAL = 10.0  # seconds between notes about unreadable kernel messages
 RESTART_WORD = "%mycon restart"  # a console command, never sent to the kernel
 RESTART_NOTE_QUIET = 5.0  # seconds in which further signs of one restart are not repeated
 
@@ -75,6 +77,7 @@ class Console:
         self.link.on_kernel_output = self._on_kernel_output
         self.link.on_death = self._on_death
         self.link.on_revival = self._on_revival
+        self.link.on_drop = self._on_drop
         self.link.on_silent = self._on_silent
         hooks = SessionHooks(
             write=self.printer.write,
@@ -116,6 +119,8 @@ class Console:
         self._next_input = ""
         self._keep_kernel = False
         self._tasks: set[asyncio.Future[None]] = set()
+        self._drops = 0
+        self._drop_quiet_until = 0.0
         self._start_wait: asyncio.Future[None] | None = None
         self._restart: asyncio.Task[None] | None = None
         self._restart_noted = -RESTART_NOTE_QUIET
@@ -363,6 +368,17 @@ class Console:
         if sid not in self._clients:
             self._clients[sid] = len(self._clients) + 1
         return f"client {self._clients[sid]}"
+
+    def _on_drop(self, why: str) -> None:
+        """A kernel message that could not be read (bad signature or frames): said, at most
+        once per DROP_NOTE_INTERVAL, with a running count."""
+        self._drops += 1
+        now = time.monotonic()
+        if now < self._drop_quiet_until:
+            return
+        self._drop_quiet_until = now + DROP_NOTE_INTERVAL
+        why = why if len(why) <= 100 else why[:99] + "…"
+        self._note(f"(ignored an unreadable message from the kernel, {self._drops} so far: {why})")
 
     def _note(self, text: str, color: str = "") -> None:
         """A line of the console's own above the prompt."""
