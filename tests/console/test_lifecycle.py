@@ -136,14 +136,20 @@ def test_silent_kernel_exit_1(tmp_path: os.PathLike[str]) -> None:
     assert "Traceback" not in t.raw
 
 
-def test_kernel_death_is_reported(kernel_name: str) -> None:
-    t = Term("--kernel", kernel_name)
+def test_kernel_death_is_reported_and_the_kernel_restarted(kernel_name: str) -> None:
+    """A cell that kills the kernel we own: said in words, the kernel restarted, we go on."""
+    t = Term("--kernel", kernel_name, "--no-confirm-exit")
     t.expect("To attach another terminal")
     t.prompt()
     t.run("import os; os._exit(1)")
-    t.expect("the kernel died")
-    assert t.wait_exit() == 1
+    t.expect("restarting it")
+    t.expect("(kernel restarted)")
+    t.prompt()
+    t.run("print(6 * 7)")
+    t.expect("42")
     assert "Traceback" not in t.raw
+    t.send("\x04")
+    assert t.wait_exit() == 0
 
 
 def test_exit_command_payload_leaves(kernel_name: str) -> None:
