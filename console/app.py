@@ -515,7 +515,7 @@ class Console:
             if source == "page":
                 await self._page(payload.get("data") or {})
             elif source == "set_next_input":
-                self._next_input = str(payload.get("text", ""))
+                self._next_input = str(payload.get("text") or "")
             elif source == "ask_exit":
                 self._keep_kernel = bool(payload.get("keepkernel"))
                 return False

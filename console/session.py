@@ -64,6 +64,11 @@ def _terminal_rows() -> int:
     return shutil.get_terminal_size((80, 24)).lines
 
 
+def _payloads(value: object) -> list[Msg]:
+    """The reply's payloads that are objects (a kernel may send anything there)."""
+    return [p for p in value if isinstance(p, dict)] if isinstance(value, list) else []
+
+
 class ConsoleSession:
     """Runs cells on one kernel and routes what the kernel says."""
 
@@ -156,7 +161,7 @@ class ConsoleSession:
         return CellOutcome(
             status=str(rc.get("status", "ok")),
             execution_count=count if isinstance(count, int) else None,
-            payloads=list(rc.get("payload") or []),
+            payloads=_payloads(rc.get("payload")),
         )
 
     def abandon(self) -> None:
