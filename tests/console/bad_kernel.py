@@ -18,6 +18,7 @@ Modes:
                  inspect or interrupt
     no-iopub     answers kernel_info but never publishes anything on iopub
     no-hb        stops echoing heartbeats after start-up (otherwise behaves)
+    wrong-types  well signed messages with the wrong type in every field (iopub and reply)
 """
 
 from __future__ import annotations
@@ -34,8 +35,28 @@ from jupyter_client.session import Session
 Msg = dict[str, Any]
 MODES = (
     "good", "garbage", "wrong-parent", "disorder", "huge-stream", "huge-bundle", "mute",
-    "no-iopub", "no-hb",
+    "no-iopub", "no-hb", "wrong-types",
 )
+# iopub messages a console must survive: (msg_type, content), each field of a wrong type.
+WRONG_TYPES: list[tuple[str, Any]] = [
+    ("stream", {"name": None, "text": 123}),
+    ("stream", {"name": "stdout", "text": ["a", "b"]}),
+    ("stream", {}),
+    ("display_data", {"data": [1, 2], "metadata": "x"}),
+    ("display_data", {"data": {"text/plain": 5, "image/png": 7, "text/html": None}}),
+    ("display_data", {"data": {"text/plain": "t"}, "transient": "not a dict"}),
+    ("update_display_data", {"data": {"text/plain": "u"}, "transient": {"display_id": 9}}),
+    ("update_display_data", {"data": None}),
+    ("execute_result", {"execution_count": "seven", "data": "not a bundle"}),
+    ("execute_result", {"execution_count": None, "data": {"text/plain": {"nested": True}}}),
+    ("error", {"ename": 1, "evalue": None, "traceback": "not a list"}),
+    ("error", {"traceback": [1, None, {"x": 1}]}),
+    ("clear_output", {"wait": "yes"}),
+    ("status", {"execution_state": 42}),
+    ("execute_input", {"code": None, "execution_count": "x"}),
+    ("no_such_type", {"weird": True}),
+    ("comm_msg", {"comm_id": 1, "data": None}),
+]
 
 
 class BadKernel:
@@ -188,6 +209,13 @@ class BadKernel:
             data: dict[str, Any] = {f"application/x-junk-{i}": i for i in range(100_000)}
             data["text/plain"] = "BUNDLE END"
             self.publish("display_data", {"data": data, "metadata": {}, "transient": {}}, msg)
+        elif code and self.mode == "wrong-types":
+            for kind, body in WRONG_TYPES:
+                self.publish(kind, body, msg)  # as output of this cell
+                self.publish(kind, body, {"header": {"msg_id": 5, "session": None}})  # bad parent
+            self.publish("stream", {"name": "stdout", "text": text}, msg)
+            ok = {"status": "ok", "execution_count": "nine", "payload": [1, {"source": None}, {"source": "page"},
+                  {"source": "set_next_input", "text": None}], "user_expressions": []}
         elif code:
             self.publish("stream", {"name": "stdout", "text": text}, msg)
         self.reply(sock, idents, "execute_reply", ok, msg)

@@ -21,7 +21,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 from term import CTRL_C, CTRL_D, ENTER, MYCON, Term, plain  # noqa: E402
 
 BAD_KERNEL = str(Path(__file__).with_name("bad_kernel.py"))
-MODES = ("good", "garbage", "wrong-parent", "disorder", "huge-stream", "huge-bundle", "mute", "no-iopub", "no-hb")
+MODES = (
+    "good", "garbage", "wrong-parent", "disorder", "huge-stream", "huge-bundle", "mute", "no-iopub", "no-hb",
+    "wrong-types",
+)
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +136,19 @@ def test_wrong_parent_never_ends_the_cell_and_ctrl_c_recovers(bad: list[Term], j
     t.expect("WRONG PARENT")
     t.send(CTRL_C)
     t.expect("KeyboardInterrupt")
+    t.prompt()
+    no_traceback(t)
+    leave(t)
+
+
+def test_wrong_types_in_every_field(bad: list[Term], jupyter_env: dict[str, str]) -> None:
+    t = start(bad, jupyter_env, "wrong-types")
+    ready(t, "wrong-types")
+    t.run("odd")
+    t.expect("ran odd")
+    t.prompt()
+    t.run("odd")
+    t.expect("ran odd")
     t.prompt()
     no_traceback(t)
     leave(t)
