@@ -50,9 +50,27 @@ def unreadable_reason(error: Exception) -> str:
         return "a bad signature"
     if text.startswith("Duplicate Signature"):
         return "a replayed signature"
+    if isinstance(error, MalformedMessage):
+        return f"a malformed message ({error})"
     if isinstance(error, ValueError):  # JSONDecodeError and UnicodeDecodeError among them
         return f"not valid JSON ({text[:60]})"
     return f"{type(error).__name__}: {text[:80]}"
+
+
+class MalformedMessage(Exception):
+    """A signed message whose parts have the wrong JSON types."""
+
+
+def well_formed(msg: Msg) -> None:
+    """Raise MalformedMessage unless header, parent_header, metadata and content are objects
+    and the header names a msg_type (everything after the link relies on that much)."""
+    for part in ("header", "parent_header", "metadata", "content"):
+        if not isinstance(msg.get(part), dict):
+            raise MalformedMessage(f"its {part} is not a JSON object")
+    if not isinstance(msg["header"].get("msg_type"), str):
+        raise MalformedMessage("its header has no msg_type")
+    if not isinstance(msg["parent_header"].get("msg_id", ""), str):
+        raise MalformedMessage("its parent msg_id is not a string")
 
 
 def runtime_dir() -> str:
@@ -467,7 +485,8 @@ class KernelLink:
             try:
                 _, parts = session.feed_identities(frames)
                 msg = session.deserialize(parts)
-            except Exception as e:  # a bad signature or frame: drop it, keep reading
+                well_formed(msg)
+            except Exception as e:  # a bad signature, frame or shape: drop it, keep reading
                 self.dropped.append(f"on {name}, {unreadable_reason(e)}")
                 del self.dropped[:-20]
                 self.on_drop(self.dropped[-1])
