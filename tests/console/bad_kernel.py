@@ -116,6 +116,12 @@ class BadKernel:
             # Correctly signed, a JSON list where a dict belongs.
             frames = [b"[1, 2, 3]", b"[]", b"\"x\"", b"null"]
             out.send_multipart([*pre, b"<IDS|MSG>", self.session.sign(frames), *frames])
+            # Correctly signed, a real header, but parent and content of the wrong JSON type.
+            for kind in (b"stream", b"status", b"execute_reply", b"error"):
+                hdr = self.session.pack(dict(self.session.msg_header(kind.decode()), date="2026"))
+                for bad_par, bad_content in ((par, b"[1]"), (par, b"\"text\""), (b"[]", b"{}"), (b"7", b"null")):
+                    frames = [hdr, bad_par, b"{}", bad_content]
+                    out.send_multipart([*pre, b"<IDS|MSG>", self.session.sign(frames), *frames])
 
     # -- requests -----------------------------------------------------------------------------
 
