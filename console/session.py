@@ -78,7 +78,8 @@ class ConsoleSession:
         self.options = options
         self.execution_count = 1
         self._cell: _Cell | None = None
-        self._stdin_task: asyncio.Task[None] | None = None
+        self._stdin_tasks: set[asyncio.Future[None]] = set()
+        self._stdin_turn = asyncio.Lock()  # one input prompt at a time, in the kernel's order
         self.area = OutputArea(hooks.write, self._render_options, _terminal_rows)
         link.on_iopub = self.on_iopub
         link.on_stdin = self.on_stdin
@@ -226,15 +227,24 @@ class ConsoleSession:
         if msg["header"]["msg_type"] != "input_request":
             return
         content = msg.get("content", {})
-        self._stdin_task = asyncio.ensure_future(
+        task = asyncio.ensure_future(
             self._answer_input(str(content.get("prompt", "")), bool(content.get("password")))
         )
+        self._stdin_tasks.add(task)  # a task only weakly held by the loop may vanish
+        task.add_done_callback(self._stdin_tasks.discard)
 
     async def _answer_input(self, prompt: str, password: bool) -> None:
+        async with self._stdin_turn:  # a kernel asking twice at once gets two prompts in turn
+            await self._answer_one(prompt, password)
+
+    async def _answer_one(self, prompt: str, password: bool) -> None:
         try:
             value = await self.hooks.ask_input(prompt, password)
         except InputCancelled:
-            await self.link.interrupt()
+            try:
+                await self.link.interrupt()
+            except LinkError as e:
+                self.hooks.write(f"could not interrupt the kernel: {e}\n")
             return
         except EOFError:
             value = "\x04"  # the EOF convention kernels turn into EOFError
