@@ -19,6 +19,8 @@ Modes:
     no-iopub     answers kernel_info but never publishes anything on iopub
     no-hb        stops echoing heartbeats after start-up (otherwise behaves)
     wrong-types  well signed messages with the wrong type in every field (iopub and reply)
+    stdin        asks for input twice at once (one prompt not a string, one password not a
+                 bool); answers the cell after both replies
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from jupyter_client.session import Session
 Msg = dict[str, Any]
 MODES = (
     "good", "garbage", "wrong-parent", "disorder", "huge-stream", "huge-bundle", "mute",
-    "no-iopub", "no-hb", "wrong-types",
+    "no-iopub", "no-hb", "wrong-types", "stdin",
 )
 # iopub messages a console must survive: (msg_type, content), each field of a wrong type.
 WRONG_TYPES: list[tuple[str, Any]] = [
@@ -74,6 +76,7 @@ class BadKernel:
         self.iopub = self._bind(zmq.PUB, url, info["iopub_port"])
         self.hb = self._bind(zmq.REP, url, info["hb_port"])
         self.count = 0
+        self.input_replies: list[str] = []
         self.pending: list[tuple[zmq.Socket[bytes], list[bytes], Msg]] = []  # unanswered executes
 
     def _bind(self, kind: int, url: str, port: int) -> zmq.Socket[bytes]:
@@ -151,6 +154,14 @@ class BadKernel:
                            "ename": "KeyboardInterrupt", "evalue": "", "traceback": []}, pmsg)
                 self.status("idle", pmsg)
             self.pending.clear()
+        elif msg_type == "input_reply":
+            self.input_replies.append(str(msg["content"].get("value")))
+            if len(self.input_replies) == 2 and self.pending:
+                psock, pidents, pmsg = self.pending.pop()
+                self.publish("stream", {"name": "stdout", "text": f"got {self.input_replies}\n"}, pmsg)
+                self.reply(psock, pidents, "execute_reply", {"status": "ok", "execution_count": self.count,
+                           "payload": [], "user_expressions": {}}, pmsg)
+                self.status("idle", pmsg)
         elif msg_type == "execute_request":
             self.execute(sock, idents, msg)
         elif self.mode == "mute":
@@ -187,6 +198,13 @@ class BadKernel:
         text = f"ran {code}\n"
         if self.mode == "garbage":
             self.garbage(sock, idents, msg)
+        if self.mode == "stdin" and code:
+            self.input_replies.clear()
+            self.status("busy", msg)
+            self.session.send(self.stdin, "input_request", {"prompt": 5, "password": "no"}, parent=msg, ident=idents)
+            self.session.send(self.stdin, "input_request", {"prompt": "second: "}, parent=msg, ident=idents)
+            self.pending.append((sock, idents, msg))
+            return
         if self.mode == "wrong-parent" and code:
             fake = {"header": dict(msg["header"], msg_id=uuid.uuid4().hex)}
             self.status("busy", fake)

@@ -23,7 +23,7 @@ from term import CTRL_C, CTRL_D, ENTER, MYCON, Term, plain  # noqa: E402
 BAD_KERNEL = str(Path(__file__).with_name("bad_kernel.py"))
 MODES = (
     "good", "garbage", "wrong-parent", "disorder", "huge-stream", "huge-bundle", "mute", "no-iopub", "no-hb",
-    "wrong-types",
+    "wrong-types", "stdin",
 )
 
 
@@ -149,6 +149,21 @@ def test_wrong_types_in_every_field(bad: list[Term], jupyter_env: dict[str, str]
     t.prompt()
     t.run("odd")
     t.expect("ran odd")
+    t.prompt()
+    no_traceback(t)
+    leave(t)
+
+
+def test_two_input_requests_at_once(bad: list[Term], jupyter_env: dict[str, str]) -> None:
+    t = start(bad, jupyter_env, "stdin")
+    ready(t, "stdin")
+    t.run("ask")
+    t.expect("5")
+    t.run("one")  # password given as "no", not a bool: masked, the safe reading
+    t.expect("***")
+    t.expect("second:")  # the second prompt only after the first was answered
+    t.run("two")
+    t.expect("got ['one', 'two']")
     t.prompt()
     no_traceback(t)
     leave(t)
