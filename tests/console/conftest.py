@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Iterator
@@ -11,20 +10,9 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from term import Term, kernel_available  # noqa: E402
+from term import Term, need_kernel  # noqa: E402
 
 KERNELS = ["python3", "mycon"]
-
-
-@functools.cache
-def _available(name: str) -> bool:
-    return kernel_available(name)
-
-
-def need_kernel(name: str) -> None:
-    """Skip when the kernel cannot start at all (said in the skip reason)."""
-    if not _available(name):
-        pytest.skip(f"kernelspec {name!r} cannot start here (`python -m kernel` not ready?)")
 
 
 @pytest.fixture(scope="module", params=KERNELS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 import pexpect
+import pytest
 
 MYCON = str(Path(sys.executable).with_name("mycon"))
 ANSI = re.compile(r"\x1b\[[0-9;?<=>]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Z0-9]|\x1b[=>78]")
@@ -30,8 +32,9 @@ def plain(text: str) -> str:
     return ANSI.sub("", text).replace("\r", "")
 
 
+@functools.cache
 def kernel_available(name: str) -> bool:
-    """Whether kernelspec ``name`` can start and answer (checked once, bounded)."""
+    """Whether kernelspec ``name`` can start and answer (checked once per run, bounded)."""
     code = (
         "from jupyter_client.manager import start_new_kernel\n"
         f"km, kc = start_new_kernel(kernel_name={name!r}, startup_timeout=20)\n"
@@ -41,6 +44,12 @@ def kernel_available(name: str) -> bool:
         return subprocess.run([sys.executable, "-c", code], timeout=40, capture_output=True).returncode == 0
     except subprocess.TimeoutExpired:
         return False
+
+
+def need_kernel(name: str) -> None:
+    """Skip the test when kernelspec ``name`` cannot start here, saying so."""
+    if not kernel_available(name):
+        pytest.skip(f"kernelspec {name!r} cannot start here")
 
 
 class Term:

@@ -4,30 +4,18 @@ pseudo-terminals on real kernels, killed with SIGKILL and os._exit(1)."""
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import signal
 from collections.abc import Iterator
 
 import pytest
-from term import ENTER, Term, kernel_available
+from term import ENTER, Term, need_kernel
 
 NOTICE = 5.0  # seconds within which a dead kernel must be noticed (issue 5)
 
 pytestmark = pytest.mark.timeout(120)
 
-
-@functools.cache
-def _can_start(name: str) -> bool:
-    return kernel_available(name)
-
-
-def need_kernel(name: str) -> None:
-    """Skip when the kernelspec cannot start here (not `from conftest import`: with
-    tests/multi collected too, the name `conftest` may be theirs)."""
-    if not _can_start(name):
-        pytest.skip(f"kernelspec {name!r} cannot start here")
 
 
 @pytest.fixture(params=["python3", "mycon"])

@@ -3,7 +3,6 @@ owning the kernel and one attached with --existing, each seeing the other's work
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -11,21 +10,10 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from term import CTRL_C, ENTER, MYCON, Term, kernel_available
+from term import CTRL_C, ENTER, MYCON, Term, need_kernel
 
 pytestmark = pytest.mark.timeout(120)
 
-
-@functools.cache
-def _can_start(name: str) -> bool:
-    return kernel_available(name)
-
-
-def need_kernel(name: str) -> None:
-    """Skip when the kernelspec cannot start here (not `from conftest import`: with
-    tests/multi collected too, the name `conftest` may be theirs)."""
-    if not _can_start(name):
-        pytest.skip(f"kernelspec {name!r} cannot start here")
 
 
 @pytest.fixture(params=["python3", "mycon"])

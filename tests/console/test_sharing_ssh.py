@@ -3,7 +3,6 @@ tunnels, against the real test sshd on loopback from tests/multi/test_ssh.py."""
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -15,22 +14,11 @@ import pytest
 
 sys.path.append(os.path.join(os.path.dirname(__file__), "..", "multi"))  # after tests/console: its conftest wins
 
-from term import Term, kernel_available  # noqa: E402
+from term import Term, need_kernel  # noqa: E402
 from test_ssh import SshServer, assert_tunnelled, sshd  # noqa: E402, F401
 
 pytestmark = pytest.mark.timeout(120)
 
-
-@functools.cache
-def _can_start(name: str) -> bool:
-    return kernel_available(name)
-
-
-def need_kernel(name: str) -> None:
-    """Skip when the kernelspec cannot start here (not `from conftest import`: with
-    tests/multi collected too, the name `conftest` may be theirs)."""
-    if not _can_start(name):
-        pytest.skip(f"kernelspec {name!r} cannot start here")
 
 
 @pytest.fixture
