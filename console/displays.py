@@ -26,9 +26,9 @@ from typing import Any
 from console import render
 from console.mime.text import MAX_CHARS, MAX_LINES, human_size, screen_rows
 
-STREAM_CHARS = 1_000_000
-"""Characters of one cell's streams shown before the rest goes to a file only."""
-STREAM_LINES = 10_000
+STREAM_CHARS = 32_000_000
+"""Characters of one cell's streams shown before the rest goes to a file only (32 MB)."""
+STREAM_LINES = 1_000_000
 """Lines of one cell's streams shown before the rest goes to a file only."""
 SPOOL_CHARS = 256_000_000
 """Most characters of one cell's output kept in its file (a cell printing forever fills no disk)."""

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from console import render
+from console import displays, render
 from console.displays import (
+    STREAM_CHARS,
     STREAM_LINES,
     OutputArea,
     console_command,
@@ -138,16 +139,36 @@ def test_carriage_return_progress_counts_one_row(tmp_path: Path) -> None:
     assert screen.text.startswith("\r\x1b[1A\x1b[JHEAD\n")
 
 
-def test_huge_stream_is_cut_with_a_note_and_kept_in_a_file(tmp_path: Path) -> None:
+def test_cut_only_above_a_million_lines_or_32_mb() -> None:
+    assert STREAM_LINES == 1_000_000
+    assert STREAM_CHARS == 32_000_000
+
+
+def test_two_hundred_thousand_lines_are_shown_in_full(tmp_path: Path) -> None:
     area, screen = make_area(tmp_path)
     area.begin_cell()
-    lines = [f"row {i}\n" for i in range(STREAM_LINES * 3)]
+    lines = [f"{i}\n" for i in range(200_000)]
+    for start in range(0, len(lines), 5000):
+        area.show(msg("stream", name="stdout", text="".join(lines[start : start + 5000])))
+    area.end_cell()
+    assert screen.text == "".join(lines)
+    assert area.full_output is None
+
+
+def test_huge_stream_is_cut_with_a_note_and_kept_in_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limit = 2000  # the rule is the same at any limit; a small one keeps the test fast
+    monkeypatch.setattr(displays, "STREAM_LINES", limit)
+    area, screen = make_area(tmp_path)
+    area.begin_cell()
+    lines = [f"row {i}\n" for i in range(limit * 3)]
     for start in range(0, len(lines), 1000):
         area.show(msg("stream", name="stdout", text="".join(lines[start : start + 1000])))
     area.end_cell()
     shown = screen.text
-    assert shown.count("\n") == STREAM_LINES + 1  # the lines shown plus the note
-    assert f"{STREAM_LINES * 2:,} more lines not shown" in shown
+    assert shown.count("\n") == limit + 1  # the lines shown plus the note
+    assert f"{limit * 2:,} more lines not shown" in shown
     assert "%mycon page" in shown
     assert area.full_output is not None
     assert Path(area.full_output).read_text() == "".join(lines)
@@ -351,9 +372,8 @@ def test_view_opens_the_viewer_or_says_why_not(tmp_path: Path, monkeypatch: pyte
 
 
 def test_only_the_last_cut_output_keeps_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import console.displays as displays
-
     monkeypatch.setattr(displays, "SPOOL_CHARS", 3_000_000)
+    monkeypatch.setattr(displays, "STREAM_CHARS", 1_000_000)
     area, screen = make_area(tmp_path)
     files = []
     for _ in range(2):
