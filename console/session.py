@@ -226,6 +226,13 @@ class ConsoleSession:
         """The kernel asks for input: ask the user (in a task) and send the reply."""
         if msg["header"]["msg_type"] != "input_request":
             return
+        cell = self._cell
+        parent = msg.get("parent_header", {}).get("msg_id")
+        if cell is None or parent != cell.msg_id or (cell.reply.done() and cell.idle.is_set()):
+            # Not for a running cell of ours: a prompt now would take over the In prompt and
+            # send what the user types as a cell to the kernel as input instead.
+            self.hooks.write("(the kernel asked for input while no cell of this console runs; ignored)\n")
+            return
         content = msg.get("content", {})
         task = asyncio.ensure_future(
             self._answer_input(str(content.get("prompt", "")), bool(content.get("password")))
