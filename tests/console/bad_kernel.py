@@ -20,7 +20,7 @@ Modes:
     no-hb        stops echoing heartbeats after start-up (otherwise behaves)
     wrong-types  well signed messages with the wrong type in every field (iopub and reply)
     stdin        asks for input twice at once (one prompt not a string, one password not a
-                 bool); answers the cell after both replies
+                 bool); answers the cell after both replies, then asks once more
 """
 
 from __future__ import annotations
@@ -162,6 +162,8 @@ class BadKernel:
                 self.reply(psock, pidents, "execute_reply", {"status": "ok", "execution_count": self.count,
                            "payload": [], "user_expressions": {}}, pmsg)
                 self.status("idle", pmsg)
+                # And once more after the cell ended, when no cell of this client runs.
+                self.session.send(self.stdin, "input_request", {"prompt": "late: "}, parent=pmsg, ident=pidents)
         elif msg_type == "execute_request":
             self.execute(sock, idents, msg)
         elif self.mode == "mute":

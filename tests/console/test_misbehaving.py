@@ -154,7 +154,7 @@ def test_wrong_types_in_every_field(bad: list[Term], jupyter_env: dict[str, str]
     leave(t)
 
 
-def test_two_input_requests_at_once(bad: list[Term], jupyter_env: dict[str, str]) -> None:
+def test_input_requests_two_at_once_and_one_too_late(bad: list[Term], jupyter_env: dict[str, str]) -> None:
     t = start(bad, jupyter_env, "stdin")
     ready(t, "stdin")
     t.run("ask")
@@ -164,6 +164,15 @@ def test_two_input_requests_at_once(bad: list[Term], jupyter_env: dict[str, str]
     t.expect("second:")  # the second prompt only after the first was answered
     t.run("two")
     t.expect("got ['one', 'two']")
+    # Then it asks again after the cell ended: ignored, so the next line typed is a cell.
+    t.expect("the kernel asked for input while no cell of this console runs; ignored")
+    t.prompt()
+    t.run("again")
+    t.expect("5")
+    t.run("three")
+    t.expect("second:")
+    t.run("four")
+    t.expect("got ['three', 'four']")
     t.prompt()
     no_traceback(t)
     leave(t)
