@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import uuid
 from typing import Any
 
@@ -77,6 +78,7 @@ class BadKernel:
         self.hb = self._bind(zmq.REP, url, info["hb_port"])
         self.count = 0
         self.input_replies: list[str] = []
+        self.late: tuple[float, list[bytes], Msg] | None = None  # an input_request to send later
         self.pending: list[tuple[zmq.Socket[bytes], list[bytes], Msg]] = []  # unanswered executes
 
     def _bind(self, kind: int, url: str, port: int) -> zmq.Socket[bytes]:
@@ -162,8 +164,9 @@ class BadKernel:
                 self.reply(psock, pidents, "execute_reply", {"status": "ok", "execution_count": self.count,
                            "payload": [], "user_expressions": {}}, pmsg)
                 self.status("idle", pmsg)
-                # And once more after the cell ended, when no cell of this client runs.
-                self.session.send(self.stdin, "input_request", {"prompt": "late: "}, parent=pmsg, ident=pidents)
+                # And once more a little after the cell ended (messages on different sockets
+                # may be read in any order, so "after" must be clear), when no cell runs.
+                self.late = (time.monotonic() + 0.3, pidents, pmsg)
         elif msg_type == "execute_request":
             self.execute(sock, idents, msg)
         elif self.mode == "mute":
@@ -256,7 +259,12 @@ class BadKernel:
             poller.register(sock, zmq.POLLIN)
         answered_hb = 0
         while True:
-            for sock, _ in poller.poll():
+            if self.late is not None and time.monotonic() >= self.late[0]:
+                _, idents, parent = self.late
+                self.late = None
+                self.session.send(self.stdin, "input_request", {"prompt": "late: "}, parent=parent, ident=idents)
+            wait = None if self.late is None else max(0, int((self.late[0] - time.monotonic()) * 1000) + 1)
+            for sock, _ in poller.poll(wait):
                 frames = sock.recv_multipart()
                 if sock is self.hb:
                     answered_hb += 1
