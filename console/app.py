@@ -111,6 +111,7 @@ class Console:
             self.prompt.color_depth = ColorDepth.MONOCHROME
 
         self.printer.set_app(self.prompt.app)
+        self.printer.style_note = lambda text: render.style(text, render.DIM, self.options)
         self.catcher = KeyCatcher(self.prompt.input, self._on_ctrl_c)
         self._start: asyncio.Task[None] | None = None
         self._start_error: StartFailed | None = None

@@ -1,9 +1,15 @@
 """The printer: writes rendered text to the terminal, batched per screen refresh.
 
 Text is queued by ``write`` and flushed at most once per refresh interval, triggered by the
-write itself (a timer only runs while something waits to be flushed: no polling). While a
-prompt is on screen the text goes above it (prompt_toolkit's ``run_in_terminal``) so what the
-user is typing stays intact; otherwise it is written straight to the terminal.
+write itself (a timer only runs while something waits to be flushed: no polling). While no
+prompt is on screen (our own cell runs) everything is written straight to the terminal.
+
+While a prompt is on screen the text goes above it, and the terminal stays in raw mode: the
+prompt is erased, the text written, the prompt redrawn, all in one step of the event loop, so a
+key typed meanwhile is neither echoed by the tty driver nor held back. At most a frame's worth
+(:data:`FRAME_LINES` lines, :data:`FRAME_BYTES` characters) is written per refresh; a bigger
+backlog (another client flooding the kernel) loses its middle, replaced by a one-line note
+saying how many lines were skipped. Nobody reads 60 screens a second; the user's keys come first.
 """
 
 from __future__ import annotations
@@ -17,7 +23,12 @@ from typing import Any, TextIO
 REFRESH_INTERVAL = 1 / 60
 PARTIAL_HOLD = 1.0
 """Seconds an unfinished line (a ``\r`` progress bar) waits above a live prompt for its end."""
-FRAME_BYTES = 32 * 1024  # most text written above a live prompt per refresh
+FRAME_LINES = 40
+"""Most lines written above a live prompt per refresh (the first few and the newest)."""
+FRAME_HEAD = 10
+"""Of those, how many are the oldest of the backlog (the rest are its newest)."""
+FRAME_BYTES = 8 * 1024
+"""Most characters written above a live prompt per refresh (the newest line always goes)."""
 
 
 class Printer:
@@ -36,6 +47,8 @@ class Printer:
         self._watchers: list[Callable[[str], None]] = []
         self._partial = ""  # an unfinished line held back while a prompt is live
         self._partial_timer: asyncio.TimerHandle | None = None
+        self.style_note: Callable[[str], str] = lambda text: text
+        """How a note of the printer's own looks (set by the console: dim)."""
 
     # -- modes ------------------------------------------------------------------------------
 
@@ -96,20 +109,33 @@ class Printer:
             self._last_flush = asyncio.get_running_loop().time()
         app = self._app
         if app is not None and getattr(app, "is_running", False):
-            # While the user types, write at most a frame's worth per refresh (cut at a line
-            # end) so a flood from another client never holds a keystroke's echo back.
-            if len(text) > FRAME_BYTES:
-                cut = text.rfind("\n", 0, FRAME_BYTES) + 1
-                if cut > 0:
-                    text, rest = text[:cut], text[cut:]
-                    self._chunks.append(rest)
-                    self._schedule()
-            text = self._hold_partial(text)  # after the cut: the held tail is the newest text
+            text = self._hold_partial(text)  # the held tail is the newest, unfinished line
             if not text:
                 return
-            self._write_above_prompt(app, text)
+            self._write_above_prompt(app, self._frame(text))
         else:
             self._raw(text)
+
+    def _frame(self, text: str) -> str:
+        """At most a frame's worth of ``text`` (whole lines): its middle becomes a note."""
+        if len(text) <= FRAME_BYTES and text.count("\n") <= FRAME_LINES:
+            return text
+        lines = text.splitlines(keepends=True)
+        head = lines[:FRAME_HEAD]
+        tail = lines[max(FRAME_HEAD, len(lines) - (FRAME_LINES - FRAME_HEAD)) :]
+        size = sum(map(len, head)) + sum(map(len, tail))
+        while size > FRAME_BYTES and head:  # long lines: drop the oldest kept ones first
+            size -= len(head.pop())
+        while size > FRAME_BYTES and len(tail) > 1:
+            size -= len(tail.pop(0))
+        skipped = len(lines) - len(head) - len(tail)
+        if not skipped:
+            return "".join(head + tail)
+        word = "line" if skipped == 1 else "lines"
+        note = self.style_note(
+            f"… {skipped:,} {word} skipped (output came faster than the screen can show it)"
+        )
+        return "".join(head) + note + "\n" + "".join(tail)
 
     def _hold_partial(self, text: str) -> str:
         """Keep an unfinished last line back (the prompt sits below it); returns the rest.
@@ -147,24 +173,27 @@ class Printer:
         else:
             self.flush()
 
-    def _schedule(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        if self._handle is None:
-            self._handle = loop.call_later(self.interval, self.flush)
-
     def _raw(self, text: str) -> None:
         self._at_line_start = text.endswith("\n")
         self.stream.write(text)
         self.stream.flush()
 
     def _write_above_prompt(self, app: Any, text: str) -> None:
-        from prompt_toolkit.application import run_in_terminal
-
+        """Erase the prompt, write ``text``, redraw the prompt below it, without cooked mode."""
         if not text.endswith("\n"):
             text += "\n"  # the prompt is redrawn below: never leave it mid-line
+        if getattr(app, "_running_in_terminal", False) or not hasattr(app, "renderer"):
+            self._in_terminal(app, text)  # something else owns the terminal: wait our turn
+            return
+        app.renderer.erase(leave_alternate_screen=False)
+        self._raw(text)
+        request = getattr(app, "_request_absolute_cursor_position", None)
+        if request is not None:
+            request()  # as after run_in_terminal: the rows below the prompt are measured anew
+        app.invalidate()  # the erased renderer draws the whole prompt anew, below the text
+
+    def _in_terminal(self, app: Any, text: str) -> None:
+        from prompt_toolkit.application import run_in_terminal
 
         def emit() -> None:
             self._raw(text)
