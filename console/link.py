@@ -493,10 +493,15 @@ class KernelLink:
                 continue
             try:
                 self._dispatch(name, msg)
-            except Exception:  # a bug in a handler must not kill the reader
-                import traceback
+            except Exception as e:  # a bug in a handler must not kill the reader
+                kind = msg.get("header", {}).get("msg_type", "?")
+                self.dropped.append(f"on {name}, a {kind} message that could not be handled ({type(e).__name__}: {e})")
+                del self.dropped[:-20]
+                self.on_drop(self.dropped[-1])
+                if os.environ.get("MYCON_DEBUG"):
+                    import traceback
 
-                traceback.print_exc()
+                    traceback.print_exc()
 
     def _dispatch(self, name: str, msg: Msg) -> None:
         if name == "iopub":
