@@ -7,9 +7,10 @@ prompt is on screen (our own cell runs) everything is written straight to the te
 While a prompt is on screen the text goes above it, and the terminal stays in raw mode: the
 prompt is erased, the text written, the prompt redrawn, all in one step of the event loop, so a
 key typed meanwhile is neither echoed by the tty driver nor held back. At most a frame's worth
-(:data:`FRAME_LINES` lines, :data:`FRAME_BYTES` characters) is written per refresh; a bigger
-backlog (another client flooding the kernel) loses its middle, replaced by a one-line note
-saying how many lines were skipped. Nobody reads 60 screens a second; the user's keys come first.
+(:data:`FRAME_LINES` lines, :data:`FRAME_BYTES` characters) is written per refresh, the rest
+waits for the next; a backlog beyond :data:`BACKLOG_LINES` lines (another client flooding the
+kernel) keeps only its newest lines, and the next frame starts with a one-line note saying how
+many lines were skipped. Nobody reads 60 screens a second; the user's keys come first.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from typing import Any, TextIO
 REFRESH_INTERVAL = 1 / 60
 PARTIAL_HOLD = 1.0
 """Seconds an unfinished line (a ``\r`` progress bar) waits above a live prompt for its end."""
-FRAME_LINES = 40
-"""Most lines written above a live prompt per refresh (the first few and the newest)."""
-FRAME_HEAD = 10
-"""Of those, how many are the oldest of the backlog (the rest are its newest)."""
+FRAME_LINES = 60
+"""Most lines written above a live prompt per refresh."""
 FRAME_BYTES = 8 * 1024
-"""Most characters written above a live prompt per refresh (the newest line always goes)."""
+"""Most characters written above a live prompt per refresh (a longer line goes whole)."""
+BACKLOG_LINES = 240
+"""Most lines waiting to go above a live prompt; older ones are skipped, with a note."""
+BACKLOG_BYTES = 64 * 1024
+"""Most characters waiting to go above a live prompt (the newest line is always kept)."""
 
 
 class Printer:
@@ -47,6 +50,7 @@ class Printer:
         self._watchers: list[Callable[[str], None]] = []
         self._partial = ""  # an unfinished line held back while a prompt is live
         self._partial_timer: asyncio.TimerHandle | None = None
+        self._skipped = 0  # lines dropped from the backlog since the last frame
         self.style_note: Callable[[str], str] = lambda text: text
         """How a note of the printer's own looks (set by the console: dim)."""
 
@@ -109,33 +113,66 @@ class Printer:
             self._last_flush = asyncio.get_running_loop().time()
         app = self._app
         if app is not None and getattr(app, "is_running", False):
-            text = self._hold_partial(text)  # the held tail is the newest, unfinished line
-            if not text:
-                return
-            self._write_above_prompt(app, self._frame(text))
+            frame, rest = self._next_frame(self._trim_backlog(text))
+            if rest:
+                self._chunks.append(rest)  # the next refresh writes the next frame
+                self._schedule()
+            else:
+                frame = self._hold_partial(frame)  # the held tail is the newest, unfinished line
+            if frame:
+                self._write_above_prompt(app, self._skip_note() + frame)
         else:
-            self._raw(text)
+            self._raw(self._skip_note() + text)
 
-    def _frame(self, text: str) -> str:
-        """At most a frame's worth of ``text`` (whole lines): its middle becomes a note."""
-        if len(text) <= FRAME_BYTES and text.count("\n") <= FRAME_LINES:
-            return text
-        lines = text.splitlines(keepends=True)
-        head = lines[:FRAME_HEAD]
-        tail = lines[max(FRAME_HEAD, len(lines) - (FRAME_LINES - FRAME_HEAD)) :]
-        size = sum(map(len, head)) + sum(map(len, tail))
-        while size > FRAME_BYTES and head:  # long lines: drop the oldest kept ones first
-            size -= len(head.pop())
-        while size > FRAME_BYTES and len(tail) > 1:
-            size -= len(tail.pop(0))
-        skipped = len(lines) - len(head) - len(tail)
-        if not skipped:
-            return "".join(head + tail)
+    def _skip_note(self) -> str:
+        """The line saying how many lines were skipped since the last frame ('' if none)."""
+        if not self._skipped:
+            return ""
+        skipped, self._skipped = self._skipped, 0
         word = "line" if skipped == 1 else "lines"
-        note = self.style_note(
-            f"… {skipped:,} {word} skipped (output came faster than the screen can show it)"
-        )
-        return "".join(head) + note + "\n" + "".join(tail)
+        note = f"… {skipped:,} {word} skipped (output came faster than the screen can show it)"
+        return self.style_note(note) + "\n"
+
+    def _trim_backlog(self, text: str) -> str:
+        """Keep the newest :data:`BACKLOG_LINES` whole lines of ``text`` (and its unfinished
+        end); the older ones are counted as skipped."""
+        end = text.rfind("\n") + 1
+        if len(text) <= BACKLOG_BYTES and text.count("\n") <= BACKLOG_LINES:
+            return text
+        lines = text[: end - 1].split("\n") if end else []
+        keep = min(len(lines), BACKLOG_LINES)
+        size = sum(len(line) + 1 for line in lines[len(lines) - keep :])
+        while keep > 1 and size > BACKLOG_BYTES:
+            size -= len(lines[len(lines) - keep]) + 1
+            keep -= 1
+        self._skipped += len(lines) - keep
+        kept = lines[len(lines) - keep :]
+        return ("\n".join(kept) + "\n" if kept else "") + text[end:]
+
+    @staticmethod
+    def _next_frame(text: str) -> tuple[str, str]:
+        """Split ``text`` into what the next refresh writes (whole lines) and the rest."""
+        if len(text) <= FRAME_BYTES and text.count("\n") <= FRAME_LINES:
+            return text, ""
+        limit = min(len(text), FRAME_BYTES)
+        pos = 0
+        for _ in range(FRAME_LINES):
+            nl = text.find("\n", pos, limit)
+            if nl < 0:
+                break
+            pos = nl + 1
+        if pos == 0:  # the first line alone is longer than a frame: it goes whole
+            nl = text.find("\n")
+            pos = nl + 1 if nl >= 0 else len(text)
+        return text[:pos], text[pos:]
+
+    def _schedule(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._handle is None:
+            self._handle = loop.call_later(self.interval, self.flush)
 
     def _hold_partial(self, text: str) -> str:
         """Keep an unfinished last line back (the prompt sits below it); returns the rest.

@@ -6,7 +6,7 @@ import asyncio
 import io
 from typing import Any
 
-from console.output import FRAME_BYTES, FRAME_HEAD, FRAME_LINES, Printer
+from console.output import BACKLOG_BYTES, BACKLOG_LINES, FRAME_BYTES, FRAME_LINES, Printer
 
 
 class CountingStream(io.StringIO):
@@ -39,8 +39,9 @@ class FakeApp:
     is_running = True
 
 
-def frames_above_prompt(text: str) -> list[str]:
-    """What a printer above a live prompt writes for ``text`` written at once."""
+def frames_above_prompt(text: str, more: str = "") -> list[str]:
+    """The frames a printer above a live prompt writes for ``text`` written at once (and
+    ``more`` written after the first frame)."""
     frames: list[str] = []
 
     async def go() -> None:
@@ -48,32 +49,56 @@ def frames_above_prompt(text: str) -> list[str]:
         printer.set_app(FakeApp())
         printer._write_above_prompt = lambda app, chunk: frames.append(chunk)  # type: ignore[method-assign,assignment]
         printer.write(text)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.003)
+        printer.write(more)
+        for _ in range(500):
+            await asyncio.sleep(0.002)
+            if not printer._chunks and not printer._partial:
+                break
 
     asyncio.run(go())
     return frames
 
 
-def test_flood_above_prompt_loses_its_middle_with_a_note() -> None:
+def test_another_clients_table_goes_a_frame_at_a_time_whole() -> None:
+    text = "".join(f"row {i}\n" for i in range(BACKLOG_LINES))
+    frames = frames_above_prompt(text)
+    assert "".join(frames) == text
+    assert len(frames) > 1
+    assert all(f.count("\n") <= FRAME_LINES and len(f) <= FRAME_BYTES for f in frames)
+
+
+def test_a_flood_keeps_the_newest_lines_and_says_how_many_were_skipped() -> None:
     lines = [f"line {i}\n" for i in range(20000)]
     frames = frames_above_prompt("".join(lines))
-    assert len(frames) == 1  # nothing is left over for later frames: the backlog is gone
-    tail = FRAME_LINES - FRAME_HEAD
-    skipped = 20000 - FRAME_LINES
-    assert frames[0] == (
-        "".join(lines[:FRAME_HEAD])
-        + f"… {skipped:,} lines skipped (output came faster than the screen can show it)\n"
-        + "".join(lines[-tail:])
-    )
+    shown = "".join(frames)
+    skipped = 20000 - BACKLOG_LINES
+    note = f"… {skipped:,} lines skipped (output came faster than the screen can show it)\n"
+    assert frames[0].startswith(note)
+    assert shown == note + "".join(lines[-BACKLOG_LINES:])
 
 
-def test_a_frame_of_long_lines_keeps_the_newest_whole_lines() -> None:
+def test_skipped_lines_are_counted_exactly_across_frames() -> None:
+    first = [f"a{i}\n" for i in range(1000)]
+    second = [f"b{i}\n" for i in range(1000)]
+    frames = frames_above_prompt("".join(first), "".join(second))
+    shown = "".join(frames).splitlines()
+    notes = [line for line in shown if line.startswith("…")]
+    counted = sum(int(n.split()[1].replace(",", "")) for n in notes)
+    assert counted + len(shown) - len(notes) == 2000
+    assert shown[-1] == "b999"
+    numbers = [(line[0], int(line[1:])) for line in shown if not line.startswith("…")]
+    assert numbers == sorted(numbers)  # in order, never twice
+
+
+def test_a_backlog_of_long_lines_keeps_the_newest_whole_lines() -> None:
     lines = [f"{i:05d}" + "x" * 3000 + "\n" for i in range(100)]
-    (frame,) = frames_above_prompt("".join(lines))
-    kept = [line for line in frame.splitlines(keepends=True) if not line.startswith("…")]
-    assert sum(map(len, kept)) <= FRAME_BYTES
-    assert kept == lines[-len(kept) :] and kept
-    assert f"… {100 - len(kept)} lines skipped" in frame
+    frames = frames_above_prompt("".join(lines))
+    kept = [line for f in frames for line in f.splitlines(keepends=True) if not line.startswith("…")]
+    assert sum(map(len, kept)) <= BACKLOG_BYTES
+    assert kept and kept == lines[-len(kept) :]
+    assert f"… {100 - len(kept)} lines skipped" in frames[0]
+    assert all(len(f) <= FRAME_BYTES + 100 or f.count("\n") <= 2 for f in frames)
 
 
 def test_a_small_backlog_is_written_whole() -> None:
@@ -125,8 +150,8 @@ def test_text_above_a_real_prompt_keeps_the_terminal_raw() -> None:
     with create_pipe_input() as inp:
         assert asyncio.run(go(inp)) == "abc"
     text = screen.getvalue()
-    assert "other 0\n" in text and "other 499\n" in text
-    assert "lines skipped" in text
+    assert "other 499\n" in text and f"other {500 - BACKLOG_LINES}\n" in text
+    assert f"… {500 - BACKLOG_LINES} lines skipped" in text
     assert text.rfind("In [1]: ") > text.rfind("other 499")  # the prompt is redrawn below
 
 
