@@ -295,6 +295,12 @@ class KernelLink:
             self._sockets[name] = sock
 
             def drain(name: str = name, sock: Any = sock) -> None:
+                if name == "stdin":
+                    # An input_request is judged against the cell's reply and idle, which the
+                    # kernel sent earlier: read those first, whatever order the loop woke us in.
+                    for earlier in ("shell", "iopub"):
+                        if earlier in self._sockets:
+                            self._drain(earlier, self._sockets[earlier])
                 self._drain(name, sock)
 
             self._drains[name] = drain

@@ -228,9 +228,9 @@ class ConsoleSession:
             return
         cell = self._cell
         parent = msg.get("parent_header", {}).get("msg_id")
-        if cell is None or parent != cell.msg_id or (cell.reply.done() and cell.idle.is_set()):
-            # Not for a running cell of ours: a prompt now would take over the In prompt and
-            # send what the user types as a cell to the kernel as input instead.
+        if cell is None or parent != cell.msg_id or cell.reply.done():
+            # Not for a running cell of ours (a kernel asks before it replies, never after): a
+            # prompt now would take over the In prompt and send the user's next cell as input.
             self.hooks.write("(the kernel asked for input while no cell of this console runs; ignored)\n")
             return
         content = msg.get("content", {})
