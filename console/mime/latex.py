@@ -304,6 +304,7 @@ _SUB = dict(
 )
 
 _SUP_CHARS = set(_SUP.values())
+
 _SUB_CHARS = set(_SUB.values())
 
 
@@ -317,6 +318,25 @@ def _alphabet(upper_start: int, lower_start: int, exceptions: dict[str, str]) ->
     return out
 
 
+# Unicode's script letters: the mathematical block leaves holes for the older letterlike ones.
+_SCRIPT = _alphabet(
+    0x1D49C,
+    0x1D4B6,
+    {
+        "B": "ℬ",
+        "E": "ℰ",
+        "F": "ℱ",
+        "H": "ℋ",
+        "I": "ℐ",
+        "L": "ℒ",
+        "M": "ℳ",
+        "R": "ℛ",
+        "e": "ℯ",
+        "g": "ℊ",
+        "o": "ℴ",
+    },
+)
+
 FONTS: dict[str, dict[str, str]] = {
     "mathbb": {
         **_alphabet(
@@ -326,40 +346,8 @@ FONTS: dict[str, dict[str, str]] = {
     },
     "mathbf": {**_alphabet(0x1D400, 0x1D41A, {}), **{str(d): chr(0x1D7CE + d) for d in range(10)}},
     "boldsymbol": _alphabet(0x1D400, 0x1D41A, {}),
-    "mathcal": _alphabet(
-        0x1D49C,
-        0x1D4B6,
-        {
-            "B": "ℬ",
-            "E": "ℰ",
-            "F": "ℱ",
-            "H": "ℋ",
-            "I": "ℐ",
-            "L": "ℒ",
-            "M": "ℳ",
-            "R": "ℛ",
-            "e": "ℯ",
-            "g": "ℊ",
-            "o": "ℴ",
-        },
-    ),
-    "mathscr": _alphabet(
-        0x1D49C,
-        0x1D4B6,
-        {
-            "B": "ℬ",
-            "E": "ℰ",
-            "F": "ℱ",
-            "H": "ℋ",
-            "I": "ℐ",
-            "L": "ℒ",
-            "M": "ℳ",
-            "R": "ℛ",
-            "e": "ℯ",
-            "g": "ℊ",
-            "o": "ℴ",
-        },
-    ),
+    "mathcal": _SCRIPT,
+    "mathscr": _SCRIPT,
     "mathfrak": _alphabet(0x1D504, 0x1D51E, {"C": "ℭ", "H": "ℌ", "I": "ℑ", "R": "ℜ", "Z": "ℨ"}),
     "mathit": {},
     "mathrm": {},
