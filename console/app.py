@@ -427,9 +427,21 @@ class Console:
         )
 
     def _on_revival(self) -> None:
-        self._note("(the kernel answers again)")
         if self.link.owned:
+            self._note("(the kernel answers again)")
             return
+        task = asyncio.ensure_future(self._revive_attached())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _revive_attached(self) -> None:
+        """The heartbeat answers again: say so once the kernel is ready (iopub live) again."""
+        try:
+            await self.link.reconfirm(self.settings.kernel_timeout)
+        except LinkError as e:
+            self._note(f"mycon: the kernel answers its heartbeat but not requests: {e}", render.RED)
+            return
+        self._note("(the kernel answers again)")
         self._on_revival_sync()
 
     def _on_revival_sync(self) -> None:

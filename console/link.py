@@ -338,11 +338,7 @@ class KernelLink:
                     launch_args.pop("stdout", None)
                     launch_args.pop("stderr", None)
             self._watch_kernel_output(rfd)
-            self._ready.clear()
-            self._info_iopub = False
-            self._iopub_seen.clear()
-            self._info_ids.clear()
-            self.kernel_info = {}
+            self._forget_readiness()
             self.alive, self.silent = True, False
         finally:
             self._restarting = False
@@ -569,6 +565,21 @@ class KernelLink:
             ) from None
         finally:
             self.forget(msg_id)
+
+    def _forget_readiness(self) -> None:
+        """The kernel behind the ports changed: readiness must be shown again."""
+        self._ready.clear()
+        self._info_iopub = False
+        self._iopub_seen.clear()
+        self._info_ids.clear()
+        self.kernel_info = {}
+
+    async def reconfirm(self, timeout: float) -> Msg:
+        """After the kernel came back (heartbeat answers again), wait until it is ready again:
+        kernel_info answered and the iopub subscription live on the new process, so a cell
+        sent next cannot lose its output to a subscription still being re-made."""
+        self._forget_readiness()
+        return await self.wait_ready(timeout)
 
     async def wait_ready(self, timeout: float) -> Msg:
         """Ready = kernel_info answered AND its iopub status seen (subscription live).
