@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
 REFRESH_INTERVAL = 1 / 60
+_TRAILING_SGR = re.compile(r"(?:\x1b\[[0-9;]*m)+$")  # colour resets after a line's newline
 PARTIAL_HOLD = 1.0
 """Seconds an unfinished line (a ``\r`` progress bar) waits above a live prompt for its end."""
 FRAME_LINES = 60
@@ -211,7 +213,8 @@ class Printer:
             self.flush()
 
     def _raw(self, text: str) -> None:
-        self._at_line_start = text.endswith("\n")
+        if text:
+            self._at_line_start = _TRAILING_SGR.sub("", text[-64:]).endswith("\n")
         self.stream.write(text)
         self.stream.flush()
 

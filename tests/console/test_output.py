@@ -163,3 +163,15 @@ def test_line_start_tracking() -> None:
     assert not printer.at_line_start
     printer.ensure_line_start()
     assert stream.getvalue() == "partial\n" and printer.at_line_start
+
+
+def test_a_coloured_line_ending_in_a_reset_is_a_whole_line() -> None:
+    """A note styled as colour + text + newline + reset ends a line: no blank line after it."""
+    stream = io.StringIO()
+    printer = Printer(stream)
+    printer.write("\x1b[2m(a note)\n\x1b[0m")
+    printer.ensure_line_start()
+    assert stream.getvalue() == "\x1b[2m(a note)\n\x1b[0m"
+    printer.write("\x1b[33mno newline\x1b[0m")
+    printer.ensure_line_start()
+    assert stream.getvalue().endswith("no newline\x1b[0m\n")
