@@ -33,6 +33,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # then missed messages, because their zmq threads fell that far behind.
 IOPUB_HWM = 1000
 IDLE_AFTER_MS = 300  # quiet time after which one-time warm-up work runs
+# This kernel's iopub message saying it waits for input (content: prompt, password, state).
+INPUT_WAIT = "mycon_input_wait"
 
 
 def _warm_language_services() -> None:
@@ -70,6 +72,7 @@ class Channels:
         self._topic_prefix = f"kernel.{session.session_id[:8]}.".encode()
         self._stopping = False
         self._control_ident: int | None = None
+        self._input_wait: tuple[dict[str, Any], dict[str, Any]] | None = None  # (content, parent)
         self.connection_file: str | None = None
         self.idle_tasks: list[Any] = [_warm_language_services]
         self.shell = self._bind(zmq.ROUTER, "shell_port")
@@ -169,7 +172,19 @@ class Channels:
             stale += 1
         if stale:
             log(f"stdin: dropped {stale} message(s) sent while no input was requested")
-        self.send(self.stdin, "input_request", {"prompt": prompt, "password": password}, parent, idents)
+        asked = {"prompt": prompt, "password": password}
+        self._announce_input_wait({**asked, "state": "waiting"}, parent)
+        outcome = "cancelled"
+        try:
+            self.send(self.stdin, "input_request", asked, parent, idents)
+            value = self._await_input_reply()
+            outcome = "answered"
+            return value
+        finally:
+            self._announce_input_wait({**asked, "state": outcome}, parent)
+
+    def _await_input_reply(self) -> str:
+        """The value of the next input_reply on stdin (KeyboardInterrupt if it says error)."""
         while True:
             if not self.stdin.poll(100):
                 continue
@@ -186,6 +201,27 @@ class Channels:
             if msg["content"].get("status") == "error":
                 raise KeyboardInterrupt
             return value if isinstance(value, str) else str(value)
+
+    def _announce_input_wait(self, content: dict[str, Any], parent: dict[str, Any]) -> None:
+        """Tell every client on iopub that the kernel waits for input, or no longer does.
+
+        The protocol sends ``input_request`` only to the client that ran the cell, so the others
+        cannot see why the kernel is stuck. ``INPUT_WAIT`` is this kernel's own iopub message
+        (clients ignore iopub types they do not know); its parent is the request that asked.
+        A client that subscribes during the wait gets the announcement after its welcome.
+        """
+        if in_fork_child():
+            return
+        with self.iopub_lock:
+            if _readable(self.iopub):
+                self._welcome_locked()
+            self._input_wait = (content, parent) if content.get("state") == "waiting" else None
+            self._send_input_wait_locked(content, parent)
+
+    def _send_input_wait_locked(self, content: dict[str, Any], parent: dict[str, Any]) -> None:
+        """One freshly signed ``INPUT_WAIT`` (a resent signature would look like a replay)."""
+        topic = self._topic_prefix + INPUT_WAIT.encode()
+        self.iopub.send_multipart(self.session.serialize(INPUT_WAIT, content, parent, None, [topic]))
 
     # ----- shell loop --------------------------------------------------------------------------
 
@@ -314,6 +350,8 @@ class Channels:
                 welcome = self.session.serialize("iopub_welcome", {"subscription": topic}, {}, None,
                                                  [self._topic_prefix + b"iopub_welcome"])
                 self.iopub.send_multipart(welcome)
+                if self._input_wait is not None:
+                    self._send_input_wait_locked(*self._input_wait)  # others see it twice: harmless
 
     # ----- stopping ----------------------------------------------------------------------------
 

@@ -24,6 +24,16 @@ _EXTRA: dict[str, dict[str, Any]] = {
     "comm_msg": {"properties": {"comm_id": {"type": "string"}, "data": {"type": "object"}}},
     "comm_close": {"properties": {"comm_id": {"type": "string"}, "data": {"type": "object"}}},
     "debug_reply": {"properties": {"status": {"type": "string"}}, "required": ["status"]},
+    # Not in the specification: our kernel's own iopub note that it waits for input.
+    "mycon_input_wait": {
+        "properties": {
+            "prompt": {"type": "string"},
+            "password": {"type": "boolean"},
+            "state": {"enum": ["waiting", "answered", "cancelled"]},
+        },
+        "required": ["prompt", "password", "state"],
+        "additionalProperties": False,
+    },
 }
 for _name, _fragment in _EXTRA.items():
     schema_fragments.setdefault(_name, _fragment)
