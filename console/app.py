@@ -126,6 +126,7 @@ class Console:
         self._restart: asyncio.Task[None] | None = None
         self._restart_noted = -RESTART_NOTE_QUIET
         self._clients: dict[str, int] = {}  # other clients' session ids -> their number
+        self._other_wait: tuple[str, str] | None = None  # (cell msg_id, client) whose input the kernel awaits
         self._add_restart_key()
 
     @staticmethod
@@ -344,9 +345,16 @@ class Console:
 
     def _on_other(self, msg: Msg) -> None:
         """Another client's input and output, shown live above the prompt."""
+        msg_type = msg["header"]["msg_type"]
+        if msg_type == render.INPUT_WAIT:
+            self._on_other_input_wait(msg)
+            return
+        if msg_type == "status" and self._other_wait is not None:
+            if msg.get("parent_header", {}).get("msg_id") == self._other_wait[0]:
+                if (msg.get("content") or {}).get("execution_state") == "idle":
+                    self._other_wait = None  # that cell is over, whatever became of its input
         if not self.settings.include_other_output:
             return
-        msg_type = msg["header"]["msg_type"]
         if msg_type == "shutdown_reply":
             if (msg.get("content") or {}).get("restart"):
                 self._restart_note("(another client is restarting the kernel: its variables are lost)")
@@ -362,6 +370,24 @@ class Console:
             self.printer.write(text)
             return
         self.session.area.show(msg, live=False)  # an update of their display comes with a note
+
+    def _on_other_input_wait(self, msg: Msg) -> None:
+        """Our kernel waits for another client's input, or no longer does: said once each."""
+        content = msg.get("content") or {}
+        cell = str(msg.get("parent_header", {}).get("msg_id") or "")
+        state = content.get("state")
+        if state == "waiting":
+            if self._other_wait is not None and self._other_wait[0] == cell:
+                return  # the same wait, announced again for a client that just subscribed
+            self._other_wait = (cell, self._client_label(msg))
+        elif self._other_wait is not None and self._other_wait[0] == cell:
+            self._other_wait = None
+        else:
+            return  # the end of a wait we never saw begin
+        if self.settings.include_other_output:
+            self.printer.ensure_line_start()
+            self.printer.write(render.render_input_wait(content, self.options, who=self._client_label(msg)))
+            self._invalidate()
 
     def _client_label(self, msg: Msg) -> str:
         """``client N``: N numbers other clients' session ids in order of first sight."""
@@ -396,6 +422,7 @@ class Console:
     def _restart_note(self, text: str) -> None:
         """Say once (not once per sign of it) that another client's kernel restarted."""
         self.session.execution_count = 1
+        self._other_wait = None
         now = asyncio.get_running_loop().time()
         if now - self._restart_noted < RESTART_NOTE_QUIET:
             return
@@ -458,6 +485,7 @@ class Console:
         self._invalidate()
 
     def _start_restart(self, now: bool) -> None:
+        self._other_wait = None  # a restarted kernel waits for nobody
         if self._restart is None or self._restart.done():
             self._restart = asyncio.ensure_future(self._do_restart(now))
 
@@ -512,6 +540,8 @@ class Console:
         """Run one cell with keys caught (Ctrl-C interrupts, others are type-ahead)."""
         self.options = replace(self.options, width=self._width())
         self.session.options = self.options
+        if self._other_wait is not None:
+            self._note(f"(the kernel waits for input from {self._other_wait[1]}: this cell runs once it is answered)")
         self._running = True
         self._interrupt_failed = False
         try:

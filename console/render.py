@@ -22,6 +22,8 @@ BRIGHT_RED = "\x1b[91m"
 BOLD = "\x1b[1m"
 DIM = "\x1b[2m"
 YELLOW = "\x1b[33m"
+# Our kernel's iopub message (not in the protocol) saying it waits for some client's input.
+INPUT_WAIT = "mycon_input_wait"
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 
@@ -176,6 +178,20 @@ def render_input(content: Mapping[str, Any], options: RenderOptions, who: str = 
     head = style(f"{prefix}In [{count}]: ", GREEN, options)
     cont = style(" " * max(0, len(prefix) + len(f"In [{count}]: ") - 5) + "...: ", GREEN, options)
     return head + ("\n" + cont).join(lines) + "\n"
+
+
+def render_input_wait(content: Mapping[str, Any], options: RenderOptions, who: str) -> str:
+    """Our kernel's ``mycon_input_wait`` from another client's cell, as a line to show."""
+    state = content.get("state")
+    what = "a password" if content.get("password") else "input"
+    if state == "waiting":
+        prompt = " ".join(strip_ansi(str(content.get("prompt", ""))).split())
+        prompt = prompt if len(prompt) <= 120 else prompt[:119] + "…"
+        asked = f": {prompt}" if prompt else ""
+        return style(f"[{who}] asked for {what}{asked}  (the kernel waits for their answer)", YELLOW, options) + "\n"
+    if state == "answered":
+        return style(f"[{who}] answered", DIM, options) + "\n"
+    return style(f"[{who}] {what} cancelled", DIM, options) + "\n"
 
 
 def render_iopub(msg: Mapping[str, Any], options: RenderOptions) -> str:

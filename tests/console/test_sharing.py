@@ -10,7 +10,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from term import CTRL_C, ENTER, MYCON, Term, need_kernel
+from term import CTRL_C, ENTER, MYCON, Term, need_kernel, plain
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -153,16 +153,67 @@ def test_no_other_output_hides_other_clients(tmp_path: os.PathLike[str]) -> None
         owner.close()
 
 
-def test_input_belongs_to_the_console_that_ran_the_cell(pair: tuple[Term, Term, str]) -> None:
+def test_input_belongs_to_the_console_that_ran_the_cell(pair: tuple[Term, Term, str], request: pytest.FixtureRequest) -> None:
     owner, attached, _ = pair
+    ours = request.node.callspec.params["pair"] == "mycon"
     attached.run("zzname = input('zzwho? '); print('zzhello', zzname)")
     attached.expect("zzwho? ")
     owner.expect("[client 1] In [1]: zzname = input(")
+    if ours:  # our kernel says on iopub that it waits, and for whom
+        owner.expect("[client 1] asked for input: zzwho?  (the kernel waits for their answer)")
     attached.send("bob" + ENTER)
     attached.expect("zzhello bob")
+    if ours:
+        owner.expect("[client 1] answered")
     owner.expect("zzhello bob")
     owner.prompt()
     assert "zzwho? bob" not in owner.raw  # the owner was never asked
+    assert "asked for input" not in attached.raw  # the one asked is not told about itself
+
+
+def test_others_see_the_wait_for_input_and_queue_behind_it(tmp_path: os.PathLike[str]) -> None:
+    """Our kernel's wait for one console's input is shown in the others: a console that runs
+    a cell meanwhile is told why it waits, one attaching during the wait is told too, and an
+    interrupted password prompt is shown as cancelled."""
+    need_kernel("mycon")
+    cf = os.path.join(str(tmp_path), "kernel-wait.json")
+    owner = Term("--kernel", "mycon", "-f", cf)
+    asked: Term | None = None
+    late: Term | None = None
+    try:
+        owner.expect("To attach another terminal")
+        owner.prompt()
+        asked = Term("--existing", cf)
+        asked.expect("To attach another terminal")
+        asked.prompt()
+        asked.run("zzcity = input('zzcity? ')")
+        asked.expect("zzcity? ")
+        owner.expect("[client 1] asked for input: zzcity?")
+        late = Term("--existing", cf)  # attaches while the kernel waits
+        late.expect("[client 1] asked for input: zzcity?")
+        owner.run("print('zz' + 'queued')")
+        owner.expect("(the kernel waits for input from client 1: this cell runs once it is answered)")
+        asked.send("Oslo" + ENTER)
+        owner.expect("[client 1] answered")
+        owner.expect("zzqueued")
+        late.expect("[client 1] answered")
+        late.expect("zzqueued")
+        assert plain(late.raw).count("asked for input") == 1  # once, though announced again for it
+        asked.prompt()
+        asked.run("import getpass; zzpw = getpass.getpass('zzpw: ')")
+        asked.expect("zzpw: ")
+        owner.expect("[client 1] asked for a password: zzpw:")
+        asked.send(CTRL_C)
+        asked.expect("KeyboardInterrupt")
+        owner.expect("[client 1] a password cancelled")
+        owner.run("zzcity")
+        owner.expect("'Oslo'")
+        assert "Oslo" not in re.sub(r"Out\[\d+\]: 'Oslo'", "", plain(owner.raw))  # the answer is not published
+    finally:
+        for t in (late, asked):
+            if t is not None:
+                t.close()
+        owner.close()
 
 
 def test_heartbeat_through_curve(tmp_path: os.PathLike[str]) -> None:
