@@ -477,7 +477,6 @@ def main(argv: list[str] | None = None) -> None:
     """Start the kernel and serve until shut down."""
     parent_ppid = os.getppid()
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    os.environ.pop("PYTHONSAFEPATH", None)  # set by our kernelspec; user subprocesses must not inherit it
     try:
         info, own_file = _prepare_connection(args)
     except connection.ConnectionFileError as exc:

@@ -1,6 +1,7 @@
 """Nothing from the working directory is imported by the kernel; user code still imports from it.
 
-A kernel launched through its kernelspec (PYTHONSAFEPATH=1 on 3.11+) starts with the working
+A kernel launched through its kernelspec (a ``python -c`` line that drops the working directory
+from ``sys.path`` before importing anything, on every Python version) starts with the working
 directory off ``sys.path``; after start-up the directory is added for user code, and standard
 modules are still found in the standard library (``app.StdlibFirst``), so a stray ``json.py``
 or ``sqlite3.py`` there breaks neither the kernel's history nor user code.
@@ -8,10 +9,8 @@ or ``sqlite3.py`` there breaks neither the kernel's history nor user code.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-import pytest
 from kernel_harness import execute, request, running_kernel, stdout_of
 
 SHADOWED = (
@@ -21,7 +20,6 @@ SHADOWED = (
 )
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="PYTHONSAFEPATH needs Python 3.11")
 def test_stray_modules_in_the_working_directory_are_not_imported(tmp_path: Path) -> None:
     marks = tmp_path / "marks"
     marks.mkdir()
