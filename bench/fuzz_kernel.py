@@ -57,8 +57,14 @@ from kernel.wire import REPLAY_MEMORY  # noqa: E402
 Result = dict[str, Any]
 
 
-def _kernel(workdir: str) -> StandaloneKernel:
-    return StandaloneKernel(workdir, env={"MYCON_DATA_DIR": os.path.join(workdir, "data")})
+def _kernel(workdir: str, exposed: bool = False) -> StandaloneKernel:
+    """A fresh kernel; ``exposed`` listens on every interface in plain tcp, where copied
+    traffic is possible and so old-dated messages are refused as replays."""
+    args = ("--ip", "0.0.0.0") if exposed else ()
+    kernel = StandaloneKernel(workdir, *args, env={"MYCON_DATA_DIR": os.path.join(workdir, "data")})
+    if exposed:
+        kernel.info = dict(kernel.info, ip="127.0.0.1")  # reached over loopback all the same
+    return kernel
 
 
 def _served(client: RawClient) -> None:
@@ -103,7 +109,7 @@ def part_malformed(workdir: str, scale: float, rng: random.Random) -> Result:
     problems: list[str] = []
     kinds: dict[str, int] = {}
     sent = {"shell": 0, "control": 0, "stdin": 0}
-    kernel = _kernel(workdir)
+    kernel = _kernel(workdir, exposed=True)
     try:
         with raw_client(kernel.info) as client:
             client.wait_for_iopub()
@@ -155,7 +161,7 @@ def part_replay(workdir: str, scale: float, rng: random.Random) -> Result:
     total = REPLAY_MEMORY + int(2_000 * max(scale, 0.1))
     marker = os.path.join(workdir, "replayed")
     problems: list[str] = []
-    kernel = _kernel(workdir)
+    kernel = _kernel(workdir, exposed=True)
     try:
         with raw_client(kernel.info) as client:
             client.wait_for_iopub()

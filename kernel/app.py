@@ -473,6 +473,11 @@ def _prepare_connection(args: Options) -> tuple[connection.ConnectionInfo, str |
     return info, path
 
 
+def readable_on_the_network(info: connection.ConnectionInfo) -> bool:
+    """True when others could copy (and replay) our traffic: plain tcp off loopback."""
+    return info.ip not in LOOPBACK and info.transport == "tcp" and not info.curve_secretkey
+
+
 def main(argv: list[str] | None = None) -> None:
     """Start the kernel and serve until shut down."""
     parent_ppid = os.getppid()
@@ -490,10 +495,11 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2)
     if not info.key:
         log("warning: empty key (--allow-no-key): messages are not signed; anyone who can reach the ports can run code")
-    if info.ip not in LOOPBACK and info.transport == "tcp" and not info.curve_secretkey:
+    exposed = readable_on_the_network(info)
+    if exposed:
         log(f"warning: listening on {info.ip} without transport encryption; messages can be read on the network")
     try:
-        signer = Signer(info.key.encode(), info.signature_scheme)
+        signer = Signer(info.key.encode(), info.signature_scheme, dated=exposed)
     except ValueError as exc:
         sys.stderr.write(f"mycon kernel: {exc}\n")
         raise SystemExit(2) from None

@@ -173,7 +173,8 @@ def embed_kernel(
     options.connection_file = connection_file
     options.ip = ip
     info, own_file = app._prepare_connection(options)
-    channels = EmbeddedChannels(info, Session(Signer(info.key.encode(), info.signature_scheme)))
+    signer = Signer(info.key.encode(), info.signature_scheme, dated=app.readable_on_the_network(info))
+    channels = EmbeddedChannels(info, Session(signer))
     path = own_file or os.path.abspath(connection_file or "")
     channels.connection_file = path
     if own_file is not None:

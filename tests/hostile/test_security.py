@@ -113,8 +113,13 @@ def test_non_loopback_ip_warns_without_encryption(tmp_path: Path, curve: bool) -
 # ----- hostile messages over real sockets -------------------------------------------------------
 
 
-def _hostile_frames(client: RawClient, code: str, info: dict) -> dict[str, list[bytes]]:
-    """Messages that must all be dropped, each carrying ``code`` where it could run."""
+def _hostile_frames(client: RawClient, code: str, exposed: bool) -> dict[str, list[bytes]]:
+    """Messages that must all be dropped, each carrying ``code`` where it could run.
+
+    Old-dated messages are replays only where traffic can be copied (``exposed``: plain tcp
+    off loopback); elsewhere a signed message with an old date comes from a client with a slow
+    clock and is served (see ``test_a_client_with_a_slow_clock``).
+    """
     good = client.session
     wrong = ReferenceSession(key=b"not the key")
     unsigned = ReferenceSession(key=b"")
@@ -123,20 +128,22 @@ def _hostile_frames(client: RawClient, code: str, info: dict) -> dict[str, list[
     tampered[-1] = json.dumps(content).encode()
     stale = good.msg("execute_request", content)
     stale["header"]["date"] = "2001-01-01T00:00:00.000000Z"
-    two_minutes_ago = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(time.time() - 120))
     before_start = good.msg("execute_request", content)
-    before_start["header"]["date"] = two_minutes_ago
+    before_start["header"]["date"] = _iso(time.time() - 3600)
     header = good.pack(good.msg_header("execute_request"))
     sig_of = good.sign
     body = json.dumps(content).encode()
+    dated = {
+        "dated 2001": good.serialize(stale),
+        "dated before the kernel started": good.serialize(before_start),
+    }
     return {
+        **(dated if exposed else {}),
         "wrong key": wrong.serialize(wrong.msg("execute_request", content)),
         "unsigned": unsigned.serialize(unsigned.msg("execute_request", content)),
         "tampered content": tampered,
         "truncated signature": [DELIMITER, sig_of([header, b"{}", b"{}", body])[:-2], header, b"{}", b"{}", body],
         "upper-case signature": [DELIMITER, sig_of([header, b"{}", b"{}", body]).upper(), header, b"{}", b"{}", body],
-        "dated 2001": good.serialize(stale),
-        "dated before the kernel started": good.serialize(before_start),
         "no delimiter": [b"garbage", body],
         "only a delimiter": [DELIMITER],
         "too few frames": [DELIMITER, sig_of([header, b"{}", b"{}", body]), header, body],
@@ -147,15 +154,24 @@ def _hostile_frames(client: RawClient, code: str, info: dict) -> dict[str, list[
     }
 
 
+def _iso(when: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(when))
+
+
+EXPOSED = ("--ip", "0.0.0.0")  # plain tcp on every interface: traffic could be copied
+
+
+@pytest.mark.parametrize("exposed", [False, True], ids=["loopback", "exposed"])
 @pytest.mark.parametrize("channel", ["shell", "control"])
-def test_hostile_messages_never_run_and_are_logged(tmp_path: Path, channel: str) -> None:
+def test_hostile_messages_never_run_and_are_logged(tmp_path: Path, channel: str, exposed: bool) -> None:
     marker = tmp_path / "ran"
-    with standalone_kernel(str(tmp_path)) as kernel, raw_client(kernel.info) as client:
+    with standalone_kernel(str(tmp_path), *(EXPOSED if exposed else ())) as kernel, \
+            raw_client(dict(kernel.info, ip="127.0.0.1")) as client:
         client.wait_for_iopub()
         code = _marker_code(marker)
         legit = client.frames(client.msg("execute_request", {"code": "pass", "silent": True}))
         client.send_frames(channel, legit)
-        attempts = _hostile_frames(client, code, kernel.info)
+        attempts = _hostile_frames(client, code, exposed)
         for frames in attempts.values():
             client.send_frames(channel, frames)
         client.send_frames(channel, legit)  # a replay of the first message
@@ -169,13 +185,51 @@ def test_hostile_messages_never_run_and_are_logged(tmp_path: Path, channel: str)
         log = kernel.log()
         dropped = log.count("dropped")
         assert dropped >= len(attempts) + 1, log
-        for reason in ("invalid signature", "unsigned", "duplicate signature", "older than replay protection", "bad JSON", "delimiter", "too few frames"):
+        reasons = ["invalid signature", "unsigned", "duplicate signature", "bad JSON", "delimiter", "too few frames"]
+        for reason in reasons + (["older than replay protection"] if exposed else []):
             assert reason in log, f"log does not say {reason!r}"
         assert kernel.alive()
 
 
-def test_forged_and_replayed_input_replies_are_ignored(tmp_path: Path) -> None:
-    with standalone_kernel(str(tmp_path)) as kernel, raw_client(kernel.info) as client:
+@pytest.mark.parametrize("exposed", [False, True], ids=["loopback", "exposed"])
+def test_a_client_with_a_slow_clock(tmp_path: Path, exposed: bool) -> None:
+    """A client on another machine (say through an ssh tunnel) whose clock is an hour behind
+    is served on loopback; where traffic could be copied, a few minutes' lag is allowed and an
+    hour's is refused with a log line that names the clock."""
+    with standalone_kernel(str(tmp_path), *(EXPOSED if exposed else ())) as kernel, \
+            raw_client(dict(kernel.info, ip="127.0.0.1")) as client:
+        client.wait_for_iopub()
+
+        def send_dated(lag: float, code: str) -> str:
+            msg = client.msg("execute_request", {"code": code, "silent": False})
+            msg["header"]["date"] = _iso(time.time() - lag)
+            client.send_frames("shell", client.frames(msg))
+            return str(msg["header"]["msg_id"])
+
+        def replies_until(msg_id: str) -> dict[str, dict]:
+            """Every shell reply up to the one to ``msg_id`` (requests are served in order)."""
+            replies: dict[str, dict] = {}
+            while msg_id not in replies:
+                msg = client.recv("shell")
+                assert msg is not None, f"no reply to {msg_id}"
+                replies[msg["parent_header"].get("msg_id", "")] = msg
+            return replies
+
+        two_minutes, an_hour, now = send_dated(120, "1"), send_dated(3600, "2"), send_dated(0, "3")
+        replies = replies_until(now)
+        assert replies[two_minutes]["content"]["status"] == "ok"
+        if exposed:
+            assert an_hour not in replies
+            assert "a client clock more than 300 s behind" in kernel.log()
+        else:
+            assert replies[an_hour]["content"]["status"] == "ok"
+            assert "older than replay protection" not in kernel.log()
+
+
+@pytest.mark.parametrize("exposed", [False, True], ids=["loopback", "exposed"])
+def test_forged_and_replayed_input_replies_are_ignored(tmp_path: Path, exposed: bool) -> None:
+    with standalone_kernel(str(tmp_path), *(EXPOSED if exposed else ())) as kernel, \
+            raw_client(dict(kernel.info, ip="127.0.0.1")) as client:
         client.wait_for_iopub()
         # first prompt answered legitimately; that reply is kept for a replay
         msg_id = client.send_msg("shell", "execute_request", {"code": "first = input('1? ')", "allow_stdin": True, "silent": False})
@@ -192,20 +246,22 @@ def test_forged_and_replayed_input_replies_are_ignored(tmp_path: Path) -> None:
         unsigned = ReferenceSession(key=b"")
         stale = client.msg("input_reply", {"value": "EVIL-STALE", "status": "ok"})
         stale["header"]["date"] = "2020-01-01T00:00:00Z"
-        for frames in (
+        attempts = [
             wrong.serialize(wrong.msg("input_reply", {"value": "EVIL-KEY"})),
             unsigned.serialize(unsigned.msg("input_reply", {"value": "EVIL-UNSIGNED"})),
-            client.frames(stale),
             old_answer,
             [DELIMITER, b"x", b"{", b"}", b"{}", b"{}"],
-        ):
+        ]
+        if exposed:  # only there can an old-dated answer be a copy
+            attempts.append(client.frames(stale))
+        for frames in attempts:
             client.send_frames("stdin", frames)
         client.send_msg("stdin", "input_reply", {"value": "good", "status": "ok"})
         reply = client.reply_to("shell", msg_id)
         outputs = client.until_idle(msg_id)
         assert reply["content"]["status"] == "ok"
         assert stream_text(outputs) == "'EVIL-REPLAY' 'good'\n"  # the first answer was the legit one
-        assert kernel.log().count("stdin: dropped") >= 5
+        assert kernel.log().count("stdin: dropped") >= len(attempts)
 
 
 # ----- replay memory, at the wire level ---------------------------------------------------------
@@ -262,3 +318,16 @@ def test_messages_from_before_the_kernel_started_are_refused() -> None:
         ours.deserialize(_signed(ref, started - 3600))
     no_key = Session(Signer(b"", started=started))  # no key: no signing, no replay protection
     no_key.deserialize(ReferenceSession(key=b"").serialize(ReferenceSession(key=b"").msg("kernel_info_request", {})))
+
+
+def test_without_dates_only_repeated_signatures_are_refused() -> None:
+    """``dated=False`` (loopback, ipc, Curve): any clock is fine, a repeat is still refused."""
+    key = b"secret"
+    ours = Session(Signer(key, memory=4, dated=False))
+    ref = ReferenceSession(key=key)
+    old = _signed(ref, time.time() - 86400)
+    ours.deserialize(old)
+    with pytest.raises(WireError, match="duplicate"):
+        ours.deserialize(old)
+    for _ in range(6):  # past the memory: no floor rises, a day-old clock is still served
+        ours.deserialize(_signed(ref, time.time() - 86400))
