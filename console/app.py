@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable
 from dataclasses import replace
 from typing import Any
 
@@ -119,7 +120,7 @@ class Console:
         self._interrupt_failed = False  # an interrupt went unanswered: Ctrl-C abandons the cell
         self._next_input = ""
         self._keep_kernel = False
-        self._tasks: set[asyncio.Future[None]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._drops = 0
         self._drop_quiet_until = 0.0
         self._start_wait: asyncio.Future[None] | None = None
@@ -156,6 +157,7 @@ class Console:
                 await self.link.attach(path, s.ssh)
             else:
                 await self.link.start(s.kernel, s.connection_file)
+                self._background(asyncio.to_thread(lexer_for, warmup.language))  # while it boots
             info = await self.link.wait_ready(s.kernel_timeout)
         except UserInputError as e:
             self._fail(StartFailed(str(e), 2))
@@ -170,16 +172,26 @@ class Console:
             self._fail(StartFailed(f"could not reach the kernel: {e}", 1))
             return
         lang = info.get("language_info") or {}
-        self.state.lexer = lexer_for(str(lang.get("pygments_lexer") or lang.get("name") or ""))
+        # Importing a pygments lexer takes 30-150 ms: done in a thread, it never holds a cell back.
+        self._background(self._set_lexer(str(lang.get("pygments_lexer") or lang.get("name") or "")))
         self.file_extension = str(lang.get("file_extension") or ".txt")
         self.printer.write(render.render_banner(info, self.link.attach_hint(), self.options))
         if not self.history.has_file:
             self.history.open_file(history_path(str(lang.get("name") or "unknown")))
         self.link.watch_heartbeat()
         # Ready: a held cell may run now. History and the counter follow in the background.
-        extras = asyncio.ensure_future(self._load_extras())
-        self._tasks.add(extras)
-        extras.add_done_callback(self._tasks.discard)
+        self._background(self._load_extras())
+
+    def _background(self, work: Awaitable[Any]) -> None:
+        """Run ``work`` as a task the loop keeps (it holds tasks only weakly)."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _set_lexer(self, name: str) -> None:
+        """Highlight the input with the kernel's language, once its lexer is imported."""
+        self.state.lexer = await asyncio.to_thread(lexer_for, name)
+        self._invalidate()
 
     async def _load_extras(self) -> None:
         """Kernel history into the prompt's history; the counter of an attached kernel."""
@@ -304,10 +316,7 @@ class Console:
             self.session.abandon()  # the kernel ignored the interrupt: give the prompt back
             return
         if self._running and self.link.client is not None:
-            # Keep a reference: the loop holds tasks weakly, and a collected task never sends.
-            task = asyncio.ensure_future(self._interrupt())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._background(self._interrupt())  # kept: a collected task would never send
 
     async def _interrupt(self) -> None:
         try:
@@ -457,9 +466,7 @@ class Console:
         if self.link.owned:
             self._note("(the kernel answers again)")
             return
-        task = asyncio.ensure_future(self._revive_attached())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background(self._revive_attached())
 
     async def _revive_attached(self) -> None:
         """The heartbeat answers again: say so once the kernel is ready (iopub live) again."""
@@ -472,9 +479,7 @@ class Console:
         self._on_revival_sync()
 
     def _on_revival_sync(self) -> None:
-        task = asyncio.ensure_future(self._resync())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background(self._resync())
 
     async def _resync(self) -> None:
         try:
