@@ -511,11 +511,13 @@ def kernel_command(ctx: click.Context, kernel_name: str | None) -> None:
     from jupyter_client.kernelspec import NoSuchKernel
     from jupyter_client.manager import KernelManager
 
+    from console.link import kernel_specs
+
     name = kernel_name or _default_kernel(ctx)
     timeout = _default_timeout(ctx)
     directory = runtime_dir()
     os.makedirs(directory, mode=0o700, exist_ok=True)
-    manager = KernelManager(kernel_name=name)
+    manager = KernelManager(kernel_name=name, kernel_spec_manager=kernel_specs())
     manager.connection_file = os.path.join(directory, f"kernel-{uuid.uuid4()}.json")
     try:
         if manager.kernel_spec is None:

@@ -25,6 +25,8 @@ HB_MISSES = 3  # pings missed in a row before the kernel counts as gone
 
 
 INTERRUPT_TIMEOUT = 5.0  # seconds an interrupt_request may go unanswered
+RECONNECT_FIRST_MS = 10  # first retry of a refused connection to the kernel
+RECONNECT_MAX_MS = 1000  # retries back off to this
 
 
 class LinkError(Exception):
@@ -78,6 +80,19 @@ def runtime_dir() -> str:
     from jupyter_core.paths import jupyter_runtime_dir
 
     return str(jupyter_runtime_dir())
+
+
+def kernel_specs() -> Any:
+    """jupyter_client's kernelspec finder over the usual folders, IPython's included.
+
+    Its default list asks IPython where ``~/.ipython/kernels`` is, and importing IPython takes
+    50-80 ms on the way to the first result; the folder is worked out here instead.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_core.paths import jupyter_path
+
+    ipython_dir = os.environ.get("IPYTHONDIR") or os.path.join(os.path.expanduser("~"), ".ipython")
+    return KernelSpecManager(kernel_dirs=[*jupyter_path("kernels"), os.path.join(ipython_dir, "kernels")])
 
 
 def resolve_connection_file(spec: str) -> str:
@@ -184,7 +199,7 @@ class KernelLink:
         from jupyter_client.kernelspec import NoSuchKernel
         from jupyter_client.manager import AsyncKernelManager
 
-        km = AsyncKernelManager(kernel_name=kernel_name)
+        km = AsyncKernelManager(kernel_name=kernel_name, kernel_spec_manager=kernel_specs())
         if not connection_file:
             # In the runtime directory, so that a bare `mycon --existing` finds it.
             import uuid
@@ -287,6 +302,11 @@ class KernelLink:
         import zmq
 
         client = self.client
+        # A kernel just launched binds its ports ~0.1 s later; zmq retries a refused connect
+        # after RECONNECT_IVL (100 ms by default), which would add most of that again.
+        # Retry every 10 ms, backing off to 1 s while a kernel stays away.
+        client.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_FIRST_MS)
+        client.context.setsockopt(zmq.RECONNECT_IVL_MAX, RECONNECT_MAX_MS)
         client.start_channels(hb=False)
         loop = asyncio.get_running_loop()
         for name in ("shell", "iopub", "stdin", "control"):

@@ -21,10 +21,10 @@ def _work(kernel_name: str) -> None:
         import jupyter_core.paths  # noqa: F401
 
         if kernel_name:
-            from jupyter_client.kernelspec import KernelSpecManager
+            from console.link import kernel_specs
 
             global language
-            language = str(KernelSpecManager().get_kernel_spec(kernel_name).language or "")
+            language = str(kernel_specs().get_kernel_spec(kernel_name).language or "")
     except Exception:
         pass  # the real start-up reports problems in words
 

@@ -74,3 +74,25 @@ def test_kernel_killed_by_a_signal_is_reported(headless, mycon):
     assert not os.path.exists(kernel.connection_file)
     listed = mycon("list")
     assert listed.stdout.startswith("No kernel connection files")
+
+
+def test_kernelspec_in_the_ipython_folder_is_found(headless, mycon):
+    """Kernelspecs in ``$IPYTHONDIR/kernels`` count, as in jupyter_client (found without
+    importing IPython)."""
+    import json
+    import shutil
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    ours = KernelSpecManager().get_kernel_spec("mycon")
+    folder = os.path.join(os.environ["IPYTHONDIR"], "kernels", "zz-via-ipython-dir")
+    os.makedirs(folder)
+    try:
+        with open(os.path.join(folder, "kernel.json"), "w") as f:
+            json.dump(dict(ours.to_dict(), display_name="zz via IPython's folder"), f)
+        kernel = headless("zz-via-ipython-dir")
+        done = mycon("exec", "--existing", kernel.connection_file, "print(6 * 7)")
+        assert (done.returncode, done.stdout) == (0, "42\n")
+        assert kernel.stop(signal.SIGTERM) == 0
+    finally:
+        shutil.rmtree(folder)
