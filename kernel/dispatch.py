@@ -235,7 +235,15 @@ class Dispatcher:
         self.channels.flush_streams()
         if threading.get_ident() != self.main_thread_id:
             raise StdinNotImplementedError("input() is only supported from the main thread")
-        return self.channels.request_input(str(prompt), password, self.parent, self.parent_idents)
+        try:
+            value = self.channels.request_input(str(prompt), password, self.parent, self.parent_idents)
+        except KeyboardInterrupt:
+            # Raised afresh here, the traceback ends at the user's input() call instead of
+            # going on through the kernel's socket polling.
+            raise KeyboardInterrupt("interrupted while waiting for input") from None
+        if value == "\x04":  # Ctrl-D at the client: end of file, as input() says at a terminal
+            raise EOFError("EOF when reading a line")
+        return value
 
     def getpass(self, prompt: str = "Password: ", stream: Any = None) -> str:
         """``getpass.getpass()`` in user code: like input(), with the password flag set."""

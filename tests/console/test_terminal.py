@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from term import CTRL_C, CTRL_R, ENTER, F2, TAB, UP, Term
+from term import CTRL_C, CTRL_D, CTRL_R, ENTER, F2, TAB, UP, Term
 
 
 def test_result_and_prompt_numbers(term: Term) -> None:
@@ -170,4 +170,12 @@ def test_ctrl_c_at_input_interrupts(term: Term) -> None:
     term.prompt()
     term.run("'ok after input'")
     term.expect("'ok after input'")
+    term.prompt()
+
+
+def test_ctrl_d_at_input_is_end_of_file(term: Term) -> None:
+    term.run(r"""exec("try:\n input('zzmore? ')\nexcept EOFError as e:\n print('zz' + 'eof', repr(e))")""")
+    term.expect("zzmore? ")
+    term.send(CTRL_D)
+    term.expect("zzeof EOFError(")
     term.prompt()

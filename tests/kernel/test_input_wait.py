@@ -52,7 +52,10 @@ def test_getpass_wait_cancelled_by_interrupt(kernel_client: BlockingKernelClient
     assert reply["content"]["ename"] == "KeyboardInterrupt"
     ended = _next_of_type(kernel_client, WAIT, msg_id)
     assert ended["content"]["state"] == "cancelled"
-    collect_until_idle(kernel_client, msg_id, seen_busy=True)
+    error = [m for m in collect_until_idle(kernel_client, msg_id, seen_busy=True) if m["msg_type"] == "error"]
+    assert error[0]["content"]["evalue"] == "interrupted while waiting for input"
+    traceback = "\n".join(error[0]["content"]["traceback"])
+    assert "Cell In[" in traceback and "File " not in traceback  # the user's line, nothing below it
 
 
 def test_client_subscribing_during_the_wait_is_told(kernel_client: BlockingKernelClient) -> None:
