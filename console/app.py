@@ -678,6 +678,12 @@ class Console:
                 self._next_input = code
                 continue
             outcome = await self.run_cell(code)
+            if outcome.status == "aborted":
+                # stop_on_error: an error before it (maybe another client's) made the kernel
+                # skip this cell. Nothing ran; the cell comes back to be run again.
+                self._note("(not run: the kernel skipped this cell after an earlier error; it is back at the prompt)")
+                self._next_input = code
+                continue
             if outcome.status == "abandoned":
                 self.printer.ensure_line_start()
                 self.printer.write(render.style(f"mycon: {outcome.error}\n", render.RED, self.options))

@@ -242,3 +242,39 @@ def test_heartbeat_through_curve(tmp_path: os.PathLike[str]) -> None:
     finally:
         t.close()
         km.shutdown_kernel(now=True)
+
+
+def test_a_cell_skipped_after_anothers_error_comes_back(tmp_path: os.PathLike[str]) -> None:
+    """stop_on_error: the owner's cell fails while the attached console's cell waits behind
+    it; the kernel skips that cell, and the attached console says so and gives it back.
+    (Our kernel: its note on the wait for input shows when the attached cell is queued.)"""
+    need_kernel("mycon")
+    cf = os.path.join(str(tmp_path), "kernel-skip.json")
+    owner = Term("--kernel", "mycon", "-f", cf)
+    attached: Term | None = None
+    try:
+        owner.expect("To attach another terminal")
+        owner.prompt()
+        attached = Term("--existing", cf)
+        attached.expect("To attach another terminal")
+        attached.prompt()
+        _skipped_cell_comes_back(owner, attached)
+    finally:
+        if attached is not None:
+            attached.close()
+        owner.close()
+
+
+def _skipped_cell_comes_back(owner: Term, attached: Term) -> None:
+    owner.run("zzq = input('zzq? ')")
+    owner.expect("zzq? ")
+    attached.expect("[client 1] asked for input: zzq?")
+    attached.run("print('zz' + 'after')")
+    attached.expect("this cell runs once it is answered")
+    owner.send(CTRL_C)
+    owner.expect("KeyboardInterrupt")
+    attached.expect("(not run: the kernel skipped this cell after an earlier error; it is back at the prompt)")
+    attached.expect("print('zz' + 'after')")  # redrawn in the input line
+    attached.send(ENTER)
+    attached.expect("zzafter")
+    attached.prompt()
