@@ -17,7 +17,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any, NoReturn
 
 import click
@@ -255,12 +255,27 @@ def _isatty(stream: IO[str]) -> bool:
         return False
 
 
+Answer = Callable[[str, bool], str]  # (prompt, password) -> the line typed
+
+
+def answer_from_stdin(prompt: str, password: bool) -> str:
+    """A line for the kernel's ``input()``: typed at the terminal (hidden for a password), or
+    the next line of piped stdin; EOFError at the end of it."""
+    sys.stdout.flush()
+    if password and _isatty(sys.stdin):
+        import getpass
+
+        return getpass.getpass(prompt)
+    return input(prompt)
+
+
 class ExecSession:
     """Sockets to one kernel for one piece of code: shell, iopub, heartbeat, control."""
 
     HEARTBEAT_EVERY = 1.0  # seconds between pings
     HEARTBEAT_LOST = 5.0  # seconds without an echo before the kernel counts as gone
     IDLE_AFTER_REPLY = 5.0  # seconds to wait for the last output once the reply came
+    INPUT_ORDER_WAIT = 2.0  # seconds an input prompt may wait for the output before it
 
     def __init__(self, info: Msg) -> None:
         import zmq
@@ -269,15 +284,21 @@ class ExecSession:
         self.context = zmq.Context()
         self.client = _client(info, self.context)
         self.session = self.client.session
-        self.shell = self.client.connect_shell()
+        # The kernel sends input_request to the shell socket's routing identity, on stdin.
+        self.shell = self.client.connect_shell(identity=self.session.bsession)
         self.iopub = self.client.connect_iopub()
+        self.stdin = self.client.connect_stdin(identity=self.session.bsession)
         self.hb = self.client.connect_hb()
-        self.control: Any = None
+        self.control = self.client.connect_control()
+        self.interrupted = False
+        self.input_wait: tuple[str, str] | None = None  # (cell msg_id, prompt) the kernel waits on
+        self.waits_announced: dict[str, int] = {}  # cell msg_id -> input waits announced for it
+        self.announces_input = False
         self._ping_sent: float | None = None
         self._last_echo = time.monotonic()
 
     def close(self) -> None:
-        for sock in (self.shell, self.iopub, self.hb, self.control):
+        for sock in (self.shell, self.iopub, self.stdin, self.hb, self.control):
             if sock is not None:
                 sock.close(linger=200)
         self.context.term()
@@ -295,12 +316,13 @@ class ExecSession:
             return None
 
     def events(self, wait: float) -> Iterator[tuple[str, Msg]]:
-        """Messages from shell and iopub within ``wait`` seconds; heartbeat kept in between."""
+        """Messages from shell, iopub and stdin within ``wait`` seconds; heartbeat kept in
+        between."""
         zmq = self.zmq
         poller = zmq.Poller()
-        poller.register(self.shell, zmq.POLLIN)
-        poller.register(self.iopub, zmq.POLLIN)
-        poller.register(self.hb, zmq.POLLIN)
+        names = {self.shell: "shell", self.iopub: "iopub", self.stdin: "stdin", self.control: "control"}
+        for sock in (*names, self.hb):
+            poller.register(sock, zmq.POLLIN)
         self._heartbeat()
         for sock, _ in poller.poll(max(1, int(wait * 1000))):
             if sock is self.hb:
@@ -310,7 +332,19 @@ class ExecSession:
                 continue
             msg = self._recv(sock)
             if msg is not None:
-                yield ("shell" if sock is self.shell else "iopub"), msg
+                if msg["header"]["msg_type"] == "mycon_input_wait":  # render.INPUT_WAIT
+                    self._track_input_wait(msg)
+                yield names[sock], msg
+
+    def _track_input_wait(self, msg: Msg) -> None:
+        """Our kernel says it waits for some client's input, or no longer does."""
+        content = msg.get("content") or {}
+        cell = msg.get("parent_header", {}).get("msg_id")
+        if content.get("state") == "waiting":
+            self.input_wait = (str(cell), str(content.get("prompt", "")))
+            self.waits_announced[str(cell)] = self.waits_announced.get(str(cell), 0) + 1
+        elif self.input_wait is not None and self.input_wait[0] == cell:
+            self.input_wait = None
 
     def _heartbeat(self) -> None:
         now = time.monotonic()
@@ -336,34 +370,41 @@ class ExecSession:
                     "(is it still running? `mycon list` checks)"
                 )
             # Once the kernel answers, only the iopub subscription is missing: ask again
-            # often, as each request's status message shows when iopub delivers.
-            msg_id = self.send("kernel_info_request", {})
+            # often, as each request's status message shows when iopub delivers. Control
+            # answers even while another client's cell runs (or waits for its input); shell
+            # is asked too, for kernels that answer kernel_info only there.
+            asked = {self.send("kernel_info_request", {}, self.control)}
+            if not answered:
+                asked.add(self.send("kernel_info_request", {}))
             step_end = time.monotonic() + min(0.05 if answered else 0.5, left)
             while time.monotonic() < step_end and not (answered and iopub_live):
                 for channel, msg in self.events(step_end - time.monotonic()):
                     if channel == "iopub":
                         iopub_live = True
-                    elif msg.get("parent_header", {}).get("msg_id") == msg_id:
+                    elif msg.get("parent_header", {}).get("msg_id") in asked:
                         answered = True
+                        # Ours announces each wait for input on iopub, after the output before it.
+                        self.announces_input = msg.get("content", {}).get("implementation") == "mycon"
 
     def interrupt(self) -> None:
         """Ask the kernel to interrupt the running code (control channel message)."""
-        if self.control is None:
-            self.control = self.client.connect_control()
+        self.interrupted = True
         self.send("interrupt_request", {}, self.control)
 
-    def run(self, code: str, output: Output, run_timeout: float | None) -> str:
+    def run(self, code: str, output: Output, run_timeout: float | None, answer: Answer | None = None) -> str:
         """Execute ``code``; print its output as it comes; return the reply's status.
 
         Ctrl-C sends ``interrupt_request``; a second one stops waiting. The presses are
         counted by a handler and acted on in the loop, so one can never land half-way.
+        ``answer`` (prompt, password) -> line answers ``input()``; without it the code may
+        not ask (the kernel raises an error that says so).
         """
         msg_id = self.send("execute_request", {
             "code": code,
             "silent": False,
             "store_history": True,
             "user_expressions": {},
-            "allow_stdin": False,
+            "allow_stdin": answer is not None,
             "stop_on_error": True,
         })
         import signal
@@ -373,10 +414,23 @@ class ExecSession:
         idle = False
         reply_time = 0.0
         presses: list[int] = []
-        previous = signal.signal(signal.SIGINT, lambda signum, frame: presses.append(signum))
+
+        def count_press(signum: int, frame: Any) -> None:
+            presses.append(signum)
+
+        previous = signal.signal(signal.SIGINT, count_press)
+        told = False
+        requests = 0  # input_requests of this cell so far
+        pending: Msg | None = None  # one waiting for the output printed before it
+        pending_since = 0.0
         try:
             while reply is None or not idle:
-                if len(presses) == 1 and self.control is None:
+                if self.input_wait is not None and self.input_wait[0] != msg_id and not told:
+                    told = True
+                    prompt = " ".join(self.input_wait[1].split())
+                    output.line(f"mycon: the kernel waits for another client's input ({prompt!r}); "
+                                "this code runs once it is answered (Ctrl-C interrupts the kernel)", True)
+                if len(presses) == 1 and not self.interrupted:
                     output.line("mycon: interrupting the kernel (Ctrl-C again stops waiting)", True)
                     self.interrupt()
                 elif len(presses) > 1:
@@ -393,21 +447,55 @@ class ExecSession:
                         f"no reply within {run_timeout:g} s (--run-timeout); "
                         "the code may still be running in the kernel"
                     )
-                for channel, msg in self.events(0.25):
+                for channel, msg in self.events(0.01 if pending is not None else 0.25):
                     if msg.get("parent_header", {}).get("msg_id") != msg_id:
                         continue
                     if channel == "shell":
                         if msg["header"]["msg_type"] == "execute_reply":
                             reply, reply_time = msg, time.monotonic()
+                    elif channel == "stdin":
+                        if msg["header"]["msg_type"] == "input_request" and answer is not None and reply is None:
+                            pending, pending_since, requests = msg, time.monotonic(), requests + 1
                     elif msg["header"]["msg_type"] == "status":
                         idle = idle or msg["content"].get("execution_state") == "idle"
                     else:
                         output.show(msg)
+                if pending is not None and self._output_before_input(msg_id, requests, pending_since):
+                    assert answer is not None
+                    signal.signal(signal.SIGINT, previous)  # Ctrl-C while typing interrupts
+                    try:
+                        self._answer(pending, answer)
+                    finally:
+                        signal.signal(signal.SIGINT, count_press)
+                    pending = None
         finally:
             signal.signal(signal.SIGINT, previous)
         if reply is None:
             return "unknown"
         return str(reply["content"].get("status", "unknown"))
+
+    def _output_before_input(self, cell: str, requests: int, since: float) -> bool:
+        """Whether the cell's output printed before its latest input() has arrived (it comes on
+        iopub, the request on stdin: either may be read first). Our kernel announces each wait
+        on iopub after that output; for others a short grace has to do."""
+        if self.waits_announced.get(cell, 0) >= requests:
+            return True
+        grace = self.INPUT_ORDER_WAIT if self.announces_input else 0.02
+        return time.monotonic() - since > grace
+
+    def _answer(self, request: Msg, answer: Answer) -> None:
+        """Answer one input_request: a line, EOF as the kernel's "\x04", Ctrl-C interrupts."""
+        content = request.get("content") or {}
+        try:
+            value = answer(str(content.get("prompt", "")), bool(content.get("password")))
+        except EOFError:
+            value = "\x04"
+        except KeyboardInterrupt:
+            sys.stdout.write("\n")
+            self.interrupt()
+            return
+        msg = self.session.msg("input_reply", {"value": value, "status": "ok"}, parent=request["header"])
+        self.session.send(self.stdin, msg)
 
 
 # ----- ssh tunnels ----------------------------------------------------------------------------
@@ -681,6 +769,7 @@ def exec_command(ctx: click.Context, code: str | None, existing: str | None,
     """Run CODE (or stdin, with -) in a running kernel and print its output.
 
     Streams go to stdout/stderr as they come, results to stdout, tracebacks to stderr.
+    input() in the code reads a line from the terminal or piped stdin (not with -).
     Exit status: 0 when the code ran, 1 when it raised or the kernel failed, 2 on a usage
     mistake. Ctrl-C interrupts the code in the kernel.
     """
@@ -694,8 +783,10 @@ def exec_command(ctx: click.Context, code: str | None, existing: str | None,
         usage_error(f"--ssh-key {ssh_key}: no such file")
     if existing is None:  # `mycon --existing FILE exec ...` names it on the group
         existing = getattr(ctx.find_root().obj, "existing", None)
+    answer: Answer | None = answer_from_stdin
     if code == "-":
         code = sys.stdin.read()
+        answer = None  # stdin was the code: nothing left to answer input() with
     path = resolve_existing(existing)
     info = load_info(path)
     if ssh_server:
@@ -704,7 +795,7 @@ def exec_command(ctx: click.Context, code: str | None, existing: str | None,
     session = ExecSession(info)
     try:
         session.wait_ready(timeout)
-        status = session.run(code, output, run_timeout)
+        status = session.run(code, output, run_timeout, answer)
     except KeyboardInterrupt:
         raise CommandError("stopped before the code was sent", 130) from None
     finally:

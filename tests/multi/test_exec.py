@@ -162,3 +162,56 @@ def test_other_clients_see_what_exec_runs(kernel, mycon):
         assert seen["stream"]["text"] == "seen by all\n"
     finally:
         watcher.stop_channels()
+
+
+def test_input_reads_piped_stdin(kernel, mycon, request):
+    done = mycon("exec", "print('hi', input('zzname? '))\nprint(input('zzcity? '))", stdin="Ada\nOslo\n")
+    assert (done.returncode, done.stderr) == (0, "")
+    if request.node.callspec.params["kernel"] == "mycon":
+        # the second prompt waits for the output printed before it (announced on iopub)
+        assert done.stdout == "zzname? hi Ada\nzzcity? Oslo\n"
+    else:  # ipykernel gives no sign: the order of output and prompt is best effort
+        assert sorted(done.stdout.replace("? ", "?\n").splitlines()) == ["Oslo", "hi Ada", "zzcity?", "zzname?"]
+
+
+def test_input_at_the_end_of_stdin_is_end_of_file(kernel, mycon):
+    done = mycon("exec", "try:\n    input('zzmore? ')\nexcept EOFError:\n    print('zz' + 'eof')", stdin="")
+    assert (done.returncode, done.stdout) == (0, "zzmore? zzeof\n")
+
+
+def test_input_with_code_from_stdin_is_refused_by_the_kernel(kernel, mycon):
+    done = mycon("exec", "-", stdin="input('zzno? ')\n")
+    assert done.returncode == 1
+    assert "StdinNotImplementedError" in done.stderr
+
+
+def test_exec_behind_another_clients_input_says_why_it_waits(headless):
+    """Our kernel waits for a console's input(): exec still connects (kernel_info on control),
+    says what it waits for, and runs once the input is answered."""
+    from jupyter_client.blocking.client import BlockingKernelClient
+
+    kernel = headless("mycon")
+    client = BlockingKernelClient()
+    client.load_connection_file(kernel.connection_file)
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=30)
+        msg_id = client.execute("zzanswer = input('zzwho? ')", allow_stdin=True)
+        assert client.get_stdin_msg(timeout=30)["content"]["prompt"] == "zzwho? "
+        process = subprocess.Popen([MYCON, "exec", "--existing", kernel.connection_file,
+                                    "print('zz' + 'queued', zzanswer)"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out, err = Lines(process.stdout), Lines(process.stderr)
+        try:
+            line = err.until(lambda line: "waits for another client's input" in line)
+            assert "'zzwho?'" in line
+            client.input("Ada")
+            assert out.until(lambda line: True) == "zzqueued Ada\n"
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=30)
+        assert client.get_shell_msg(timeout=30)["parent_header"]["msg_id"] == msg_id
+    finally:
+        client.stop_channels()
