@@ -72,6 +72,7 @@ class Console:
             color=settings.color and not os.environ.get("NO_COLOR"),  # no-color.org
             graphics=settings.graphics,
             mime_order=render.mime_order(settings.mime_order),
+            prompts=render.Prompts(settings.in_prompt, settings.continuation_prompt, settings.out_prompt),
         )
         self.link = KernelLink()
         self.link.encrypt = settings.encrypt
@@ -89,7 +90,7 @@ class Console:
         self.session = ConsoleSession(self.link, hooks, self.options)
         self.printer.watch(self.session.area.seen)  # rows others write, for in-place redraws
         self.history = ConsoleHistory(settings.history_size)
-        self.state = PromptState(count=lambda: self.session.execution_count)
+        self.state = PromptState(count=lambda: self.session.execution_count, prompts=self.options.prompts)
         self.file_extension = ".txt"
         self.toolbar = HelpToolbar(self._inspect, self._width)
         self.prompt = create_prompt_session(

@@ -377,6 +377,7 @@ class PromptState:
 
     count: Callable[[], int]
     lexer: Lexer | None = None
+    prompts: render.Prompts = render.Prompts()
 
 
 def lexer_for(name: str) -> Lexer | None:
@@ -392,11 +393,11 @@ def lexer_for(name: str) -> Lexer | None:
 
 
 def prompt_message(state: PromptState) -> Callable[[], StyleAndTextTuples]:
-    """The coloured ``In [n]: `` prompt, following the kernel's counter."""
+    """The coloured input prompt (``In [n]: ``), following the kernel's counter."""
 
     def message() -> StyleAndTextTuples:
-        n = state.count()
-        return [("class:in", "In ["), ("class:in-number", str(n)), ("class:in", "]: ")]
+        before, number, after = state.prompts.input_parts(state.count())
+        return [("class:in", before), ("class:in-number", number), ("class:in", after)]
 
     return message
 
@@ -405,7 +406,7 @@ def prompt_continuation(state: PromptState) -> Callable[[int, int, int], StyleAn
     """The ``   ...: `` continuation prompt aligned with ``In [n]: ``."""
 
     def cont(width: int, line_number: int, wrap_count: int) -> StyleAndTextTuples:
-        return [("class:continuation", render.continuation_text(state.count()))]
+        return [("class:continuation", render.continuation_text(state.count(), state.prompts))]
 
     return cont
 

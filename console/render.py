@@ -29,6 +29,24 @@ _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b
 
 
 @dataclass(frozen=True)
+class Prompts:
+    """The prompt texts; ``{n}`` stands for the execution count.
+
+    An empty ``continuation`` is made from ``input``: ``...: `` right-aligned with it (dots
+    as wide as a short prompt, e.g. ``... `` under ``>>> ``).
+    """
+
+    input: str = "In [{n}]: "
+    continuation: str = ""
+    output: str = "Out[{n}]: "
+
+    def input_parts(self, count: int | str) -> tuple[str, str, str]:
+        """The input prompt as (before the number, the number, after it)."""
+        before, sep, after = self.input.partition("{n}")
+        return before, str(count) if sep else "", after.replace("{n}", str(count))
+
+
+@dataclass(frozen=True)
 class RenderOptions:
     """What the renderers need to know about the terminal and the user's taste."""
 
@@ -37,6 +55,7 @@ class RenderOptions:
     graphics: str = "auto"  # kitty | iterm | sixel | blocks | none | auto
     color_depth: str = "auto"  # truecolor | 256 | 16 | mono | auto
     mime_order: tuple[str, ...] | None = None
+    prompts: Prompts = Prompts()
 
 
 _probed_graphics: list[str] = []
@@ -83,20 +102,24 @@ def style(text: str, sgr: str, options: RenderOptions) -> str:
     return f"{sgr}{text}{RESET}"
 
 
-def in_prompt_text(count: int) -> str:
+def in_prompt_text(count: int | str, prompts: Prompts = Prompts()) -> str:
     """The plain text of the input prompt, e.g. ``In [3]: ``."""
-    return f"In [{count}]: "
+    return "".join(prompts.input_parts(count))
 
 
-def continuation_text(count: int) -> str:
-    """The continuation prompt, right-aligned with ``In [n]: ``."""
-    width = len(in_prompt_text(count))
-    return " " * (width - 5) + "...: "
+def continuation_text(count: int | str, prompts: Prompts = Prompts()) -> str:
+    """The continuation prompt, as wide as the input prompt (``   ...: `` under ``In [3]: ``)."""
+    if prompts.continuation:
+        return prompts.continuation.replace("{n}", str(count))
+    width = len(in_prompt_text(count, prompts))
+    if width >= 5:
+        return " " * (width - 5) + "...: "
+    return ("..." + " " * width)[:width]
 
 
 def out_prompt(count: int | None, options: RenderOptions) -> str:
     """The ``Out[n]: `` marker before an execute_result."""
-    label = f"Out[{count if count is not None else ' '}]: "
+    label = options.prompts.output.replace("{n}", str(count) if count is not None else " ")
     return style(label, RED, options)
 
 
@@ -147,7 +170,7 @@ def render_execute_result(content: Mapping[str, Any], options: RenderOptions) ->
     """An ``execute_result``: ``Out[n]:`` and the value; multi-line values start on a new line."""
     body = render_bundle(content.get("data", {}), content.get("metadata", {}), options)
     head = out_prompt(content.get("execution_count"), options)
-    if "\n" in body:
+    if "\n" in body and head:
         return head + "\n" + body + "\n"
     return head + body + "\n"
 
@@ -172,11 +195,12 @@ def render_error(content: Mapping[str, Any], options: RenderOptions) -> str:
 def render_input(content: Mapping[str, Any], options: RenderOptions, who: str = "") -> str:
     """An ``execute_input`` from another client, e.g. ``[client 2] In [5]: code``."""
     count = content.get("execution_count")
+    count_text = str(count) if count is not None else " "
     code = str(content.get("code", ""))
     prefix = f"[{who}] " if who else ""
     lines = code.split("\n")
-    head = style(f"{prefix}In [{count}]: ", GREEN, options)
-    cont = style(" " * max(0, len(prefix) + len(f"In [{count}]: ") - 5) + "...: ", GREEN, options)
+    head = style(prefix + in_prompt_text(count_text, options.prompts), GREEN, options)
+    cont = style(" " * len(prefix) + continuation_text(count_text, options.prompts), GREEN, options)
     return head + ("\n" + cont).join(lines) + "\n"
 
 

@@ -14,6 +14,9 @@ the file itself; ``--config FILE`` wins over all. Keys are the field names below
     encrypt = true             # CurveZMQ for kernels we launch whose spec supports it
     graphics = "auto"          # kitty | iterm | sixel | blocks | none | auto
     mime_order = "html,png,plain"  # richest first; default: mycon's own order
+    in_prompt = ">>> "         # {n} is the execution count; default "In [{n}]: "
+    continuation_prompt = "... "   # default: "...: " lined up under in_prompt
+    out_prompt = ""            # default "Out[{n}]: "
     [style]                    # prompt_toolkit style classes
     in = "ansiblue"
 """
@@ -48,6 +51,9 @@ class Settings:
     encrypt: bool = True
     ssh: str = ""  # [user@]host[:port] to tunnel to with --existing
     style: dict[str, str] = field(default_factory=dict)
+    in_prompt: str = "In [{n}]: "  # {n}: the execution count
+    continuation_prompt: str = ""  # "": "...: " lined up under in_prompt
+    out_prompt: str = "Out[{n}]: "
 
     @property
     def vi_mode(self) -> bool:
@@ -116,6 +122,9 @@ def load_config(path: str | None = None) -> dict[str, Any]:
             parse_order(checked["mime_order"])
         except ValueError as e:
             raise ConfigError(f"{path}: mime_order: {e}") from None
+    for key in ("in_prompt", "continuation_prompt", "out_prompt"):
+        if "\n" in checked.get(key, ""):
+            raise ConfigError(f"{path}: {key} must be one line")
     if checked.get("editing_mode", "emacs") not in ("emacs", "vi"):
         raise ConfigError(f"{path}: editing_mode must be 'emacs' or 'vi'")
     return checked

@@ -8,10 +8,11 @@ import os
 import re
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from jupyter_client.manager import KernelManager
-from term import CTRL_C, CTRL_D, ENTER, Term
+from term import CTRL_C, CTRL_D, ENTER, Term, need_kernel, plain
 
 
 def _kernel_processes(connection_file: str) -> list[int]:
@@ -271,3 +272,25 @@ def test_attach_to_busy_kernel_is_ready_at_once(outside_kernel: KernelManager) -
     finally:
         outside_kernel.interrupt_kernel()
         kc.stop_channels()
+
+
+def test_prompts_from_the_config_file(tmp_path: Path) -> None:
+    """in_prompt / continuation_prompt / out_prompt in config.toml shape every prompt."""
+    need_kernel("mycon")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('in_prompt = "py{n}> "\ncontinuation_prompt = "  | "\nout_prompt = "= "\n')
+    t = Term("--config", str(cfg), "--kernel", "mycon", "--no-confirm-exit")
+    try:
+        t.expect("To attach another terminal")
+        t.expect("py1> ")
+        t.run("6 * 7")
+        t.expect("= 42")
+        t.expect("py2> ")
+        t.send("for zzi in range(2):" + ENTER)
+        t.expect("  | ")  # the continuation prompt
+        t.send("print('zz', zzi)" + ENTER + ENTER)
+        t.expect("zz 1")
+        t.expect("py3> ")
+        assert "In [" not in plain(t.raw) and "Out[" not in plain(t.raw)
+    finally:
+        t.close()

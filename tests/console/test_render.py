@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from console import render
 
 OPTS = render.RenderOptions(width=80, color=True)
@@ -91,3 +93,18 @@ def test_page_and_signature_help() -> None:
 def test_prompts_line_up() -> None:
     assert len(render.in_prompt_text(12)) == len(render.continuation_text(12))
     assert render.continuation_text(3).endswith("...: ")
+
+
+def test_prompts_from_templates() -> None:
+    classic = render.Prompts(input=">>> ", output="")
+    assert render.in_prompt_text(4, classic) == ">>> "
+    assert render.continuation_text(4, classic) == "... "
+    numbered = render.Prompts(input="[{n}] ", continuation="{n}| ", output="= ")
+    assert render.in_prompt_text(12, numbered) == "[12] "
+    assert render.continuation_text(12, numbered) == "12| "
+    assert render.Prompts(input="py {n}> ").input_parts(3) == ("py ", "3", "> ")
+    opts = replace(MONO, prompts=classic)
+    result = {"data": {"text/plain": "1\n2"}, "execution_count": 4}
+    assert render.render_execute_result(result, opts) == "1\n2\n"  # no label, no blank line
+    other = render.render_input({"code": "a\nb", "execution_count": 4}, opts, who="client 2")
+    assert other == "[client 2] >>> a\n           ... b\n"
