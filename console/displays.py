@@ -45,6 +45,7 @@ mycon console commands (typed at the prompt, never sent to the kernel):
   %mycon save [DIR]    save the last image shown to DIR (default: the current folder)
   %mycon view          open the last image shown in the system's image viewer
   %mycon restart       restart the kernel (asks first; Ctrl-X Ctrl-K does the same)
+  %mycon notebook FILE save this console's cells and outputs as a notebook (-f replaces FILE)
   %mycon               this help"""
 
 

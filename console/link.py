@@ -686,6 +686,17 @@ class KernelLink:
         """Answer the kernel's pending input_request."""
         self._send("stdin", self.client.session.msg("input_reply", {"value": value}))
 
+    def kernel_name(self) -> str:
+        """The kernelspec name of this kernel: known when we started it, else a good guess
+        from kernel_info (ours is ``mycon``, IPython's ``python3``, others their language)."""
+        if self.manager is not None and self.manager.kernel_name:
+            return str(self.manager.kernel_name)
+        implementation = str(self.kernel_info.get("implementation") or "")
+        if implementation in ("mycon", "ipython"):
+            return "mycon" if implementation == "mycon" else "python3"
+        language_info = self.kernel_info.get("language_info") or {}
+        return str(language_info.get("name") or "") if isinstance(language_info, dict) else ""
+
     def attach_hint(self) -> str:
         """One line telling how to attach another terminal to this kernel."""
         path = self.connection_file

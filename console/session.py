@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from console import render
 from console.displays import OutputArea, console_command, is_console_command
 from console.link import KernelLink, LinkError, Msg
+from console.notebook import NotebookRecorder, notebook_json, save_notebook
 
 
 class InputCancelled(Exception):
@@ -81,6 +83,8 @@ class ConsoleSession:
         self._stdin_tasks: set[asyncio.Future[None]] = set()
         self._stdin_turn = asyncio.Lock()  # one input prompt at a time, in the kernel's order
         self.area = OutputArea(hooks.write, self._render_options, _terminal_rows)
+        self.recorder = NotebookRecorder()  # for %mycon notebook
+        self._saved_notebooks: set[str] = set()  # written by us: may be replaced without -f
         link.on_iopub = self.on_iopub
         link.on_stdin = self.on_stdin
 
@@ -100,6 +104,9 @@ class ConsoleSession:
         A ``%mycon ...`` line is a console command, run here and never sent to the kernel.
         """
         if not silent and is_console_command(code):
+            if code.split()[1:2] == ["notebook"]:
+                self.hooks.write(self.save_notebook(code.split()[2:]))
+                return CellOutcome("ok")
             pages: list[Msg] = []
             text = console_command(
                 code, self.area, lambda t: pages.append({"source": "page", "data": {"text/plain": t}})
@@ -123,6 +130,8 @@ class ConsoleSession:
         cell = _Cell(msg_id, code, reply_fut)
         self._cell = cell
         self.area.begin_cell()
+        if not silent:
+            self.recorder.begin(code)
         return cell
 
     async def wait_cell(self, cell: PendingCell, silent: bool = False, liveness: float = 2.0) -> CellOutcome:
@@ -150,6 +159,8 @@ class ConsoleSession:
         finally:
             self._cell = None
             self.area.end_cell()
+            if not silent:
+                self._record_end(reply_fut)
             self.link.forget(msg_id)
             if not done.done():
                 done.cancel()
@@ -164,6 +175,34 @@ class ConsoleSession:
             execution_count=count if isinstance(count, int) else None,
             payloads=_payloads(rc.get("payload")),
         )
+
+    def _record_end(self, reply_fut: asyncio.Future[Msg]) -> None:
+        """Tell the notebook recorder how the cell ended (its reply, if one came)."""
+        content: Msg = {}
+        if reply_fut.done() and not reply_fut.cancelled() and reply_fut.exception() is None:
+            content = reply_fut.result().get("content") or {}
+        count = content.get("execution_count")
+        self.recorder.end(str(content.get("status", "unknown")), count if isinstance(count, int) else None)
+
+    def save_notebook(self, args: list[str]) -> str:
+        """``%mycon notebook FILE [-f]``: this console's cells and outputs as a notebook."""
+        force = "-f" in args
+        names = [a for a in args if a != "-f"]
+        if len(names) != 1:
+            return "usage: %mycon notebook FILE.ipynb [-f]  (-f: replace an existing file)\n"
+        path = os.path.abspath(os.path.expanduser(names[0]))
+        if not path.endswith(".ipynb"):
+            path += ".ipynb"
+        if os.path.exists(path) and not force and path not in self._saved_notebooks:
+            return f"{path} exists; add -f to replace it\n"
+        document = notebook_json(self.recorder.cells, self.link.kernel_name(), self.link.kernel_info)
+        try:
+            save_notebook(path, document)
+        except OSError as e:
+            return f"cannot save {path}: {e.strerror}\n"
+        self._saved_notebooks.add(path)
+        count = len(self.recorder.cells)
+        return f"saved {count} cell{'s' if count != 1 else ''} to {path}\n"
 
     def abandon(self) -> None:
         """Stop waiting for the running cell: for a kernel that answers neither it nor an interrupt."""
@@ -205,6 +244,7 @@ class ConsoleSession:
                 if msg["content"].get("execution_state") == "idle":
                     cell.idle.set()
                 return
+            self.recorder.output(msg)
             self.area.show(msg, live=True)
             return
         if msg_type == "status" and not parent_id:

@@ -1,0 +1,175 @@
+"""The console's own cells and their outputs, kept so the session can be saved as a notebook.
+
+``NotebookRecorder`` turns the iopub messages of each cell this console ran into nbformat 4
+outputs (streams merged, displays updated by id, ``clear_output`` honoured, as a notebook
+front end would show them); ``notebook_json`` writes the whole as an ``.ipynb`` document.
+Pure data in, data out: the file is written by ``save_notebook``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Output = dict[str, Any]
+
+
+@dataclass
+class RecordedCell:
+    """One cell of this console: its code, its count and its outputs, as nbformat has them."""
+
+    code: str
+    execution_count: int | None = None
+    outputs: list[Output] = field(default_factory=list)
+    clear_pending: bool = False  # clear_output(wait=True): clear at the next output
+
+
+def _lines(text: str) -> list[str]:
+    """Text as nbformat's list of lines (each keeps its newline)."""
+    return text.splitlines(keepends=True)
+
+
+def _bundle(data: Any) -> dict[str, Any]:
+    """A mime bundle as nbformat keeps it: text types as lists of lines, JSON types as is."""
+    if not isinstance(data, Mapping):
+        return {}
+    kept: dict[str, Any] = {}
+    for mime, value in data.items():
+        if isinstance(value, str) and not mime.endswith("json"):
+            kept[str(mime)] = _lines(value)
+        else:
+            kept[str(mime)] = value
+    return kept
+
+
+class NotebookRecorder:
+    """Collects this console's cells while they run (other clients' cells are not kept)."""
+
+    def __init__(self) -> None:
+        self.cells: list[RecordedCell] = []
+        self._current: RecordedCell | None = None
+        self._displays: dict[str, list[Output]] = {}  # display_id -> outputs showing it
+
+    def begin(self, code: str) -> None:
+        """A cell of ours was sent to the kernel."""
+        self._current = RecordedCell(code)
+        self.cells.append(self._current)
+
+    def end(self, status: str, execution_count: int | None) -> None:
+        """The cell finished; one the kernel skipped (``aborted``) never ran and is dropped."""
+        cell, self._current = self._current, None
+        if cell is None:
+            return
+        if status == "aborted" and not cell.outputs:
+            self.cells.remove(cell)
+            return
+        cell.execution_count = execution_count
+
+    def output(self, msg: Mapping[str, Any]) -> None:
+        """One iopub message of the running cell."""
+        cell = self._current
+        if cell is None:
+            return
+        msg_type = (msg.get("header") or {}).get("msg_type")
+        content = msg.get("content") or {}
+        if not isinstance(content, Mapping):
+            return
+        if msg_type == "execute_input":
+            count = content.get("execution_count")
+            if isinstance(count, int):
+                cell.execution_count = count
+            return
+        if msg_type == "clear_output":
+            if content.get("wait"):
+                cell.clear_pending = True
+            else:
+                cell.outputs.clear()
+            return
+        if msg_type == "update_display_data":
+            self._update_display(content)
+            return
+        output = self._convert(str(msg_type), content)
+        if output is None:
+            return
+        if cell.clear_pending:
+            cell.outputs.clear()
+            cell.clear_pending = False
+        if output["output_type"] == "stream" and cell.outputs:
+            last = cell.outputs[-1]
+            if last["output_type"] == "stream" and last["name"] == output["name"]:
+                last["text"] = _lines("".join(last["text"]) + "".join(output["text"]))
+                return
+        cell.outputs.append(output)
+        transient = content.get("transient")
+        display_id = transient.get("display_id") if isinstance(transient, Mapping) else None
+        if isinstance(display_id, str):
+            self._displays.setdefault(display_id, []).append(output)
+
+    def _update_display(self, content: Mapping[str, Any]) -> None:
+        transient = content.get("transient")
+        display_id = transient.get("display_id") if isinstance(transient, Mapping) else None
+        for output in self._displays.get(str(display_id), []):
+            output["data"] = _bundle(content.get("data"))
+            metadata = content.get("metadata")
+            output["metadata"] = dict(metadata) if isinstance(metadata, Mapping) else {}
+
+    @staticmethod
+    def _convert(msg_type: str, content: Mapping[str, Any]) -> Output | None:
+        metadata = content.get("metadata")
+        meta = dict(metadata) if isinstance(metadata, Mapping) else {}
+        if msg_type == "stream":
+            name = content.get("name")
+            return {"output_type": "stream", "name": name if name in ("stdout", "stderr") else "stdout",
+                    "text": _lines(str(content.get("text", "")))}
+        if msg_type == "display_data":
+            return {"output_type": "display_data", "data": _bundle(content.get("data")), "metadata": meta}
+        if msg_type == "execute_result":
+            count = content.get("execution_count")
+            return {"output_type": "execute_result", "execution_count": count if isinstance(count, int) else None,
+                    "data": _bundle(content.get("data")), "metadata": meta}
+        if msg_type == "error":
+            traceback = content.get("traceback")
+            return {"output_type": "error", "ename": str(content.get("ename", "")),
+                    "evalue": str(content.get("evalue", "")),
+                    "traceback": [str(line) for line in traceback] if isinstance(traceback, list) else []}
+        return None
+
+
+def notebook_json(cells: list[RecordedCell], kernel_name: str, kernel_info: Mapping[str, Any]) -> dict[str, Any]:
+    """An nbformat 4.5 document of ``cells``, with the kernel's name and language."""
+    language_info = kernel_info.get("language_info")
+    language_info = dict(language_info) if isinstance(language_info, Mapping) else {}
+    language = str(language_info.get("name") or "")
+    metadata: dict[str, Any] = {"language_info": language_info} if language_info else {}
+    if kernel_name:
+        metadata["kernelspec"] = {"name": kernel_name, "display_name": kernel_name, "language": language}
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": metadata,
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": uuid.uuid4().hex[:8],
+                "execution_count": cell.execution_count,
+                "metadata": {},
+                "source": _lines(cell.code),
+                "outputs": cell.outputs,
+            }
+            for cell in cells
+        ],
+    }
+
+
+def save_notebook(path: str, document: Mapping[str, Any]) -> None:
+    """Write ``document`` to ``path`` (through a temporary file: never half a notebook)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    temporary = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:6]}.tmp")
+    with open(temporary, "w", encoding="utf-8") as f:
+        json.dump(document, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    os.replace(temporary, path)
