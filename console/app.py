@@ -42,7 +42,7 @@ from console.session import (
     InputCancelled,
     SessionHooks,
 )
-from console.settings import Settings
+from console.settings import Settings, key_sequences
 
 IS_COMPLETE_TIMEOUT = 0.5
 COMPLETE_TIMEOUT = 3.0
@@ -101,6 +101,7 @@ class Console:
             toolbar=self.toolbar,
             vi_mode=settings.vi_mode,
             style=settings.style,
+            keys=settings.keys,
             input=input,
             output=output,
             enter_state=EnterState(),
@@ -511,15 +512,18 @@ class Console:
                 await asyncio.shield(self._restart)
 
     def _add_restart_key(self) -> None:
-        """Ctrl-X Ctrl-K at the prompt asks to restart the kernel (the typed text is kept)."""
+        """Ctrl-X Ctrl-K (the ``restart`` action) at the prompt asks to restart the kernel (the
+        typed text is kept)."""
         from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
 
         kb = KeyBindings()
 
-        @kb.add("c-x", "c-k")
         def _(event: Any) -> None:
             self._next_input = event.app.current_buffer.text
             event.app.exit(result=RESTART_WORD)
+
+        for sequence in key_sequences(self.settings.keys, "restart"):
+            kb.add(*sequence)(_)
 
         self.prompt.key_bindings = merge_key_bindings([self.prompt.key_bindings or KeyBindings(), kb])
 

@@ -29,6 +29,7 @@ from prompt_toolkit.lexers import DynamicLexer, Lexer, PygmentsLexer
 from prompt_toolkit.styles import Style
 
 from console import render
+from console.settings import key_sequences
 
 # (status, indent) as answered by the kernel or guessed locally.
 Completeness = tuple[str, str]
@@ -125,11 +126,15 @@ class EnterState:
         self._probe = asyncio.ensure_future(run())
 
 
-def load_enter_bindings(ask: AskComplete, state: EnterState | None = None) -> KeyBindings:
+def load_enter_bindings(
+    ask: AskComplete, state: EnterState | None = None, keys: dict[str, Any] | None = None
+) -> KeyBindings:
     """Enter runs a complete cell or inserts a newline with the kernel's indent.
 
-    Meta-Enter (Esc Enter) runs the cell whatever the kernel thinks; Ctrl-O inserts a newline.
+    Meta-Enter (Esc Enter) runs the cell whatever the kernel thinks; Ctrl-O inserts a newline
+    (the ``run`` and ``newline`` actions of the ``[keys]`` setting).
     """
+    keys = keys or {}
     kb = KeyBindings()
     st = state or EnterState()
     waiting = Condition(lambda: st.pending)
@@ -192,13 +197,16 @@ def load_enter_bindings(ask: AskComplete, state: EnterState | None = None) -> Ke
     def _hold(event: KeyPressEvent) -> None:
         st.held.extend(event.key_sequence)
 
-    @kb.add("escape", "enter", filter=default & ~waiting)
     def _force_run(event: KeyPressEvent) -> None:
         event.current_buffer.validate_and_handle()
 
-    @kb.add("c-o", filter=default & ~waiting)
     def _force_newline(event: KeyPressEvent) -> None:
         event.current_buffer.insert_text("\n")
+
+    for sequence in key_sequences(keys, "run"):
+        kb.add(*sequence, filter=default & ~waiting)(_force_run)
+    for sequence in key_sequences(keys, "newline"):
+        kb.add(*sequence, filter=default & ~waiting)(_force_newline)
 
     @kb.add("enter", filter=default & has_completions & ~waiting)
     def _pick(event: KeyPressEvent) -> None:
@@ -224,32 +232,35 @@ def load_paste_bindings() -> KeyBindings:
     return kb
 
 
-def load_editor_bindings() -> KeyBindings:
-    """F2 edits the input in $EDITOR (Ctrl-X Ctrl-E comes from prompt_toolkit)."""
+def load_editor_bindings(keys: dict[str, Any] | None = None) -> KeyBindings:
+    """F2 (the ``editor`` action) edits the input in $EDITOR (Ctrl-X Ctrl-E comes from
+    prompt_toolkit)."""
     kb = KeyBindings()
 
-    @kb.add("f2")
     def _edit(event: KeyPressEvent) -> None:
         event.current_buffer.open_in_editor(validate_and_handle=False)
 
+    for sequence in key_sequences(keys or {}, "editor"):
+        kb.add(*sequence)(_edit)
     return kb
 
 
-def load_suggestion_bindings() -> KeyBindings:
-    """Right or Ctrl-E at the end of the line accepts the history suggestion."""
+def load_suggestion_bindings(keys: dict[str, Any] | None = None) -> KeyBindings:
+    """Right or Ctrl-E (the ``accept_suggestion`` action) at the end of the line accepts the
+    history suggestion."""
     kb = KeyBindings()
     has_suggestion = Condition(
         lambda: get_app().current_buffer.suggestion is not None
         and get_app().current_buffer.document.is_cursor_at_the_end
     )
 
-    @kb.add("right", filter=has_suggestion)
-    @kb.add("c-e", filter=has_suggestion)
     def _accept(event: KeyPressEvent) -> None:
         buf = event.current_buffer
         if buf.suggestion is not None:
             buf.insert_text(buf.suggestion.text)
 
+    for sequence in key_sequences(keys or {}, "accept_suggestion"):
+        kb.add(*sequence, filter=has_suggestion)(_accept)
     return kb
 
 
@@ -420,6 +431,7 @@ def create_prompt_session(
     toolbar: HelpToolbar | None,
     vi_mode: bool = False,
     extra_bindings: list[KeyBindings] | None = None,
+    keys: dict[str, Any] | None = None,
     style: dict[str, str] | None = None,
     input: Any = None,
     output: Any = None,
@@ -431,10 +443,10 @@ def create_prompt_session(
 
     bindings = merge_key_bindings(
         [
-            load_enter_bindings(ask_complete, enter_state),
+            load_enter_bindings(ask_complete, enter_state, keys),
             load_paste_bindings(),
-            load_editor_bindings(),
-            load_suggestion_bindings(),
+            load_editor_bindings(keys),
+            load_suggestion_bindings(keys),
             *(extra_bindings or []),
         ]
     )

@@ -19,6 +19,9 @@ the file itself; ``--config FILE`` wins over all. Keys are the field names below
     out_prompt = ""            # default "Out[{n}]: "
     [style]                    # prompt_toolkit style classes
     in = "ansiblue"
+    [keys]                     # replace an action's keys (see KEY_ACTIONS)
+    run = "c-j"
+    editor = ["f2", "f4"]
 """
 
 from __future__ import annotations
@@ -31,6 +34,44 @@ from typing import Any
 
 class ConfigError(Exception):
     """The config file cannot be read or holds a bad value."""
+
+
+# Console key actions and their default key sequences (prompt_toolkit names, space-separated
+# for a sequence). ``[keys]`` in the config file replaces an action's keys.
+KEY_ACTIONS: dict[str, tuple[str, ...]] = {
+    "run": ("escape enter",),  # run the cell whatever the kernel says of it
+    "newline": ("c-o",),  # insert a newline, never run
+    "editor": ("f2",),  # edit the input in $EDITOR (Ctrl-X Ctrl-E too, from prompt_toolkit)
+    "accept_suggestion": ("right", "c-e"),  # take the history suggestion
+    "restart": ("c-x c-k",),  # ask to restart the kernel
+}
+
+
+def key_sequences(keys: dict[str, Any], action: str) -> list[tuple[str, ...]]:
+    """The key sequences bound to ``action``: the config's, else the default."""
+    value = keys.get(action, KEY_ACTIONS[action])
+    names = [value] if isinstance(value, str) else list(value)
+    return [tuple(name.split()) for name in names if name.split()]
+
+
+def _check_keys(keys: dict[str, Any], path: str) -> None:
+    """Every ``[keys]`` entry names an action and valid keys (a clear error otherwise)."""
+    from prompt_toolkit.keys import KEY_ALIASES, Keys
+
+    known = {k.value for k in Keys} | set(KEY_ALIASES) | {"space"}
+    for action, value in keys.items():
+        if action not in KEY_ACTIONS:
+            raise ConfigError(f"{path}: [keys] {action}: no such action (actions: {', '.join(KEY_ACTIONS)})")
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ConfigError(f"{path}: [keys] {action} should be a key like \"c-o\" or a list of them")
+        for name in names:
+            for token in name.split():
+                if token not in known and len(token) != 1:
+                    raise ConfigError(
+                        f"{path}: [keys] {action}: unknown key {token!r} "
+                        "(prompt_toolkit names: c-x, escape, f5, enter, tab, up, ...)"
+                    )
 
 
 @dataclass
@@ -51,6 +92,7 @@ class Settings:
     encrypt: bool = True
     ssh: str = ""  # [user@]host[:port] to tunnel to with --existing
     style: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, Any] = field(default_factory=dict)  # action -> key(s); see KEY_ACTIONS
     in_prompt: str = "In [{n}]: "  # {n}: the execution count
     continuation_prompt: str = ""  # "": "...: " lined up under in_prompt
     out_prompt: str = "Out[{n}]: "
@@ -122,6 +164,7 @@ def load_config(path: str | None = None) -> dict[str, Any]:
             parse_order(checked["mime_order"])
         except ValueError as e:
             raise ConfigError(f"{path}: mime_order: {e}") from None
+    _check_keys(checked.get("keys", {}), path)
     for key in ("in_prompt", "continuation_prompt", "out_prompt"):
         if "\n" in checked.get(key, ""):
             raise ConfigError(f"{path}: {key} must be one line")

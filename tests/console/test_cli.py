@@ -114,3 +114,20 @@ def test_no_terminal_one_line_exit_2() -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("mycon: the console needs a terminal on stdin")
     assert "mycon exec -" in proc.stderr
+
+
+def test_keys_table_is_checked(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[keys]\nrun = "f5"\neditor = ["f2", "c-x e"]\n')
+    s = settings.make_settings(settings.load_config(str(cfg)))
+    assert settings.key_sequences(s.keys, "run") == [("f5",)]
+    assert settings.key_sequences(s.keys, "editor") == [("f2",), ("c-x", "e")]
+    assert settings.key_sequences(s.keys, "newline") == [("c-o",)]  # the default stays
+    for text, message in (
+        ('[keys]\nfly = "f5"\n', "[keys] fly: no such action"),
+        ('[keys]\nrun = "ctrl-shift-x"\n', "unknown key 'ctrl-shift-x'"),
+        ('[keys]\nrun = 5\n', "should be a key like"),
+    ):
+        cfg.write_text(text)
+        result = run("--config", str(cfg), "--existing", "x")
+        assert result.exit_code == 2 and message in result.output, result.output

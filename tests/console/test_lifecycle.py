@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from jupyter_client.manager import KernelManager
-from term import CTRL_C, CTRL_D, ENTER, Term, need_kernel, plain
+from term import CTRL_C, CTRL_D, ENTER, F5, F6, Term, need_kernel, plain
 
 
 def _kernel_processes(connection_file: str) -> list[int]:
@@ -292,5 +292,21 @@ def test_prompts_from_the_config_file(tmp_path: Path) -> None:
         t.expect("zz 1")
         t.expect("py3> ")
         assert "In [" not in plain(t.raw) and "Out[" not in plain(t.raw)
+    finally:
+        t.close()
+
+
+def test_keys_from_the_config_file(tmp_path: Path) -> None:
+    """[keys] gives actions other keys: here F6 inserts a newline and F5 runs the cell."""
+    need_kernel("mycon")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[keys]\nrun = "f5"\nnewline = "f6"\n')
+    t = Term("--config", str(cfg), "--kernel", "mycon", "--no-confirm-exit")
+    try:
+        t.expect("To attach another terminal")
+        t.prompt()
+        t.send("zzx = 40" + F6 + "print('zz' + 'ran', zzx + 2)" + F5)
+        t.expect("zzran 42")  # both lines ran, as one cell
+        t.expect("In [2]: ")
     finally:
         t.close()
