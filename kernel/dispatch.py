@@ -382,9 +382,13 @@ class Dispatcher:
         the kernel's own code between cells (``default_int_handler``).
         """
         try:
-            if signal.getsignal(signal.SIGINT) != self.on_sigint:
+            handler = signal.getsignal(signal.SIGINT)
+            if handler != self.on_sigint:
                 signal.signal(signal.SIGINT, self.on_sigint)
-                log("user code replaced the SIGINT handler: the kernel's own is back")
+                bdb = sys.modules.get("bdb")
+                if bdb is None or not isinstance(getattr(handler, "__self__", None), bdb.Bdb):
+                    # (pdb's own handler, left by `continue`, is routine: not worth a line)
+                    log("user code replaced the SIGINT handler: the kernel's own is back")
         except (ValueError, OSError) as exc:
             log(f"cannot restore the SIGINT handler: {exc}")
 
