@@ -66,12 +66,18 @@ def _builtin(name: str, cell: bool = False, expand: bool = False) -> Callable[[C
     return decorate
 
 
+BUILTIN_MODULES = ("magic_commands", "debug_magics", "autoreload")  # each registers on import
+
+
 def _ensure_builtins() -> None:
-    """Import the built-in magics on first need (``kernel.magic_commands``)."""
+    """Import the built-in magics on first need (the modules in ``BUILTIN_MODULES``)."""
     global _builtins_loaded
     if not _builtins_loaded:
         _builtins_loaded = True
-        from . import magic_commands  # noqa: F401 - registers the built-ins on import
+        import importlib
+
+        for name in BUILTIN_MODULES:
+            importlib.import_module(f"{__package__}.{name}")
 
 
 def _user_decorator(cell: bool, arg: Any) -> Any:
