@@ -5,7 +5,9 @@ common ``collections`` types) that fit on one line print exactly as ``repr`` wou
 do not fit they are broken one item per line with an indent, recursively, keeping the
 container's own order (dict keys are not sorted). It never raises: a ``__repr__`` that fails is
 reported in place, recursive structures show ``[...]``, very long or very deep containers are
-cut with a note. Everything else is ``repr(obj)``.
+cut with a note. Objects whose class defines IPython's ``_repr_pretty_(self, p, cycle)`` print
+through it, with a ``p`` of our own (``ReprPrinter``) laid out as IPython lays it out; everything
+else is ``repr(obj)``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import collections
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
@@ -29,6 +32,9 @@ def pretty(obj: Any, width: int = WIDTH, max_items: int = MAX_ITEMS) -> str:
     if cls in _ATOMS:
         return safe_repr(obj)  # safe: a huge int refuses str()
     try:
+        if _pretty_method(cls) is not None:
+            printer = _Printer(width, max_items)
+            return printer.render(obj, printer.width, 0, 0)
         if _layout_for(obj) is None:
             return safe_repr(obj)
         if cls in _SHORTCUT and len(obj) <= 16 and _all_atoms(obj, width):
@@ -63,14 +69,14 @@ def safe_repr(obj: Any) -> str:
     return text
 
 
-def _failed_repr(obj: Any, exc: BaseException) -> str:
+def _failed_repr(obj: Any, exc: BaseException, method: str = "repr") -> str:
     try:
         detail = str(exc)
     except Exception:  # noqa: BLE001
         detail = ""
     name = type(obj).__qualname__
     reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-    return f"<{name} object at {id(obj):#x}; repr failed: {reason}>"
+    return f"<{name} object at {id(obj):#x}; {method} failed: {reason}>"
 
 
 # ----- container layouts ------------------------------------------------------------------------
@@ -311,6 +317,27 @@ class _Printer:
         self.total = MAX_TOTAL
         self.path: set[int] = set()
         self.leaf_cache: dict[int, str] = {}
+        self.methods: dict[type, Any] = {}
+
+    def pretty_method(self, obj: Any) -> Any:
+        """The ``_repr_pretty_`` that prints ``obj``, or None (looked up once per type)."""
+        cls = type(obj)
+        if cls in _ATOMS:
+            return None
+        try:
+            return self.methods[cls]
+        except KeyError:
+            method = self.methods[cls] = _pretty_method(cls)
+            return method
+
+    def render(self, obj: Any, width: int, column: int, depth: int) -> str:
+        """``obj`` through a ``ReprPrinter`` of ``width`` columns, starting at ``column``."""
+        printer = ReprPrinter(self, width, column, depth)
+        try:
+            printer.pretty(obj)
+            return printer.getvalue()
+        except Exception as exc:  # noqa: BLE001 - any user _repr_pretty_ may fail
+            return _failed_repr(obj, exc, "_repr_pretty_")
 
     def format(self, obj: Any) -> str:
         return self.block(obj, "", len(""), 0, 0)
@@ -341,6 +368,12 @@ class _Printer:
                 raise _TooWide
             parts.append(text)
 
+        if self.pretty_method(obj) is not None:
+            room = budget - used[0]
+            if room <= 0:
+                raise _TooWide
+            put(self.render(obj, room, 0, depth))
+            return
         layout = _layout_for(obj)
         if layout is None:
             put(self.leaf(obj))
@@ -399,6 +432,9 @@ class _Printer:
         flat = self.flat(obj, self.width - column - trailing, depth)
         if flat is not None:
             return flat
+        if self.pretty_method(obj) is not None:
+            text = self.render(obj, self.width - len(indent), column - len(indent), depth)
+            return self.indent_lines(text, indent)
         layout = _layout_for(obj)
         if layout is None:
             return self.indent_lines(self.leaf(obj), indent)
@@ -453,3 +489,301 @@ class _Printer:
         if "\n" not in text or not indent:
             return text
         return text.replace("\n", "\n" + indent)
+
+
+# ----- IPython's _repr_pretty_ protocol ---------------------------------------------------------
+
+
+def _pretty_method(cls: type) -> Any:
+    """``cls._repr_pretty_`` when the class defines it before any ``__repr__`` in its MRO."""
+    try:
+        for klass in cls.__mro__:
+            namespace = klass.__dict__
+            if "_repr_pretty_" in namespace:
+                method = klass._repr_pretty_  # type: ignore[attr-defined]
+                if callable(method):
+                    return method
+            if klass is not object and "__repr__" in namespace:
+                return None
+    except Exception:  # noqa: BLE001 - an odd metaclass: print by repr
+        return None
+    return None
+
+
+class _Group:
+    """Breakables that break together; ``depth`` is how many groups enclose it."""
+
+    __slots__ = ("broken", "depth", "pending")
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+        self.broken = False  # once True, its breakables (pending or later) are newlines
+        self.pending: collections.deque[_Break] = collections.deque()
+
+
+class _Break:
+    """A place that is ``flat`` text on one line, or ``tail`` + newline + indentation."""
+
+    __slots__ = ("flat", "group", "indentation", "tail")
+
+    def __init__(self, flat: str, tail: str, indentation: int, group: _Group) -> None:
+        self.flat = flat
+        self.tail = tail
+        self.indentation = indentation
+        self.group = group
+
+
+class ReprPrinter:
+    """The ``p`` given to ``_repr_pretty_(self, p, cycle)``: IPython's printer API, our layout.
+
+    Text goes out as soon as nothing before it may still break. Breakables wait in a queue
+    with the text after them; when the line gets longer than ``max_width``, the outermost
+    group that has waiting breakables breaks (all its breakables become newlines with the
+    indentation they were made with), and so on until the line fits or nothing can break.
+    Nested objects go through ``pretty``: their own ``_repr_pretty_``, our containers, or repr.
+    """
+
+    def __init__(self, owner: _Printer, width: int, column: int = 0, depth: int = 0) -> None:
+        self.owner = owner  # the pretty() call: item limits, the objects being printed
+        self.max_width = width
+        self.max_seq_length = owner.max_items
+        self.output_width = column  # column where committed text ends
+        self.indentation = 0
+        self.verbose = False
+        self.depth = depth
+        self.stack: list[int] = []  # ids of the objects being printed, outermost first
+        self._done: list[str] = []
+        self._waiting: collections.deque[str | _Break] = collections.deque()
+        self._waiting_width = 0
+        root = _Group(0)
+        self._open = [root]
+        self._breakable_groups: list[list[_Group]] = [[root]]  # by depth
+
+    # ----- IPython's API ---------------------------------------------------------------------
+
+    def text(self, obj: str) -> None:
+        """Literal text."""
+        width = len(obj)
+        if self._waiting:
+            self._waiting.append(obj)
+            self._waiting_width += width
+            self._fit()
+        else:
+            self._done.append(obj)
+            self.output_width += width
+
+    def breakable(self, sep: str = " ") -> None:
+        """``sep`` here if the current group stays on one line, else a newline."""
+        self._breakable(sep, "", self.indentation)
+
+    def break_(self) -> None:
+        """A newline here, whatever the width; the outermost waiting group breaks first."""
+        group = self._take_outermost()
+        if group is not None:
+            self._release(group)
+        self._flush()
+        self._newline("", self.indentation)
+
+    def begin_group(self, indent: int = 0, open: str = "") -> None:  # noqa: A002 - IPython's name
+        """Start a group: ``open`` text, then ``indent`` more columns after its newlines."""
+        if open:
+            self.text(open)
+        group = _Group(self._open[-1].depth + 1)
+        self._open.append(group)
+        while len(self._breakable_groups) <= group.depth:
+            self._breakable_groups.append([])
+        self._breakable_groups[group.depth].append(group)
+        self.indentation += indent
+
+    def end_group(self, dedent: int = 0, close: str = "") -> None:
+        """End the innermost group: ``dedent`` columns back, then ``close`` text."""
+        self.indentation -= dedent
+        group = self._open.pop()
+        if not group.pending:
+            self._forget(group)
+        if close:
+            self.text(close)
+
+    @contextmanager
+    def group(self, indent: int = 0, open: str = "", close: str = "") -> Iterator[None]:  # noqa: A002
+        """``begin_group`` ... ``end_group`` around a ``with`` block."""
+        self.begin_group(indent, open)
+        try:
+            yield
+        finally:
+            self.end_group(indent, close)
+
+    @contextmanager
+    def indent(self, indent: int) -> Iterator[None]:
+        """``indent`` more columns after newlines inside a ``with`` block."""
+        self.indentation += indent
+        try:
+            yield
+        finally:
+            self.indentation -= indent
+
+    def pretty(self, obj: Any) -> None:
+        """Print a nested object as ``pretty()`` would, in a group of its own."""
+        key = id(obj)
+        cycle = key in self.stack or key in self.owner.path
+        self.stack.append(key)
+        self.depth += 1
+        self.begin_group()
+        try:
+            if self.depth > MAX_DEPTH:
+                self.text("...")
+                return
+            method = self.owner.pretty_method(obj)
+            if method is not None:
+                method(obj, self, cycle)
+                return
+            layout = _layout_for(obj)
+            if layout is None:
+                self._repr_lines(self.owner.leaf(obj))
+            elif cycle:
+                opening, closing = layout.brackets(obj)
+                self.text(f"{opening}...{closing}")
+            else:
+                self._container(obj, layout)
+        finally:
+            self.end_group()
+            self.depth -= 1
+            self.stack.pop()
+
+    def getvalue(self) -> str:
+        """Everything printed so far, waiting breakables laid out flat."""
+        self._flush()
+        return "".join(self._done)
+
+    # ----- our printing of nested objects ----------------------------------------------------
+
+    def _repr_lines(self, text: str) -> None:
+        """A repr of several lines: each on its own line, at the current indentation."""
+        with self.group():
+            for index, line in enumerate(text.splitlines()):
+                if index:
+                    self.break_()
+                self.text(line)
+
+    def _container(self, obj: Any, layout: _Layout) -> None:
+        """A container as ``pretty()`` prints it: flat if it fits, else one item per line."""
+        try:
+            size = layout.size(obj)
+        except Exception:  # noqa: BLE001 - a broken __len__ in a subclass
+            self._repr_lines(self.owner.leaf(obj))
+            return
+        if size == 0:
+            self.text(layout.empty_text(obj))
+            return
+        opening, closing = layout.brackets(obj)
+        self.text(opening)
+        self.begin_group()
+        group = self._open[-1]
+        group.broken = size > self.owner.max_items  # the cut note needs its own line
+        outer = self.indentation
+        self.indentation += len(INDENT)
+        shown = 0
+        for item in self.owner.limited(layout.items(obj), size):
+            self._breakable(", " if shown else "", "," if shown else "", self.indentation)
+            shown += 1
+            if layout.mapping:
+                key, value = item
+                if layout.raw_keys:
+                    self.text(str(key))
+                else:
+                    self.pretty(key)
+                self.text(layout.separator)
+                self.pretty(value)
+            else:
+                self.pretty(item)
+        if shown < size:
+            group.broken = True
+            self._breakable(", ", ",", self.indentation)
+            self.text(f"... ({size - shown:,} more items)")
+            self.indentation = outer
+            self._breakable("", "", outer)
+        else:
+            self.indentation = outer
+            self._breakable(layout.single_suffix(obj) if size == 1 else "", ",", outer)
+        self.end_group()
+        self.text(closing)
+
+    # ----- layout ----------------------------------------------------------------------------
+
+    def _breakable(self, flat: str, tail: str, indentation: int) -> None:
+        group = self._open[-1]
+        if group.broken:
+            self._flush()
+            self._newline(tail, indentation)
+            return
+        mark = _Break(flat, tail, indentation, group)
+        group.pending.append(mark)
+        self._waiting.append(mark)
+        self._waiting_width += len(flat)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Break outer groups while the current line is too long."""
+        while self.output_width + self._waiting_width > self.max_width:
+            group = self._take_outermost()
+            if group is None:
+                return
+            self._release(group)
+
+    def _take_outermost(self) -> _Group | None:
+        """Mark the outermost group with waiting breakables broken and return it.
+
+        Groups met on the way (shallower, nothing waiting) are marked broken too: their
+        breakables still to come will be newlines.
+        """
+        for groups in self._breakable_groups:
+            for index in range(len(groups) - 1, -1, -1):
+                group = groups[index]
+                if group.pending:
+                    del groups[index]
+                    group.broken = True
+                    return group
+            for group in groups:
+                group.broken = True
+            groups.clear()
+        return None
+
+    def _release(self, group: _Group) -> None:
+        """Commit waiting output up to ``group``'s last waiting breakable and the text after."""
+        while group.pending:
+            self._commit(self._waiting.popleft())
+        while self._waiting and isinstance(self._waiting[0], str):
+            self._commit(self._waiting.popleft())
+
+    def _flush(self) -> None:
+        while self._waiting:
+            self._commit(self._waiting.popleft())
+        self._waiting_width = 0
+
+    def _commit(self, piece: str | _Break) -> None:
+        if isinstance(piece, str):
+            self._waiting_width -= len(piece)
+            self._done.append(piece)
+            self.output_width += len(piece)
+            return
+        self._waiting_width -= len(piece.flat)
+        group = piece.group
+        group.pending.popleft()
+        if group.broken:
+            self._newline(piece.tail, piece.indentation)
+            return
+        if not group.pending:
+            self._forget(group)
+        self._done.append(piece.flat)
+        self.output_width += len(piece.flat)
+
+    def _newline(self, tail: str, indentation: int) -> None:
+        self._done.append(f"{tail}\n{' ' * indentation}")
+        self.output_width = indentation
+
+    def _forget(self, group: _Group) -> None:
+        """``group`` has nothing waiting: no longer a candidate for breaking."""
+        try:
+            self._breakable_groups[group.depth].remove(group)
+        except (IndexError, ValueError):
+            pass
