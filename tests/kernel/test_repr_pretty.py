@@ -164,6 +164,16 @@ def test_multiline_reprs_inside_a_group_keep_the_indentation() -> None:
     assert both(Call("wrap", Tall(), 2))[0] == both(Call("wrap", Tall(), 2))[1]
 
 
+def test_ipythons_own_call_expression() -> None:
+    call = ipython_pretty.CallExpression.factory("make")
+    raw = ipython_pretty.RawText
+    value = call(1, "x" * 40, raw("0b101"), flag=call(True), name="y" * 30)
+    for width in (20, 79, 200):
+        ours, theirs = both(value, width)
+        assert ours == theirs
+    assert pretty(value).splitlines()[2] == "     0b101,"
+
+
 def test_raising_repr_pretty_is_reported_not_raised() -> None:
     with pytest.raises(ValueError, match="no pretty today"):
         ipython_pretty.pretty(Broken())
