@@ -32,3 +32,50 @@ def test_breakpoint_over_stdin_then_interrupt_still_works(tmp_path: Path) -> Non
         kernel.proc.send_signal(signal.SIGINT)
         assert client.reply_to("shell", msg_id)["content"]["ename"] == "KeyboardInterrupt"
         assert "SIGINT handler" not in kernel.log()
+
+
+def _answer_all(client, msg_id: str, commands: list[str]) -> tuple[list[str], dict, list[dict]]:
+    """Answer the cell's input requests with ``commands``; (prompts, reply, outputs)."""
+    prompts = []
+    for command in commands:
+        request = client.recv("stdin")
+        assert request is not None and request["msg_type"] == "input_request", request
+        prompts.append(request["content"]["prompt"])
+        client.send_msg("stdin", "input_reply", {"value": command, "status": "ok"})
+    return prompts, client.reply_to("shell", msg_id), client.until_idle(msg_id)
+
+
+def test_debug_after_an_error_and_pdb_on(tmp_path: Path) -> None:
+    with standalone_kernel(str(tmp_path)) as kernel, raw_client(kernel.info) as client:
+        client.wait_for_iopub()
+        reply, outputs = client.execute("%debug")
+        assert stream_text(outputs) == "No traceback has been produced, nothing to debug.\n"
+        reply, _ = client.execute("def zzf(v):\n    zzlocal = v * 3\n    return 1 / 0\nzzf(14)")
+        assert reply["content"]["ename"] == "ZeroDivisionError"
+        msg_id = client.send_msg("shell", "execute_request", {"code": "%debug", "silent": False, "allow_stdin": True})
+        prompts, reply, outputs = _answer_all(client, msg_id, ["p zzlocal", "q"])
+        assert prompts == ["(Pdb) ", "(Pdb) "] and reply["content"]["status"] == "ok"
+        assert "42\n" in stream_text(outputs)  # the failing frame's local
+        reply, outputs = client.execute("%pdb on")
+        assert stream_text(outputs) == "Automatic pdb calling has been turned ON\n"
+        msg_id = client.send_msg("shell", "execute_request", {"code": "zzf(5)", "silent": False, "allow_stdin": True})
+        prompts, reply, outputs = _answer_all(client, msg_id, ["p zzlocal", "q"])
+        assert reply["content"]["ename"] == "ZeroDivisionError"  # the cell's error stands
+        assert "15\n" in stream_text(outputs)
+        client.execute("%pdb off")
+        reply, _ = client.execute("zzf(1)", allow_stdin=True)  # no debugger now: no input asked
+        assert reply["content"]["ename"] == "ZeroDivisionError"
+
+
+def test_prun_prints_a_profile(tmp_path: Path) -> None:
+    with standalone_kernel(str(tmp_path)) as kernel, raw_client(kernel.info) as client:
+        client.wait_for_iopub()
+        client.execute("def zzwork():\n    return sum(i * i for i in range(1000))")
+        reply, outputs = client.execute("%prun -l 5 zzwork()")
+        text = stream_text(outputs)
+        assert reply["content"]["status"] == "ok"
+        assert "function calls" in text and "zzwork" in text and "Ordered by: cumulative time" in text
+        reply, outputs = client.execute("%%prun -s tottime\nzzwork()\nzzwork()")
+        assert "Ordered by: internal time" in stream_text(outputs)
+        reply, _ = client.execute("%prun -s nonsense zzwork()")
+        assert reply["content"]["ename"] == "UsageError" and "unknown sort key" in reply["content"]["evalue"]
