@@ -1,4 +1,4 @@
-"""Debugging and profiling magics: ``%debug``, ``%pdb``, ``%prun`` / ``%%prun``.
+"""Debugging and profiling magics: ``%debug``, ``%pdb``, ``%xmode``, ``%prun`` / ``%%prun``.
 
 The debugger is the standard library's pdb; its prompts reach the console that ran the cell
 as ``input()`` requests, like any other input. Imported with the other built-in magics on the
@@ -62,6 +62,26 @@ def _pdb(rt: MagicRuntime, args: str) -> None:
         shell.extensions["auto_pdb_hook"] = debug_after_error
         shell.post_run_hooks.append(debug_after_error)
     print(f"Automatic pdb calling has been turned {'ON' if enabled else 'OFF'}")
+
+
+XMODES = ("Plain", "Context", "Verbose", "Minimal")
+
+
+@_builtin("xmode")
+def _xmode(rt: MagicRuntime, args: str) -> None:
+    """How tracebacks look: ``%xmode Minimal`` (the error line only), ``Plain``/``Context``
+    (the usual), ``Verbose`` (with each frame's local variables); no argument cycles."""
+    word = args.strip().lower()
+    current = str(rt.shell.extensions.get("xmode", "Context"))
+    if not word:
+        mode = XMODES[(XMODES.index(current) + 1) % len(XMODES)]
+    else:
+        found = [m for m in XMODES if m.lower().startswith(word)]
+        if len(found) != 1:
+            raise CellError(f"%xmode takes one of {', '.join(XMODES)}, not {args.strip()!r}")
+        mode = found[0]
+    rt.shell.extensions["xmode"] = mode
+    print(f"Exception reporting mode: {mode}")
 
 
 def _prun_options(args: str) -> tuple[str, int, str]:

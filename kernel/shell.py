@@ -283,7 +283,8 @@ class Shell:
             if tb.tb_next is None:
                 break
             tb = tb.tb_next
-        return tracebacks.format_exception(type(exc), exc, tb, self.cell_names)
+        mode = str(self.extensions.get("xmode", "Context"))
+        return tracebacks.format_exception(type(exc), exc, tb, self.cell_names, mode=mode)
 
     def _report(self, outcome: CellOutcome, etype: type[BaseException], exc: BaseException, lines: list[str]) -> None:
         outcome.status = "error"

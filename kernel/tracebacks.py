@@ -17,6 +17,7 @@ CYAN = "\x1b[0;36m"
 RESET = "\x1b[0m"
 RULE = "-" * 75
 CONTEXT_LINES = 2  # lines shown before the failing one
+LOCAL_WIDTH = 100  # characters of a local variable's repr shown by %xmode Verbose
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -84,6 +85,19 @@ CAUSE = "The above exception was the direct cause of the following exception:"
 CONTEXT = "During handling of the above exception, another exception occurred:"
 
 
+def _locals_lines(frame: traceback.FrameSummary) -> list[str]:
+    """``name = value`` for a frame's local variables (``%xmode Verbose``), values cut short."""
+    if frame.name == "<module>":
+        return []  # a cell's or module's top level: its "locals" are every global
+    lines = []
+    for name, value in (frame.locals or {}).items():
+        if name.startswith("__"):
+            continue
+        text = value if len(value) <= LOCAL_WIDTH else value[: LOCAL_WIDTH - 1] + "…"
+        lines.append(f"        {CYAN}{name}{RESET} = {text}")
+    return lines
+
+
 def _frame_blocks(frames: list[traceback.FrameSummary], cells: dict[str, int]) -> list[str]:
     """One block per frame; a run of the same frame (recursion) is folded after a few."""
     blocks: list[str] = []
@@ -104,6 +118,7 @@ def _frame_blocks(frames: list[traceback.FrameSummary], cells: dict[str, int]) -
         if run < REPEAT_SHOWN:
             block = [_location(frame.filename, frame.lineno, frame.name, cells)]
             block.extend(_context(frame.filename, frame.lineno))
+            block.extend(_locals_lines(frame))
             blocks.append("\n".join(block))
     fold_note()
     return blocks
@@ -115,24 +130,30 @@ def format_exception(
     tb: TracebackType | None,
     cells: dict[str, int],
     _seen: set[int] | None = None,
+    mode: str = "Context",
 ) -> list[str]:
     """The traceback lines of an ``error`` message, without the kernel's own frames.
 
     Chained exceptions (``raise ... from``, or raised while handling another) come first,
-    as in Python's own traceback.
+    as in Python's own traceback. ``mode`` is ``%xmode``'s: ``Minimal`` is the exception line
+    alone, ``Verbose`` adds each frame's local variables, ``Plain`` and ``Context`` are the
+    usual.
     """
+    if mode == "Minimal":
+        return [_exception_line(etype, evalue)]
     seen = _seen if _seen is not None else set()
     seen.add(id(evalue))
     out: list[str] = []
     chained = evalue.__cause__ or (None if evalue.__suppress_context__ else evalue.__context__)
     if chained is not None and id(chained) not in seen:
-        out.extend(format_exception(type(chained), chained, chained.__traceback__, cells, seen))
+        out.extend(format_exception(type(chained), chained, chained.__traceback__, cells, seen, mode))
         out.append("")
         out.append(CAUSE if evalue.__cause__ is not None else CONTEXT)
         out.append("")
-    frames = [f for f in traceback.extract_tb(tb) if not _is_internal(f.filename)]
+    extracted = list(traceback.StackSummary.extract(traceback.walk_tb(tb), capture_locals=mode == "Verbose"))
+    frames = [f for f in extracted if not _is_internal(f.filename)]
     if not frames:
-        frames = list(traceback.extract_tb(tb))[-1:] if tb else []
+        frames = extracted[-1:]
     if isinstance(evalue, SyntaxError) and not frames:
         out.extend(_syntax_error_lines(evalue, cells))
     else:

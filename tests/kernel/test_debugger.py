@@ -3,6 +3,7 @@ handling is back afterwards without a word in its log."""
 
 from __future__ import annotations
 
+import re
 import signal
 from pathlib import Path
 
@@ -79,3 +80,25 @@ def test_prun_prints_a_profile(tmp_path: Path) -> None:
         assert "Ordered by: internal time" in stream_text(outputs)
         reply, _ = client.execute("%prun -s nonsense zzwork()")
         assert reply["content"]["ename"] == "UsageError" and "unknown sort key" in reply["content"]["evalue"]
+
+
+def _plain(reply: dict) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(reply["content"]["traceback"]))
+
+
+def test_xmode_minimal_verbose_and_back(tmp_path: Path) -> None:
+    with standalone_kernel(str(tmp_path)) as kernel, raw_client(kernel.info) as client:
+        client.wait_for_iopub()
+        client.execute("def zzdiv(zzn):\n    zzhalf = zzn / 2\n    return zzn / 0")
+        reply, outputs = client.execute("%xmode Minimal")
+        assert stream_text(outputs) == "Exception reporting mode: Minimal\n"
+        reply, _ = client.execute("zzdiv(8)")
+        assert _plain(reply) == "ZeroDivisionError: division by zero"
+        client.execute("%xmode verbose")  # any case, any unique prefix
+        reply, _ = client.execute("zzdiv(8)")
+        assert "zzn = 8" in _plain(reply) and "zzhalf = 4.0" in _plain(reply)
+        client.execute("%xmode Context")
+        reply, _ = client.execute("zzdiv(8)")
+        assert "Cell In[" in _plain(reply) and "zzhalf = 4.0" not in _plain(reply)
+        reply, _ = client.execute("%xmode Loud")
+        assert reply["content"]["ename"] == "UsageError"

@@ -46,3 +46,4 @@ def test_syntax_error_points_at_the_column() -> None:
     assert "Cell In[1], line 2" in text
     assert "2 +* 3" in text and "^" in text
     assert text.rstrip().endswith("SyntaxError: invalid syntax")
+
