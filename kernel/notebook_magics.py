@@ -1,0 +1,3 @@
+"""Magics notebooks commonly use: placeholder until the module is written."""
+
+from __future__ import annotations
