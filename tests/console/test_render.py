@@ -108,3 +108,15 @@ def test_prompts_from_templates() -> None:
     assert render.render_execute_result(result, opts) == "1\n2\n"  # no label, no blank line
     other = render.render_input({"code": "a\nb", "execution_count": 4}, opts, who="client 2")
     assert other == "[client 2] >>> a\n           ... b\n"
+
+
+def test_input_wait_of_another_client() -> None:
+    waiting = render.render_input_wait({"state": "waiting", "prompt": "Name?\n> ", "password": False}, MONO, "client 2")
+    assert waiting == "[client 2] asked for input: Name? >  (the kernel waits for their answer)\n"
+    secret = render.render_input_wait({"state": "waiting", "prompt": "\x1b[1mPIN: ", "password": True}, MONO, "client 2")
+    assert secret.startswith("[client 2] asked for a password: PIN:  (")
+    long = render.render_input_wait({"state": "waiting", "prompt": "x" * 500, "password": False}, MONO, "c")
+    assert len(long) < 200 and "…" in long
+    assert render.render_input_wait({"state": "answered"}, MONO, "client 2") == "[client 2] answered\n"
+    assert render.render_input_wait({"state": "cancelled", "password": True}, MONO, "client 2") == "[client 2] a password cancelled\n"
+    assert render.render_input_wait({"state": 7, "prompt": ["odd"]}, MONO, "c") == "[c] input cancelled\n"
