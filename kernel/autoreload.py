@@ -251,7 +251,22 @@ class ModuleWatcher:
 
 # module attributes the import system sets; kept while the rest of the namespace is rebuilt
 _MODULE_KEEP = ("__name__", "__loader__", "__spec__", "__file__", "__path__", "__package__", "__cached__")
-_TRACKED_TYPES = (types.FunctionType, type)
+
+
+def _defined_in(value: Any, module_name: str) -> bool:
+    """A function, a class, or a wrapper of a function (``functools.lru_cache``) that the
+    module defines (not one it imported)."""
+    if isinstance(value, types.ModuleType):
+        return False
+    try:
+        if getattr(value, "__module__", None) != module_name:
+            return False
+        if isinstance(value, (types.FunctionType, type)):
+            return True
+        return isinstance(getattr(value, "__wrapped__", None), types.FunctionType)
+    except Exception:  # noqa: BLE001 - a strange object's __getattr__
+        return False
+
 _OWN_PACKAGE = __name__.partition(".")[0]
 _NEVER = frozenset({"__main__", "__mp_main__"})
 
@@ -316,15 +331,16 @@ class Autoreloader:
         if self.mode == 0:
             return
         try:
-            if self.mode == 3 and "import" in code:
-                self.track_from_imports(code)
             self.reload_changed(explicit_only=self.mode == 1)
         except BaseException as exc:  # noqa: BLE001 - a cell must not fail for our sake
             self._warn(f"[autoreload failed: {type(exc).__name__}: {exc}]")
 
     def after_cell(self, code: str, outcome: CellOutcome) -> None:
-        """Post-run hook: modules the cell imported are seen as they are now."""
+        """Post-run hook: modules the cell imported are seen as they are now; its
+        ``from mod import name`` lines are noted for mode 3 (even if set later)."""
         self.watcher.record_new()
+        if "import" in code:
+            self.track_from_imports(code)
 
     # ----- what to reload ------------------------------------------------------------------
 
@@ -364,7 +380,7 @@ class Autoreloader:
         """Keep weak references to the functions and classes the module defines now."""
         name = module.__name__
         for attr, value in list(vars(module).items()):
-            if not isinstance(value, _TRACKED_TYPES) or getattr(value, "__module__", None) != name:
+            if not _defined_in(value, name):
                 continue
             refs = [r for r in self._versions.get((name, attr), []) if r() is not None]
             if not any(r() is value for r in refs):

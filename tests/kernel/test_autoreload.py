@@ -1,0 +1,205 @@
+"""``%load_ext autoreload``, ``%autoreload`` and ``%aimport`` through a real kernel.
+
+One kernel runs in a directory of small modules (written before it starts, so the import
+system sees them all); each test edits its own module, dating the file explicitly so the change
+is seen within the same second, and checks what the next cell runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_client.blocking.client import BlockingKernelClient
+from kernel_harness import execute, running_kernel, stdout_of
+
+MODULES = {
+    "ar_basic": """
+def f(x=1):
+    return ("old", x)
+
+class C:
+    def m(self):
+        return "old m"
+
+    @property
+    def p(self):
+        return "old p"
+
+    @staticmethod
+    def s():
+        return "old s"
+
+    @classmethod
+    def k(cls):
+        return "old k"
+""",
+    "ar_marked": "def f():\n    return 'old marked'\n",
+    "ar_unmarked": "def f():\n    return 'old unmarked'\n",
+    "ar_off": "def f():\n    return 'old off'\n",
+    "ar_skipped": "def f():\n    return 'old skipped'\n",
+    "ar_broken": "def f():\n    return 'old broken'\n",
+    "ar_complete": "VALUE = 'old value'\n\ndef f():\n    return 'old complete'\n",
+    "ar_unload": "def f():\n    return 'old unload'\n",
+    "ar_print": "def f():\n    return 'old print'\n",
+    "fake_ipython_ext": "def load_ipython_extension(ipython):\n    pass\n",
+}
+
+_stamps = itertools.count(1)
+_BASE = time.time()
+
+
+def edit(directory: Path, name: str, source: str) -> None:
+    """Rewrite a module, with a modification time no earlier edit had."""
+    path = directory / f"{name}.py"
+    path.write_text(source)
+    stamp = _BASE + 100 * next(_stamps)
+    os.utime(path, (stamp, stamp))
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("autoreload")
+    for name, source in MODULES.items():
+        (directory / f"{name}.py").write_text(source)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def kc(workdir: Path) -> Iterator[BlockingKernelClient]:
+    with running_kernel(cwd=str(workdir)) as (_, client):
+        yield client
+
+
+def ok(kc: BlockingKernelClient, code: str) -> list[dict[str, Any]]:
+    """Run a cell that must succeed; its iopub outputs (``execute_input`` left out)."""
+    reply, outputs = execute(kc, code)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return [m for m in outputs if m["msg_type"] != "execute_input"]
+
+
+def error(kc: BlockingKernelClient, code: str) -> dict[str, Any]:
+    """Run a cell that must fail; the reply's content."""
+    reply, outputs = execute(kc, code)
+    content: dict[str, Any] = reply["content"]
+    assert content["status"] == "error", content
+    assert [m["msg_type"] for m in outputs] == ["execute_input", "error"]
+    return content
+
+
+def printed(kc: BlockingKernelClient, code: str) -> str:
+    """What a cell prints, asserting it wrote nothing to stderr."""
+    outputs = ok(kc, code)
+    assert stdout_of(outputs, "stderr") == ""
+    return stdout_of(outputs)
+
+
+def test_load_ext_autoreload_is_silent_and_idempotent(kc: BlockingKernelClient) -> None:
+    assert ok(kc, "%load_ext autoreload") == []
+    assert ok(kc, "%load_ext autoreload") == []
+    assert ok(kc, "%reload_ext autoreload") == []
+
+
+def test_mode_2_updates_modules_imported_names_and_instances(kc: BlockingKernelClient, workdir: Path) -> None:
+    ok(kc, "%load_ext autoreload\n%autoreload 2")
+    ok(kc, "import ar_basic\nfrom ar_basic import f, C\nc = C()")
+    assert printed(kc, "print(f(), c.m(), c.p)") == "('old', 1) old m old p\n"
+    edit(workdir, "ar_basic", MODULES["ar_basic"].replace("old", "new").replace("x=1", "x=2"))
+    assert printed(kc, "print(ar_basic.f(), f(), f is ar_basic.f)") == "('new', 2) ('new', 2) False\n"
+    assert printed(kc, "print(c.m(), c.p, c.s(), c.k(), C().m(), isinstance(c, ar_basic.C))") == (
+        "new m new p new s new k new m True\n"
+    )
+    # a second edit reaches the names imported before the first one as well
+    edit(workdir, "ar_basic", MODULES["ar_basic"].replace("old", "third") + "\ndef g():\n    return 'g'\n")
+    assert printed(kc, "print(f(), c.m(), ar_basic.g())") == "('third', 1) third m g\n"
+
+
+def test_mode_1_reloads_only_modules_marked_with_aimport(kc: BlockingKernelClient, workdir: Path) -> None:
+    ok(kc, "%autoreload 1\n%aimport ar_marked\nimport ar_unmarked")
+    assert printed(kc, "%aimport") == "Modules to reload:\nar_marked\n\nModules to skip:\n\n"
+    edit(workdir, "ar_marked", "def f():\n    return 'new marked'\n")
+    edit(workdir, "ar_unmarked", "def f():\n    return 'new unmarked'\n")
+    assert printed(kc, "print(ar_marked.f(), ar_unmarked.f())") == "new marked old unmarked\n"
+    ok(kc, "%autoreload 2")
+
+
+def test_mode_0_disables_and_a_bare_autoreload_reloads_now(kc: BlockingKernelClient, workdir: Path) -> None:
+    ok(kc, "%autoreload 0\nimport ar_off")
+    edit(workdir, "ar_off", "def f():\n    return 'new off'\n")
+    assert printed(kc, "print(ar_off.f())") == "old off\n"
+    assert printed(kc, "%autoreload\nprint(ar_off.f())") == "new off\n"
+    ok(kc, "%autoreload all")
+
+
+def test_aimport_minus_excludes_a_module(kc: BlockingKernelClient, workdir: Path) -> None:
+    ok(kc, "%autoreload 2\nimport ar_skipped\n%aimport -ar_skipped")
+    assert "Modules to skip:\nar_skipped\n" in printed(kc, "%aimport")
+    edit(workdir, "ar_skipped", "def f():\n    return 'new skipped'\n")
+    assert printed(kc, "print(ar_skipped.f())") == "old skipped\n"
+
+
+def test_a_module_that_fails_to_reload_gives_one_line_and_the_cell_runs(kc: BlockingKernelClient, workdir: Path) -> None:
+    ok(kc, "%autoreload 2\nimport ar_broken")
+    edit(workdir, "ar_broken", "def f(:\n    return 'new broken'\n")
+    outputs = ok(kc, "print(ar_broken.f())")
+    assert stdout_of(outputs) == "old broken\n"
+    err = stdout_of(outputs, "stderr")
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert "autoreload of ar_broken failed: SyntaxError" in err and "line 1" in err
+    assert printed(kc, "print(ar_broken.f())") == "old broken\n"  # said once, not each cell
+    edit(workdir, "ar_broken", "X = 1\nraise ValueError('half way')\n")
+    outputs = ok(kc, "print(ar_broken.f())")
+    assert stdout_of(outputs) == "old broken\n"  # the module is left as it was
+    assert stdout_of(outputs, "stderr") == "[autoreload of ar_broken failed: ValueError: half way (ar_broken.py, line 2)]\n"
+    edit(workdir, "ar_broken", "def f():\n    return 'fixed'\n")
+    assert printed(kc, "print(ar_broken.f())") == "fixed\n"
+
+
+def test_mode_3_binds_again_names_imported_from_the_module(kc: BlockingKernelClient, workdir: Path) -> None:
+    ok(kc, "%autoreload 3\nfrom ar_complete import VALUE, f as renamed")
+    edit(workdir, "ar_complete", "VALUE = 'new value'\n\ndef f():\n    return 'new complete'\n")
+    assert printed(kc, "print(VALUE, renamed())") == "new value new complete\n"
+    ok(kc, "%autoreload 2")
+
+
+def test_print_option_announces_each_reload(kc: BlockingKernelClient, workdir: Path) -> None:
+    ok(kc, "%autoreload 2 -p\nimport ar_print")
+    edit(workdir, "ar_print", "def f():\n    return 'new print'\n")
+    assert printed(kc, "print(ar_print.f())") == "Reloading 'ar_print'.\nnew print\n"
+    ok(kc, "%autoreload 2")
+
+
+def test_unload_ext_stops_reloading(kc: BlockingKernelClient, workdir: Path) -> None:
+    ok(kc, "%autoreload 2\nimport ar_unload\n%unload_ext autoreload")
+    edit(workdir, "ar_unload", "def f():\n    return 'new unload'\n")
+    assert printed(kc, "print(ar_unload.f())") == "old unload\n"
+    assert printed(kc, "%unload_ext autoreload") == "The autoreload extension is not loaded.\n"
+    assert ok(kc, "%load_ext autoreload") == []
+
+
+def test_other_extensions_are_refused_in_words(kc: BlockingKernelClient) -> None:
+    content = error(kc, "%load_ext fake_ipython_ext")
+    assert "fake_ipython_ext is an IPython extension" in content["evalue"]
+    assert "not supported by this kernel" in content["evalue"]
+    assert len(content["traceback"]) == 1
+    content = error(kc, "%load_ext no_such_module_anywhere")
+    assert content["evalue"] == (
+        "%load_ext no_such_module_anywhere: ModuleNotFoundError: No module named 'no_such_module_anywhere'"
+    )
+    content = error(kc, "%load_ext json")
+    assert "not an IPython extension" in content["evalue"]
+    content = error(kc, "%autoreload 7")
+    assert "unknown argument '7'" in content["evalue"]
+    content = error(kc, "%aimport no_such_module_anywhere")
+    assert "ModuleNotFoundError" in content["evalue"]
+
+
+def test_lsmagic_lists_the_autoreload_magics(kc: BlockingKernelClient) -> None:
+    text = printed(kc, "%lsmagic")
+    for name in ("%load_ext", "%unload_ext", "%reload_ext", "%autoreload", "%aimport"):
+        assert f"{name} " in text or text.endswith(name), name
