@@ -179,8 +179,16 @@ def move_instances(classes: dict[type, type]) -> None:
 
 
 def source_path(module: Any) -> str | None:
-    """The ``.py`` file a module was loaded from, or None (built-in, extension, no file)."""
-    path = getattr(module, "__file__", None)
+    """The ``.py`` file a module was loaded from, or None (built-in, extension, no file).
+
+    Read from the module's namespace directly: a lazily loaded module (``importlib.util.
+    LazyLoader``) would otherwise be imported by the attribute access.
+    """
+    try:
+        namespace = object.__getattribute__(module, "__dict__")
+    except (AttributeError, TypeError):
+        return None
+    path = namespace.get("__file__") if isinstance(namespace, dict) else None
     if not isinstance(path, str):
         return None
     if path.endswith(".py"):
@@ -553,14 +561,11 @@ def _unload_ext(rt: MagicRuntime, args: str) -> None:
 
 @_builtin("reload_ext")
 def _reload_ext(rt: MagicRuntime, args: str) -> None:
-    """Reload an extension: ``%reload_ext autoreload`` starts it afresh (mode off)."""
+    """Reload an extension: ``%reload_ext autoreload`` loads it if needed, keeping its mode
+    and marks (as in IPython, where the earlier hook stays on)."""
     name = _extension_name(args, "reload_ext")
     if name not in _IPYTHON_NAMES:
         raise _not_an_extension(name, "reload_ext")
-    found = _reloader(rt, create=False)
-    if found is not None:
-        found.uninstall()
-        del rt.shell.extensions[EXTENSION]
     _reloader(rt)
 
 

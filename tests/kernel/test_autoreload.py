@@ -47,6 +47,29 @@ class C:
     "ar_complete": "VALUE = 'old value'\n\ndef f():\n    return 'old complete'\n",
     "ar_unload": "def f():\n    return 'old unload'\n",
     "ar_print": "def f():\n    return 'old print'\n",
+    "ar_shapes": """
+import functools
+
+def deco(fn):
+    @functools.wraps(fn)
+    def wrapper(*args):
+        return ["wrapped", fn(*args)]
+    return wrapper
+
+@deco
+def decorated():
+    return "old"
+
+@functools.lru_cache
+def cached(x):
+    return ("old", x)
+
+class Base:
+    def hello(self):
+        return "old base"
+""",
+    "ar_pkg/__init__": "X = 'old init'\n",
+    "ar_pkg/sub": "def f():\n    return 'old sub'\n",
     "fake_ipython_ext": "def load_ipython_extension(ipython):\n    pass\n",
 }
 
@@ -66,7 +89,9 @@ def edit(directory: Path, name: str, source: str) -> None:
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("autoreload")
     for name, source in MODULES.items():
-        (directory / f"{name}.py").write_text(source)
+        path = directory / f"{name}.py"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(source)
     return directory
 
 
@@ -119,9 +144,19 @@ def test_mode_2_updates_modules_imported_names_and_instances(kc: BlockingKernelC
     assert printed(kc, "print(f(), c.m(), ar_basic.g())") == "('third', 1) third m g\n"
 
 
+def test_decorated_cached_and_subclassed_objects_and_packages(kc: BlockingKernelClient, workdir: Path) -> None:
+    ok(kc, "%autoreload 2\nimport ar_pkg.sub\nfrom ar_shapes import decorated, cached, Base")
+    ok(kc, "class Mine(Base):\n    def hello(self):\n        return 'mine+' + super().hello()\n\nmine = Mine()\ncached(1)")
+    edit(workdir, "ar_shapes", MODULES["ar_shapes"].replace("old", "new"))
+    edit(workdir, "ar_pkg/__init__", "X = 'new init'\n")
+    edit(workdir, "ar_pkg/sub", "def f():\n    return 'new sub'\n")
+    assert printed(kc, "print(decorated(), cached(1), mine.hello())") == "['wrapped', 'new'] ('new', 1) mine+new base\n"
+    assert printed(kc, "print(ar_pkg.X, ar_pkg.sub.f())") == "new init new sub\n"
+
+
 def test_mode_1_reloads_only_modules_marked_with_aimport(kc: BlockingKernelClient, workdir: Path) -> None:
     ok(kc, "%autoreload 1\n%aimport ar_marked\nimport ar_unmarked")
-    assert printed(kc, "%aimport") == "Modules to reload:\nar_marked\n\nModules to skip:\n\n"
+    assert printed(kc, "%aimport").startswith("Modules to reload:\nar_marked\n\nModules to skip:\n")
     edit(workdir, "ar_marked", "def f():\n    return 'new marked'\n")
     edit(workdir, "ar_unmarked", "def f():\n    return 'new unmarked'\n")
     assert printed(kc, "print(ar_marked.f(), ar_unmarked.f())") == "new marked old unmarked\n"
@@ -133,7 +168,9 @@ def test_mode_0_disables_and_a_bare_autoreload_reloads_now(kc: BlockingKernelCli
     edit(workdir, "ar_off", "def f():\n    return 'new off'\n")
     assert printed(kc, "print(ar_off.f())") == "old off\n"
     assert printed(kc, "%autoreload\nprint(ar_off.f())") == "new off\n"
-    ok(kc, "%autoreload all")
+    ok(kc, "%autoreload all\n%reload_ext autoreload")  # keeps the mode, as in IPython
+    edit(workdir, "ar_off", "def f():\n    return 'newer off'\n")
+    assert printed(kc, "print(ar_off.f())") == "newer off\n"
 
 
 def test_aimport_minus_excludes_a_module(kc: BlockingKernelClient, workdir: Path) -> None:
