@@ -204,6 +204,14 @@ def source_path(module: Any) -> str | None:
     return None
 
 
+def _module_name(module: Any) -> Any:
+    """``__name__`` from the namespace, without running any attribute hook."""
+    try:
+        return object.__getattribute__(module, "__dict__").get("__name__")
+    except (AttributeError, TypeError):
+        return None
+
+
 class ModuleWatcher:
     """The modification time of each loaded module's source, to tell which ones changed."""
 
@@ -212,7 +220,7 @@ class ModuleWatcher:
         self._known: dict[str, tuple[Any, str | None, int]] = {}
 
     def _record(self, name: str, module: Any) -> None:
-        path = source_path(module)
+        path = source_path(module) if _module_name(module) == name else None  # not aliases
         mtime = 0
         if path is not None:
             try:
@@ -275,6 +283,7 @@ def _defined_in(value: Any, module_name: str) -> bool:
     except Exception:  # noqa: BLE001 - a strange object's __getattr__
         return False
 
+
 _OWN_PACKAGE = __name__.partition(".")[0]
 _NEVER = frozenset({"__main__", "__mp_main__"})
 
@@ -283,7 +292,7 @@ class ReloadFailed(Exception):
     """A module could not be reloaded; the message is one line."""
 
 
-def _failure_line(module_name: str, path: str | None, exc: BaseException) -> str:
+def _failure_line(path: str | None, exc: BaseException) -> str:
     """``SyntaxError: invalid syntax (mod.py, line 3)`` and the like, on one line."""
     if isinstance(exc, SyntaxError):
         return f"{type(exc).__name__}: {exc}"
@@ -415,7 +424,7 @@ class Autoreloader:
         except BaseException as exc:  # noqa: BLE001 - whatever the module's code raises
             namespace.clear()
             namespace.update(old)
-            raise ReloadFailed(_failure_line(name, source_path(module), exc)) from None
+            raise ReloadFailed(_failure_line(source_path(module), exc)) from None
         for key, value in old.items():  # submodules stay attributes of their package
             if (key not in namespace and isinstance(value, types.ModuleType)
                     and value.__name__ == f"{name}.{key}" and sys.modules.get(value.__name__) is value):
@@ -441,13 +450,16 @@ class Autoreloader:
     # ----- mode 3: names imported with ``from mod import name`` ----------------------------
 
     _FROM_IMPORT = re.compile(
-        r"^[ \t]*from[ \t]+([A-Za-z_][\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]+)", re.MULTILINE
+        r"^[ \t]*from[ \t]+([A-Za-z_][\w.]*)[ \t]+import[ \t]+(\([^)]*\)|(?:[^\n#;\\]|\\\n)+)",
+        re.MULTILINE,
     )
 
     def track_from_imports(self, code: str) -> None:
+        """Note the ``from mod import a, b as c`` lines of a cell (by their text)."""
         for match in self._FROM_IMPORT.finditer(code):
             names = self.from_imports.setdefault(match.group(1), {})
-            for part in match.group(2).strip("()").replace("\\\n", " ").split(","):
+            names_text = re.sub(r"#[^\n]*|\\\n", " ", match.group(2)).strip().strip("()")
+            for part in names_text.split(","):
                 words = part.split()
                 if len(words) == 1:
                     names[(words[0], words[0])] = None
