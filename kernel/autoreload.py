@@ -108,7 +108,7 @@ def update_class(old: type, new: type, seen: set[int]) -> bool:
         if key not in _CLASS_SKIP and not _is_slot(old_dict[key]):
             try:
                 delattr(old, key)
-            except (AttributeError, TypeError):
+            except Exception:  # noqa: BLE001 - a metaclass may refuse in any way
                 pass
     for key, new_value in list(new_dict.items()):
         if key in _CLASS_SKIP or _is_slot(new_value):
@@ -118,7 +118,7 @@ def update_class(old: type, new: type, seen: set[int]) -> bool:
             continue
         try:
             setattr(old, key, new_value)
-        except (AttributeError, TypeError):
+        except Exception:  # noqa: BLE001 - a metaclass may refuse in any way
             pass
     return True
 
@@ -170,8 +170,8 @@ def move_instances(classes: dict[type, type]) -> None:
         new = classes.get(type(obj))
         if new is not None and not isinstance(obj, type):
             try:
-                obj.__class__ = new
-            except (TypeError, AttributeError):  # another layout (__slots__), or frozen
+                object.__setattr__(obj, "__class__", new)  # past a frozen class's __setattr__
+            except Exception:  # noqa: BLE001 - another layout (__slots__), frozen, ...
                 pass
 
 
@@ -433,6 +433,7 @@ class Autoreloader:
         self._remember(module)
 
     def _update_versions(self, module: Any) -> None:
+        """Update every earlier version of each object in place (one failure spoils no other)."""
         name = module.__name__
         seen: set[int] = set()
         moved: dict[type, type] = {}
@@ -441,11 +442,18 @@ class Autoreloader:
                 old = ref()
                 if old is None or old is new:
                     continue
-                update_object(old, new, seen)
+                try:
+                    update_object(old, new, seen)
+                except Exception as exc:  # noqa: BLE001 - someone else's objects
+                    self._warn(f"[autoreload of {name}: {attr} not updated: {type(exc).__name__}: {exc}]")
+                    continue
                 if isinstance(old, type) and isinstance(new, type) and not _is_enum(old):
                     moved[old] = new
         if moved:
-            move_instances(moved)
+            try:
+                move_instances(moved)
+            except Exception as exc:  # noqa: BLE001
+                self._warn(f"[autoreload of {name}: instances not moved: {type(exc).__name__}: {exc}]")
 
     # ----- mode 3: names imported with ``from mod import name`` ----------------------------
 
