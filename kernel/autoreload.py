@@ -413,6 +413,11 @@ class Autoreloader:
         import importlib
 
         name = module.__name__
+        path = source_path(module)
+        if path is not None:
+            import linecache
+
+            linecache.checkcache(path)  # tracebacks and inspect show the new source
         self._remember(module)
         namespace = module.__dict__
         old = dict(namespace)
@@ -424,7 +429,7 @@ class Autoreloader:
         except BaseException as exc:  # noqa: BLE001 - whatever the module's code raises
             namespace.clear()
             namespace.update(old)
-            raise ReloadFailed(_failure_line(source_path(module), exc)) from None
+            raise ReloadFailed(_failure_line(path, exc)) from None
         for key, value in old.items():  # submodules stay attributes of their package
             if (key not in namespace and isinstance(value, types.ModuleType)
                     and value.__name__ == f"{name}.{key}" and sys.modules.get(value.__name__) is value):

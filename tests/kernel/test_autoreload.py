@@ -70,6 +70,7 @@ class Base:
 """,
     "ar_pkg/__init__": "X = 'old init'\n",
     "ar_pkg/sub": "def f():\n    return 'old sub'\n",
+    "ar_trace": "def f():\n    return 'old trace'\n",
     "fake_ipython_ext": "def load_ipython_extension(ipython):\n    pass\n",
 }
 
@@ -195,6 +196,14 @@ def test_a_module_that_fails_to_reload_gives_one_line_and_the_cell_runs(kc: Bloc
     assert stdout_of(outputs, "stderr") == "[autoreload of ar_broken failed: ValueError: half way (ar_broken.py, line 2)]\n"
     edit(workdir, "ar_broken", "def f():\n    return 'fixed'\n")
     assert printed(kc, "print(ar_broken.f())") == "fixed\n"
+
+
+def test_tracebacks_show_the_reloaded_source(kc: BlockingKernelClient, workdir: Path) -> None:
+    ok(kc, "%autoreload 2\nfrom ar_trace import f as trace_f\ntrace_f()")
+    edit(workdir, "ar_trace", "def f():\n    x = 'padding'\n    raise ValueError('from the new source')\n")
+    content = error(kc, "trace_f()")
+    text = "\n".join(content["traceback"])
+    assert "raise ValueError('from the new source')" in text and "ar_trace.py:3" in text, text
 
 
 def test_mode_3_binds_again_names_imported_from_the_module(kc: BlockingKernelClient, workdir: Path) -> None:
