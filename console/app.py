@@ -64,7 +64,7 @@ class StartFailed(Exception):
 class Console:
     """One interactive console on one kernel."""
 
-    def __init__(self, settings: Settings, input: Any = None, output: Any = None) -> None:
+    def __init__(self, settings: Settings, input: Any = None, output: Any = None, typeahead: str = "") -> None:
         self.settings = settings
         self.printer = Printer()
         self.options = render.RenderOptions(
@@ -131,6 +131,8 @@ class Console:
         self._clients: dict[str, int] = {}  # other clients' session ids -> their number
         self._other_wait: tuple[str, str] | None = None  # (cell msg_id, client) whose input the kernel awaits
         self._add_restart_key()
+        if typeahead:
+            _store_typeahead(self.prompt.input, typeahead)
 
     @staticmethod
     def _width() -> int:
@@ -719,6 +721,20 @@ class Console:
             self.printer.flush()
 
 
+def _store_typeahead(prompt_input: Any, text: str) -> None:
+    """Keys typed before the prompt existed (read by the start-up terminal query) go to the
+    prompt first, as if typed there."""
+    from prompt_toolkit.input.typeahead import store_typeahead
+    from prompt_toolkit.input.vt100_parser import Vt100Parser
+    from prompt_toolkit.key_binding import KeyPress
+
+    keys: list[KeyPress] = []
+    parser = Vt100Parser(keys.append)
+    parser.feed(text)
+    parser.flush()
+    store_typeahead(prompt_input, keys)
+
+
 def run_console(settings: Settings) -> int:
     """Run the console to completion; returns the process exit status."""
     if not sys.stdin.isatty():
@@ -726,5 +742,6 @@ def run_console(settings: Settings) -> int:
         return 2
     from console.displays import startup_probe
 
-    render.set_probed_graphics(startup_probe(settings.graphics))  # bounded: ~100 ms at most
-    return asyncio.run(Console(settings).run())
+    graphics, typed = startup_probe(settings.graphics)  # bounded: ~100 ms at most
+    render.set_probed_graphics(graphics)
+    return asyncio.run(Console(settings, typeahead=typed).run())

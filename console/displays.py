@@ -449,27 +449,28 @@ PROBE_TIMEOUT = 0.1
 """Longest the start-up graphics query may wait for the terminal's answer (seconds)."""
 
 
-def probe_graphics(fd_in: int, fd_out: int, timeout: float = PROBE_TIMEOUT) -> str | None:
-    """Ask the terminal which graphics it shows (kitty, sixel); None when it does not say.
+def probe_graphics(fd_in: int, fd_out: int, timeout: float = PROBE_TIMEOUT) -> tuple[str | None, str]:
+    """Ask the terminal which graphics it shows (kitty, sixel): (mode or None, type-ahead).
 
     Bounded by ``timeout``; the answer is read in raw mode with echo off, so it never shows on
     the screen, and reading stops at the device-attributes reply every terminal sends last.
-    Type-ahead read with it is lost only if the user typed within those ~100 ms of start-up.
-    Skipped (None) when either side is not a terminal.
+    Keys the user typed meanwhile were read with it: they come back as the type-ahead text,
+    for the prompt. Skipped ((None, "")) when either side is not a terminal.
     """
     import select
     import termios
     import time
 
-    from console.mime.detect import GRAPHICS_QUERY, parse_graphics_reply
+    from console.mime.detect import GRAPHICS_QUERY, parse_graphics_reply, typeahead_in_reply
 
     if not (os.isatty(fd_in) and os.isatty(fd_out)):
-        return None
+        return None, ""
     try:
         saved = termios.tcgetattr(fd_in)
     except termios.error:
-        return None
+        return None, ""
     raw = list(saved)
+    raw[0] = raw[0] & ~termios.ICRNL  # iflags: a typed Enter stays \r, as the prompt reads it
     raw[3] = raw[3] & ~(termios.ECHO | termios.ICANON)  # lflags: no echo, byte by byte
     reply = b""
     try:
@@ -491,17 +492,19 @@ def probe_graphics(fd_in: int, fd_out: int, timeout: float = PROBE_TIMEOUT) -> s
             if da1 >= 0 and reply.find(b"c", da1) > 0:
                 break
     except OSError:
-        return None
+        pass  # what was read so far still counts
     finally:
         try:
             termios.tcsetattr(fd_in, termios.TCSANOW, saved)
         except termios.error:
             pass
-    return parse_graphics_reply(reply.decode("latin-1"))
+    text = reply.decode("utf-8", "replace")
+    return parse_graphics_reply(text), typeahead_in_reply(text)
 
 
-def startup_probe(graphics: str, env: Mapping[str, str] | None = None) -> str | None:
-    """The start-up graphics query when it can tell more than the environment does.
+def startup_probe(graphics: str, env: Mapping[str, str] | None = None) -> tuple[str | None, str]:
+    """The start-up graphics query when it can tell more than the environment does:
+    (graphics mode or None, keys typed meanwhile).
 
     Only for ``--graphics auto`` when the environment's guess is plain ``blocks`` outside a
     multiplexer (tmux and screen answer for themselves, not for the terminal behind them).
@@ -510,7 +513,7 @@ def startup_probe(graphics: str, env: Mapping[str, str] | None = None) -> str | 
 
     env = os.environ if env is None else env
     if graphics != "auto" or detect_graphics(env) != "blocks":
-        return None
+        return None, ""
     if env.get("TMUX") or env.get("STY") or env.get("TERM", "").startswith("linux"):
-        return None  # multiplexers answer for themselves; the Linux console shows APC text
+        return None, ""  # multiplexers answer for themselves; the Linux console shows APC text
     return probe_graphics(0, 1)

@@ -48,8 +48,9 @@ _CLOSE = {v: k for k, v in _OPEN.items()}
 
 
 def local_completeness(text: str) -> Completeness:
-    """A language-neutral guess: open brackets or strings, or a trailing ``\\`` or ``:``,
-    mean more input is coming. Used when the kernel does not answer in time."""
+    """A language-neutral guess: open brackets or strings, a trailing ``\\`` or ``:``, or an
+    indented last line of a multi-line cell (a block still open) mean more input is coming.
+    Used when the kernel does not answer in time (or has not started yet)."""
     stack: list[str] = []
     quote = ""
     i = 0
@@ -88,6 +89,8 @@ def local_completeness(text: str) -> Completeness:
         return "incomplete", base
     if stripped.endswith(":"):
         return "incomplete", base + "    "
+    if "\n" in stripped and base:
+        return "incomplete", base  # an empty line ends the block and runs the cell
     return "complete", ""
 
 

@@ -6,6 +6,7 @@ query: :data:`GRAPHICS_QUERY` is what to write and :func:`parse_graphics_reply` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 GRAPHICS_QUERY = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[c"
@@ -58,6 +59,15 @@ def detect_color_depth(env: Mapping[str, str]) -> str:
     if "256" in term or "direct" in term:
         return "256"
     return "16"
+
+
+_TERMINAL_REPLY = re.compile(r"\x1b_[^\x1b]*\x1b\\|\x1b\[\?[0-9;]*c")
+
+
+def typeahead_in_reply(reply: str) -> str:
+    """What the user typed while the terminal was answering :data:`GRAPHICS_QUERY`: the
+    bytes read that are not part of an APC or device-attributes reply."""
+    return _TERMINAL_REPLY.sub("", reply)
 
 
 def parse_graphics_reply(reply: str) -> str | None:

@@ -226,7 +226,7 @@ def test_console_command_help_and_unknown(tmp_path: Path) -> None:
     ],
 )
 def test_no_terminal_query_when_the_answer_is_known(graphics: str, env: dict[str, str]) -> None:
-    assert startup_probe(graphics, env) is None
+    assert startup_probe(graphics, env) == (None, "")
 
 
 def test_resolve_options_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -266,18 +266,20 @@ def _fake_terminal(answer: bytes) -> tuple[int, int, threading.Thread]:
 
 
 @pytest.mark.parametrize(
-    ("answer", "mode"),
+    ("answer", "mode", "typed"),
     [
-        (b"\x1b_Gi=31;OK\x1b\\\x1b[?62;22c", "kitty"),
-        (b"\x1b[?62;4;22c", "sixel"),
-        (b"\x1b[?62;22c", None),
-        (b"", None),  # no answer at all: the wait is bounded
+        (b"\x1b_Gi=31;OK\x1b\\\x1b[?62;22c", "kitty", ""),
+        (b"\x1b[?62;4;22c", "sixel", ""),
+        (b"\x1b[?62;22c", None, ""),
+        (b"", None, ""),  # no answer at all: the wait is bounded
+        # keys typed while the terminal answered are kept for the prompt, not lost
+        (b"def f():\r\x1b_Gi=31;OK\x1b\\x\x1b[A\x1b[?62;22c", "kitty", "def f():\rx\x1b[A"),
     ],
 )
-def test_graphics_probe_on_a_pseudo_terminal(answer: bytes, mode: str | None) -> None:
+def test_graphics_probe_on_a_pseudo_terminal(answer: bytes, mode: str | None, typed: str) -> None:
     master, slave, thread = _fake_terminal(answer)
     try:
-        assert probe_graphics(slave, slave, timeout=2.0 if answer else 0.1) == mode
+        assert probe_graphics(slave, slave, timeout=2.0 if answer else 0.1) == (mode, typed)
         thread.join(5)
         # the answer was consumed: nothing is left for the prompt to read as typed keys
         ready, _, _ = select.select([slave], [], [], 0)
@@ -289,7 +291,7 @@ def test_graphics_probe_on_a_pseudo_terminal(answer: bytes, mode: str | None) ->
 
 def test_graphics_probe_needs_a_terminal(tmp_path: Path) -> None:
     with open(tmp_path / "f", "w+b") as f:
-        assert probe_graphics(f.fileno(), f.fileno()) is None
+        assert probe_graphics(f.fileno(), f.fileno()) == (None, "")
 
 
 def test_mime_order_flag_is_checked() -> None:

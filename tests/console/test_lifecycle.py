@@ -310,3 +310,18 @@ def test_keys_from_the_config_file(tmp_path: Path) -> None:
         t.expect("In [2]: ")
     finally:
         t.close()
+
+
+def test_a_block_typed_before_the_kernel_is_ready_stays_one_cell() -> None:
+    """Keys typed from the first instant: with no kernel to ask yet, an indented line keeps the
+    block open (it once ran the half-typed function as a cell of its own)."""
+    need_kernel("mycon")
+    t = Term("--kernel", "mycon", "--no-confirm-exit")
+    try:
+        t.send("def zzf(x):" + ENTER + "y = x + 1" + ENTER + "return y * 2" + ENTER + ENTER)
+        t.expect("To attach another terminal")
+        t.expect("In [2]: ")
+        t.run("zzf(20)")
+        t.expect("Out[2]: 42")
+    finally:
+        t.close()

@@ -94,6 +94,10 @@ def test_local_completeness() -> None:
     assert local_completeness("s = ')'")[0] == "complete"
     assert local_completeness("# (")[0] == "complete"
     assert local_completeness("a \\")[0] == "incomplete"
+    # an indented last line of a multi-line cell: the block goes on (an empty line runs it)
+    assert local_completeness("def f(x):\n    y = x + 1") == ("incomplete", "    ")
+    assert local_completeness("x = 1\ny = 2") == ("complete", "")
+    assert local_completeness("    x = 1") == ("complete", "")
 
 
 def test_call_context() -> None:
