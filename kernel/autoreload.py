@@ -288,6 +288,20 @@ _OWN_PACKAGE = __name__.partition(".")[0]
 _NEVER = frozenset({"__main__", "__mp_main__"})
 
 
+def _drop_bytecode(path: str) -> None:
+    """Remove the source's cached bytecode before a reload.
+
+    A ``.pyc`` is trusted when its recorded source time (whole seconds) and size match: an
+    edit within the same second that keeps the size would otherwise reload the old code.
+    """
+    try:
+        from importlib.util import cache_from_source
+
+        os.remove(cache_from_source(path))
+    except (OSError, ValueError, NotImplementedError):
+        pass
+
+
 class ReloadFailed(Exception):
     """A module could not be reloaded; the message is one line."""
 
@@ -418,6 +432,7 @@ class Autoreloader:
             import linecache
 
             linecache.checkcache(path)  # tracebacks and inspect show the new source
+            _drop_bytecode(path)
         self._remember(module)
         namespace = module.__dict__
         old = dict(namespace)

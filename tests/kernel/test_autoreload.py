@@ -71,6 +71,7 @@ class Base:
     "ar_pkg/__init__": "X = 'old init'\n",
     "ar_pkg/sub": "def f():\n    return 'old sub'\n",
     "ar_trace": "def f():\n    return 'old trace'\n",
+    "ar_same_second": "def f():\n    return 'old same'\n",
     "fake_ipython_ext": "def load_ipython_extension(ipython):\n    pass\n",
 }
 
@@ -98,7 +99,9 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def kc(workdir: Path) -> Iterator[BlockingKernelClient]:
-    with running_kernel(cwd=str(workdir)) as (_, client):
+    # bytecode is written, as for most users (the test environment may turn it off)
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    with running_kernel(cwd=str(workdir), env=env) as (_, client):
         yield client
 
 
@@ -204,6 +207,17 @@ def test_tracebacks_show_the_reloaded_source(kc: BlockingKernelClient, workdir: 
     content = error(kc, "trace_f()")
     text = "\n".join(content["traceback"])
     assert "raise ValueError('from the new source')" in text and "ar_trace.py:3" in text, text
+
+
+def test_an_edit_within_the_same_second_and_size_is_not_hidden_by_the_bytecode_cache(
+    kc: BlockingKernelClient, workdir: Path
+) -> None:
+    path = workdir / "ar_same_second.py"
+    os.utime(path, ns=(1_000_000_000_100_000_000, 1_000_000_000_100_000_000))
+    ok(kc, "%autoreload 2\nimport ar_same_second")  # its .pyc records second 1000000000
+    path.write_text("def f():\n    return 'new same'\n")  # as long as before
+    os.utime(path, ns=(1_000_000_000_900_000_000, 1_000_000_000_900_000_000))
+    assert printed(kc, "print(ar_same_second.f())") == "new same\n"
 
 
 def test_mode_3_binds_again_names_imported_from_the_module(kc: BlockingKernelClient, workdir: Path) -> None:
