@@ -65,7 +65,7 @@ def update_function(old: types.FunctionType, new: types.FunctionType, seen: set[
     for attr in _FUNCTION_ATTRS:
         try:
             setattr(old, attr, getattr(new, attr))
-        except (AttributeError, TypeError):
+        except Exception:  # noqa: BLE001 - e.g. annotations that name what does not exist (3.14)
             pass
     old_wrapped = old.__dict__.get("__wrapped__")
     new_wrapped = new.__dict__.get("__wrapped__")
