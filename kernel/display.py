@@ -678,20 +678,66 @@ def _on_figure_module(module: ModuleType) -> None:
         ensure_figure_repr(figure_class)
 
 
+FIGURE_FORMATS = ("png", "retina", "svg")  # what ``figure_formats`` may hold
+_figure_formats: frozenset[str] = frozenset({"png"})  # %config InlineBackend.figure_format(s)
+
+
+def set_figure_formats(formats: Iterable[str]) -> None:
+    """Choose how figures are shown: ``png``, ``retina`` (PNG at twice the dpi, shown at
+    half size) and/or ``svg``. Unknown names raise ValueError."""
+    global _figure_formats
+    chosen = frozenset(formats)
+    unknown = sorted(chosen - set(FIGURE_FORMATS))
+    if unknown or not chosen:
+        raise ValueError(f"figure formats must be some of {', '.join(FIGURE_FORMATS)}, not {unknown or 'none'}")
+    _figure_formats = chosen
+
+
+def figure_formats() -> frozenset[str]:
+    """The formats figures are shown in (see ``set_figure_formats``)."""
+    return _figure_formats
+
+
 def ensure_figure_repr(figure_class: type) -> None:
-    """Give matplotlib's ``Figure`` a ``_repr_png_`` (if it has none), so figures display."""
+    """Give matplotlib's ``Figure`` a ``_repr_png_`` and ``_repr_svg_`` (if it has none), so
+    figures display in the chosen formats."""
     if not hasattr(figure_class, "_repr_png_"):
-        figure_class._repr_png_ = figure_png  # type: ignore[attr-defined]
+        figure_class._repr_png_ = _figure_png_repr  # type: ignore[attr-defined]
+    if not hasattr(figure_class, "_repr_svg_"):
+        figure_class._repr_svg_ = _figure_svg_repr  # type: ignore[attr-defined]
 
 
-def figure_png(figure: Any) -> bytes | None:
-    """A figure rendered as PNG (None for a figure with nothing in it)."""
+def _figure_png_repr(figure: Any) -> Any:
+    """``Figure._repr_png_``: PNG bytes, or (bytes, size metadata) for ``retina``."""
+    if "retina" in _figure_formats:
+        data = figure_png(figure, scale=2)
+        size = _image_size(data, "png") if data else None
+        if data is None or size is None:
+            return data
+        return data, {"width": size[0] // 2, "height": size[1] // 2}
+    return figure_png(figure) if "png" in _figure_formats else None
+
+
+def _figure_svg_repr(figure: Any) -> str | None:
+    """``Figure._repr_svg_``: the figure as SVG text when ``svg`` is chosen."""
+    if "svg" not in _figure_formats or not figure_has_content(figure):
+        return None
+    return _print_figure(figure, "svg").decode("utf-8")
+
+
+def figure_png(figure: Any, scale: int = 1) -> bytes | None:
+    """A figure rendered as PNG at ``scale`` times its dpi (None when it has nothing in it)."""
     if not figure_has_content(figure):
         return None
+    return _print_figure(figure, "png", dpi=figure.dpi * scale if scale != 1 else None)
+
+
+def _print_figure(figure: Any, fmt: str, dpi: float | None = None) -> bytes:
     import io
 
     buffer = io.BytesIO()
-    figure.canvas.print_figure(buffer, format="png", bbox_inches="tight")
+    extra = {"dpi": dpi} if dpi is not None else {}
+    figure.canvas.print_figure(buffer, format=fmt, bbox_inches="tight", **extra)
     setattr(figure, _SHOWN, True)
     figure.stale = False  # printing resets sizes and colours; only later changes count
     return buffer.getvalue()

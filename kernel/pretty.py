@@ -25,6 +25,14 @@ MAX_TOTAL = 20000  # items shown in one result, all containers together
 MAX_DEPTH = 100  # nesting shown before a container is abbreviated as "..."
 INDENT = "    "
 
+_float_format: str | None = None  # ``%precision``: floats print as ``_float_format % value``
+
+
+def set_float_format(fmt: str | None) -> None:
+    """Print floats in results as ``fmt % value`` (``%precision``); None restores ``repr``."""
+    global _float_format
+    _float_format = fmt
+
 
 def pretty(obj: Any, width: int = WIDTH, max_items: int = MAX_ITEMS) -> str:
     """``obj`` as readable text: ``repr``, with containers wrapped to ``width`` columns."""
@@ -37,7 +45,7 @@ def pretty(obj: Any, width: int = WIDTH, max_items: int = MAX_ITEMS) -> str:
             return printer.render(obj, printer.width, 0, 0)
         if _layout_for(obj) is None:
             return safe_repr(obj)
-        if cls in _SHORTCUT and len(obj) <= 16 and _all_atoms(obj, width):
+        if cls in _SHORTCUT and _float_format is None and len(obj) <= 16 and _all_atoms(obj, width):
             text = repr(obj)
             if len(text) <= width:
                 return text
@@ -60,6 +68,8 @@ def _all_atoms(obj: Any, width: int) -> bool:
 
 def safe_repr(obj: Any) -> str:
     """``repr(obj)``, or a note naming the error when that ``__repr__`` raises."""
+    if _float_format is not None and obj.__class__ is float:
+        return _float_format % obj
     try:
         text = repr(obj)
     except Exception as exc:  # noqa: BLE001 - any user __repr__ may fail
