@@ -729,7 +729,13 @@ def figure_png(figure: Any, scale: int = 1) -> bytes | None:
     """A figure rendered as PNG at ``scale`` times its dpi (None when it has nothing in it)."""
     if not figure_has_content(figure):
         return None
-    return _print_figure(figure, "png", dpi=figure.dpi * scale if scale != 1 else None)
+    if scale == 1:
+        return _print_figure(figure, "png")
+    import matplotlib
+
+    dpi = matplotlib.rcParams.get("savefig.dpi", "figure")  # what a plain PNG is drawn at
+    base = figure.dpi if dpi == "figure" else float(dpi)
+    return _print_figure(figure, "png", dpi=base * scale)
 
 
 def _print_figure(figure: Any, fmt: str, dpi: float | None = None) -> bytes:
