@@ -12,6 +12,7 @@ heavy modules are imported inside the functions that need them.
 from __future__ import annotations
 
 import io
+import keyword
 import os
 import re
 import sys
@@ -235,7 +236,7 @@ def _capture(rt: MagicRuntime, args: str, body: str) -> None:
             raise CellError(f"%%capture: unknown option {word} (use --no-stdout, --no-stderr, --no-display)")
         elif name is not None:
             raise CellError("%%capture takes at most one variable name")
-        elif not word.isidentifier():
+        elif not word.isidentifier() or keyword.iskeyword(word):
             raise CellError(f"%%capture: {word!r} is not a valid variable name")
         else:
             name = word

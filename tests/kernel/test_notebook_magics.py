@@ -102,6 +102,7 @@ def test_capture_lets_errors_through_and_keeps_what_came_before(kc: BlockingKern
     assert stdout_of(run_ok(kc, "print('streams back')")) == "streams back\n"
     assert "unknown option --quiet" in run_error(kc, "%%capture --quiet\npass")["evalue"]
     assert "at most one" in run_error(kc, "%%capture a b\npass")["evalue"]
+    assert "not a valid variable name" in run_error(kc, "%%capture class\npass")["evalue"]
 
 
 def test_capture_keeps_the_cells_figures(kc: BlockingKernelClient) -> None:
