@@ -154,12 +154,18 @@ def test_other_clients_see_what_exec_runs(kernel, mycon):
         watcher.wait_for_ready(timeout=30)
         code = "print('seen by all')"
         assert mycon("exec", code).returncode == 0
-        seen = {}
-        while "stream" not in seen or "execute_input" not in seen:
+        cell, text = None, ""
+        while True:  # that cell's messages, from its execute_input to its idle
             msg = watcher.get_iopub_msg(timeout=30)
-            seen.setdefault(msg["msg_type"], msg["content"])
-        assert seen["execute_input"]["code"] == code
-        assert seen["stream"]["text"] == "seen by all\n"
+            if msg["msg_type"] == "execute_input":
+                assert msg["content"]["code"] == code
+                cell = msg["parent_header"]["msg_id"]
+            elif cell is not None and msg["parent_header"].get("msg_id") == cell:
+                if msg["msg_type"] == "stream":
+                    text += msg["content"]["text"]  # a kernel may split a print in two messages
+                elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    break
+        assert text == "seen by all\n"
     finally:
         watcher.stop_channels()
 
