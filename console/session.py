@@ -169,7 +169,8 @@ class ConsoleSession:
         rc = reply.get("content", {})
         count = rc.get("execution_count")
         if isinstance(count, int) and not silent:
-            self.execution_count = count + 1
+            # max: another client's execute_input (read on iopub) may already have moved it on
+            self.execution_count = max(self.execution_count, count + 1)
         return CellOutcome(
             status=str(rc.get("status", "ok")),
             execution_count=count if isinstance(count, int) else None,

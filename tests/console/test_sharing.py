@@ -199,7 +199,7 @@ def test_others_see_the_wait_for_input_and_queue_behind_it(tmp_path: os.PathLike
         late.expect("[client 1] answered")
         late.expect("zzqueued")
         assert plain(late.raw).count("asked for input") == 1  # once, though announced again for it
-        asked.prompt()
+        asked.expect("In [3]: ")  # after its cell 1 the owner's cell 2 ran: the count keeps step
         asked.run("import getpass; zzpw = getpass.getpass('zzpw: ')")
         asked.expect("zzpw: ")
         owner.expect("[client 1] asked for a password: zzpw:")
