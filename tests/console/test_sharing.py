@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from term import CTRL_C, ENTER, MYCON, Term, need_kernel, plain
@@ -16,14 +17,14 @@ pytestmark = pytest.mark.timeout(120)
 
 
 
-@pytest.fixture(params=["python3", "mycon"])
-def pair(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[tuple[Term, Term, str]]:
-    """(owner, attached, connection file) on a fresh kernel."""
-    name = str(request.param)
-    if name == "mycon":
-        need_kernel(name)
+@contextmanager
+def two_consoles(tmp_path: os.PathLike[str], kernel: str) -> Iterator[tuple[Term, Term, str]]:
+    """(owner, attached, connection file): a console on a fresh kernel and a second one
+    attached to it, both at their prompt."""
+    if kernel == "mycon":
+        need_kernel(kernel)
     cf = os.path.join(str(tmp_path), "kernel-pair.json")
-    owner = Term("--kernel", name, "-f", cf)
+    owner = Term("--kernel", kernel, "-f", cf)
     attached: Term | None = None
     try:
         owner.expect("To attach another terminal")
@@ -36,6 +37,13 @@ def pair(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator
         if attached is not None:
             attached.close()
         owner.close()
+
+
+@pytest.fixture(params=["python3", "mycon"])
+def pair(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[tuple[Term, Term, str]]:
+    """(owner, attached, connection file) on a fresh kernel of each kind."""
+    with two_consoles(tmp_path, str(request.param)) as consoles:
+        yield consoles
 
 
 def test_each_sees_the_other_live_and_prompts_keep_step(pair: tuple[Term, Term, str]) -> None:
@@ -175,45 +183,35 @@ def test_others_see_the_wait_for_input_and_queue_behind_it(tmp_path: os.PathLike
     """Our kernel's wait for one console's input is shown in the others: a console that runs
     a cell meanwhile is told why it waits, one attaching during the wait is told too, and an
     interrupted password prompt is shown as cancelled."""
-    need_kernel("mycon")
-    cf = os.path.join(str(tmp_path), "kernel-wait.json")
-    owner = Term("--kernel", "mycon", "-f", cf)
-    asked: Term | None = None
-    late: Term | None = None
-    try:
-        owner.expect("To attach another terminal")
-        owner.prompt()
-        asked = Term("--existing", cf)
-        asked.expect("To attach another terminal")
-        asked.prompt()
-        asked.run("zzcity = input('zzcity? ')")
-        asked.expect("zzcity? ")
-        owner.expect("[client 1] asked for input: zzcity?")
-        late = Term("--existing", cf)  # attaches while the kernel waits
-        late.expect("[client 1] asked for input: zzcity?")
-        owner.run("print('zz' + 'queued')")
-        owner.expect("(the kernel waits for input from client 1: this cell runs once it is answered)")
-        asked.send("Oslo" + ENTER)
-        owner.expect("[client 1] answered")
-        owner.expect("zzqueued")
-        late.expect("[client 1] answered")
-        late.expect("zzqueued")
-        assert plain(late.raw).count("asked for input") == 1  # once, though announced again for it
-        asked.expect("In [3]: ")  # after its cell 1 the owner's cell 2 ran: the count keeps step
-        asked.run("import getpass; zzpw = getpass.getpass('zzpw: ')")
-        asked.expect("zzpw: ")
-        owner.expect("[client 1] asked for a password: zzpw:")
-        asked.send(CTRL_C)
-        asked.expect("KeyboardInterrupt")
-        owner.expect("[client 1] a password cancelled")
-        owner.run("zzcity")
-        owner.expect("'Oslo'")
-        assert "Oslo" not in re.sub(r"Out\[\d+\]: 'Oslo'", "", plain(owner.raw))  # the answer is not published
-    finally:
-        for t in (late, asked):
-            if t is not None:
-                t.close()
-        owner.close()
+    with two_consoles(tmp_path, "mycon") as (owner, asked, cf):
+        late: Term | None = None
+        try:
+            asked.run("zzcity = input('zzcity? ')")
+            asked.expect("zzcity? ")
+            owner.expect("[client 1] asked for input: zzcity?")
+            late = Term("--existing", cf)  # attaches while the kernel waits
+            late.expect("[client 1] asked for input: zzcity?")
+            owner.run("print('zz' + 'queued')")
+            owner.expect("(the kernel waits for input from client 1: this cell runs once it is answered)")
+            asked.send("Oslo" + ENTER)
+            owner.expect("[client 1] answered")
+            owner.expect("zzqueued")
+            late.expect("[client 1] answered")
+            late.expect("zzqueued")
+            assert plain(late.raw).count("asked for input") == 1  # once, though announced again for it
+            asked.expect("In [3]: ")  # after its cell 1 the owner's cell 2 ran: the count keeps step
+            asked.run("import getpass; zzpw = getpass.getpass('zzpw: ')")
+            asked.expect("zzpw: ")
+            owner.expect("[client 1] asked for a password: zzpw:")
+            asked.send(CTRL_C)
+            asked.expect("KeyboardInterrupt")
+            owner.expect("[client 1] a password cancelled")
+            owner.run("zzcity")
+            owner.expect("'Oslo'")
+            assert "Oslo" not in re.sub(r"Out\[\d+\]: 'Oslo'", "", plain(owner.raw))  # the answer is not published
+        finally:
+            if late is not None:
+                late.close()
 
 
 def test_heartbeat_through_curve(tmp_path: os.PathLike[str]) -> None:
@@ -248,33 +246,16 @@ def test_a_cell_skipped_after_anothers_error_comes_back(tmp_path: os.PathLike[st
     """stop_on_error: the owner's cell fails while the attached console's cell waits behind
     it; the kernel skips that cell, and the attached console says so and gives it back.
     (Our kernel: its note on the wait for input shows when the attached cell is queued.)"""
-    need_kernel("mycon")
-    cf = os.path.join(str(tmp_path), "kernel-skip.json")
-    owner = Term("--kernel", "mycon", "-f", cf)
-    attached: Term | None = None
-    try:
-        owner.expect("To attach another terminal")
-        owner.prompt()
-        attached = Term("--existing", cf)
-        attached.expect("To attach another terminal")
+    with two_consoles(tmp_path, "mycon") as (owner, attached, _):
+        owner.run("zzq = input('zzq? ')")
+        owner.expect("zzq? ")
+        attached.expect("[client 1] asked for input: zzq?")
+        attached.run("print('zz' + 'after')")
+        attached.expect("this cell runs once it is answered")
+        owner.send(CTRL_C)
+        owner.expect("KeyboardInterrupt")
+        attached.expect("(not run: the kernel skipped this cell after an earlier error; it is back at the prompt)")
+        attached.expect("print('zz' + 'after')")  # redrawn in the input line
+        attached.send(ENTER)
+        attached.expect("zzafter")
         attached.prompt()
-        _skipped_cell_comes_back(owner, attached)
-    finally:
-        if attached is not None:
-            attached.close()
-        owner.close()
-
-
-def _skipped_cell_comes_back(owner: Term, attached: Term) -> None:
-    owner.run("zzq = input('zzq? ')")
-    owner.expect("zzq? ")
-    attached.expect("[client 1] asked for input: zzq?")
-    attached.run("print('zz' + 'after')")
-    attached.expect("this cell runs once it is answered")
-    owner.send(CTRL_C)
-    owner.expect("KeyboardInterrupt")
-    attached.expect("(not run: the kernel skipped this cell after an earlier error; it is back at the prompt)")
-    attached.expect("print('zz' + 'after')")  # redrawn in the input line
-    attached.send(ENTER)
-    attached.expect("zzafter")
-    attached.prompt()
