@@ -8,6 +8,7 @@ import os
 import re
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -274,14 +275,23 @@ def test_attach_to_busy_kernel_is_ready_at_once(outside_kernel: KernelManager) -
         kc.stop_channels()
 
 
-def test_prompts_from_the_config_file(tmp_path: Path) -> None:
-    """in_prompt / continuation_prompt / out_prompt in config.toml shape every prompt."""
+@contextmanager
+def console_with_config(tmp_path: Path, config: str) -> Iterator[Term]:
+    """A console on our kernel reading ``config`` as its config file, banner shown."""
     need_kernel("mycon")
     cfg = tmp_path / "config.toml"
-    cfg.write_text('in_prompt = "py{n}> "\ncontinuation_prompt = "  | "\nout_prompt = "= "\n')
+    cfg.write_text(config)
     t = Term("--config", str(cfg), "--kernel", "mycon", "--no-confirm-exit")
     try:
         t.expect("To attach another terminal")
+        yield t
+    finally:
+        t.close()
+
+
+def test_prompts_from_the_config_file(tmp_path: Path) -> None:
+    """in_prompt / continuation_prompt / out_prompt in config.toml shape every prompt."""
+    with console_with_config(tmp_path, 'in_prompt = "py{n}> "\ncontinuation_prompt = "  | "\nout_prompt = "= "\n') as t:
         t.expect("py1> ")
         t.run("6 * 7")
         t.expect("= 42")
@@ -292,24 +302,15 @@ def test_prompts_from_the_config_file(tmp_path: Path) -> None:
         t.expect("zz 1")
         t.expect("py3> ")
         assert "In [" not in plain(t.raw) and "Out[" not in plain(t.raw)
-    finally:
-        t.close()
 
 
 def test_keys_from_the_config_file(tmp_path: Path) -> None:
     """[keys] gives actions other keys: here F6 inserts a newline and F5 runs the cell."""
-    need_kernel("mycon")
-    cfg = tmp_path / "config.toml"
-    cfg.write_text('[keys]\nrun = "f5"\nnewline = "f6"\n')
-    t = Term("--config", str(cfg), "--kernel", "mycon", "--no-confirm-exit")
-    try:
-        t.expect("To attach another terminal")
+    with console_with_config(tmp_path, '[keys]\nrun = "f5"\nnewline = "f6"\n') as t:
         t.prompt()
         t.send("zzx = 40" + F6 + "print('zz' + 'ran', zzx + 2)" + F5)
         t.expect("zzran 42")  # both lines ran, as one cell
         t.expect("In [2]: ")
-    finally:
-        t.close()
 
 
 def test_a_block_typed_before_the_kernel_is_ready_stays_one_cell() -> None:
