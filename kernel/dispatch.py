@@ -61,6 +61,14 @@ def kernel_info_content() -> dict[str, Any]:
     }
 
 
+def _cursor_in(code: str, cursor: Any) -> int:
+    """A request's ``cursor_pos`` as a position in ``code``: the end when it is missing or
+    not an integer (``true`` is not a position, though Python counts bools as ints)."""
+    if not isinstance(cursor, int) or isinstance(cursor, bool):
+        return len(code)
+    return max(0, min(cursor, len(code)))
+
+
 class StdinNotImplementedError(RuntimeError):
     """``input()`` was called for a request that does not allow stdin."""
 
@@ -266,7 +274,7 @@ class Dispatcher:
         cursor = content.get("cursor_pos")
         if not isinstance(code, str):
             raise TypeError("complete_request: code must be a string")
-        cursor = len(code) if not isinstance(cursor, int) else max(0, min(cursor, len(code)))
+        cursor = _cursor_in(code, cursor)
         try:
             if len(code) > MAX_SERVICE_CODE:
                 log(f"complete_request for {len(code)} characters of code: answered with no matches")
@@ -285,7 +293,7 @@ class Dispatcher:
         detail = content.get("detail_level", 0)
         if not isinstance(code, str):
             raise TypeError("inspect_request: code must be a string")
-        cursor = len(code) if not isinstance(cursor, int) else max(0, min(cursor, len(code)))
+        cursor = _cursor_in(code, cursor)
         detail = 1 if detail == 1 else 0
         try:
             if len(code) > MAX_SERVICE_CODE:

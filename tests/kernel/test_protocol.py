@@ -264,3 +264,11 @@ def test_comm_registry_round_trip(kernel_client: BlockingKernelClient) -> None:
     assert reply["content"]["comms"] == {}
     _, outputs = execute(kernel_client, "received")
     assert outputs[-1]["content"]["data"]["text/plain"] == "[{'n': 2}]"
+
+
+def test_a_boolean_cursor_is_no_position(kernel_client: BlockingKernelClient) -> None:
+    """``cursor_pos: true`` (found by the fuzz test): the reply's positions are numbers, never
+    the boolean sent (Python counts True as 1)."""
+    reply, _ = request(kernel_client, "complete_request", {"code": "pri", "cursor_pos": True})
+    assert reply["content"]["cursor_start"] is not True and reply["content"]["cursor_end"] == 3
+    request(kernel_client, "inspect_request", {"code": "print", "cursor_pos": True, "detail_level": 0})
