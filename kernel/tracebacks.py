@@ -17,6 +17,7 @@ CYAN = "\x1b[0;36m"
 RESET = "\x1b[0m"
 RULE = "-" * 75
 CONTEXT_LINES = 2  # lines shown before the failing one
+MAGIC_CALL = "__mycon_magic__."  # how kernel.transform writes a magic into a cell
 LOCAL_WIDTH = 100  # characters of a local variable's repr shown by %xmode Verbose
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -154,6 +155,9 @@ def format_exception(
     frames = [f for f in extracted if not _is_internal(f.filename)]
     if not frames:
         frames = extracted[-1:]
+    # A magic's line as the kernel rewrote it (``__mycon_magic__.cell(...)``) says nothing the
+    # frames of the code it ran do not: shown only when nothing follows it.
+    frames = [f for i, f in enumerate(frames) if i == len(frames) - 1 or MAGIC_CALL not in (f.line or "")]
     if isinstance(evalue, SyntaxError) and not frames:
         out.extend(_syntax_error_lines(evalue, cells))
     else:

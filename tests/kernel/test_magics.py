@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -376,3 +377,16 @@ def test_kernel_interrupts_a_shell_command(kernel_client: Any) -> None:
     assert stdout_of(outputs, "stderr") == "b\n"
     results = [m for m in outputs if m["msg_type"] == "execute_result"]
     assert results[0]["content"]["data"]["text/plain"] == "['a']"
+
+
+def test_error_in_a_magics_code_shows_that_code_not_the_rewritten_line(kernel_client: Any) -> None:
+    def traceback_of(code: str) -> str:
+        reply, _ = execute(kernel_client, code)
+        return re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(reply["content"]["traceback"]))
+
+    text = traceback_of("%%time\nzzx = 1\n1/0")
+    assert "__mycon_magic__" not in text and "----> 2 1/0" in text
+    text = traceback_of("def zzg():\n    return 1/0\nzzr = %time zzg()")
+    assert "__mycon_magic__" not in text and "in zzg()" in text
+    reply, _ = execute(kernel_client, "%nosuchmagic")  # the magic itself fails: its line is all there is
+    assert reply["content"]["ename"] == "UsageError"
