@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jupyter_client.blocking.client import BlockingKernelClient
+
 MYCON = str(Path(sys.executable).with_name("mycon"))
 WAIT = 30.0  # seconds any single expectation may take
 
@@ -109,6 +111,19 @@ def headless_kernel(kernel_name: str = "mycon") -> Iterator[Headless]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=WAIT)
+
+
+@contextmanager
+def client_for(path: str) -> Iterator[BlockingKernelClient]:
+    """A blocking client on the kernel of connection file ``path``, ready (kernel_info answered)."""
+    client = BlockingKernelClient()
+    client.load_connection_file(path)
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=WAIT)
+        yield client
+    finally:
+        client.stop_channels()
 
 
 def pid_gone(pid: int) -> bool:

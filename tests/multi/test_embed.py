@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from jupyter_client.blocking.client import BlockingKernelClient
-from multi_support import WAIT, Lines
+from multi_support import WAIT, Lines, client_for
 
 IN_FUNCTION = """
 from kernel import embed_kernel
@@ -61,18 +61,6 @@ def program(tmp_path, source: str) -> Iterator[tuple[subprocess.Popen[str], Line
         if process.poll() is None:
             process.kill()
         process.wait(timeout=WAIT)
-
-
-@contextmanager
-def client_for(path: str) -> Iterator[BlockingKernelClient]:
-    client = BlockingKernelClient()
-    client.load_connection_file(path)
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=WAIT)
-        yield client
-    finally:
-        client.stop_channels()
 
 
 def run(client: BlockingKernelClient, code: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from multi_support import MYCON, Lines, headless_kernel
+from multi_support import MYCON, Lines, client_for, headless_kernel
 
 KERNELS = ["mycon", "python3"]
 
@@ -194,14 +194,8 @@ def test_input_with_code_from_stdin_is_refused_by_the_kernel(kernel, mycon):
 def test_exec_behind_another_clients_input_says_why_it_waits(headless):
     """Our kernel waits for a console's input(): exec still connects (kernel_info on control),
     says what it waits for, and runs once the input is answered."""
-    from jupyter_client.blocking.client import BlockingKernelClient
-
     kernel = headless("mycon")
-    client = BlockingKernelClient()
-    client.load_connection_file(kernel.connection_file)
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=30)
+    with client_for(kernel.connection_file) as client:
         msg_id = client.execute("zzanswer = input('zzwho? ')", allow_stdin=True)
         assert client.get_stdin_msg(timeout=30)["content"]["prompt"] == "zzwho? "
         process = subprocess.Popen([MYCON, "exec", "--existing", kernel.connection_file,
@@ -219,5 +213,3 @@ def test_exec_behind_another_clients_input_says_why_it_waits(headless):
                 process.kill()
             process.wait(timeout=30)
         assert client.get_shell_msg(timeout=30)["parent_header"]["msg_id"] == msg_id
-    finally:
-        client.stop_channels()

@@ -7,6 +7,7 @@ import signal
 import stat
 
 import pytest
+from multi_support import client_for
 
 
 @pytest.mark.parametrize(
@@ -42,18 +43,10 @@ def test_kernel_that_dies_is_reported(headless, mycon):
 
 
 def test_kernel_shut_down_by_a_client(headless):
-    from jupyter_client.blocking.client import BlockingKernelClient
-
     kernel = headless("mycon")
-    client = BlockingKernelClient()
-    client.load_connection_file(kernel.connection_file)
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=30)
+    with client_for(kernel.connection_file) as client:
         client.shutdown()
         assert client.control_channel.get_msg(timeout=30)["content"]["status"] == "ok"
-    finally:
-        client.stop_channels()
     assert kernel.process.wait(timeout=30) == 0
     assert "shut down by a client" in kernel.out.rest()
     assert not os.path.exists(kernel.connection_file)

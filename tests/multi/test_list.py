@@ -7,7 +7,7 @@ import os
 import socket
 import time
 
-from jupyter_client.blocking.client import BlockingKernelClient
+from multi_support import client_for
 
 
 def _free_ports(n: int) -> list[int]:
@@ -87,11 +87,7 @@ def test_alive_stale_broken_and_prune(headless, mycon, runtime):
 def test_busy_kernel_is_alive(headless, mycon):
     """The check uses the control channel, which answers while a cell runs."""
     kernel = headless("mycon")
-    client = BlockingKernelClient()
-    client.load_connection_file(kernel.connection_file)
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=30)
+    with client_for(kernel.connection_file) as client:
         client.execute("import time\nprint('running', flush=True)\ntime.sleep(60)")
         while True:
             msg = client.get_iopub_msg(timeout=30)
@@ -100,8 +96,6 @@ def test_busy_kernel_is_alive(headless, mycon):
         done = mycon("list")
         assert _status(done.stdout, os.path.basename(kernel.connection_file)) == "alive"
         client.control_channel.send(client.session.msg("interrupt_request", {}))
-    finally:
-        client.stop_channels()
 
 
 def test_list_usage_mistakes(mycon, runtime):
