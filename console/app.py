@@ -388,18 +388,18 @@ class Console:
         """Our kernel waits for another client's input, or no longer does: said once each."""
         content = msg.get("content") or {}
         cell = str(msg.get("parent_header", {}).get("msg_id") or "")
-        state = content.get("state")
-        if state == "waiting":
+        who = self._client_label(msg)
+        if content.get("state") == "waiting":
             if self._other_wait is not None and self._other_wait[0] == cell:
                 return  # the same wait, announced again for a client that just subscribed
-            self._other_wait = (cell, self._client_label(msg))
+            self._other_wait = (cell, who)
         elif self._other_wait is not None and self._other_wait[0] == cell:
             self._other_wait = None
         else:
             return  # the end of a wait we never saw begin
         if self.settings.include_other_output:
             self.printer.ensure_line_start()
-            self.printer.write(render.render_input_wait(content, self.options, who=self._client_label(msg)))
+            self.printer.write(render.render_input_wait(content, self.options, who=who))
             self._invalidate()
 
     def _client_label(self, msg: Msg) -> str:
