@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import zmq
@@ -72,15 +74,23 @@ class RawClient:
     def _address(self, port: int) -> str:
         return f"{self.info.get('transport', 'tcp')}://{self.info['ip']}:{port}"
 
-    def wait_for_iopub(self, timeout: float = 20.0) -> None:
-        """Block until the iopub subscription is live (kernel_info until any iopub arrives)."""
+    def wait_for_iopub(self, timeout: float = 20.0, kernel: subprocess.Popen[bytes] | None = None, log: Path | None = None) -> None:
+        """Block until the iopub subscription is live (kernel_info until any iopub arrives).
+
+        With the ``kernel`` process (and the file its stderr goes to), a kernel that exits
+        instead fails at once, with what it wrote.
+        """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if kernel is not None and kernel.poll() is not None:
+                said = log.read_text(errors="replace") if log is not None else ""
+                raise AssertionError(f"the kernel exited with status {kernel.returncode}: {said}")
             self.send_msg("shell", "kernel_info_request", {})
             if self.iopub.poll(200):
                 self.drain(0.3)
                 return
-        raise AssertionError(f"no iopub message within {timeout:.0f} s")
+        said = log.read_text(errors="replace") if log is not None else ""
+        raise AssertionError(f"no iopub message within {timeout:.0f} s; the kernel wrote: {said!r}")
 
     def msg(self, msg_type: str, content: dict[str, Any]) -> dict[str, Any]:
         return self.session.msg(msg_type, content)
@@ -168,7 +178,6 @@ class StandaloneKernel:
     """``python -m kernel`` started by hand (no jupyter_client), its log written to a file."""
 
     def __init__(self, workdir: str, *args: str, env: dict[str, str] | None = None, cwd: str | None = None) -> None:
-        import subprocess
         import sys
 
         self.workdir = workdir

@@ -16,6 +16,7 @@ import pytest
 import zmq
 from hostile.helpers import RawClient, raw_client, standalone_kernel, stream_text
 from jupyter_client.session import Session as ReferenceSession
+from ports import free_ports
 
 from kernel.wire import DELIMITER, Session, Signer, WireError
 
@@ -47,11 +48,7 @@ def test_own_connection_file_is_private_even_in_a_lax_runtime_dir(tmp_path: Path
 
 def _write_connection(path: Path, **extra: object) -> None:
     info: dict[str, object] = {"ip": "127.0.0.1", "transport": "tcp", "key": "", "signature_scheme": "hmac-sha256"}
-    ports: list[int] = []
-    for _ in range(5):  # free ports chosen here: the kernel does not rewrite a file it was given
-        probe: zmq.Socket = zmq.Context.instance().socket(zmq.REP)
-        ports.append(probe.bind_to_random_port("tcp://127.0.0.1"))
-        probe.close(linger=0)
+    ports = free_ports(5)  # chosen here: the kernel does not rewrite a file it was given
     info.update(zip(("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"), ports, strict=True))
     info.update(extra)
     path.write_text(json.dumps(info))
@@ -71,7 +68,7 @@ def test_empty_key_refused_with_reason_then_allowed_on_request(tmp_path: Path) -
     try:
         info = json.loads(conn.read_text())
         with raw_client(info, key=b"") as client:
-            client.wait_for_iopub()
+            client.wait_for_iopub(kernel=proc, log=log)
             reply, _ = client.execute(_marker_code(marker))
             assert reply["content"]["status"] == "ok"
         assert marker.read_text() == "ran\n"  # asked for explicitly: unsigned messages run
@@ -97,7 +94,7 @@ def test_non_loopback_ip_warns_without_encryption(tmp_path: Path, curve: bool) -
         proc = subprocess.Popen([sys.executable, "-m", "kernel", "-f", str(conn)], stdout=subprocess.DEVNULL, stderr=err)
     try:
         with raw_client(dict(data, ip="127.0.0.1")) as client:  # start-up is over once it answers
-            client.wait_for_iopub()
+            client.wait_for_iopub(kernel=proc, log=log)
             reply, outputs = client.execute(f"print('over curve' if {curve!r} else 'plain')")
             assert stream_text(outputs) == ("over curve\n" if curve else "plain\n")
         text = log.read_text()

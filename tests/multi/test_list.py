@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 
 from multi_support import client_for
-
-
-def _free_ports(n: int) -> list[int]:
-    """Ports nothing listens on (bound, then released)."""
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
+from ports import free_ports
 
 
 def _write(path, info: dict, age: float = 3600.0) -> None:
@@ -46,7 +34,7 @@ def test_alive_stale_broken_and_prune(headless, mycon, runtime):
     theirs = headless("python3")
     alive = {os.path.basename(ours.connection_file), os.path.basename(theirs.connection_file)}
     # a kernel that died without removing its file
-    ports = _free_ports(5)
+    ports = free_ports(5)
     names = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
     dead = dict(zip(names, ports, strict=True), ip="127.0.0.1", transport="tcp", key="k",
                 signature_scheme="hmac-sha256", kernel_name="python3")
@@ -108,7 +96,7 @@ def test_prune_asks_at_a_terminal(mycon, runtime):
     import pexpect
     from multi_support import MYCON
 
-    ports = _free_ports(5)
+    ports = free_ports(5)
     names = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
     dead = dict(zip(names, ports, strict=True), ip="127.0.0.1", key="k", kernel_name="mycon")
     _write(runtime / "kernel-a.json", dead)

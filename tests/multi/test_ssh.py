@@ -12,7 +12,6 @@ import getpass
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from multi_support import WAIT, Lines
+from ports import free_ports
 
 SSHD = "/usr/sbin/sshd"
 PRIVSEP_DIR = "/run/sshd"
@@ -52,12 +52,6 @@ class SshServer:
         return f"{self.user}@127.0.0.1:{self.port}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def sshd(tmp_path: Path) -> Iterator[SshServer]:
     reason = _skip_reason()
@@ -72,7 +66,7 @@ def sshd(tmp_path: Path) -> Iterator[SshServer]:
     (keys / "authorized_keys").write_text((keys / "user_key.pub").read_text())
     os.chmod(keys / "authorized_keys", 0o600)
     user = getpass.getuser()
-    port = _free_port()
+    port = free_ports(1)[0]
     (keys / "sshd_config").write_text(
         f"ListenAddress 127.0.0.1:{port}\n"
         f"HostKey {keys / 'host_key'}\n"
@@ -83,6 +77,9 @@ def sshd(tmp_path: Path) -> Iterator[SshServer]:
         "PasswordAuthentication no\n"
         "KbdInteractiveAuthentication no\n"
         "UsePAM no\n"
+        # the keys live under the test's tmp directory; sshd refuses them when a directory on
+        # that path (e.g. a world-writable /tmp) is not private, which says nothing about us
+        "StrictModes no\n"
         "AllowTcpForwarding local\n"
         "PidFile none\n"
         "LogLevel DEBUG1\n"
