@@ -373,8 +373,12 @@ class Console:
                 self._restart_note("(another client is restarting the kernel: its variables are lost)")
             return
         if msg_type == "iopub_welcome":
-            if self.link.ready and not self.link.owned:
-                # A fresh subscription after start-up: the kernel came back on its ports.
+            sender = str(msg["header"].get("session") or "")
+            if self.link.ready and not self.link.owned and sender != self.link.kernel_session:
+                # Every subscriber sees every welcome: one from the kernel process we know only
+                # means that another client subscribed. One from a new process: the kernel
+                # came back on its ports.
+                self.link.kernel_session = sender
                 self._restart_note("(the kernel's output channel reconnected: it was probably restarted)")
                 self._on_revival_sync()
             return

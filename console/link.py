@@ -175,6 +175,7 @@ class KernelLink:
     owned: bool = False
     connection_file: str = ""
     kernel_info: Msg = field(default_factory=dict)
+    kernel_session: str = ""  # the session id in the kernel's own headers: new with each kernel process
     interrupt_mode: str = "signal"
     _waiters: dict[str, _Waiter] = field(default_factory=dict)
     _sockets: dict[str, Any] = field(default_factory=dict)
@@ -633,6 +634,7 @@ class KernelLink:
                     continue
                 reply = done.pop().result()
                 self.kernel_info = reply.get("content", {})
+                self.kernel_session = str((reply.get("header") or {}).get("session") or "")
                 if self._info_iopub:
                     self._ready.set()
                     break

@@ -85,6 +85,11 @@ def test_exec_output_appears_in_both(pair: tuple[Term, Term, str]) -> None:
     for t in (owner, attached):
         t.expect(re.compile(r"\[client \d\] In \[1\]: print\('zz' \+ 'from exec'\)"))
         t.expect("zzfrom exec")
+    # exec's iopub subscription made the kernel greet it, and every subscriber sees a greeting:
+    # the attached console must not take that for a new kernel process
+    attached.run("print('zz' + 'after')")
+    attached.expect("zzafter")
+    assert "restarted" not in plain(attached.raw)
 
 
 def test_restart_seen_by_the_other_console(pair: tuple[Term, Term, str]) -> None:
