@@ -74,7 +74,7 @@ class Console:
             mime_order=render.mime_order(settings.mime_order),
             prompts=render.Prompts(settings.in_prompt, settings.continuation_prompt, settings.out_prompt),
         )
-        self.link = KernelLink()
+        self.link = _make_link(settings)
         self.link.encrypt = settings.encrypt
         self.link.on_kernel_output = self._on_kernel_output
         self.link.on_death = self._on_death
@@ -147,14 +147,20 @@ class Console:
             # jupyter_client is heavy: import it off the event loop so the prompt stays live.
             from console import warmup
 
-            warmup.start("" if s.existing is not None else s.kernel)
+            local = s.existing is None and not s.server  # a kernelspec of this machine
+            warmup.start(s.kernel if local else "")
             await asyncio.to_thread(warmup.wait)
-            if s.existing is None and warmup.language:
+            if local and warmup.language:
                 # The spec names the language: the console's own history is usable now,
                 # before the kernel answers (its own history joins at the next prompt).
                 self.history.open_file(history_path(warmup.language))
                 self.history.done_loading()
-            if s.existing is not None:
+            if s.server:
+                if s.existing is not None:
+                    await self.link.attach(s.existing)
+                else:
+                    await self.link.start(s.kernel)
+            elif s.existing is not None:
                 from console.link import resolve_connection_file
 
                 path = s.connection_file or resolve_connection_file(s.existing)
@@ -433,7 +439,7 @@ class Console:
     # -- a kernel that dies or restarts -----------------------------------------------------
 
     def _on_kernel_status(self, state: str) -> None:
-        if state in ("starting", "restarting") and not self.link.owned:
+        if state in ("starting", "restarting") and not self.link.restart_is_ours():
             self._restart_note("(the kernel is restarting: its variables are lost)")
 
     def _restart_note(self, text: str) -> None:
@@ -534,8 +540,8 @@ class Console:
         self.prompt.key_bindings = merge_key_bindings([self.prompt.key_bindings or KeyBindings(), kb])
 
     async def _ask_restart(self) -> None:
-        """The restart command: confirm, then restart (owned kernels only)."""
-        if not self.link.owned:
+        """The restart command: confirm, then restart (kernels this console may restart)."""
+        if not self.link.can_restart:
             self._note("(only the console that started the kernel can restart it)")
             return
         from prompt_toolkit import PromptSession
@@ -701,7 +707,7 @@ class Console:
                 continue
             if outcome.status == "dead":
                 self.printer.ensure_line_start()
-                if self.link.owned or not self.link.alive:
+                if self.link.kernel_comes_back or not self.link.alive:
                     note = f"(the cell did not finish: {outcome.error})\n"
                     self.printer.write(render.style(note, render.RED, self.options))
                     await self._wait_restart()
@@ -723,6 +729,15 @@ class Console:
             await self.link.close(shutdown=shutdown)
         with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
             self.printer.flush()
+
+
+def _make_link(settings: Settings) -> KernelLink:
+    """A link to a local or ssh-tunnelled kernel, or (``--server``) to one in a Jupyter server."""
+    if not settings.server:
+        return KernelLink()
+    from console.server import ServerLink, parse_server
+
+    return ServerLink(address=parse_server(settings.server, settings.token))
 
 
 def _store_typeahead(prompt_input: Any, text: str) -> None:

@@ -77,6 +77,20 @@ class UserError(click.ClickException):
     help="With --existing: reach the kernel through ssh tunnels to HOST.",
 )
 @click.option(
+    "--server",
+    metavar="URL",
+    default=None,
+    help="A Jupyter server (as its log prints it, e.g. http://127.0.0.1:8888/lab?token=...): "
+    "start a kernel there, or attach to one of its kernels with --existing [ID] "
+    "(bare: the most recently active).",
+)
+@click.option(
+    "--token",
+    metavar="TOKEN",
+    default=None,
+    help="With --server: the server's token (default: from the URL, or $JUPYTER_TOKEN).",
+)
+@click.option(
     "--kernel-timeout",
     type=float,
     metavar="SECONDS",
@@ -117,6 +131,8 @@ def main(
     include_other_output: bool | None,
     encrypt: bool | None,
     ssh: str | None,
+    server: str | None,
+    token: str | None,
     kernel_timeout: float | None,
     graphics: str | None,
     mime_order: str | None,
@@ -125,11 +141,13 @@ def main(
     """A terminal console for Jupyter kernels.
 
     Starts a kernel (default: mycon) and reads cells at an `In [n]:` prompt, or attaches to
-    a running kernel with --existing. Enter runs a complete cell; Esc Enter runs it anyway;
-    Ctrl-O inserts a newline; Tab completes; `obj?` shows help; F2 edits in $EDITOR;
-    Ctrl-C interrupts a running cell; Ctrl-D leaves.
+    a running kernel with --existing; with --server URL, the kernel is one inside a Jupyter
+    server. Enter runs a complete cell; Esc Enter runs it anyway; Ctrl-O inserts a newline;
+    Tab completes; `obj?` shows help; F2 edits in $EDITOR; Ctrl-C interrupts a running cell;
+    Ctrl-D leaves.
 
-    Restart the kernel (asks first; only the console that started it): type `%mycon restart`
+    Restart the kernel (asks first; only the console that started it, or any console on a
+    server's kernel): type `%mycon restart`
     at the prompt or press Ctrl-X Ctrl-K. A kernel that dies is noticed within seconds: one
     this console started is restarted, an attached one is waited for.
 
@@ -153,6 +171,10 @@ def main(
         raise UserError("--kernel-timeout must be a positive number of seconds")
     if existing is not None and kernel is not None:
         raise UserError("--kernel and --existing do not go together: pick one")
+    if server is not None:
+        _check_server(server, token, ssh, connection_file)
+    elif token is not None:
+        raise UserError("--token goes with --server (it is the Jupyter server's token)")
     if ssh is not None and existing is None:
         raise UserError("--ssh goes with --existing (it reaches a kernel running elsewhere)")
     if mime_order is not None:
@@ -176,20 +198,41 @@ def main(
         include_other_output=include_other_output,
         encrypt=encrypt,
         ssh=ssh,
+        server=server,
+        token=token,
         kernel_timeout=kernel_timeout,
         graphics=graphics,
         mime_order=mime_order,
     )
+    if server is not None and kernel is None and "kernel" not in config:
+        settings.kernel = ""  # the server's default kernel
     ctx.obj = settings
     if ctx.invoked_subcommand is not None:
         return
-    if settings.existing is not None:
+    if settings.server:
+        pass  # the server is asked once the console runs; its errors come back in one line
+    elif settings.existing is not None:
         _check_existing(settings.connection_file or settings.existing)
     elif settings.connection_file and os.path.isdir(settings.connection_file):
         raise UserError(f"-f {settings.connection_file}: is a directory, not a file")
     from console.app import run_console
 
     ctx.exit(run_console(settings))
+
+
+def _check_server(server: str, token: str | None, ssh: str | None, connection_file: str | None) -> None:
+    """Fail early on a --server that cannot be used, and on flags that do not go with it."""
+    from console.link import UserInputError
+    from console.server import parse_server
+
+    if ssh is not None:
+        raise UserError("--ssh and --server do not go together: reach a remote server by its https:// URL")
+    if connection_file is not None:
+        raise UserError("-f and --server do not go together: the server keeps its kernels' connection files")
+    try:
+        parse_server(server, token or "")
+    except UserInputError as e:
+        raise UserError(str(e)) from None
 
 
 def _check_existing(spec: str) -> None:

@@ -364,6 +364,22 @@ class KernelLink:
         finally:
             self._restarting = False
 
+    @property
+    def can_restart(self) -> bool:
+        """Whether this console may restart the kernel (only one it started: restarting another
+        client's kernel from here would start a second one under the same connection file)."""
+        return self.owned
+
+    @property
+    def kernel_comes_back(self) -> bool:
+        """Whether a kernel lost under a running cell is brought back for us (restarted by this
+        console, or by the server that holds it): then the console goes on."""
+        return self.owned
+
+    def restart_is_ours(self) -> bool:
+        """Whether a restart seen on iopub now was made by this console (then it says so itself)."""
+        return self.owned
+
     def _fail_waiters(self, reason: str) -> None:
         for waiter in self._waiters.values():
             if not waiter.future.done():

@@ -91,6 +91,8 @@ class Settings:
     mime_order: str = ""  # comma-separated mime types or short names; "" = DEFAULT_ORDER
     encrypt: bool = True
     ssh: str = ""  # [user@]host[:port] to tunnel to with --existing
+    server: str = ""  # a Jupyter server's URL: its kernels instead of local ones (--server)
+    token: str = ""  # that server's token (else from the URL or $JUPYTER_TOKEN)
     style: dict[str, str] = field(default_factory=dict)
     keys: dict[str, Any] = field(default_factory=dict)  # action -> key(s); see KEY_ACTIONS
     in_prompt: str = "In [{n}]: "  # {n}: the execution count

@@ -1,0 +1,525 @@
+"""A kernel inside a Jupyter server: its REST API for the kernel's life, one websocket for its channels.
+
+Used by ``mycon --server URL``. The server (jupyter_server, JupyterLab, a JupyterHub single-user
+server) owns the kernel process and its ZeroMQ sockets; we talk to ``api/kernels`` over
+HTTP(S) and carry shell, iopub, stdin and control messages over ``api/kernels/<id>/channels``
+as JSON text frames with a ``channel`` field, the format every server version accepts. The
+token authenticates us; the server signs what it forwards to the kernel.
+
+tornado (HTTP and websocket client) comes with jupyter_client; it is imported only here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import struct
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
+
+from console.link import (
+    HB_INTERVAL,
+    HB_MISSES,
+    KernelLink,
+    LinkError,
+    LinkTimeout,
+    Msg,
+    UserInputError,
+    unreadable_reason,
+    well_formed,
+)
+
+HTTP_TIMEOUT = 10.0  # seconds a REST call may take (a heartbeat check: HB_INTERVAL)
+SHUTDOWN_TIMEOUT = 8.0  # seconds the server may take to shut a kernel down
+MAX_MESSAGE_BYTES = 1 << 30  # a websocket frame may carry a large display (tornado's default: 10 MiB)
+UI_PATHS = ("lab", "tree", "notebooks", "edit", "terminals", "doc", "login")  # pages, not the API root
+CHANNELS = ("shell", "iopub", "stdin", "control")
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    """Where a Jupyter server's API lives, and the token that lets us in."""
+
+    base: str  # http(s)://host:port/prefix/ (always ends with "/")
+    token: str = ""
+
+    def api(self, path: str) -> str:
+        """The URL of ``api/<path>`` on this server."""
+        return f"{self.base}api/{path}"
+
+    def websocket(self, path: str) -> str:
+        """The ws(s):// URL of ``api/<path>``."""
+        url = self.api(path)
+        return "ws" + url[len("http") :]
+
+    def shown(self) -> str:
+        """The address for people to read: the token is never printed."""
+        return self.base
+
+
+def parse_server(url: str, token: str = "") -> ServerAddress:
+    """``--server`` as given (a URL copied from the server's log, with or without ``?token=``
+    and a page such as ``/lab``) into the API root and the token; UserInputError if unusable.
+
+    The token comes from ``token`` (``--token``), else the URL, else ``$JUPYTER_TOKEN``.
+    """
+    text = url.strip()
+    if not text:
+        raise UserInputError("--server needs the server's URL, e.g. http://127.0.0.1:8888/?token=...")
+    if "://" not in text:
+        text = "http://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https"):
+        raise UserInputError(f"--server {url}: use an http:// or https:// URL (the server's address)")
+    if not parts.hostname:
+        raise UserInputError(f"--server {url}: no host in the URL")
+    try:
+        parts.port  # noqa: B018  (a bad port raises here)
+    except ValueError:
+        raise UserInputError(f"--server {url}: the port is not a number") from None
+    segments = [s for s in parts.path.split("/") if s]
+    for i, segment in enumerate(segments):
+        if segment in UI_PATHS or segment == "api":
+            segments = segments[:i]
+            break
+    path = "/" + "".join(f"{s}/" for s in segments)
+    found = parse_qs(parts.query).get("token", [""])[0]
+    chosen = token or found or os.environ.get("JUPYTER_TOKEN", "")
+    return ServerAddress(urlunsplit((parts.scheme, parts.netloc, path, "", "")), chosen)
+
+
+class ServerError(LinkError):
+    """The server answered a REST call with an error (``status`` is its HTTP code)."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ServerApi:
+    """The REST calls we make, with the token and (for a server without one) the XSRF cookie."""
+
+    def __init__(self, address: ServerAddress) -> None:
+        from tornado.httpclient import AsyncHTTPClient
+
+        self.address = address
+        self.http = AsyncHTTPClient(force_instance=True)
+        self.xsrf = ""
+
+    def headers(self) -> dict[str, str]:
+        """Authentication for requests and the websocket."""
+        headers = {"Accept": "application/json"}
+        if self.address.token:
+            headers["Authorization"] = f"token {self.address.token}"
+        if self.xsrf:
+            headers["X-XSRFToken"] = self.xsrf
+            headers["Cookie"] = f"_xsrf={self.xsrf}"
+        return headers
+
+    async def call(self, method: str, path: str, body: Any = None, timeout: float = HTTP_TIMEOUT) -> Any:
+        """One REST call; the decoded JSON answer (None when empty). Errors in words."""
+        from tornado.httpclient import HTTPClientError, HTTPRequest
+
+        if method != "GET" and not self.xsrf and not self.address.token:
+            await self._fetch_xsrf()
+        request = HTTPRequest(
+            self.address.api(path),
+            method=method,
+            headers=self.headers(),
+            body=None if method in ("GET", "DELETE") else json.dumps(body or {}),
+            request_timeout=timeout,
+            connect_timeout=timeout,
+            validate_cert=os.environ.get("MYCON_SERVER_INSECURE", "") != "1",
+        )
+        where = self.address.shown()
+        try:
+            response = await self.http.fetch(request)
+        except HTTPClientError as e:
+            if e.code in (401, 403):
+                hint = "the token was not accepted" if self.address.token else "it needs a token"
+                raise UserInputError(
+                    f"the Jupyter server at {where} refused us ({e.code}): {hint}; give it with "
+                    "--token, in the URL (?token=...) or in $JUPYTER_TOKEN"
+                ) from None
+            if e.code == 599:
+                raise ServerError(f"the Jupyter server at {where} did not answer within {timeout:g} s", 599) from None
+            raise ServerError(f"the Jupyter server at {where} answered {method} {path} with {e.code} {e.message or ''}".rstrip(), e.code) from None
+        except OSError as e:
+            raise ServerError(f"cannot reach a Jupyter server at {where}: {e.strerror or e}") from None
+        except Exception as e:  # TLS and the like: in words
+            raise ServerError(f"cannot reach a Jupyter server at {where}: {e}") from None
+        if not response.body:
+            return None
+        try:
+            return json.loads(response.body)
+        except ValueError:
+            raise ServerError(f"{where} is not a Jupyter server (its answer to {path} is not JSON)") from None
+
+    async def _fetch_xsrf(self) -> None:
+        """A server without a token wants the XSRF cookie echoed on POST and DELETE."""
+        from tornado.httpclient import HTTPRequest
+
+        with contextlib.suppress(Exception):
+            response = await self.http.fetch(HTTPRequest(self.address.base, headers=self.headers(), request_timeout=HTTP_TIMEOUT), raise_error=False)
+            for cookie in response.headers.get_list("Set-Cookie"):
+                name, _, rest = cookie.partition("=")
+                if name.strip() == "_xsrf":
+                    self.xsrf = rest.split(";", 1)[0]
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def newest_kernel(models: list[dict[str, Any]]) -> dict[str, Any]:
+    """The kernel most recently active (what a bare ``--existing`` attaches to)."""
+    return max(models, key=lambda m: str(m.get("last_activity") or ""))
+
+
+def pick_kernel(models: list[dict[str, Any]], wanted: str, where: str) -> dict[str, Any]:
+    """The kernel ``wanted`` names (an id or a unique start of one); the newest when empty."""
+    if not models:
+        raise UserInputError(f"the Jupyter server at {where} runs no kernel; leave out --existing to start one there")
+    if not wanted:
+        return newest_kernel(models)
+    matches = [m for m in models if str(m.get("id", "")).startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    ids = ", ".join(str(m.get("id", ""))[:8] for m in models)
+    if not matches:
+        raise UserInputError(f"no kernel {wanted!r} on the Jupyter server at {where} (it runs: {ids})")
+    raise UserInputError(f"{wanted!r} starts more than one kernel id on {where} ({ids}): give more of it")
+
+
+def decode_frame(frame: str | bytes) -> tuple[str, Msg]:
+    """A websocket frame into (channel, message). Binary frames are the server's way of sending
+    a message with buffers: a count, offsets, the JSON, then the buffers (kept as bytes)."""
+    if isinstance(frame, bytes):
+        if len(frame) < 4:
+            raise ValueError("a binary frame too short to hold its offsets")
+        (count,) = struct.unpack("!I", frame[:4])
+        if count < 1 or len(frame) < 4 + 4 * count:
+            raise ValueError("a binary frame with a bad offset table")
+        offsets = list(struct.unpack(f"!{count}I", frame[4 : 4 + 4 * count])) + [len(frame)]
+        msg = json.loads(frame[offsets[0] : offsets[1]].decode("utf-8"))
+        if isinstance(msg, dict):
+            msg["buffers"] = [frame[a:b] for a, b in zip(offsets[1:-1], offsets[2:], strict=True)]
+    else:
+        msg = json.loads(frame)
+    if not isinstance(msg, dict):
+        raise ValueError("a frame that is not a JSON object")
+    channel = msg.pop("channel", None)
+    if channel not in CHANNELS:
+        raise ValueError(f"a message on no known channel ({channel!r})")
+    msg.setdefault("metadata", {})
+    msg.setdefault("buffers", [])
+    return str(channel), msg
+
+
+def encode_message(channel: str, msg: Msg) -> str:
+    """A message we send, as the JSON text frame the server reads."""
+    from jupyter_client.jsonutil import json_default
+
+    wire = {
+        "header": msg["header"],
+        "parent_header": msg.get("parent_header") or {},
+        "metadata": msg.get("metadata") or {},
+        "content": msg.get("content") or {},
+        "channel": channel,
+        "buffers": [],
+    }
+    return json.dumps(wire, default=json_default)
+
+
+@dataclass
+class _Client:
+    """What the console reads of a client: the session that makes and names our messages."""
+
+    session: Any
+
+
+@dataclass
+class ServerLink(KernelLink):
+    """A KernelLink whose kernel lives in a Jupyter server.
+
+    ``owned``: we started the kernel there (it is shut down when we leave, as an owned local
+    kernel is); otherwise we attached to one of its kernels. Either may restart it: the server
+    restarts the same kernel, and every client keeps its connection.
+    """
+
+    address: ServerAddress = field(default_factory=lambda: ServerAddress("http://127.0.0.1:8888/"))
+    kernel_id: str = ""
+    model: dict[str, Any] = field(default_factory=dict)
+    _api: ServerApi | None = None
+    _socket: Any = None
+    _reader: asyncio.Task[None] | None = None
+    _session_id: str = ""
+    _restarted_at: float = -1e9
+
+    # -- start and stop -------------------------------------------------------------------
+
+    def _api_client(self) -> ServerApi:
+        if self._api is None:
+            self._api = ServerApi(self.address)
+        return self._api
+
+    async def start(self, kernel_name: str, connection_file: str = "", cwd: str = "") -> None:
+        """Start a kernel (``kernel_name``, or the server's default when empty) in the server."""
+        api = self._api_client()
+        body = {"name": kernel_name} if kernel_name else {}
+        try:
+            model = await api.call("POST", "kernels", body)
+        except ServerError as e:
+            if e.status in (400, 404, 500) and kernel_name:
+                names = await self._kernel_names()
+                known = f" (it has: {', '.join(names)})" if names else ""
+                raise UserInputError(f"the Jupyter server at {self.address.shown()} cannot start kernel {kernel_name!r}{known}") from None
+            raise
+        self._adopt(model)
+        self.owned = True
+        await self._open_socket()
+
+    async def attach(self, connection_file: str, ssh: str = "") -> None:
+        """Attach to the server's kernel named by ``connection_file`` (an id or its start; the
+        most recently active one when empty)."""
+        api = self._api_client()
+        models = await api.call("GET", "kernels")
+        if not isinstance(models, list):
+            raise LinkError(f"{self.address.shown()} did not list its kernels (is it a Jupyter server?)")
+        self._adopt(pick_kernel(models, connection_file, self.address.shown()))
+        self.owned = False
+        await self._open_socket()
+
+    async def _kernel_names(self) -> list[str]:
+        with contextlib.suppress(Exception):
+            specs = await self._api_client().call("GET", "kernelspecs")
+            return sorted(specs.get("kernelspecs", {}))
+        return []
+
+    def _adopt(self, model: Any) -> None:
+        if not isinstance(model, dict) or not model.get("id"):
+            raise LinkError(f"{self.address.shown()} answered without a kernel id (is it a Jupyter server?)")
+        from jupyter_client.session import Session
+
+        self.model = model
+        self.kernel_id = str(model["id"])
+        self.connection_file = ""
+        self.interrupt_mode = "message"
+        session = Session(key=b"")  # the server signs; the session names our messages
+        self._session_id = session.session
+        self.client = _Client(session)
+
+    async def _open_socket(self) -> None:
+        """(Re)open the websocket; the server sends what it held for our session meanwhile."""
+        from tornado.httpclient import HTTPRequest
+        from tornado.websocket import websocket_connect
+
+        api = self._api_client()
+        query = urlencode({"session_id": self._session_id})
+        request = HTTPRequest(
+            self.address.websocket(f"kernels/{quote(self.kernel_id)}/channels") + "?" + query,
+            headers=api.headers(),
+            connect_timeout=HTTP_TIMEOUT,
+            request_timeout=HTTP_TIMEOUT,
+            validate_cert=os.environ.get("MYCON_SERVER_INSECURE", "") != "1",
+        )
+        try:
+            socket = await websocket_connect(request, max_message_size=MAX_MESSAGE_BYTES)
+        except Exception as e:
+            code = getattr(e, "code", 0)
+            if code in (401, 403):
+                raise UserInputError(f"the Jupyter server at {self.address.shown()} refused our websocket ({code}): check the token") from None
+            raise ServerError(f"cannot open the kernel's channels on {self.address.shown()}: {e}", int(code or 0)) from None
+        self._socket = socket
+        self._reader = asyncio.ensure_future(self._read(socket))
+
+    async def _read(self, socket: Any) -> None:
+        """Hand every message the server sends on to the console; stop when the socket closes."""
+        while not self._closed:
+            frame = await socket.read_message()
+            if frame is None:
+                break
+            try:
+                channel, msg = decode_frame(frame)
+                well_formed(msg)
+            except Exception as e:  # an unreadable frame: drop it, keep reading
+                self.dropped.append(f"from the server, {unreadable_reason(e)}")
+                del self.dropped[:-20]
+                self.on_drop(self.dropped[-1])
+                continue
+            try:
+                self._dispatch(channel, msg)
+            except Exception as e:  # a bug in a handler must not kill the reader
+                kind = msg.get("header", {}).get("msg_type", "?")
+                self.dropped.append(f"on {channel}, a {kind} message that could not be handled ({type(e).__name__}: {e})")
+                del self.dropped[:-20]
+                self.on_drop(self.dropped[-1])
+        if self._socket is socket:
+            self._socket = None
+
+    def _send(self, channel: str, msg: Msg) -> None:
+        if self._socket is None:
+            raise LinkError("the connection to the Jupyter server is down (mycon reconnects within seconds)")
+        from tornado.websocket import WebSocketClosedError
+
+        try:
+            future = self._socket.write_message(encode_message(channel, msg))
+        except WebSocketClosedError:
+            self._socket = None
+            raise LinkError("the connection to the Jupyter server closed") from None
+        future.add_done_callback(lambda f: f.exception())  # a write to a closing socket is not an error of the loop
+
+    async def restart(self, now: bool = True) -> None:
+        """Restart the kernel in the server (the same kernel id: every client stays attached);
+        a kernel the server no longer has is started afresh, with the same kernelspec."""
+        self._restarting = True
+        self._restarted_at = time.monotonic()
+        try:
+            self._fail_waiters("the kernel was restarted")
+            api = self._api_client()
+            try:
+                await api.call("POST", f"kernels/{quote(self.kernel_id)}/restart", {}, timeout=60)
+            except ServerError as e:
+                if e.status != 404:
+                    raise LinkError(f"could not restart the kernel: {e}") from None
+                model = await api.call("POST", "kernels", {"name": self.model.get("name", "")} if self.model.get("name") else {})
+                session = self.client.session
+                self._adopt(model)
+                self.client.session = session  # our messages keep one session id
+                self._session_id = session.session
+                await self._close_socket()
+                await self._open_socket()
+            if self._socket is None:
+                await self._open_socket()
+            self._forget_readiness()
+            self.alive, self.silent = True, False
+        finally:
+            self._restarting = False
+            self._restarted_at = time.monotonic()
+
+    def _dispatch(self, name: str, msg: Msg) -> None:
+        """As for any kernel, and: the server says on iopub when the kernel died and it restarts
+        it; replies awaited from the dead process will never come, so their waits end now."""
+        if name == "iopub" and msg["header"].get("msg_type") == "status" and not self._restarting:
+            state = (msg.get("content") or {}).get("execution_state")
+            if state == "restarting" and not self.restart_is_ours():
+                self._fail_waiters("the kernel died; the Jupyter server is restarting it")
+            elif state == "dead":
+                self._fail_waiters("the kernel died and the Jupyter server could not restart it")
+        super()._dispatch(name, msg)
+
+    @property
+    def kernel_comes_back(self) -> bool:
+        """The server restarts a kernel that dies (and we restart one it lost)."""
+        return True
+
+    def restart_is_ours(self) -> bool:
+        """Whether a restart seen on iopub now is the one this console asked for."""
+        return time.monotonic() - self._restarted_at < 5.0
+
+    @property
+    def can_restart(self) -> bool:
+        """Any client may ask the server to restart its kernel: the kernel id stays."""
+        return True
+
+    # -- heartbeat: the server's view of the kernel, every second ---------------------------
+
+    async def _heartbeat(self) -> None:
+        """Ask the server for the kernel every HB_INTERVAL: gone (404 or dead) at once,
+        unreachable after HB_MISSES misses; a closed websocket is reopened."""
+        loop = asyncio.get_running_loop()
+        api = self._api_client()
+        misses = 0
+        while not self._closed:
+            started = loop.time()
+            if self._restarting:
+                await asyncio.sleep(HB_INTERVAL)
+                continue
+            gone = ""
+            answered = False
+            try:
+                model = await api.call("GET", f"kernels/{quote(self.kernel_id)}", timeout=HB_INTERVAL * 2)
+                if isinstance(model, dict):
+                    self.model.update(model)
+                    if model.get("execution_state") == "dead":
+                        gone = "the kernel died and the Jupyter server could not restart it"
+                    else:
+                        answered = True
+            except ServerError as e:
+                if e.status == 404:
+                    gone = "the kernel is no longer in the Jupyter server (shut down or culled)"
+            except LinkError:
+                pass
+            if answered and self._socket is None and not self._closed:
+                try:
+                    await self._open_socket()
+                except LinkError:
+                    answered = False
+            if self._restarting or self._closed:
+                continue
+            if answered:
+                misses = 0
+                if not self.alive:
+                    self.alive = True
+                    self.on_revival()
+            else:
+                misses = HB_MISSES if gone else misses + 1
+                if misses >= HB_MISSES and self.alive:
+                    self.alive = False
+                    reason = gone or f"the Jupyter server at {self.address.shown()} did not answer for {HB_MISSES * HB_INTERVAL:g} s"
+                    self._fail_waiters(reason)
+                    self.on_death(reason)
+            await asyncio.sleep(max(0.0, started + HB_INTERVAL - loop.time()))
+
+    async def is_alive(self) -> bool:
+        return self.alive
+
+    async def interrupt(self) -> None:
+        """Ask the server to interrupt the kernel (it knows the kernel's interrupt mode)."""
+        try:
+            await self._api_client().call("POST", f"kernels/{quote(self.kernel_id)}/interrupt", {}, timeout=5.0)
+        except ServerError as e:
+            raise LinkTimeout(f"the interrupt did not reach the kernel: {e}") from None
+
+    async def _close_socket(self) -> None:
+        socket, self._socket = self._socket, None
+        if socket is not None:
+            with contextlib.suppress(Exception):
+                socket.close()
+        reader, self._reader = self._reader, None
+        if reader is not None and reader is not asyncio.current_task():
+            reader.cancel()
+            with contextlib.suppress(BaseException):
+                await reader
+
+    async def close(self, shutdown: bool) -> None:
+        """Stop reading; shut the kernel down in the server when ``shutdown`` and we started it."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._hb_task is not None:
+            self._hb_task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._hb_task
+        await self._close_socket()
+        if shutdown and self.owned and self._api is not None:
+            with contextlib.suppress(LinkError):
+                await self._api.call("DELETE", f"kernels/{quote(self.kernel_id)}", timeout=SHUTDOWN_TIMEOUT)
+        if self._api is not None:
+            self._api.close()
+        self._fail_waiters("the connection to the kernel was closed")
+
+    # -- names ------------------------------------------------------------------------------
+
+    def kernel_name(self) -> str:
+        return str(self.model.get("name") or "") or super().kernel_name()
+
+    def attach_hint(self) -> str:
+        token = " (and the same token)" if self.address.token else ""
+        return f"To attach another terminal: mycon --server {self.address.shown()} --existing {self.kernel_id[:8]}{token}"
+
+
+__all__ = ["ServerAddress", "ServerLink", "parse_server", "decode_frame", "encode_message", "pick_kernel"]

@@ -1,0 +1,253 @@
+"""``mycon --server URL``: kernels inside a real Jupyter server (jupyter_server, started here),
+reached over its REST API and one websocket per console."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.append(os.path.join(os.path.dirname(__file__), "..", "multi"))  # after tests/console: its conftest wins
+
+from multi_support import Lines, run_mycon  # noqa: E402
+from ports import free_ports  # noqa: E402
+from term import CTRL_C, CTRL_D, Term, need_kernel, plain  # noqa: E402
+
+pytestmark = pytest.mark.timeout(120)
+WAIT = 30.0
+
+
+@dataclass
+class JupyterServer:
+    """A running jupyter_server on loopback, with a token."""
+
+    port: int
+    token: str
+    log: Lines
+
+    @property
+    def url(self) -> str:
+        """The address as the server's log prints it (a page and the token in the query)."""
+        return f"http://127.0.0.1:{self.port}/lab?token={self.token}"
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        """One REST call with the token; the decoded answer."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/{path}", method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=WAIT) as response:
+            text = response.read()
+        return json.loads(text) if text else None
+
+    def kernels(self) -> list[dict[str, Any]]:
+        return list(self.api("GET", "kernels"))
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[JupyterServer]:
+    pytest.importorskip("jupyter_server")
+    need_kernel("mycon")
+    port = free_ports(1)[0]
+    token = secrets.token_hex(16)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+         "--ServerApp.port_retries=0", "--allow-root", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+    )
+    log = Lines(process.stderr)
+    try:
+        log.until(lambda line: f"127.0.0.1:{port}/" in line and "token=" in line, WAIT)
+        _wait_listening(port, process)
+        yield JupyterServer(port, token, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=WAIT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_listening(port: int, process: subprocess.Popen[str]) -> None:
+    """The server logs its URL just before it binds (the bind is its loop's first callback),
+    and says nothing when it has: try to connect, every 20 ms, for at most WAIT seconds."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert process.poll() is None, "jupyter_server exited"
+            assert time.monotonic() < deadline, f"jupyter_server never listened on {port}"
+            time.sleep(0.02)
+
+
+def _leave(term: Term) -> int:
+    term.send(CTRL_D)
+    term.expect("exit")
+    term.send("y\r")
+    return term.wait_exit()
+
+
+def test_console_starts_a_kernel_in_the_server_and_shuts_it_down_on_exit(server: JupyterServer) -> None:
+    term = Term("--server", server.url, "--kernel", "mycon")
+    try:
+        term.expect("To attach another terminal: mycon --server http://127.0.0.1:")
+        term.prompt()
+        term.run("print(6 * 7)")
+        term.expect("42")
+        kernels = server.kernels()
+        assert [k["name"] for k in kernels] == ["mycon"]
+        term.run("import os; os.environ.get('JPY_SESSION_NAME', 'served')")
+        term.expect("Out[2]: ")
+        assert _leave(term) == 0
+        assert server.kernels() == []  # we started it: we shut it down
+    finally:
+        term.close()
+
+
+def test_attached_consoles_share_a_server_kernel_live_and_interrupt_it(server: JupyterServer) -> None:
+    kernel = server.api("POST", "kernels", {"name": "mycon"})
+    first = Term("--server", server.url, "--existing")  # bare: the most recently active kernel
+    second = Term("--server", f"http://127.0.0.1:{server.port}/", "--token", server.token, "--existing", kernel["id"][:8])
+    try:
+        first.prompt()
+        second.prompt()
+        first.run("shared = 'from the first'; print(shared.upper())")
+        first.expect("FROM THE FIRST")
+        second.expect(re.compile(r"\[client \d+\] In \[1\]: shared = 'from the first'"))
+        second.expect("FROM THE FIRST")
+        second.run("import time; time.sleep(60)")
+        first.expect("time.sleep(60)")  # the first sees it start
+        second.send(CTRL_C)
+        second.expect("KeyboardInterrupt")
+        second.prompt()
+        second.run("print(shared, 'seen by the second')")
+        second.expect("from the first seen by the second")
+        assert _leave(first) == 0
+        assert _leave(second) == 0
+        assert [k["id"] for k in server.kernels()] == [kernel["id"]]  # attached: the kernel stays
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_kernel_that_dies_in_the_server_is_restarted_and_the_console_goes_on(server: JupyterServer) -> None:
+    term = Term("--server", server.url, "--kernel", "mycon")
+    try:
+        term.prompt()
+        term.run("lost = 1")
+        term.prompt()
+        term.run("import os; os._exit(1)")
+        term.expect("the kernel died; the Jupyter server is restarting it", timeout=10)
+        term.prompt()
+        term.run("print('after', 'lost' in dir())")
+        term.expect("after False")
+        assert len(server.kernels()) == 1
+    finally:
+        term.close()
+
+
+def test_restart_command_restarts_the_server_kernel_for_every_console(server: JupyterServer) -> None:
+    kernel = server.api("POST", "kernels", {"name": "mycon"})
+    owner = Term("--server", server.url, "--existing", kernel["id"])
+    other = Term("--server", server.url, "--existing", kernel["id"])
+    try:
+        owner.prompt()
+        other.prompt()
+        owner.run("kept = 1")
+        owner.prompt()
+        owner.run("%mycon restart")
+        owner.expect("Restart the kernel?")
+        owner.send("y\r")
+        owner.expect("(kernel restarted)")
+        other.expect("restarting")  # the other console is told, on the same kernel id
+        owner.prompt()
+        owner.run("print('kept' in dir())")
+        owner.expect("False")
+        assert [k["id"] for k in server.kernels()] == [kernel["id"]]
+    finally:
+        owner.close()
+        other.close()
+
+
+def _failure(*args: str) -> tuple[int, str]:
+    """Run the console in a terminal until it gives up; its exit status and what it printed."""
+    term = Term(*args, env={"JUPYTER_TOKEN": ""})
+    try:
+        status = term.wait_exit()
+    finally:
+        term.close()
+    return status, plain(term.raw).split("In [1]: ")[-1].strip()  # what came after the prompt
+
+
+def test_server_mistakes_are_one_line_each(server: JupyterServer) -> None:
+    status, said = _failure("--server", f"http://127.0.0.1:{server.port}/", "--token", "wrong")
+    assert status == 2 and "refused us (403)" in said and "--token" in said, said
+    assert "Traceback" not in said and len(said.splitlines()) == 1, said
+
+    status, said = _failure("--server", server.url, "--existing")
+    assert status == 2 and "runs no kernel" in said, said
+
+    status, said = _failure("--server", server.url, "--kernel", "no-such-kernel")
+    assert status == 2 and "cannot start kernel 'no-such-kernel'" in said, said
+    assert "mycon" in said  # the kernels it has are named
+
+    status, said = _failure("--server", f"http://127.0.0.1:{free_ports(1)[0]}/")
+    assert status == 1 and "cannot reach a Jupyter server at http://127.0.0.1:" in said, said
+    assert "Traceback" not in said and len(said.splitlines()) == 1, said
+
+    for args, words in (
+        (("--server", "ftp://x/"), "http:// or https://"),
+        (("--server", server.url, "--ssh", "host"), "--ssh and --server do not go together"),
+        (("--token", "t"), "--token goes with --server"),
+    ):
+        done = run_mycon(*args)
+        assert done.returncode == 2, done.stderr
+        assert words in done.stderr and "Traceback" not in done.stderr
+
+
+def test_parse_server_reads_what_a_server_log_prints() -> None:
+    from console.server import parse_server
+
+    address = parse_server("http://127.0.0.1:8888/lab/tree/x.ipynb?token=abc")
+    assert (address.base, address.token) == ("http://127.0.0.1:8888/", "abc")
+    hub = parse_server("https://hub.example/user/ann/lab?token=t", token="given")
+    assert (hub.base, hub.token) == ("https://hub.example/user/ann/", "given")
+    assert hub.websocket("kernels/k/channels") == "wss://hub.example/user/ann/api/kernels/k/channels"
+    assert parse_server("localhost:9999").base == "http://localhost:9999/"
+
+
+def test_frames_from_the_server_decode_or_are_refused() -> None:
+    import struct
+
+    from console.server import decode_frame, encode_message
+
+    header = {"msg_id": "1", "msg_type": "stream", "session": "s", "username": "u", "date": "2026-12-03T00:00:00Z", "version": "5.3"}
+    text = json.dumps({"header": header, "parent_header": {}, "metadata": {}, "content": {"name": "stdout", "text": "hi"}, "channel": "iopub"})
+    channel, msg = decode_frame(text)
+    assert channel == "iopub" and msg["content"]["text"] == "hi" and msg["buffers"] == []
+    body = text.encode()
+    binary = struct.pack("!III", 2, 12, 12 + len(body)) + body + b"BUF"
+    channel, msg = decode_frame(binary)
+    assert channel == "iopub" and msg["buffers"] == [b"BUF"]
+    for bad in ("[]", "{}", json.dumps({"header": header, "channel": "nowhere"}), b"\x00", b"\x00\x00\x00\x09"):
+        with pytest.raises(ValueError):
+            decode_frame(bad)
+    sent = json.loads(encode_message("shell", {"header": header, "content": {"code": "1"}}))
+    assert sent["channel"] == "shell" and sent["parent_header"] == {} and sent["content"] == {"code": "1"}
+
