@@ -472,15 +472,21 @@ class KernelLink:
             if frames and frames[-1] == token:
                 return True
 
-    async def close(self, shutdown: bool) -> None:
-        """Stop reading; shut the kernel down when ``shutdown`` (owned kernels only)."""
+    async def _begin_close(self) -> bool:
+        """Mark the link closed and stop the heartbeat; False when it was closed already."""
         if self._closed:
-            return
+            return False
         self._closed = True
         if self._hb_task is not None:
             self._hb_task.cancel()
             with contextlib.suppress(BaseException):
                 await self._hb_task
+        return True
+
+    async def close(self, shutdown: bool) -> None:
+        """Stop reading; shut the kernel down when ``shutdown`` (owned kernels only)."""
+        if not await self._begin_close():
+            return
         if shutdown and self.manager is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.manager.shutdown_kernel(now=False), 8)
@@ -526,21 +532,27 @@ class KernelLink:
                 msg = session.deserialize(parts)
                 well_formed(msg)
             except Exception as e:  # a bad signature, frame or shape: drop it, keep reading
-                self.dropped.append(f"on {name}, {unreadable_reason(e)}")
-                del self.dropped[:-20]
-                self.on_drop(self.dropped[-1])
+                self._note_drop(f"on {name}, {unreadable_reason(e)}")
                 continue
-            try:
-                self._dispatch(name, msg)
-            except Exception as e:  # a bug in a handler must not kill the reader
-                kind = msg.get("header", {}).get("msg_type", "?")
-                self.dropped.append(f"on {name}, a {kind} message that could not be handled ({type(e).__name__}: {e})")
-                del self.dropped[:-20]
-                self.on_drop(self.dropped[-1])
-                if os.environ.get("MYCON_DEBUG"):
-                    import traceback
+            self._hand_on(name, msg)
 
-                    traceback.print_exc()
+    def _note_drop(self, why: str) -> None:
+        """Keep (the last 20) and report why a message was dropped."""
+        self.dropped.append(why)
+        del self.dropped[:-20]
+        self.on_drop(why)
+
+    def _hand_on(self, name: str, msg: Msg) -> None:
+        """Dispatch one readable message; a bug in a handler must not kill the reader."""
+        try:
+            self._dispatch(name, msg)
+        except Exception as e:
+            kind = msg.get("header", {}).get("msg_type", "?")
+            self._note_drop(f"on {name}, a {kind} message that could not be handled ({type(e).__name__}: {e})")
+            if os.environ.get("MYCON_DEBUG"):
+                import traceback
+
+                traceback.print_exc()
 
     def _dispatch(self, name: str, msg: Msg) -> None:
         if name == "iopub":

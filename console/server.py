@@ -133,7 +133,6 @@ class ServerApi:
             body=None if method in ("GET", "DELETE") else json.dumps(body or {}),
             request_timeout=timeout,
             connect_timeout=timeout,
-            validate_cert=os.environ.get("MYCON_SERVER_INSECURE", "") != "1",
         )
         where = self.address.shown()
         try:
@@ -256,7 +255,6 @@ class ServerLink(KernelLink):
     _api: ServerApi | None = None
     _socket: Any = None
     _reader: asyncio.Task[None] | None = None
-    _session_id: str = ""
     _restarted_at: float = -1e9
 
     # -- start and stop -------------------------------------------------------------------
@@ -308,9 +306,8 @@ class ServerLink(KernelLink):
         self.kernel_id = str(model["id"])
         self.connection_file = ""
         self.interrupt_mode = "message"
-        session = Session(key=b"")  # the server signs; the session names our messages
-        self._session_id = session.session
-        self.client = _Client(session)
+        if self.client is None:  # one session for our life: the server signs, it names our messages
+            self.client = _Client(Session(key=b""))
 
     async def _open_socket(self) -> None:
         """(Re)open the websocket; the server sends what it held for our session meanwhile."""
@@ -318,13 +315,12 @@ class ServerLink(KernelLink):
         from tornado.websocket import websocket_connect
 
         api = self._api_client()
-        query = urlencode({"session_id": self._session_id})
+        query = urlencode({"session_id": self.client.session.session})
         request = HTTPRequest(
             self.address.websocket(f"kernels/{quote(self.kernel_id)}/channels") + "?" + query,
             headers=api.headers(),
             connect_timeout=HTTP_TIMEOUT,
             request_timeout=HTTP_TIMEOUT,
-            validate_cert=os.environ.get("MYCON_SERVER_INSECURE", "") != "1",
         )
         try:
             socket = await websocket_connect(request, max_message_size=MAX_MESSAGE_BYTES)
@@ -346,17 +342,9 @@ class ServerLink(KernelLink):
                 channel, msg = decode_frame(frame)
                 well_formed(msg)
             except Exception as e:  # an unreadable frame: drop it, keep reading
-                self.dropped.append(f"from the server, {unreadable_reason(e)}")
-                del self.dropped[:-20]
-                self.on_drop(self.dropped[-1])
+                self._note_drop(f"from the server, {unreadable_reason(e)}")
                 continue
-            try:
-                self._dispatch(channel, msg)
-            except Exception as e:  # a bug in a handler must not kill the reader
-                kind = msg.get("header", {}).get("msg_type", "?")
-                self.dropped.append(f"on {channel}, a {kind} message that could not be handled ({type(e).__name__}: {e})")
-                del self.dropped[:-20]
-                self.on_drop(self.dropped[-1])
+            self._hand_on(channel, msg)
         if self._socket is socket:
             self._socket = None
 
@@ -383,13 +371,11 @@ class ServerLink(KernelLink):
             try:
                 await api.call("POST", f"kernels/{quote(self.kernel_id)}/restart", {}, timeout=60)
             except ServerError as e:
-                if e.status != 404:
+                # (a kernel the server no longer has: 404 from some versions, 500 from others)
+                if not await self._kernel_gone():
                     raise LinkError(f"could not restart the kernel: {e}") from None
-                model = await api.call("POST", "kernels", {"name": self.model.get("name", "")} if self.model.get("name") else {})
-                session = self.client.session
-                self._adopt(model)
-                self.client.session = session  # our messages keep one session id
-                self._session_id = session.session
+                name = self.model.get("name")
+                self._adopt(await api.call("POST", "kernels", {"name": name} if name else {}))
                 await self._close_socket()
                 await self._open_socket()
             if self._socket is None:
@@ -399,6 +385,14 @@ class ServerLink(KernelLink):
         finally:
             self._restarting = False
             self._restarted_at = time.monotonic()
+
+    async def _kernel_gone(self) -> bool:
+        """Whether the server says it has no kernel with our id (404)."""
+        try:
+            await self._api_client().call("GET", f"kernels/{quote(self.kernel_id)}")
+        except ServerError as e:
+            return e.status == 404
+        return False
 
     def _dispatch(self, name: str, msg: Msg) -> None:
         """As for any kernel, and: the server says on iopub when the kernel died and it restarts
@@ -497,13 +491,8 @@ class ServerLink(KernelLink):
 
     async def close(self, shutdown: bool) -> None:
         """Stop reading; shut the kernel down in the server when ``shutdown`` and we started it."""
-        if self._closed:
+        if not await self._begin_close():
             return
-        self._closed = True
-        if self._hb_task is not None:
-            self._hb_task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._hb_task
         await self._close_socket()
         if shutdown and self.owned and self._api is not None:
             with contextlib.suppress(LinkError):

@@ -162,6 +162,23 @@ def test_a_kernel_that_dies_in_the_server_is_restarted_and_the_console_goes_on(s
         term.close()
 
 
+def test_a_kernel_shut_down_behind_the_owners_back_is_started_afresh(server: JupyterServer) -> None:
+    term = Term("--server", server.url, "--kernel", "mycon")
+    try:
+        term.expect("To attach another terminal")  # the kernel is up (the prompt comes before it)
+        term.prompt()
+        (kernel,) = server.kernels()
+        server.api("DELETE", f"kernels/{kernel['id']}")
+        term.expect("the kernel is no longer in the Jupyter server", timeout=10)
+        term.expect("(kernel restarted)")
+        term.send("print('on', 'the new one')\r")
+        term.expect("on the new one")
+        (new,) = server.kernels()
+        assert new["id"] != kernel["id"] and new["name"] == "mycon"
+    finally:
+        term.close()
+
+
 def test_restart_command_restarts_the_server_kernel_for_every_console(server: JupyterServer) -> None:
     kernel = server.api("POST", "kernels", {"name": "mycon"})
     owner = Term("--server", server.url, "--existing", kernel["id"])
