@@ -441,6 +441,20 @@ class Console:
     def _on_kernel_status(self, state: str) -> None:
         if state in ("starting", "restarting") and not self.link.restart_is_ours():
             self._restart_note("(the kernel is restarting: its variables are lost)")
+            self._await_restarted_kernel()
+
+    def _await_restarted_kernel(self) -> None:
+        """Someone else restarted the kernel (another client, or the server that holds it):
+        hold the next cell until the new process answers kernel_info and our iopub subscription
+        reaches it, or its first output would be lost while the channels reconnect."""
+        if self.link.ready and (self._restart is None or self._restart.done()):
+            self._restart = asyncio.ensure_future(self._reconfirm_restarted())
+
+    async def _reconfirm_restarted(self) -> None:
+        try:
+            await self.link.reconfirm(self.settings.kernel_timeout)
+        except LinkError as e:
+            self._note(f"mycon: the restarted kernel does not answer: {e}", render.RED)
 
     def _restart_note(self, text: str) -> None:
         """Say once (not once per sign of it) that another client's kernel restarted."""
