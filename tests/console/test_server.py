@@ -96,6 +96,13 @@ def _wait_listening(port: int, process: subprocess.Popen[str]) -> None:
             time.sleep(0.02)
 
 
+def _ready(*terms: Term) -> None:
+    """Wait until each console is on its kernel: the banner (the prompt comes up before it)."""
+    for term in terms:
+        term.expect("To attach another terminal")
+        term.prompt()
+
+
 def _leave(term: Term) -> int:
     term.send(CTRL_D)
     term.expect("exit")
@@ -107,7 +114,7 @@ def test_console_starts_a_kernel_in_the_server_and_shuts_it_down_on_exit(server:
     term = Term("--server", server.url, "--kernel", "mycon")
     try:
         term.expect("To attach another terminal: mycon --server http://127.0.0.1:")
-        term.prompt()
+        term.prompt()  # (the kernel is up: the banner came)
         term.run("print(6 * 7)")
         term.expect("42")
         kernels = server.kernels()
@@ -125,8 +132,7 @@ def test_attached_consoles_share_a_server_kernel_live_and_interrupt_it(server: J
     first = Term("--server", server.url, "--existing")  # bare: the most recently active kernel
     second = Term("--server", f"http://127.0.0.1:{server.port}/", "--token", server.token, "--existing", kernel["id"][:8])
     try:
-        first.prompt()
-        second.prompt()
+        _ready(first, second)
         first.run("shared = 'from the first'; print(shared.upper())")
         first.expect("FROM THE FIRST")
         second.expect(re.compile(r"\[client \d+\] In \[1\]: shared = 'from the first'"))
@@ -149,7 +155,7 @@ def test_attached_consoles_share_a_server_kernel_live_and_interrupt_it(server: J
 def test_a_kernel_that_dies_in_the_server_is_restarted_and_the_console_goes_on(server: JupyterServer) -> None:
     term = Term("--server", server.url, "--kernel", "mycon")
     try:
-        term.prompt()
+        _ready(term)
         term.run("lost = 1")
         term.prompt()
         term.run("import os; os._exit(1)")
@@ -165,8 +171,7 @@ def test_a_kernel_that_dies_in_the_server_is_restarted_and_the_console_goes_on(s
 def test_a_kernel_shut_down_behind_the_owners_back_is_started_afresh(server: JupyterServer) -> None:
     term = Term("--server", server.url, "--kernel", "mycon")
     try:
-        term.expect("To attach another terminal")  # the kernel is up (the prompt comes before it)
-        term.prompt()
+        _ready(term)
         (kernel,) = server.kernels()
         server.api("DELETE", f"kernels/{kernel['id']}")
         term.expect("the kernel is no longer in the Jupyter server", timeout=10)
@@ -184,8 +189,7 @@ def test_restart_command_restarts_the_server_kernel_for_every_console(server: Ju
     owner = Term("--server", server.url, "--existing", kernel["id"])
     other = Term("--server", server.url, "--existing", kernel["id"])
     try:
-        owner.prompt()
-        other.prompt()
+        _ready(owner, other)
         owner.run("kept = 1")
         owner.prompt()
         owner.run("%mycon restart")
