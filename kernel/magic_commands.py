@@ -101,7 +101,11 @@ def _connect_info(rt: MagicRuntime, args: str) -> None:
     if rt.connection_info is None:
         raise CellError("connection information is not available in this kernel")
     info = rt.connection_info.to_dict() if hasattr(rt.connection_info, "to_dict") else dict(rt.connection_info)
+    # the kernel's CurveZMQ secret key stays off the screen: clients need only its public key
+    hidden = bool(info.pop("curve_secretkey", ""))
     print(json.dumps(info, indent=1))
+    if hidden:
+        print("(curve_secretkey left out: it is the kernel's own; clients need only curve_publickey)")
     path = rt.connection_file
     if not path:
         print("\n(this kernel has no connection file)")

@@ -236,6 +236,15 @@ def test_connect_info(session: Session, capsys: pytest.CaptureFixture[str], tmp_
     assert f"mycon --existing {tmp_path / 'kernel-test.json'}" in out
 
 
+def test_connect_info_leaves_the_curve_secret_key_out(session: Session, capsys: pytest.CaptureFixture[str]) -> None:
+    session.info.curve_publickey, session.info.curve_secretkey = "P" * 40, "S" * 40
+    session.ok("%connect_info")
+    out = capsys.readouterr().out
+    data = json.loads(out[: out.index("\n}\n") + 2])
+    assert data["curve_publickey"] == "P" * 40 and "curve_secretkey" not in data
+    assert "S" * 40 not in out and "curve_secretkey left out" in out
+
+
 def test_unknown_magic_is_named(session: Session) -> None:
     outcome = session.run("%nosuchmagic 1")
     assert outcome.ename == "UsageError"
