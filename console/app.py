@@ -377,6 +377,8 @@ class Console:
         if msg_type == "shutdown_reply":
             if (msg.get("content") or {}).get("restart"):
                 self._restart_note("(another client is restarting the kernel: its variables are lost)")
+            else:
+                self._note("(another client shut the kernel down)", render.RED)
             return
         if msg_type == "iopub_welcome":
             sender = str(msg["header"].get("session") or "")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from term import CTRL_C, ENTER, MYCON, Term, need_kernel, plain
+from term import CTRL_C, CTRL_D, ENTER, MYCON, Term, need_kernel, plain
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -264,3 +264,13 @@ def test_a_cell_skipped_after_anothers_error_comes_back(tmp_path: os.PathLike[st
         attached.send(ENTER)
         attached.expect("zzafter")
         attached.prompt()
+
+
+def test_the_owner_leaving_is_told_to_the_attached_console(pair: tuple[Term, Term, str]) -> None:
+    owner, attached, _ = pair
+    owner.send(CTRL_D)
+    owner.expect("exit")
+    owner.send("y" + ENTER)
+    assert owner.wait_exit() == 0
+    attached.expect("(another client shut the kernel down)")  # from the shutdown_reply on iopub
+    attached.expect("it may be gone")
