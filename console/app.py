@@ -208,7 +208,7 @@ class Console:
         try:
             await self._load_kernel_history()
             if not self.link.owned:
-                await self.session.sync_execution_count(HISTORY_TIMEOUT)
+                await self.session.sync_execution_count(HISTORY_TIMEOUT, on_late=self._invalidate)
         except LinkError:
             pass
         finally:
@@ -514,7 +514,7 @@ class Console:
     async def _resync(self) -> None:
         try:
             self.session.execution_count = 1
-            await self.session.sync_execution_count(HISTORY_TIMEOUT)
+            await self.session.sync_execution_count(HISTORY_TIMEOUT, on_late=self._invalidate)
         except LinkError:
             pass
         self._invalidate()

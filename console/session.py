@@ -20,6 +20,8 @@ from console.displays import OutputArea, console_command, is_console_command
 from console.link import KernelLink, LinkError, Msg
 from console.notebook import NotebookRecorder, notebook_json, save_notebook
 
+LATE_COUNT_BOUND = 600.0  # seconds a late answer about the kernel's counter is still taken
+
 
 class InputCancelled(Exception):
     """The user pressed Ctrl-C at an ``input()`` prompt."""
@@ -212,23 +214,38 @@ class ConsoleSession:
             cell.reply.set_exception(CellAbandoned())
             cell.idle.set()
 
-    async def sync_execution_count(self, timeout: float) -> None:
-        """Learn the kernel's counter with a silent empty execute (for attached kernels)."""
+    async def sync_execution_count(self, timeout: float, on_late: Callable[[], None] = lambda: None) -> None:
+        """Learn the kernel's counter with a silent empty execute (for attached kernels).
+
+        Waits ``timeout`` for it. A kernel busy with another client's cell answers only after
+        that cell: the late reply still sets the counter (then ``on_late`` is called), for up to
+        LATE_COUNT_BOUND seconds.
+        """
         msg_id = self.link.send(
             "execute_request",
             {"code": "", "silent": True, "store_history": False, "allow_stdin": False},
         )
         fut = self.link.expect(msg_id, "execute_reply")
+        asyncio.get_running_loop().call_later(LATE_COUNT_BOUND, self.link.forget, msg_id)
+
+        def take_count(done: asyncio.Future[Msg]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                return
+            count = done.result().get("content", {}).get("execution_count")
+            if isinstance(count, int) and count >= 0:
+                # A silent execute reports the counter of the last stored cell.
+                self.execution_count = max(self.execution_count, count + 1)
+
+        def take_late_count(done: asyncio.Future[Msg]) -> None:
+            take_count(done)
+            on_late()
+
         try:
-            reply = await asyncio.wait_for(fut, timeout)
+            await asyncio.wait_for(asyncio.shield(fut), timeout)
         except asyncio.TimeoutError:
+            fut.add_done_callback(take_late_count)
             return
-        finally:
-            self.link.forget(msg_id)
-        count = reply.get("content", {}).get("execution_count")
-        if isinstance(count, int) and count >= 0:
-            # A silent execute reports the counter of the last stored cell.
-            self.execution_count = max(self.execution_count, count + 1)
+        take_count(fut)
 
     # -- routing ----------------------------------------------------------------------------
 

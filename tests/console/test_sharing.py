@@ -274,3 +274,23 @@ def test_the_owner_leaving_is_told_to_the_attached_console(pair: tuple[Term, Ter
     assert owner.wait_exit() == 0
     attached.expect("(another client shut the kernel down)")  # from the shutdown_reply on iopub
     attached.expect("it may be gone")
+
+
+
+def test_a_console_attached_while_the_kernel_is_busy_learns_its_count_afterwards(tmp_path: os.PathLike[str]) -> None:
+    """The attached console asks for history (3 s) and then the counter (3 s): a cell that
+    keeps the kernel busy longer makes both wait; the counter's late answer still counts."""
+    with two_consoles(tmp_path, "mycon") as (owner, _, cf):
+        owner.run("1")
+        owner.prompt()
+        owner.run("import time; time.sleep(8)")
+        late = Term("--existing", cf)
+        try:
+            late.expect("To attach another terminal")
+            late.expect("In [1]: ")  # the kernel cannot answer yet
+            owner.prompt(timeout=20)
+            # the answer came after the cell: the prompt follows with no key pressed
+            # (prompt_toolkit redraws only what changed, the digit: In [1] becomes In [3])
+            late.expect("3")
+        finally:
+            late.close()
