@@ -758,14 +758,19 @@ def list_command(prune: bool, assume_yes: bool, timeout: float) -> None:
 @click.option("--ssh", "ssh_server", metavar="[USER@]HOST[:PORT]", default=None,
               help="Reach the kernel through ssh tunnels to this server (key login only).")
 @click.option("--ssh-key", metavar="FILE", default=None, help="Private key for --ssh.")
+@click.option("--server", metavar="URL", default=None,
+              help="A Jupyter server: run the code in one of its kernels (--existing ID, or the "
+              "most recently active).")
+@click.option("--token", metavar="TOKEN", default=None,
+              help="With --server: its token (default: from the URL, or $JUPYTER_TOKEN).")
 @click.option("--timeout", type=float, default=10.0, show_default=True, metavar="SECONDS",
               help="How long the kernel may take to answer before the code is sent.")
 @click.option("--run-timeout", type=float, default=None, metavar="SECONDS",
               help="Give up waiting for the code to finish after this long (default: no "
               "limit while the kernel's heartbeat answers).")
 def exec_command(ctx: click.Context, code: str | None, existing: str | None,
-                 ssh_server: str | None, ssh_key: str | None, timeout: float,
-                 run_timeout: float | None) -> None:
+                 ssh_server: str | None, ssh_key: str | None, server: str | None,
+                 token: str | None, timeout: float, run_timeout: float | None) -> None:
     """Run CODE (or stdin, with -) in a running kernel and print its output.
 
     Streams go to stdout/stderr as they come, results to stdout, tracebacks to stderr.
@@ -787,6 +792,13 @@ def exec_command(ctx: click.Context, code: str | None, existing: str | None,
     if code == "-":
         code = sys.stdin.read()
         answer = None  # stdin was the code: nothing left to answer input() with
+    root = ctx.find_root().obj
+    server = server or getattr(root, "server", "") or None  # `mycon --server URL exec ...`
+    if server is not None:
+        _exec_on_server(server, token or getattr(root, "token", "") or "", existing, ssh_server, code, answer, timeout, run_timeout)
+        return
+    if token is not None:
+        usage_error("--token goes with --server (it is the Jupyter server's token)")
     path = resolve_existing(existing)
     info = load_info(path)
     if ssh_server:
@@ -800,6 +812,28 @@ def exec_command(ctx: click.Context, code: str | None, existing: str | None,
         raise CommandError("stopped before the code was sent", 130) from None
     finally:
         session.close()
+    if status != "ok":
+        sys.exit(1)
+
+
+def _exec_on_server(server: str, token: str, kernel: str | None, ssh_server: str | None, code: str,
+                    answer: Answer | None, timeout: float, run_timeout: float | None) -> None:
+    """``mycon exec --server URL``: the code runs in one of the server's kernels."""
+    import asyncio
+
+    from console.link import LinkError, UserInputError
+    from console.server import parse_server, run_on_server
+
+    if ssh_server is not None:
+        usage_error("--ssh and --server do not go together: reach a remote server by its https:// URL")
+    try:
+        address = parse_server(server, token)
+        output = Output(sys.stdout, sys.stderr)
+        status = asyncio.run(run_on_server(address, kernel or "", code, output, answer, timeout, run_timeout))
+    except UserInputError as e:
+        raise CommandError(str(e), 2) from None
+    except LinkError as e:
+        raise CommandError(str(e), 1) from None
     if status != "ok":
         sys.exit(1)
 

@@ -181,7 +181,7 @@ def newest_kernel(models: list[dict[str, Any]]) -> dict[str, Any]:
 def pick_kernel(models: list[dict[str, Any]], wanted: str, where: str) -> dict[str, Any]:
     """The kernel ``wanted`` names (an id or a unique start of one); the newest when empty."""
     if not models:
-        raise UserInputError(f"the Jupyter server at {where} runs no kernel; leave out --existing to start one there")
+        raise UserInputError(f"the Jupyter server at {where} runs no kernel (`mycon --server URL` without --existing starts one there)")
     if not wanted:
         return newest_kernel(models)
     matches = [m for m in models if str(m.get("id", "")).startswith(wanted)]
@@ -511,4 +511,105 @@ class ServerLink(KernelLink):
         return f"To attach another terminal: mycon --server {self.address.shown()} --existing {self.kernel_id[:8]}{token}"
 
 
-__all__ = ["ServerAddress", "ServerLink", "parse_server", "decode_frame", "encode_message", "pick_kernel"]
+# ----- mycon exec --server ---------------------------------------------------------------------
+
+
+async def run_on_server(
+    address: ServerAddress,
+    kernel: str,
+    code: str,
+    output: Any,
+    answer: Any,
+    ready_timeout: float,
+    run_timeout: float | None,
+) -> str:
+    """``mycon exec --server``: run ``code`` in one of the server's kernels (``kernel``: an id
+    or its start; the most recently active when empty) and print its output with ``output``
+    (commands.Output) as it comes. ``answer(prompt, password)`` answers input() (None: the
+    code may not ask). Ctrl-C interrupts the kernel; a second one stops waiting. Returns the
+    reply's status; LinkError (in words) when the kernel cannot be reached or goes away."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    link = ServerLink(address=address)
+    wake = asyncio.Event()  # set by anything the loop below must look at
+    cell: dict[str, Any] = {"msg_id": "", "reply": None, "idle": False}
+    asked: list[Msg] = []  # input_requests not answered yet
+    presses: list[int] = []
+
+    def on_iopub(msg: Msg) -> None:
+        if not cell["msg_id"] or msg.get("parent_header", {}).get("msg_id") != cell["msg_id"]:
+            return
+        if msg["header"]["msg_type"] != "status":
+            output.show(msg)
+        elif (msg.get("content") or {}).get("execution_state") == "idle":
+            cell["idle"] = True
+            wake.set()
+
+    def on_stdin(msg: Msg) -> None:
+        if msg["header"].get("msg_type") == "input_request" and msg.get("parent_header", {}).get("msg_id") == cell["msg_id"]:
+            asked.append(msg)
+            wake.set()
+
+    def on_press() -> None:
+        presses.append(1)
+        wake.set()
+
+    link.on_iopub, link.on_stdin = on_iopub, on_stdin
+    link.on_death = lambda reason: wake.set()
+    loop.add_signal_handler(signal.SIGINT, on_press)
+    try:
+        await link.attach(kernel)
+        await link.wait_ready(ready_timeout)
+        link.watch_heartbeat()
+        cell["msg_id"] = msg_id = link.send("execute_request", {
+            "code": code, "silent": False, "store_history": True, "user_expressions": {},
+            "allow_stdin": answer is not None, "stop_on_error": True,
+        })
+        reply = link.expect(msg_id, "execute_reply")
+        reply.add_done_callback(lambda _: wake.set())
+        deadline = None if run_timeout is None else loop.time() + run_timeout
+        interrupted = 0
+        while not (reply.done() and cell["idle"]):
+            if not link.alive or (reply.done() and reply.exception() is not None):
+                raise LinkError("the kernel went away while the code ran (what it did is unknown)")
+            if len(presses) > 1:
+                raise LinkError("stopped waiting; the code may still be running in the kernel")
+            if presses and not interrupted:
+                interrupted = 1
+                output.line("mycon: interrupting the kernel (Ctrl-C again stops waiting)", True)
+                await link.interrupt()
+            if asked:
+                _answer_here(link, asked.pop(0), answer, on_press)
+                continue
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                raise LinkError(f"no reply within {run_timeout:g} s (--run-timeout); the code may still be running in the kernel")
+            wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(wake.wait(), 1.0 if left is None else min(1.0, left))
+        return str(reply.result().get("content", {}).get("status", "unknown"))
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        await link.close(shutdown=False)
+
+
+def _answer_here(link: ServerLink, request: Msg, answer: Any, on_press: Any) -> None:
+    """Answer one input_request at the terminal (Ctrl-C while typing interrupts the kernel)."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    content = request.get("content") or {}
+    loop.remove_signal_handler(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        value = answer(str(content.get("prompt", "")), bool(content.get("password")))
+    except EOFError:
+        value = "\x04"
+    except KeyboardInterrupt:
+        print()
+        on_press()
+        return
+    finally:
+        loop.add_signal_handler(signal.SIGINT, on_press)
+    link._send("stdin", link.client.session.msg("input_reply", {"value": value, "status": "ok"}, parent=request["header"]))

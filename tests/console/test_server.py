@@ -272,3 +272,28 @@ def test_frames_from_the_server_decode_or_are_refused() -> None:
     sent = json.loads(encode_message("shell", {"header": header, "content": {"code": "1"}}))
     assert sent["channel"] == "shell" and sent["parent_header"] == {} and sent["content"] == {"code": "1"}
 
+
+
+def test_exec_runs_code_in_a_server_kernel_that_a_console_shows_live(server: JupyterServer) -> None:
+    kernel = server.api("POST", "kernels", {"name": "mycon"})
+    watcher = Term("--server", server.url, "--existing", kernel["id"])
+    try:
+        _ready(watcher)
+        done = run_mycon("exec", "--server", server.url, "value = 6 * 7; print('from exec', value); value")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == "from exec 42\n42\n"
+        watcher.expect(re.compile(r"\[client \d+\] In \[1\]: value = 6 \* 7"))
+        watcher.expect("from exec 42")
+
+        failed = run_mycon("--server", server.url, "--existing", kernel["id"][:8], "exec", "1/0")
+        assert failed.returncode == 1 and "ZeroDivisionError" in failed.stderr
+
+        asked = run_mycon("exec", "--server", server.url, "print('hello', input('name? '))", stdin="Ada\n")
+        assert asked.returncode == 0 and "hello Ada" in asked.stdout, asked.stderr
+
+        both = run_mycon("exec", "--server", server.url, "--ssh", "host", "1")
+        assert both.returncode == 2 and "--ssh and --server do not go together" in both.stderr
+        none = run_mycon("exec", "--server", server.url, "--existing", "nosuchid", "1")
+        assert none.returncode == 2 and "no kernel 'nosuchid'" in none.stderr and "Traceback" not in none.stderr
+    finally:
+        watcher.close()
