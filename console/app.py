@@ -478,9 +478,10 @@ class Console:
             )
             self._start_restart(now=True)
         else:
+            again = f"; `{RESTART_WORD}` starts it again" if self.link.can_restart else ""
             self._note(
                 f"mycon: {reason}; it may be gone. Waiting for it to answer again "
-                "(cells are kept, not run); Ctrl-D leaves.",
+                f"(cells are kept, not run); Ctrl-D leaves{again}.",
                 render.RED,
             )
 

@@ -184,6 +184,26 @@ def test_a_kernel_shut_down_behind_the_owners_back_is_started_afresh(server: Jup
         term.close()
 
 
+def test_an_attached_console_can_start_a_deleted_server_kernel_again(server: JupyterServer) -> None:
+    kernel = server.api("POST", "kernels", {"name": "mycon"})
+    term = Term("--server", server.url, "--existing", kernel["id"])
+    try:
+        _ready(term)
+        server.api("DELETE", f"kernels/{kernel['id']}")
+        term.expect("the kernel is no longer in the Jupyter server", timeout=10)
+        term.expect("`%mycon restart` starts it again")
+        term.run("%mycon restart")
+        term.expect("Restart the kernel?")
+        term.send("y\r")
+        term.expect("(kernel restarted)")
+        term.run("print('on', 'a new one')")
+        term.expect("on a new one")
+        (new,) = server.kernels()
+        assert new["id"] != kernel["id"] and new["name"] == "mycon"
+    finally:
+        term.close()
+
+
 def test_restart_command_restarts_the_server_kernel_for_every_console(server: JupyterServer) -> None:
     kernel = server.api("POST", "kernels", {"name": "mycon"})
     owner = Term("--server", server.url, "--existing", kernel["id"])
