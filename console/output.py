@@ -101,6 +101,11 @@ class Printer:
         else:
             self._handle = loop.call_later(wait, self.flush)
 
+    @property
+    def queued(self) -> bool:
+        """Whether text still waits for a later frame."""
+        return bool(self._chunks) or self._handle is not None
+
     def flush(self) -> None:
         """Write everything queued now."""
         if self._handle is not None:

@@ -141,7 +141,10 @@ def test_text_above_a_real_prompt_keeps_the_terminal_raw() -> None:
         inp.send_text("ab")
         for i in range(500):
             printer.write(f"other {i}\n")
-        await asyncio.sleep(0.05)
+        deadline = asyncio.get_running_loop().time() + 5
+        while printer.queued:  # every frame written above the live prompt before Enter
+            assert asyncio.get_running_loop().time() < deadline, "the printer never drained"
+            await asyncio.sleep(0.001)
         inp.send_text("c\r")
         answer = await asyncio.wait_for(task, 5)
         assert not suspended
