@@ -38,6 +38,7 @@ SHUTDOWN_TIMEOUT = 8.0  # seconds the server may take to shut a kernel down
 MAX_MESSAGE_BYTES = 1 << 30  # a websocket frame may carry a large display (tornado's default: 10 MiB)
 UI_PATHS = ("lab", "tree", "notebooks", "edit", "terminals", "doc", "login")  # pages, not the API root
 CHANNELS = ("shell", "iopub", "stdin", "control")
+DEAD_IN_SERVER = "the kernel died and the Jupyter server could not restart it"
 
 
 @dataclass(frozen=True)
@@ -173,17 +174,13 @@ class ServerApi:
         self.http.close()
 
 
-def newest_kernel(models: list[dict[str, Any]]) -> dict[str, Any]:
-    """The kernel most recently active (what a bare ``--existing`` attaches to)."""
-    return max(models, key=lambda m: str(m.get("last_activity") or ""))
-
-
 def pick_kernel(models: list[dict[str, Any]], wanted: str, where: str) -> dict[str, Any]:
-    """The kernel ``wanted`` names (an id or a unique start of one); the newest when empty."""
+    """The kernel ``wanted`` names (an id or a unique start of one); the most recently active
+    one when empty."""
     if not models:
         raise UserInputError(f"the Jupyter server at {where} runs no kernel (`mycon --server URL` without --existing starts one there)")
     if not wanted:
-        return newest_kernel(models)
+        return max(models, key=lambda m: str(m.get("last_activity") or ""))
     matches = [m for m in models if str(m.get("id", "")).startswith(wanted)]
     if len(matches) == 1:
         return matches[0]
@@ -317,7 +314,7 @@ class ServerLink(KernelLink):
         api = self._api_client()
         query = urlencode({"session_id": self.client.session.session})
         request = HTTPRequest(
-            self.address.websocket(f"kernels/{quote(self.kernel_id)}/channels") + "?" + query,
+            self.address.websocket(self._kernel_path("/channels")) + "?" + query,
             headers=api.headers(),
             connect_timeout=HTTP_TIMEOUT,
             request_timeout=HTTP_TIMEOUT,
@@ -369,7 +366,7 @@ class ServerLink(KernelLink):
             self._fail_waiters("the kernel was restarted")
             api = self._api_client()
             try:
-                await api.call("POST", f"kernels/{quote(self.kernel_id)}/restart", {}, timeout=60)
+                await api.call("POST", self._kernel_path("/restart"), {}, timeout=60)
             except ServerError as e:
                 # (a kernel the server no longer has: 404 from some versions, 500 from others)
                 if not await self._kernel_gone():
@@ -386,10 +383,14 @@ class ServerLink(KernelLink):
             self._restarting = False
             self._restarted_at = time.monotonic()
 
+    def _kernel_path(self, tail: str = "") -> str:
+        """Our kernel's place in the server's API (``tail``: e.g. "/restart")."""
+        return f"kernels/{quote(self.kernel_id)}{tail}"
+
     async def _kernel_gone(self) -> bool:
         """Whether the server says it has no kernel with our id (404)."""
         try:
-            await self._api_client().call("GET", f"kernels/{quote(self.kernel_id)}")
+            await self._api_client().call("GET", self._kernel_path())
         except ServerError as e:
             return e.status == 404
         return False
@@ -402,7 +403,7 @@ class ServerLink(KernelLink):
             if state == "restarting" and not self.restart_is_ours():
                 self._fail_waiters("the kernel died; the Jupyter server is restarting it")
             elif state == "dead":
-                self._fail_waiters("the kernel died and the Jupyter server could not restart it")
+                self._fail_waiters(DEAD_IN_SERVER)
         super()._dispatch(name, msg)
 
     @property
@@ -435,11 +436,11 @@ class ServerLink(KernelLink):
             gone = ""
             answered = False
             try:
-                model = await api.call("GET", f"kernels/{quote(self.kernel_id)}", timeout=HB_INTERVAL * 2)
+                model = await api.call("GET", self._kernel_path(), timeout=HB_INTERVAL * 2)
                 if isinstance(model, dict):
                     self.model.update(model)
                     if model.get("execution_state") == "dead":
-                        gone = "the kernel died and the Jupyter server could not restart it"
+                        gone = DEAD_IN_SERVER
                     else:
                         answered = True
             except ServerError as e:
@@ -474,7 +475,7 @@ class ServerLink(KernelLink):
     async def interrupt(self) -> None:
         """Ask the server to interrupt the kernel (it knows the kernel's interrupt mode)."""
         try:
-            await self._api_client().call("POST", f"kernels/{quote(self.kernel_id)}/interrupt", {}, timeout=5.0)
+            await self._api_client().call("POST", self._kernel_path("/interrupt"), {}, timeout=5.0)
         except ServerError as e:
             raise LinkTimeout(f"the interrupt did not reach the kernel: {e}") from None
 
@@ -496,7 +497,7 @@ class ServerLink(KernelLink):
         await self._close_socket()
         if shutdown and self.owned and self._api is not None:
             with contextlib.suppress(LinkError):
-                await self._api.call("DELETE", f"kernels/{quote(self.kernel_id)}", timeout=SHUTDOWN_TIMEOUT)
+                await self._api.call("DELETE", self._kernel_path(), timeout=SHUTDOWN_TIMEOUT)
         if self._api is not None:
             self._api.close()
         self._fail_waiters("the connection to the kernel was closed")
