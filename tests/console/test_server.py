@@ -103,6 +103,30 @@ def _ready(*terms: Term) -> None:
         term.prompt()
 
 
+def _restart_confirmed(term: Term) -> None:
+    """Type the restart command, say yes, wait until the console says it is done."""
+    term.run("%mycon restart")
+    term.expect("Restart the kernel?")
+    term.send("y\r")
+    term.expect("(kernel restarted)")
+
+
+def _deleted_then_replaced(server: JupyterServer, term: Term, kernel: dict[str, Any], restart: bool) -> None:
+    """Delete ``kernel`` behind the console's back; once it says so (and, with ``restart``, is
+    told to restart), a cell runs on a new kernel of the same kernelspec."""
+    server.api("DELETE", f"kernels/{kernel['id']}")
+    term.expect("the kernel is no longer in the Jupyter server", timeout=10)
+    if restart:
+        term.expect("`%mycon restart` starts it again")
+        _restart_confirmed(term)
+    else:
+        term.expect("(kernel restarted)")
+    term.run("print('on', 'a new one')")
+    term.expect("on a new one")
+    (new,) = server.kernels()
+    assert new["id"] != kernel["id"] and new["name"] == "mycon"
+
+
 def _leave(term: Term) -> int:
     term.send(CTRL_D)
     term.expect("exit")
@@ -173,13 +197,7 @@ def test_a_kernel_shut_down_behind_the_owners_back_is_started_afresh(server: Jup
     try:
         _ready(term)
         (kernel,) = server.kernels()
-        server.api("DELETE", f"kernels/{kernel['id']}")
-        term.expect("the kernel is no longer in the Jupyter server", timeout=10)
-        term.expect("(kernel restarted)")
-        term.send("print('on', 'the new one')\r")
-        term.expect("on the new one")
-        (new,) = server.kernels()
-        assert new["id"] != kernel["id"] and new["name"] == "mycon"
+        _deleted_then_replaced(server, term, kernel, restart=False)
     finally:
         term.close()
 
@@ -189,17 +207,7 @@ def test_an_attached_console_can_start_a_deleted_server_kernel_again(server: Jup
     term = Term("--server", server.url, "--existing", kernel["id"])
     try:
         _ready(term)
-        server.api("DELETE", f"kernels/{kernel['id']}")
-        term.expect("the kernel is no longer in the Jupyter server", timeout=10)
-        term.expect("`%mycon restart` starts it again")
-        term.run("%mycon restart")
-        term.expect("Restart the kernel?")
-        term.send("y\r")
-        term.expect("(kernel restarted)")
-        term.run("print('on', 'a new one')")
-        term.expect("on a new one")
-        (new,) = server.kernels()
-        assert new["id"] != kernel["id"] and new["name"] == "mycon"
+        _deleted_then_replaced(server, term, kernel, restart=True)
     finally:
         term.close()
 
@@ -212,10 +220,7 @@ def test_restart_command_restarts_the_server_kernel_for_every_console(server: Ju
         _ready(owner, other)
         owner.run("kept = 1")
         owner.prompt()
-        owner.run("%mycon restart")
-        owner.expect("Restart the kernel?")
-        owner.send("y\r")
-        owner.expect("(kernel restarted)")
+        _restart_confirmed(owner)
         other.expect("restarting")  # the other console is told, on the same kernel id
         owner.prompt()
         owner.run("print('kept' in dir())")
