@@ -209,9 +209,7 @@ def main(
     ctx.obj = settings
     if ctx.invoked_subcommand is not None:
         return
-    if settings.server:
-        pass  # the server is asked once the console runs; its errors come back in one line
-    elif settings.existing is not None:
+    if settings.existing is not None and not settings.server:  # a server is asked once running
         _check_existing(settings.connection_file or settings.existing)
     elif settings.connection_file and os.path.isdir(settings.connection_file):
         raise UserError(f"-f {settings.connection_file}: is a directory, not a file")
