@@ -23,6 +23,7 @@ from .dispatch import Dispatcher
 from .iostream import FLUSH_INTERVAL, FdCapture, OutStream, StreamSink, in_fork_child
 from .log import log, set_log_fd
 from .shell import Shell
+from .threads import start_helper
 from .wire import Session, Signer, WireError, new_id
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -33,6 +34,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # then missed messages, because their zmq threads fell that far behind.
 IOPUB_HWM = 1000
 IDLE_AFTER_MS = 300  # quiet time after which one-time warm-up work runs
+SIGNAL_CHECK_MS = 1000  # longest blocking receive in the main thread: signal handlers run between
 # This kernel's iopub message saying it waits for input (content: prompt, password, state).
 INPUT_WAIT = "mycon_input_wait"
 
@@ -49,12 +51,6 @@ def _warm_language_services() -> None:
 def _readable(sock: zmq.Socket) -> bool:
     """True if ``sock`` has a message waiting (cheaper than a poll: no poller is built)."""
     return bool(int(sock.get(zmq.EVENTS)) & zmq.POLLIN)
-
-
-def _block_sigint_in_this_thread() -> None:
-    """Helper threads must never receive SIGINT: it is for the main thread's user code."""
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 class Channels:
@@ -247,7 +243,7 @@ class Channels:
 
     def serve_shell(self, dispatcher: Dispatcher) -> None:
         """The main loop: serve shell requests forever."""
-        self.shell.rcvtimeo = 1000  # see the zmq.Again case below
+        self.shell.rcvtimeo = SIGNAL_CHECK_MS  # see the zmq.Again case below
         while True:
             try:
                 if self.idle_tasks and not self.shell.poll(IDLE_AFTER_MS):
@@ -281,7 +277,6 @@ class Channels:
 
     def serve_control(self, dispatcher: Dispatcher) -> None:
         """The control thread: interrupt, shutdown and kernel_info, even during a long cell."""
-        _block_sigint_in_this_thread()
         self._control_ident = threading.get_ident()
         while not self._stopping:
             try:
@@ -296,7 +291,6 @@ class Channels:
             dispatcher.handle((self.control, idents, msg), dispatcher.control_handlers, False)
 
     def serve_heartbeat(self) -> None:
-        _block_sigint_in_this_thread()
         try:
             zmq.proxy(self.heartbeat, self.heartbeat)
         except zmq.ZMQError:
@@ -307,7 +301,6 @@ class Channels:
 
         ``parent_ppid`` is our parent as seen at start-up: when it changes, the launcher is gone.
         """
-        _block_sigint_in_this_thread()
         poller = select.poll()
         if self.capture is not None:
             for fd in self.capture.readers:
@@ -392,9 +385,7 @@ class Channels:
             self.control.close(linger=1000)
         # any other thread (SIGTERM's) leaves each socket to its own thread: zmq sockets are
         # not thread-safe, and term() wakes the threads blocked on them to close them
-        terminator = threading.Thread(target=self.context.term, daemon=True)
-        terminator.start()
-        return terminator
+        return start_helper(self.context.term, name="terminator")
 
     def _closed_by_term(self, sock: zmq.Socket) -> None:
         """Called by a thread whose blocking call returned ETERM: close its socket and wait."""
@@ -544,7 +535,7 @@ def main(argv: list[str] | None = None) -> None:
         (channels.serve_heartbeat, ()),
         (channels.serve_io, (int(parent_pid) if parent_pid and parent_pid.isdigit() else None, parent_ppid)),
     ):
-        threading.Thread(target=target, args=thread_args, daemon=True, name=target.__name__).start()
+        start_helper(target, *thread_args, name=target.__name__)
     channels.publish("status", {"execution_state": "starting"}, {})
     sys.path.insert(0, "")  # user code may import modules from its working directory
     sys.meta_path.insert(_path_finder_index(), StdlibFirst())
@@ -605,7 +596,7 @@ def _stop_from_signal(channels: Channels) -> None:
     flushed and published again and waited for that lock forever (seen: about one SIGTERM in
     twenty after a cell, the process hung instead of exiting).
     """
-    threading.Thread(target=channels.stop, args=(0,), daemon=True, name="sigterm").start()
+    start_helper(channels.stop, 0, name="sigterm")
 
 
 def _remove(path: str) -> None:

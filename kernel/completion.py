@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .iscomplete import Scan, scan
+from .threads import start_helper
 
 MAX_SIGNATURES = 20  # compute signatures for the menu only when this few functions match
 MAX_PATHS = 1000
@@ -305,10 +306,7 @@ class ModuleNames:
     def warm(self, delay: float = 0.5) -> None:
         """List in the background after ``delay`` s (the current reply goes out first)."""
         if self._thread is None and self._names is None:
-            self._thread = threading.Thread(
-                target=self._list_later, args=(delay,), name="module-names", daemon=True
-            )
-            self._thread.start()
+            self._thread = start_helper(self._list_later, delay, name="module-names")
 
     def _list_later(self, delay: float) -> None:
         threading.Event().wait(delay)

@@ -27,6 +27,7 @@ from . import app, connection
 from .dispatch import Dispatcher
 from .iostream import OutStream, StreamSink, in_fork_child
 from .shell import Shell
+from .threads import start_helper
 from .wire import Session, Signer
 
 
@@ -75,7 +76,13 @@ class EmbeddedChannels(app.Channels):
         sock.close(linger=1000)  # the thread returns instead of sleeping forever
 
     def serve_shell(self, dispatcher: Dispatcher) -> None:
-        """Serve shell requests until the kernel is stopped."""
+        """Serve shell requests until the kernel is stopped.
+
+        The receive is bounded: a signal that arrives just before the receive blocks has its
+        Python handler run only at the next bytecode, so Ctrl-C at the program would otherwise
+        wait for the next request (seen in CI: the program never left).
+        """
+        self.shell.rcvtimeo = app.SIGNAL_CHECK_MS
         while not self._stopping:
             try:
                 if self.leave_requested:
@@ -90,6 +97,8 @@ class EmbeddedChannels(app.Channels):
                 continue
             except _Leave:
                 self.stop(0)
+            except zmq.Again:
+                continue  # a quiet second: pending signal handlers run here
             except zmq.ZMQError:
                 if not self._stopping:
                     raise
@@ -229,7 +238,7 @@ def _serve(channels: EmbeddedChannels, namespace: dict[str, Any]) -> None:
         (channels.serve_heartbeat, ()),
         (channels.serve_io, (None, os.getppid())),
     ):
-        threading.Thread(target=target, args=args, daemon=True, name=f"embed-{target.__name__}").start()
+        start_helper(target, *args, name=f"embed-{target.__name__}")
     channels.publish("status", {"execution_state": "starting"}, {})
     app._start_services(shell, channels)
     channels.serve_shell(dispatcher)

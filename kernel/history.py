@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .threads import start_helper
+
 DB_NAME = "history.sqlite"
 QUERY_TIMEOUT = 10.0  # seconds a history query waits for the writer
 CLOSE_TIMEOUT = 3.0  # seconds the exit flush may take
@@ -127,8 +129,7 @@ class HistoryStore:
         with self._cond:
             if self._thread is not None:
                 return
-            self._thread = threading.Thread(target=self._serve, name="mycon-history", daemon=True)
-            self._thread.start()
+            self._thread = start_helper(self._serve, name="mycon-history")
 
     def _call(self, func: Callable[[Any], Any] | None, timeout: float) -> Any:
         """Run ``func(connection)`` on the writer thread after all queued writes."""

@@ -18,9 +18,10 @@ from jupyter_client.session import Session as ReferenceSession
 from kernel_harness import TIMEOUT, collect_until_idle, execute, running_kernel, stdout_of
 from protocol_check import check
 
+RUNNING = "print('running', flush=True)\n"  # its stream says the cell has reached its wait
 INTERRUPTIBLE = {
-    "sleep": "import time\ntime.sleep(60)",
-    "busy loop": "while True:\n    pass",
+    "sleep": RUNNING + "import time\ntime.sleep(60)",
+    "busy loop": RUNNING + "while True:\n    pass",
     "input": "input('stuck? ')",
 }
 
@@ -30,15 +31,13 @@ INTERRUPTIBLE = {
 def test_interrupt(how: str, what: str) -> None:
     with running_kernel() as (km, kc):
         msg_id = kc.execute(INTERRUPTIBLE[what], allow_stdin=True)
-        # wait until the cell is really running: its execute_input is published first
-        while True:
-            msg = check(kc.get_iopub_msg(timeout=TIMEOUT))
-            if msg["msg_type"] == "execute_input" and msg["parent_header"]["msg_id"] == msg_id:
-                break
         if what == "input":
             check(kc.get_stdin_msg(timeout=TIMEOUT), "input_request")
         else:
-            time.sleep(0.2)  # the cell is inside its loop or sleep by now; no event marks it
+            while True:
+                msg = check(kc.get_iopub_msg(timeout=TIMEOUT))
+                if msg["msg_type"] == "stream" and msg["parent_header"]["msg_id"] == msg_id:
+                    break
         if how == "signal":
             km.interrupt_kernel()
         else:
@@ -229,3 +228,27 @@ def test_collect_helper_sees_output_of_other_clients(kernel_client: BlockingKern
         assert stdout_of(collect_until_idle(kernel_client, msg_id)) == "from other\n"
     finally:
         other.stop_channels()
+
+
+THREADS_TAKING_SIGNALS = r"""
+import os, signal, threading
+taking = []
+for tid in os.listdir("/proc/self/task"):
+    if int(tid) != threading.main_thread().native_id:
+        with open(f"/proc/self/task/{tid}/status") as status:
+            blocked = int(next(l for l in status if l.startswith("SigBlk:")).split()[1], 16)
+        if any(not blocked >> (sig - 1) & 1 for sig in (signal.SIGINT, signal.SIGTERM)):
+            taking.append(tid)
+print(len(os.listdir("/proc/self/task")) > 3, taking)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="reads thread signal masks from /proc")
+def test_helper_threads_leave_sigint_and_sigterm_to_the_main_thread() -> None:
+    """A signal landing on a helper thread would not wake a main thread blocked in a receive."""
+    with running_kernel() as (km, kc):
+        execute(kc, "1")  # history's writer thread starts with the first stored cell
+        kc.complete("import o", 8)  # and completion's module lister with the first import
+        check(kc.get_shell_msg(timeout=TIMEOUT), "complete_reply")
+        reply, outputs = execute(kc, THREADS_TAKING_SIGNALS, store_history=False)
+        assert stdout_of(outputs) == "True []\n"

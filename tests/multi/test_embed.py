@@ -129,6 +129,24 @@ def test_interrupt_from_a_client_then_ctrl_c_in_the_program(tmp_path, runtime):
         assert not os.path.exists(path)
 
 
+def test_ctrl_c_taken_by_another_thread_of_the_program_still_ends_serving(tmp_path, runtime):
+    """SIGINT may land on any thread of the program; the idle kernel must not wait for a request.
+
+    The signal's Python handler runs in the main thread only when it next executes bytecode,
+    which a receive blocked without a bound never reaches (CI saw the program never leave).
+    """
+    with program(tmp_path, AT_MODULE_LEVEL) as (process, out, err, path):
+        with client_for(path) as client:
+            reply, outputs = run(client, (
+                "import signal, threading\n"
+                "threading.Timer(0.3, lambda: signal.pthread_kill(threading.get_ident(), signal.SIGINT)).start()"
+            ))
+            assert reply["status"] == "ok"
+            assert process.wait(timeout=WAIT) == 0, err.rest()
+            assert out.until(lambda text: text.startswith("counter is")) == "counter is 1\n"
+        assert not os.path.exists(path)
+
+
 def test_embed_kernel_is_imported_lazily(tmp_path):
     code = textwrap.dedent("""
         import sys, kernel
