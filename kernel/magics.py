@@ -102,6 +102,14 @@ def register_cell_magic(name_or_func: Any = None) -> Any:
     return _user_decorator(True, name_or_func)
 
 
+def is_line_magic(name: str) -> bool:
+    """True if ``%name`` is a line magic (built-in or the user's)."""
+    if name in _LINE:
+        return True
+    _ensure_builtins()
+    return name in _LINE
+
+
 def magic_names() -> list[str]:
     """All magic names as typed: ``%name`` for line magics, ``%%name`` for cell magics."""
     _ensure_builtins()
