@@ -66,7 +66,7 @@ def _builtin(name: str, cell: bool = False, expand: bool = False) -> Callable[[C
     return decorate
 
 
-BUILTIN_MODULES = ("magic_commands", "debug_magics", "autoreload", "notebook_magics")  # each registers on import
+BUILTIN_MODULES = ("magic_commands", "debug_magics", "autoreload", "notebook_magics", "workspace_magics")  # each registers on import
 
 
 def _ensure_builtins() -> None:
