@@ -31,6 +31,7 @@ KEYWORDS = sorted(set(keyword.kwlist) | (set(getattr(keyword, "softkwlist", []))
 TRUSTED_MAPPING_MODULES = ("pandas.", "xarray.", "h5py.", "polars.", "numpy.", "os", "collections")
 PATH_MAGICS = frozenset({"cd", "run", "load", "edit", "ls", "cat", "less", "more", "pycat",
                          "writefile", "bookmark", "rm", "mkdir", "cp", "mv"})
+AUTOMAGIC_PATH_RE = re.compile(r"(\w+)[ \t]+(?![=(\[,:])")
 IMPORT_RE = re.compile(r"\s*import\s+(?:[\w.]+(?:\s+as\s+\w+)?\s*,\s*)*([\w.]*)$")
 FROM_RE = re.compile(r"\s*from\s+([\w.]*)$")
 FROM_IMPORT_KEYWORD_RE = re.compile(r"\s*from\s+[\w.]+\s+(\w*)$")
@@ -636,6 +637,8 @@ class Completer:
             special = self._magic_line(stripped, cursor)
             if special is not None:
                 return special
+        elif statement_start and self._automagic_path_line(stripped):
+            return self._magic_line("%" + stripped, cursor) or Completion([], cursor, cursor)
         if statement_start or self._statement_text(text, state).lstrip().startswith(("import", "from")):
             imports = self._imports(self._statement_text(text, state), cursor)
             if imports is not None:
@@ -678,6 +681,14 @@ class Completer:
             return Completion([], cursor, cursor)
         matches, replaced = _path_matches(typed)
         return Completion(matches, cursor - replaced, cursor)
+
+    def _automagic_path_line(self, stripped: str) -> bool:
+        """``cd /tm``: a path-taking magic typed without % (no variable has its name)."""
+        found = AUTOMAGIC_PATH_RE.match(stripped)
+        if found is None:
+            return False
+        name = found.group(1)
+        return name in PATH_MAGICS and name not in self.namespace and not hasattr(builtins, name)
 
     def _magic_line(self, stripped: str, cursor: int) -> Completion | None:
         if stripped.startswith("%") and re.fullmatch(r"%%?\w*", stripped):

@@ -314,7 +314,7 @@ class Dispatcher:
             if len(code) > MAX_SERVICE_CODE:
                 log(f"is_complete_request for {len(code)} characters of code: answered unknown")
                 raise ImportError
-            reply = self._service("iscomplete").is_complete(code)
+            reply = self._service("iscomplete").is_complete(code, self.shell.automagic)
         except ImportError:
             reply = {"status": "unknown"}
         self.reply(request, "is_complete_reply", reply)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
+from collections.abc import Callable
 
 INDENT_STEP = "    "
 STRING_PREFIX_CHARS = frozenset("rRbBuUfF")
@@ -128,10 +129,11 @@ def _code_part(line: str, line_offset: int, comments: list[int]) -> str:
     return line
 
 
-def neutralize(code: str, state: Scan | None = None) -> str:
+def neutralize(code: str, state: Scan | None = None, automagic: Callable[[str], bool] | None = None) -> str:
     """Replace magics, shell escapes and help requests by plain Python of the same shape.
 
-    Only lines that start a statement are touched; the line count stays the same.
+    Only lines that start a statement are touched; the line count stays the same. With
+    ``automagic`` (``Shell.automagic``), magics typed without their % count as magics too.
     """
     state = state or scan(code)
     out: list[str] = []
@@ -147,12 +149,20 @@ def neutralize(code: str, state: Scan | None = None) -> str:
             code_part = _code_part(body, offset, state.comments).rstrip()
             if stripped[0] in "%!?" or (code_part.endswith("?") and stripped[0] != "#"):
                 body = indent + "pass"
+            elif automagic is not None and _is_automagic(code_part.strip(), automagic):
+                body = indent + "pass"
             else:
                 match = MAGIC_ASSIGNMENT.match(stripped)
                 if match and not stripped[match.end() - 1 :].startswith("!="):
                     body = indent + stripped[: match.end() - 1] + "None"
         out.append(body + newline)
     return "".join(out)
+
+
+def _is_automagic(line: str, automagic: Callable[[str], bool]) -> bool:
+    from .transform import automagic_call
+
+    return automagic_call(line, automagic) is not None
 
 
 def _indent_of(line: str) -> str:
@@ -183,8 +193,11 @@ def _compile(source: str) -> object | None:
         return compiler(source, "<input>", "exec")
 
 
-def is_complete(code: str) -> dict[str, str]:
-    """The ``is_complete_reply`` content for a cell: complete, incomplete (+indent) or invalid."""
+def is_complete(code: str, automagic: Callable[[str], bool] | None = None) -> dict[str, str]:
+    """The ``is_complete_reply`` content for a cell: complete, incomplete (+indent) or invalid.
+
+    ``automagic``: as for ``neutralize`` (``cd ..`` is complete, not invalid).
+    """
     if not code.strip():
         return {"status": "complete"}
     lines = code.split("\n")
@@ -195,7 +208,7 @@ def is_complete(code: str) -> dict[str, str]:
             return {"status": "complete"}
         return {"status": "incomplete", "indent": _indent_of(lines[-1])}
     state = scan(code)
-    source = neutralize(code, state)
+    source = neutralize(code, state, automagic)
     state = scan(source)
     indent, last_code = _last_code_line(source, state)
     opens_block = last_code.endswith(":") and not state.brackets and state.string is None

@@ -589,7 +589,32 @@ def _lsmagic(rt: MagicRuntime, args: str) -> None:
     line = "  ".join("%" + name for name in sorted(_LINE))
     cell = "  ".join("%%" + name for name in sorted(_CELL))
     print(f"Available line magics:\n{line}\n\nAvailable cell magics:\n{cell}\n\n"
-          "Shell escapes: !command, x = !command. Help: obj?, obj??, %magic?")
+          "Shell escapes: !command, x = !command. Help: obj?, obj??, %magic?\n"
+          + _automagic_state(rt))
+
+
+def _automagic_state(rt: MagicRuntime) -> str:
+    if getattr(rt.shell.automagic, "enabled", False):
+        return "Automagic is on: a line magic needs no % unless a variable has its name."
+    return "Automagic is off: line magics need their %."
+
+
+@_builtin("automagic")
+def _automagic(rt: MagicRuntime, args: str) -> None:
+    """Turn automagic (line magics without their %) on or off: ``%automagic [on|off]``."""
+    automagic = rt.shell.automagic
+    if automagic is None or not hasattr(automagic, "enabled"):
+        raise CellError("automagic is not available in this kernel")
+    choice = args.strip().lower()
+    if choice in ("", "toggle"):
+        automagic.enabled = not automagic.enabled
+    elif choice in ("on", "1", "true", "yes"):
+        automagic.enabled = True
+    elif choice in ("off", "0", "false", "no"):
+        automagic.enabled = False
+    else:
+        raise CellError(f"%automagic: expected on or off, not {args.strip()!r}")
+    print(_automagic_state(rt))
 
 
 QUICKREF = """\
@@ -601,6 +626,7 @@ mycon kernel: quick reference
   !cmd            run a shell command, output streamed
   x = !cmd        run it, keep its output lines in x
   $name, {expr}   in shell commands: replaced by Python values
+  cd .., pwd      line magics work without % unless a variable has the name (%automagic)
   _, __, ___      the last three results; _N, Out[N], In[N], _iN
   exit, quit      leave the console
 """

@@ -119,6 +119,29 @@ class LazyMagics:
         return getattr(runtime, name)
 
 
+class Automagic:
+    """``shell.automagic``: is a line starting with ``word`` a magic typed without its %?
+
+    Yes for a line magic's name that no variable, builtin or keyword hides (``cd ..``,
+    ``pwd``, ``pip install x``), while ``enabled`` (``%automagic`` turns it off and on).
+    """
+
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+        self.enabled = True
+
+    def __call__(self, word: str) -> bool:
+        if not self.enabled or word in self.shell.user_ns or hasattr(builtins, word):
+            return False
+        import keyword
+
+        if keyword.iskeyword(word):
+            return False
+        from . import magics
+
+        return magics.is_line_magic(word)
+
+
 def install(shell: Shell, channels: Any) -> None:
     """Attach history, magics, exit/quit and display helpers to ``shell``."""
     connection_file = getattr(channels, "connection_file", None)
@@ -134,6 +157,7 @@ def install(shell: Shell, channels: Any) -> None:
     if cleanups is not None:
         cleanups.append(history.close)
     setattr(builtins, HELPER_NAME, LazyMagics(shell, getattr(channels, "info", None), connection_file))
+    shell.automagic = Automagic(shell)
     builtins.exit = ExitRequest(shell, "exit")  # type: ignore[assignment]
     builtins.quit = ExitRequest(shell, "quit")  # type: ignore[assignment]
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import builtins
 import linecache
+import re
 import sys
 from collections.abc import Callable
 from types import CodeType
@@ -21,6 +22,10 @@ Publish = Callable[[str, dict[str, Any]], None]
 CO_COROUTINE = 0x0080
 TOP_LEVEL_AWAIT = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0x2000)
 MAGIC_MARKERS = ("%", "!", "?")  # a cell with none of these needs no input transformation
+# A line that may be a magic typed without its % (``cd ..``, ``pwd``, ``pip install x``): a
+# name alone, or a name and a space and something that does not make it Python's (``x = 1``,
+# ``f (x)``, ``a [0]``, ``a, b``, ``a: int``). transform.automagic_call decides.
+AUTOMAGIC_CANDIDATE = re.compile(r"^[ \t]*([A-Za-z_]\w*)(?:[ \t]*$|[ \t]+(?![\s=(\[,:]))", re.MULTILINE)
 OUTPUT_CACHE_SIZE = 1000  # results kept in Out / _N, as IPython's cache_size
 
 
@@ -89,6 +94,9 @@ class Shell:
         self.payloads: list[dict[str, Any]] = []
         self._cell_serial = 0
         self._transformer: Any = None
+        # ``word -> True`` when a line starting with ``word`` is a magic without its %
+        # (services install it: a line magic not shadowed by a variable); None: no automagic
+        self.automagic: Callable[[str], bool] | None = None
         self._event_loop: Any = None
         self.interruptible = False  # True while user code runs (SIGINT may interrupt it)
         self.extensions: dict[str, Any] = {}  # services attach here (magics, history, ...)
@@ -99,7 +107,11 @@ class Shell:
 
     def transform(self, code: str) -> str:
         """Turn magics, shell escapes and ``obj?`` into plain Python."""
-        if not any(marker in code for marker in MAGIC_MARKERS):
+        automagic = self.automagic
+        if not any(marker in code for marker in MAGIC_MARKERS) and not (
+            automagic is not None
+            and any(automagic(match.group(1)) for match in AUTOMAGIC_CANDIDATE.finditer(code))
+        ):
             return code
         if self._transformer is None:
             try:
@@ -107,7 +119,7 @@ class Shell:
             except ImportError:
                 return code
             self._transformer = transform_cell
-        result: str = self._transformer(code)
+        result: str = self._transformer(code, automagic)
         return result
 
     def register_source(self, code: str, count: int) -> str:

@@ -12,11 +12,13 @@ builtins:
 - ``x = !cmd``          -> ``x = __mycon_magic__.getoutput('cmd')``
 - ``x = %name args``    -> ``x = __mycon_magic__.line('name', 'args')``
 - ``obj?`` / ``?obj``   -> ``__mycon_magic__.help('obj', 0)`` (``??``: detail 1)
+- ``name args`` where ``name`` is a line magic no variable shadows (automagic, as ``%name args``)
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .shell import CellError
 
@@ -29,6 +31,22 @@ _ASSIGN = re.compile(
 )
 _ASSIGN_START = re.compile(rf"{_NAME}(?:\s*,\s*{_NAME})*[ \t]*=[ \t]*[!%]")
 _MAGIC_NAME = re.compile(r"^%{1,2}([A-Za-z_][\w.]*)")
+_WORD_AND_REST = re.compile(r"([A-Za-z_]\w*)(.*)", re.DOTALL)
+# after the name and a space, these make the line Python's own: assignment, call, item, tuple,
+# annotation, augmented assignment (``cd = 1``, ``who (x)``, ``env [0]``, ``a, b = c``, ...);
+# with no space (``time.sleep(1)``, ``env[0]``) the line is never a magic
+_PYTHON_AFTER_NAME = re.compile(r"[=(\[,:]|(?://|\*\*|>>|<<|[-+*/%&|^@])=")
+# names a cell binds itself (checked before automagic: ``import time`` then ``time`` is the module)
+_BINDINGS = re.compile(
+    r"^[ \t]*(?:from[ \t]+\S+[ \t]+)?import[ \t]+(?P<imports>[^\n#;]+)"
+    r"|^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+(?P<defined>\w+)"
+    r"|^[ \t]*(?:async[ \t]+)?for[ \t]+(?P<loop>[^\n]+?)[ \t]+in\b"
+    r"|\bas[ \t]+(?P<alias>\w+)"
+    r"|(?P<walrus>\w+)[ \t]*:="
+    r"|^[ \t]*(?P<targets>[\w.()\[\]*]+(?:[ \t]*,[ \t]*[\w.()\[\]*]+)*)"
+    r"[ \t]*(?::[^=\n]+)?(?:\*\*|//|>>|<<|[-+*/%&|^@])?=(?!=)",
+    re.MULTILINE,
+)
 _HELP = re.compile(r"^(?P<pre>\?{1,2})?(?P<expr>[^?]*?)(?P<post>\?{1,2})?$", re.DOTALL)
 
 
@@ -145,6 +163,22 @@ def _help(text: str) -> str | None:
     return f"{HELPER}.help({_quote(expr)}, {detail})"
 
 
+def automagic_call(text: str, is_magic: Callable[[str], bool]) -> str | None:
+    """``name args`` -> the helper call when ``name`` is a magic typed without its %, else None.
+
+    ``is_magic(name)`` says whether a line magic of that name exists and no variable hides it.
+    """
+    match = _WORD_AND_REST.fullmatch(text)
+    if match is None:
+        return None
+    name, rest = match.groups()
+    if rest and rest[0] not in " \t":
+        return None
+    if _PYTHON_AFTER_NAME.match(rest.lstrip()) or not is_magic(name):
+        return None
+    return _line_magic("%" + text)
+
+
 def _transform_line(text: str) -> str | None:
     """The Python for one logical line's code (no indent, no comment), or None if plain."""
     if not text:
@@ -178,14 +212,36 @@ def _transform_line(text: str) -> str | None:
     return None
 
 
-def transform_cell(code: str) -> str:
+def bound_names(code: str) -> set[str]:
+    """Names ``code`` binds (imports, definitions, loop and ``as`` targets, assignments), roughly."""
+    names: set[str] = set()
+    for match in _BINDINGS.finditer(code):
+        imports = match.group("imports")
+        if imports is not None:
+            for part in imports.strip("() \t").split(","):
+                words = part.split()
+                if words:
+                    names.add(words[-1] if len(words) >= 3 and words[-2] == "as" else words[0].split(".")[0])
+            continue
+        text = next(group for group in match.groups() if group is not None)
+        names.update(re.findall(r"[A-Za-z_]\w*", text))
+    return names
+
+
+def transform_cell(code: str, automagic: Callable[[str], bool] | None = None) -> str:
     """Turn a cell with magics, shell escapes or ``?`` help into plain Python.
 
-    Raises ``CellError`` for a cell magic that is not on the first line.
+    With ``automagic`` (see ``automagic_call``), a one-line statement that starts with a magic's
+    name is that magic. Raises ``CellError`` for a cell magic that is not on the first line.
     """
     stripped = code.lstrip("\n")
     if stripped.startswith("%%"):
         return _cell_magic(stripped)
+    if automagic is not None:
+        bound = bound_names(code)
+        if bound:
+            is_magic = automagic
+            automagic = lambda name: name not in bound and is_magic(name)  # noqa: E731
     pieces: list[str] = []
     last = 0
     for start, end in _scan(code):
@@ -193,11 +249,15 @@ def transform_cell(code: str) -> str:
         body = segment.lstrip(" \t")
         indent = segment[: len(segment) - len(body)]
         body = body.rstrip()
-        if not body or body[0] not in "%!?" and "?" not in body[-1:] and "=" not in body:
-            continue
-        if "\n" in body and body[0] not in "%!":
-            continue  # a multi-line statement: only a shell escape or magic may continue
-        replacement = _transform_line(body.replace("\\\n", " ") if body[0] in "%!" else body)
+        replacement = None
+        if automagic is not None and body and "\n" not in body and body[0] not in "%!?":
+            replacement = automagic_call(body, automagic)
+        if replacement is None:
+            if not body or body[0] not in "%!?" and "?" not in body[-1:] and "=" not in body:
+                continue
+            if "\n" in body and body[0] not in "%!":
+                continue  # a multi-line statement: only a shell escape or magic may continue
+            replacement = _transform_line(body.replace("\\\n", " ") if body[0] in "%!" else body)
         if replacement is None:
             continue
         body_end = start + len(indent) + len(body)

@@ -262,6 +262,11 @@ def test_paths_after_shell_escapes_and_path_magics(namespace: dict[str, Any], tm
     (tmp_path / "data.csv").write_text("a")
     assert matches(f"!ls {tmp_path}/da", namespace) == ["data.csv"]
     assert matches(f"%cd {tmp_path}/da", namespace) == ["data.csv"]
+    # the same magics typed without % (automagic), unless a variable has the name
+    assert matches(f"cd {tmp_path}/da", namespace) == ["data.csv"]
+    assert matches(f"if True:\n    run {tmp_path}/da", namespace) == ["data.csv"]
+    assert "data.csv" not in matches(f"cd {tmp_path}/da", {**namespace, "cd": 1})
+    assert "data.csv" not in matches(f"cd = {tmp_path}/da", namespace)
 
 
 def test_magics(namespace: dict[str, Any]) -> None:

@@ -127,6 +127,19 @@ def test_through_a_real_kernel(kernel_client: Any) -> None:
     assert _ask(kernel_client, "print('hi')") == {"status": "complete"}
     assert _ask(kernel_client, "1+") == {"status": "invalid"}
     assert _ask(kernel_client, "%%bash\necho hi") == {"status": "incomplete", "indent": ""}
+    # automagic: ``cd DIR`` is a magic, so it completes a line and keeps a block open
+    assert _ask(kernel_client, "cd /tmp") == {"status": "complete"}
+    assert _ask(kernel_client, "for d in ['/tmp']:\n    cd $d") == {"status": "incomplete", "indent": "    "}
+    assert _ask(kernel_client, "cd = 1 +") == {"status": "invalid"}
+
+
+def test_automagic_lines_count_as_statements() -> None:
+    magics = {"cd", "pwd"}.__contains__
+    assert is_complete("cd ..", magics) == {"status": "complete"}
+    assert is_complete("cd ..") == {"status": "invalid"}  # automagic off
+    assert is_complete("if x:\n    cd ..", magics) == {"status": "incomplete", "indent": "    "}
+    assert is_complete("if x:\n    cd ..\n", magics) == {"status": "complete"}
+    assert is_complete("cd (1,", magics) == {"status": "incomplete", "indent": ""}  # Python's call
 
 
 @settings(max_examples=300, deadline=None)

@@ -151,6 +151,37 @@ def test_pwd_cd_and_back(session: Session, tmp_path: Path, capsys: pytest.Captur
     assert outcome.ename == "UsageError" and "no such directory" in outcome.evalue
 
 
+def test_automagic_line_magics_without_percent(session: Session, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "sub").mkdir()
+    session.ok("cd sub")
+    assert os.getcwd() == str(tmp_path / "sub")
+    session.ok("pwd")
+    assert session.result() == repr(str(tmp_path / "sub"))
+    session.ok("cd -")
+    assert os.getcwd() == str(tmp_path)
+    # a variable of the magic's name wins, and the line is Python again
+    session.ok("pwd = 'mine'")
+    session.ok("pwd")
+    assert session.result() == "'mine'"
+    session.ok("del pwd")
+    # a name the same cell binds is not a magic
+    session.ok("import time\ntime.__name__")
+    assert session.result() == "'time'"
+    assert session.run("time 6 * 7").ename == "SyntaxError"  # time is the module: no magic
+    session.ok("del time")
+    session.ok("time 6 * 7")
+    assert session.result() == "42"
+    capsys.readouterr()
+    session.ok("automagic off")
+    assert capsys.readouterr().out == "Automagic is off: line magics need their %.\n"
+    assert session.run("pwd").ename == "NameError"
+    session.ok("%automagic")
+    assert capsys.readouterr().out.startswith("Automagic is on")
+    session.ok("%lsmagic")
+    assert "Automagic is on" in capsys.readouterr().out
+    assert session.run("automagic maybe").evalue == "%automagic: expected on or off, not 'maybe'"
+
+
 def test_env(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MYCON_T", raising=False)
     session.ok("%env MYCON_T=1 2")
@@ -353,6 +384,19 @@ def test_kernel_time_and_shell_escape_stream_live(kernel_client: Any) -> None:
     Path(marker).touch()
     reply = kernel_client.get_shell_msg(timeout=20)
     assert reply["content"]["status"] == "ok"
+
+
+def test_kernel_automagic_and_its_history(kernel_client: Any, tmp_path: Path) -> None:
+    """``cd DIR`` and ``pwd`` typed without % in a real kernel; history keeps what was typed."""
+    reply, outputs = execute(kernel_client, f"cd {tmp_path}")
+    assert (reply["content"]["status"], stdout_of(outputs)) == ("ok", f"{tmp_path}\n")
+    reply, outputs = execute(kernel_client, "pwd")
+    results = [m for m in outputs if m["msg_type"] == "execute_result"]
+    assert results[0]["content"]["data"]["text/plain"] == repr(str(tmp_path))
+    count = reply["content"]["execution_count"]
+    kernel_client.history(hist_access_type="range", session=0, start=count, stop=count + 1, raw=True)
+    history = kernel_client.get_shell_msg(timeout=20)["content"]["history"]
+    assert [entry[2] for entry in history] == ["pwd"]
 
 
 def test_kernel_connect_info_and_payloads(kernel_client: Any) -> None:

@@ -7,7 +7,7 @@ import ast
 import pytest
 
 from kernel.shell import CellError
-from kernel.transform import transform_cell
+from kernel.transform import bound_names, transform_cell
 
 H = "__mycon_magic__"
 
@@ -134,3 +134,53 @@ def test_magic_and_assignment_produce_valid_python() -> None:
     out = transform_cell(code)
     assert f"x = {H}.line('pwd', '')" in out
     assert "for f in !ls:" in out  # not a statement start: Python reports the syntax error
+
+
+MAGICS = {"cd", "pwd", "time", "pip", "env", "reset"}
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("pwd", f"{H}.line('pwd', '')"),
+        ("cd ..", f"{H}.line('cd', '..')"),
+        ("cd .git", f"{H}.line('cd', '.git')"),
+        ("cd -", f"{H}.line('cd', '-')"),
+        ("reset -f", f"{H}.line('reset', '-f')"),
+        ("pip install 'numpy<2'", f"{H}.line('pip', \"install 'numpy<2'\")"),
+        ("time x = 1", f"{H}.line('time', 'x = 1')"),
+        ("if True:\n    cd /tmp", f"if True:\n    {H}.line('cd', '/tmp')"),
+        ("cd /tmp  # home", f"{H}.line('cd', '/tmp')  # home"),
+        # Python's own lines stay Python's
+        ("cd = 3", "cd = 3"),
+        ("cd += 1", "cd += 1"),
+        ("env: dict = {}", "env: dict = {}"),
+        ("pwd()", "pwd()"),
+        ("env (1)", "env (1)"),
+        ("env[0]", "env[0]"),
+        ("time.sleep(1)", "time.sleep(1)"),
+        ("cd, pwd = 1, 2", "cd, pwd = 1, 2"),
+        ("pwd-1", "pwd-1"),
+        ("other thing", "other thing"),
+        ("print(pwd)", "print(pwd)"),
+        ("x = (1,\n  pwd)", "x = (1,\n  pwd)"),
+        ("s = '''\ncd ..\n'''", "s = '''\ncd ..\n'''"),
+        # a name the cell itself binds is not a magic
+        ("import time\ntime", "import time\ntime"),
+        ("from os import environ as env\nenv", "from os import environ as env\nenv"),
+        ("for cd in range(3):\n    cd", "for cd in range(3):\n    cd"),
+        ("def pwd(): pass\npwd", "def pwd(): pass\npwd"),
+    ],
+)
+def test_automagic(code: str, expected: str) -> None:
+    assert transform_cell(code, MAGICS.__contains__) == expected
+    assert transform_cell(code) == code  # without the predicate (automagic off): untouched
+
+
+def test_bound_names() -> None:
+    code = (
+        "import os.path as p, sys\nfrom a import (b, c as d)\nx = y = 1\ne, (f, g) = h\n"
+        "k: int = 3\nm += 1\nfor i, j in z: pass\nwith w as fh: pass\nif (n := 1): pass\n"
+        "def fn(q=1): pass\nenv HOME=1\npip install x==1\n"
+    )
+    assert bound_names(code) == {"p", "sys", "b", "d", "x", "e", "f", "g", "k", "m", "i", "j", "fh", "n", "fn"}
