@@ -26,6 +26,7 @@ from console.history import ConsoleHistory, history_path
 from console.keys import KeyCatcher
 from console.link import KernelLink, LinkError, LinkTimeout, Msg, UserInputError
 from console.output import Printer
+from console.probe import GraphicsProbe
 from console.prompt import (
     Completeness,
     EnterState,
@@ -64,7 +65,7 @@ class StartFailed(Exception):
 class Console:
     """One interactive console on one kernel."""
 
-    def __init__(self, settings: Settings, input: Any = None, output: Any = None, typeahead: str = "") -> None:
+    def __init__(self, settings: Settings, input: Any = None, output: Any = None) -> None:
         self.settings = settings
         self.printer = Printer()
         self.options = render.RenderOptions(
@@ -131,8 +132,11 @@ class Console:
         self._clients: dict[str, int] = {}  # other clients' session ids -> their number
         self._other_wait: tuple[str, str] | None = None  # (cell msg_id, client) whose input the kernel awaits
         self._add_restart_key()
-        if typeahead:
-            _store_typeahead(self.prompt.input, typeahead)
+
+    def add_typeahead(self, text: str) -> None:
+        """Keys typed before the prompt existed go to the prompt first, as if typed there."""
+        if text:
+            _store_typeahead(self.prompt.input, text)
 
     @staticmethod
     def _width() -> int:
@@ -771,13 +775,19 @@ def _store_typeahead(prompt_input: Any, text: str) -> None:
     store_typeahead(prompt_input, keys)
 
 
-def run_console(settings: Settings) -> int:
-    """Run the console to completion; returns the process exit status."""
-    if not sys.stdin.isatty():
-        sys.stderr.write("mycon: the console needs a terminal on stdin (to run code from a pipe: mycon exec -)\n")
-        return 2
-    from console.displays import startup_probe
+def run_console(settings: Settings, probe: GraphicsProbe | None = None) -> int:
+    """Run the console to completion; returns the process exit status.
 
-    graphics, typed = startup_probe(settings.graphics)  # bounded: ~100 ms at most
+    ``probe``: the start-up graphics query, sent before this module was imported (see
+    ``console.probe``); its answer is read here, keys typed meanwhile go to the first prompt.
+    """
+    try:
+        if not sys.stdin.isatty():
+            sys.stderr.write("mycon: the console needs a terminal on stdin (to run code from a pipe: mycon exec -)\n")
+            return 2
+        console = Console(settings)
+    finally:
+        graphics, typed = probe.finish() if probe is not None else (None, "")
     render.set_probed_graphics(graphics)
-    return asyncio.run(Console(settings, typeahead=typed).run())
+    console.add_typeahead(typed)
+    return asyncio.run(console.run())

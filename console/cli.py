@@ -213,9 +213,16 @@ def main(
         _check_existing(settings.connection_file or settings.existing)
     elif settings.connection_file and os.path.isdir(settings.connection_file):
         raise UserError(f"-f {settings.connection_file}: is a directory, not a file")
-    from console.app import run_console
+    from console.probe import startup_probe
 
-    ctx.exit(run_console(settings))
+    probe = startup_probe(settings.graphics)  # the terminal answers while the console loads
+    try:
+        from console.app import run_console
+    except BaseException:
+        if probe is not None:
+            probe.finish()  # the terminal as it was
+        raise
+    ctx.exit(run_console(settings, probe))
 
 
 def _check_server(server: str, token: str | None, ssh: str | None, connection_file: str | None) -> None:

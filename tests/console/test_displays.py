@@ -7,6 +7,7 @@ import base64
 import os
 import re
 import select
+import termios
 import threading
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,8 @@ from console.displays import (
     OutputArea,
     console_command,
     is_console_command,
-    probe_graphics,
-    startup_probe,
 )
+from console.probe import GraphicsProbe, probe_graphics, startup_probe
 
 DATA = Path(__file__).parent / "data"
 UP = re.compile(r"\x1b\[(\d+)A")
@@ -226,7 +226,7 @@ def test_console_command_help_and_unknown(tmp_path: Path) -> None:
     ],
 )
 def test_no_terminal_query_when_the_answer_is_known(graphics: str, env: dict[str, str]) -> None:
-    assert startup_probe(graphics, env) == (None, "")
+    assert startup_probe(graphics, env) is None
 
 
 def test_resolve_options_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -282,6 +282,25 @@ def test_graphics_probe_on_a_pseudo_terminal(answer: bytes, mode: str | None, ty
         assert probe_graphics(slave, slave, timeout=2.0 if answer else 0.1) == (mode, typed)
         thread.join(5)
         # the answer was consumed: nothing is left for the prompt to read as typed keys
+        ready, _, _ = select.select([slave], [], [], 0)
+        assert not ready
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_graphics_probe_answer_read_after_other_work() -> None:
+    """The query goes out at start(); the answer waits in the terminal until finish()."""
+    master, slave, thread = _fake_terminal(b"\x1b_Gi=31;OK\x1b\\\x1b[?62;22c")
+    try:
+        before = termios.tcgetattr(slave)
+        probe = GraphicsProbe(slave, slave, timeout=5.0)
+        assert probe.start()
+        thread.join(5)  # the terminal has answered: the console's imports would run meanwhile
+        assert not termios.tcgetattr(slave)[3] & termios.ECHO  # typed keys do not show meanwhile
+        os.write(master, b"1+1\r")  # the user types before the prompt exists
+        assert probe.finish() == ("kitty", "1+1\r")  # read with the answer: kept for the prompt
+        assert termios.tcgetattr(slave) == before
         ready, _, _ = select.select([slave], [], [], 0)
         assert not ready
     finally:
