@@ -179,3 +179,14 @@ def test_ctrl_d_at_input_is_end_of_file(term: Term) -> None:
     term.send(CTRL_D)
     term.expect("zzeof EOFError(")
     term.prompt()
+
+
+def test_keys_typed_while_the_console_starts_reach_the_first_prompt() -> None:
+    """Typed the instant mycon is spawned: before the terminal query, during it, before the prompt."""
+    fresh = Term(env={"TMUX": "", "STY": ""})  # outside a multiplexer: the start-up query runs
+    try:
+        fresh.run("6 * 7")
+        fresh.expect(re.compile(r"Out\[1\]: 42"))
+        assert fresh.prompt() == 2
+    finally:
+        fresh.close()
