@@ -381,6 +381,20 @@ def _pwd(rt: MagicRuntime, args: str) -> str:
     return os.getcwd()
 
 
+def change_directory(rt: MagicRuntime, target: str, magic: str) -> None:
+    """``os.chdir(target)`` for ``%magic``; the directory left goes to ``rt.dir_history``."""
+    previous = os.getcwd()
+    try:
+        os.chdir(target)
+    except FileNotFoundError:
+        raise CellError(f"%{magic}: no such directory: {target}") from None
+    except NotADirectoryError:
+        raise CellError(f"%{magic}: not a directory: {target}") from None
+    except OSError as exc:
+        raise CellError(f"%{magic}: {target}: {exc.strerror}") from None
+    rt.dir_history.append(previous)
+
+
 @_builtin("cd", expand=True)
 def _cd(rt: MagicRuntime, args: str) -> None:
     """Change the working directory: ``%cd path``, ``%cd`` (home), ``%cd -`` (previous)."""
@@ -390,17 +404,7 @@ def _cd(rt: MagicRuntime, args: str) -> None:
         if not rt.dir_history:
             raise CellError("cd -: no previous directory")
         target = rt.dir_history[-1]
-    target = os.path.expanduser(os.path.expandvars(target))
-    previous = os.getcwd()
-    try:
-        os.chdir(target)
-    except FileNotFoundError:
-        raise CellError(f"cd: no such directory: {target}") from None
-    except NotADirectoryError:
-        raise CellError(f"cd: not a directory: {target}") from None
-    except OSError as exc:
-        raise CellError(f"cd: {target}: {exc.strerror}") from None
-    rt.dir_history.append(previous)
+    change_directory(rt, os.path.expanduser(os.path.expandvars(target)), "cd")
     if "q" not in opts:
         print(os.getcwd())
 

@@ -22,7 +22,13 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .magic_commands import _compile_with_last, _history_range, _script, _split_options
+from .magic_commands import (
+    _compile_with_last,
+    _history_range,
+    _script,
+    _split_options,
+    change_directory,
+)
 from .magics import _CELL, _LINE, Magic, MagicRuntime, _builtin, run_process
 from .shell import CellError
 
@@ -318,11 +324,21 @@ def _expression(args: str, magic: str) -> str:
     return expression
 
 
-def _find(rt: MagicRuntime, expression: str) -> tuple[bool, Any]:
-    """(found, object) for ``expression``, looked up without running code (as ``obj?``)."""
+def _lookup_object(rt: MagicRuntime, expression: str) -> tuple[bool, Any]:
     from .inspection import _lookup
 
     return _lookup(expression, rt.shell.user_ns)
+
+
+def _find(rt: MagicRuntime, args: str, magic: str) -> tuple[str, Any] | None:
+    """(expression, object) named by ``args``, looked up without running code (as ``obj?``);
+    None, after saying so, when there is no such object."""
+    expression = _expression(args, magic)
+    found, value = _lookup_object(rt, expression)
+    if not found:
+        print(f"Object `{expression}` not found.")
+        return None
+    return expression, value
 
 
 def _page(rt: MagicRuntime, text: str) -> None:
@@ -344,11 +360,10 @@ def _pinfo2(rt: MagicRuntime, args: str) -> None:
 @_builtin("pdoc")
 def _pdoc(rt: MagicRuntime, args: str) -> None:
     """Show an object's docstring (for a class, also its constructor's): ``%pdoc obj``."""
-    expression = _expression(args, "pdoc")
-    found, value = _find(rt, expression)
-    if not found:
-        print(f"Object `{expression}` not found.")
+    looked_up = _find(rt, args, "pdoc")
+    if looked_up is None:
         return
+    expression, value = looked_up
     import inspect
 
     parts = []
@@ -367,11 +382,10 @@ def _pdoc(rt: MagicRuntime, args: str) -> None:
 @_builtin("pdef")
 def _pdef(rt: MagicRuntime, args: str) -> None:
     """Print how to call an object (its signature): ``%pdef func``."""
-    expression = _expression(args, "pdef")
-    found, value = _find(rt, expression)
-    if not found:
-        print(f"Object `{expression}` not found.")
+    looked_up = _find(rt, args, "pdef")
+    if looked_up is None:
         return
+    expression, value = looked_up
     if not callable(value):
         print(f"Object `{expression}` is not callable.")
         return
@@ -384,11 +398,10 @@ def _pdef(rt: MagicRuntime, args: str) -> None:
 @_builtin("psource")
 def _psource(rt: MagicRuntime, args: str) -> None:
     """Show an object's source code: ``%psource func``."""
-    expression = _expression(args, "psource")
-    found, value = _find(rt, expression)
-    if not found:
-        print(f"Object `{expression}` not found.")
+    looked_up = _find(rt, args, "psource")
+    if looked_up is None:
         return
+    expression, value = looked_up
     from .inspection import _source
 
     source = _source(value)
@@ -402,7 +415,7 @@ def _psource(rt: MagicRuntime, args: str) -> None:
 def _pfile(rt: MagicRuntime, args: str) -> None:
     """Show the whole file an object is defined in (or a file by name): ``%pfile obj``."""
     expression = _expression(args, "pfile")
-    found, value = _find(rt, expression)
+    found, value = _lookup_object(rt, expression)
     if found:
         text = _defining_file_text(value)
     else:
@@ -509,20 +522,6 @@ def _dir_stack(rt: MagicRuntime) -> list[str]:
     return stack
 
 
-def _chdir(rt: MagicRuntime, target: str, magic: str) -> None:
-    """Change directory as %cd does: the directory left goes to ``rt.dir_history``."""
-    previous = os.getcwd()
-    try:
-        os.chdir(target)
-    except FileNotFoundError:
-        raise CellError(f"%{magic}: no such directory: {target}") from None
-    except NotADirectoryError:
-        raise CellError(f"%{magic}: not a directory: {target}") from None
-    except OSError as exc:
-        raise CellError(f"%{magic}: {target}: {exc.strerror}") from None
-    rt.dir_history.append(previous)
-
-
 def _tilde(path: str) -> str:
     home = os.path.expanduser("~")
     if home not in ("", "/") and (path == home or path.startswith(home + os.sep)):
@@ -544,7 +543,7 @@ def _pushd(rt: MagicRuntime, args: str) -> None:
         target = os.path.expanduser(words[0])
         if not os.path.isdir(target):
             target = _read_bookmarks().get(words[0], target)
-        _chdir(rt, target, "pushd")
+        change_directory(rt, target, "pushd")
     stack = _dir_stack(rt)
     stack.insert(0, here)
     print(" ".join(_tilde(path) for path in (os.getcwd(), *stack)))
@@ -558,7 +557,7 @@ def _popd(rt: MagicRuntime, args: str) -> None:
     stack = _dir_stack(rt)
     if not stack:
         raise CellError("%popd: the directory stack is empty")
-    _chdir(rt, stack[0], "popd")
+    change_directory(rt, stack[0], "popd")
     print(f"popd -> {_tilde(stack.pop(0))}")
 
 

@@ -8,62 +8,21 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from kernel_harness import execute, stdout_of
+from shell_session import ShellSession, shell_session
 
-from kernel import services
-from kernel.connection import ConnectionInfo
 from kernel.magics import magic_names, register_cell_magic, register_line_magic
-from kernel.shell import CellOutcome, Shell
 
-
-class Session:
-    """A Shell with the services installed, collecting what it publishes."""
-
-    def __init__(self, connection_file: str) -> None:
-        self.published: list[tuple[str, dict[str, Any]]] = []
-        self.shell = Shell(lambda msg_type, content: self.published.append((msg_type, content)))
-        self.info = ConnectionInfo(key="secret-key", shell_port=1234)
-        self.channels = SimpleNamespace(info=self.info, connection_file=connection_file, cleanups=[])
-        services.install(self.shell, self.channels)
-
-    def run(self, code: str) -> CellOutcome:
-        self.published.clear()
-        return self.shell.run_cell(code)
-
-    def ok(self, code: str) -> CellOutcome:
-        outcome = self.run(code)
-        assert outcome.status == "ok", (outcome.ename, outcome.evalue, outcome.traceback)
-        return outcome
-
-    def result(self) -> str | None:
-        for msg_type, content in self.published:
-            if msg_type == "execute_result":
-                text: str = content["data"]["text/plain"]
-                return text
-        return None
+Session = ShellSession
 
 
 @pytest.fixture
 def session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
-    monkeypatch.setenv("MYCON_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
-    saved = {name: getattr(builtins, name, None) for name in ("exit", "quit", "__mycon_magic__")}
-    s = Session(str(tmp_path / "kernel-test.json"))
-    try:
+    with shell_session(tmp_path, monkeypatch, str(tmp_path / "kernel-test.json")) as s:
         yield s
-    finally:
-        for cleanup in s.channels.cleanups:
-            cleanup()
-        for name, value in saved.items():
-            if value is None:
-                if hasattr(builtins, name):
-                    delattr(builtins, name)
-            else:
-                setattr(builtins, name, value)
 
 
 def test_time_returns_the_value_and_prints_timings(session: Session, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,77 +12,30 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from kernel_harness import execute, running_kernel, stdout_of
+from shell_session import ShellSession, shell_session
 
-from kernel import services
 from kernel.magics import magic_help
-from kernel.shell import CellOutcome, Shell
 from kernel.workspace_magics import _ALIASES, alias_command
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-class Session:
-    """A Shell with the services installed, keeping what it publishes."""
-
-    def __init__(self) -> None:
-        self.published: list[tuple[str, dict[str, Any]]] = []
-        self.shell = Shell(lambda msg_type, content: self.published.append((msg_type, content)))
-        self.channels = SimpleNamespace(info=None, connection_file=None, cleanups=[])
-        services.install(self.shell, self.channels)
-
-    def run(self, code: str) -> CellOutcome:
-        self.published.clear()
-        return self.shell.run_cell(code)
-
-    def ok(self, code: str) -> CellOutcome:
-        outcome = self.run(code)
-        assert outcome.status == "ok", (outcome.ename, outcome.evalue, outcome.traceback)
-        return outcome
-
-    def usage_error(self, code: str) -> str:
-        outcome = self.run(code)
-        assert outcome.ename == "UsageError", (outcome.ename, outcome.evalue)
-        return outcome.evalue
-
-    def result(self) -> str | None:
-        for msg_type, content in self.published:
-            if msg_type == "execute_result":
-                text: str = content["data"]["text/plain"]
-                return text
-        return None
-
-    def page(self, code: str) -> str:
-        outcome = self.ok(code)
-        assert [p["source"] for p in outcome.payload] == ["page"], outcome.payload
-        text: str = outcome.payload[0]["data"]["text/plain"]
-        return text
+Session = ShellSession
 
 
 @pytest.fixture
 def session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
-    monkeypatch.setenv("MYCON_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
-    saved = {name: getattr(builtins, name, None) for name in ("exit", "quit", "__mycon_magic__")}
     aliases = dict(_ALIASES)
-    s = Session()
-    try:
-        yield s
-    finally:
-        for cleanup in s.channels.cleanups:
-            cleanup()
-        for name, value in saved.items():
-            if value is None:
-                if hasattr(builtins, name):
-                    delattr(builtins, name)
-            else:
-                setattr(builtins, name, value)
-        for name in set(_ALIASES) - set(aliases):  # aliases are the process's: drop the tests'
-            s.run(f"%unalias {name}")
+    with shell_session(tmp_path, monkeypatch) as s:
+        try:
+            yield s
+        finally:
+            for name in set(_ALIASES) - set(aliases):  # aliases are the process's: drop the tests'
+                s.run(f"%unalias {name}")
 
 
 def _mode(path: Path) -> int:
