@@ -229,7 +229,9 @@ def is_complete(code: str, automagic: Callable[[str], bool] | None = None) -> di
     if ends_with_blank_line:
         return {"status": "complete"}
     try:
-        tree = ast.parse(source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. an invalid escape: the cell's run will say so
+            tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return {"status": "complete"}
     last = tree.body[-1] if tree.body else None

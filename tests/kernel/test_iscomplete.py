@@ -148,3 +148,10 @@ def test_any_text_gives_a_verdict(code: str) -> None:
     reply = is_complete(code)
     assert reply["status"] in ("complete", "incomplete", "invalid")
     assert ("indent" in reply) == (reply["status"] == "incomplete")
+
+
+def test_no_warning_for_code_python_would_warn_about(recwarn: pytest.WarningsRecorder) -> None:
+    """An invalid escape warns when the cell runs, not while the kernel checks it (stderr noise)."""
+    assert is_complete('if x:\n    s = "\\%"') == {"status": "incomplete", "indent": "    "}
+    assert is_complete('s = "\\%"') == {"status": "complete"}
+    assert [str(w.message) for w in recwarn] == []
