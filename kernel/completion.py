@@ -19,6 +19,7 @@ import re
 import sys
 import threading
 import types
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -235,7 +236,9 @@ def evaluate(expression: str, namespace: dict[str, Any]) -> Any:
     Raises ``Unresolved`` when that cannot be done safely; may return an ``Instance``.
     """
     try:
-        tree = ast.parse(expression.strip(), mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ``"\%".up``: no invalid-escape warning on a Tab
+            tree = ast.parse(expression.strip(), mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         raise Unresolved(expression) from exc
     try:

@@ -352,3 +352,8 @@ def test_names_the_cell_binds_before_it_runs(namespace: dict[str, Any]) -> None:
     assert matches("for index_a, index_b in pairs:\n    index_", namespace) == ["index_a", "index_b"]
     assert matches("with open(p) as handle_x:\n    handle_", namespace) == ["handle_x"]
     assert matches("valu", namespace) == ["values"]  # the word being typed is not a name
+
+
+def test_no_warning_while_completing_code_python_would_warn_about(recwarn: pytest.WarningsRecorder) -> None:
+    assert "upper" in matches('"\\%".up', {})
+    assert [str(w.message) for w in recwarn] == []
