@@ -355,18 +355,27 @@ def _whos(rt: MagicRuntime, args: str) -> None:
         print(f"{name:<{width_name}}   {kind:<{width_type}}   {text}")
 
 
+def confirm_deletion(without_stdin: str) -> bool:
+    """Ask before deleting variables; False (after saying so) unless the answer is yes.
+
+    ``without_stdin``: the error when the client cannot answer (how to skip the question).
+    """
+    try:
+        answer = input("Once deleted, variables cannot be recovered. Proceed (y/[n])? ")
+    except RuntimeError:
+        raise CellError(without_stdin) from None
+    if answer.strip().lower() not in ("y", "yes"):
+        print("Nothing done.")
+        return False
+    return True
+
+
 @_builtin("reset")
 def _reset(rt: MagicRuntime, args: str) -> None:
     """Delete every name you defined and the output history (``-f``: without asking)."""
     opts, _ = _split_options(args, "fs")
-    if "f" not in opts:
-        try:
-            answer = input("Once deleted, variables cannot be recovered. Proceed (y/[n])? ")
-        except RuntimeError:
-            raise CellError("%reset needs confirmation; use %reset -f to reset without asking") from None
-        if answer.strip().lower() not in ("y", "yes"):
-            print("Nothing done.")
-            return
+    if "f" not in opts and not confirm_deletion("%reset needs confirmation; use %reset -f to reset without asking"):
+        return
     ns = rt.shell.user_ns
     for name in list(ns):
         if name not in rt.hidden:

@@ -28,6 +28,7 @@ from .magic_commands import (
     _script,
     _split_options,
     change_directory,
+    confirm_deletion,
 )
 from .magics import _CELL, _LINE, Magic, MagicRuntime, _builtin, run_process
 from .shell import CellError
@@ -502,14 +503,8 @@ def _reset_selective(rt: MagicRuntime, args: str) -> None:
     if not names:
         print("No variables match.")
         return
-    if not force:
-        try:
-            answer = input("Once deleted, variables cannot be recovered. Proceed (y/[n])? ")
-        except RuntimeError:
-            raise CellError("%reset_selective needs confirmation; add -f to delete without asking") from None
-        if answer.strip().lower() not in ("y", "yes"):
-            print("Nothing done.")
-            return
+    if not force and not confirm_deletion("%reset_selective needs confirmation; add -f to delete without asking"):
+        return
     for name in names:
         del rt.shell.user_ns[name]
 
