@@ -1,6 +1,31 @@
 """mycon's Python kernel: a fast, first-class Jupyter kernel.
 
-Run it with ``python -m kernel`` (see ``kernel.__main__``).
+Run it with ``python -m kernel`` (see ``kernel.__main__``). The map (no module imports another
+that imports it back, not even inside a function; ``tests/test_layout.py`` checks):
+
+Process and protocol (this folder's modules):
+    wire         messages: headers, HMAC signing and checking, replay protection, frames
+    connection   connection files and the runtime directory
+    app          start-up, the five sockets, threads, signals, parent watching, shut-down
+    dispatch     one handler per request type, busy/idle around each, stdin requests
+    iostream     stdout/stderr (Python and file descriptors) captured into stream messages
+    comms        the comm manager (``comm_open``/``msg``/``close``)
+    embed        ``embed_kernel()``: a kernel inside any running program
+    language     the language layer put onto a started shell: history, magics, display, exit
+    log, threads the kernel's own log line and helper threads
+Language layer (sub-packages; none of them imports the modules above or zmq):
+    execution/   running a cell: ``shell``, IPython syntax to Python (``transform``),
+                 ``tracebacks``; uses ``display.formatting`` for results
+    display/     ``display()`` and its wrappers (``api``), mime bundles (``formatting``),
+                 IPython's text/plain (``pretty``), matplotlib figures (``mpl_backend``)
+    services/    ``completion``, ``inspection``, ``iscomplete``, ``history``
+    magics/      the ``registry`` of magics (a leaf: any layer may ask it for names), the
+                 ``runtime`` transformed cells call, and one module per family of built-in
+                 magics (``basic``, ``workspace``, ``notebook``, ``debugging``, ``autoreload``),
+                 imported on the first magic; they build on all of the above
+
+Start-up imports only ``app`` and what it needs (``wire``, ``dispatch``, ``execution.shell``,
+``display.formatting``...); everything else is imported on first use.
 """
 
 from __future__ import annotations

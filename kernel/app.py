@@ -20,9 +20,9 @@ import zmq
 
 from . import connection
 from .dispatch import Dispatcher
+from .execution.shell import Shell
 from .iostream import FLUSH_INTERVAL, FdCapture, OutStream, StreamSink, in_fork_child
 from .log import log, set_log_fd
-from .shell import Shell
 from .threads import start_helper
 from .wire import Session, Signer, WireError, new_id
 
@@ -41,11 +41,9 @@ INPUT_WAIT = "mycon_input_wait"
 
 def _warm_language_services() -> None:
     """Import and prime completion and inspection so the first Tab or ``?`` is quick."""
-    from . import completion
+    from .services import completion, inspection  # noqa: F401 - imported now, not at the first ``?``
 
-    warm = getattr(completion, "warm", None)
-    if warm is not None:
-        warm()
+    completion.warm()
 
 
 def _readable(sock: zmq.Socket) -> bool:
@@ -613,9 +611,7 @@ def _install_getpass(dispatcher: Dispatcher) -> None:
 
 
 def _start_services(shell: Shell, channels: Channels) -> None:
-    """Attach the optional language services (history, magics, display) when present."""
-    try:
-        from . import services  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    services.install(shell, channels)
+    """Attach the language layer (history, magics, display, exit) to the shell."""
+    from . import language
+
+    language.install(shell, channels)

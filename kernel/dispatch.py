@@ -18,9 +18,9 @@ from typing import Any
 
 from . import __version__
 from .comms import CommManager, set_manager
+from .execution.shell import CellOutcome, Shell
 from .iostream import in_fork_child
 from .log import log
-from .shell import CellOutcome, Shell
 from .wire import PROTOCOL_VERSION
 
 Request = tuple[Any, list[bytes], dict[str, Any]]  # (socket, routing ids, message)
@@ -266,7 +266,7 @@ class Dispatcher:
         self.reply(request, "connect_reply", {"status": "ok", **self.channels.ports()})
 
     def _service(self, name: str) -> Any:
-        return importlib.import_module(f"{__package__}.{name}")
+        return importlib.import_module(f"{__package__}.services.{name}")
 
     def complete_request(self, request: Request) -> None:
         content = request[2]["content"]

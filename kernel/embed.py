@@ -25,8 +25,8 @@ import zmq
 
 from . import app, connection
 from .dispatch import Dispatcher
+from .execution.shell import Shell
 from .iostream import OutStream, StreamSink, in_fork_child
-from .shell import Shell
 from .threads import start_helper
 from .wire import Session, Signer
 
@@ -126,7 +126,7 @@ class _Saved:
         for name in [name for name in names if name not in self.builtins]:
             del names[name]
         names.update(self.builtins)
-        display = sys.modules.get(f"{__package__}.display")
+        display = sys.modules.get(f"{__package__}.display.api")
         if display is not None and hasattr(display, "_shell"):
             display._shell = None  # type: ignore[attr-defined]  # display() now prints
         builtins.input = self.input

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from kernel import services
+from kernel import language
 from kernel.connection import ConnectionInfo
-from kernel.shell import CellOutcome, Shell
+from kernel.execution.shell import CellOutcome, Shell
 
 HELPER_BUILTINS = ("exit", "quit", "__mycon_magic__")  # what services.install puts in builtins
 
@@ -26,7 +26,7 @@ class ShellSession:
         self.shell = Shell(lambda msg_type, content: self.published.append((msg_type, content)))
         self.info = ConnectionInfo(key="secret-key", shell_port=1234) if connection_file else None
         self.channels = SimpleNamespace(info=self.info, connection_file=connection_file, cleanups=[])
-        services.install(self.shell, self.channels)
+        language.install(self.shell, self.channels)
 
     def run(self, code: str) -> CellOutcome:
         self.published.clear()

@@ -44,7 +44,7 @@ def test_memory_after_many_cells(tmp_path: Path) -> None:
 
 def test_output_cache_is_bounded() -> None:
     """Out / _N keep at most OUTPUT_CACHE_SIZE results (IPython's rule), with a notice."""
-    from kernel.shell import OUTPUT_CACHE_SIZE, Shell
+    from kernel.execution.shell import OUTPUT_CACHE_SIZE, Shell
 
     notices: list[str] = []
     shell = Shell(lambda msg_type, content: notices.append(content.get("text", "")) if msg_type == "stream" else None)

@@ -1,0 +1,341 @@
+"""Running Python cells: the namespace, the execution counter, results, errors, payloads.
+
+The language layer of the kernel: no sockets and no zmq. It reports what happens through a
+``publish(msg_type, content)`` callback that the dispatcher binds to the current request.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import linecache
+import re
+import sys
+from collections.abc import Callable
+from types import CodeType
+from typing import Any
+
+from ..display import formatting
+from . import tracebacks
+from .tracebacks import CellError
+
+Publish = Callable[[str, dict[str, Any]], None]
+
+CO_COROUTINE = 0x0080
+TOP_LEVEL_AWAIT = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0x2000)
+MAGIC_MARKERS = ("%", "!", "?")  # a cell with none of these needs no input transformation
+# A line that may be a magic typed without its % (``cd ..``, ``pwd``, ``pip install x``): a
+# name alone, or a name and a space and something that does not make it Python's (``x = 1``,
+# ``f (x)``, ``a [0]``, ``a, b``, ``a: int``). transform.automagic_call decides.
+AUTOMAGIC_CANDIDATE = re.compile(r"^[ \t]*([A-Za-z_]\w*)(?:[ \t]*$|[ \t]+(?![\s=(\[,:]))", re.MULTILINE)
+OUTPUT_CACHE_SIZE = 1000  # results kept in Out / _N, as IPython's cache_size
+
+
+
+
+class CellOutcome:
+    """What a run produced, for the ``execute_reply``."""
+
+    def __init__(self, execution_count: int = 0) -> None:
+        self.status = "ok"  # "ok" | "error"
+        self.execution_count = execution_count
+        self.ename = ""
+        self.evalue = ""
+        self.traceback: list[str] = []
+        self.payload: list[dict[str, Any]] = []
+
+
+def _ends_with_semicolon(code: str) -> bool:
+    """True when the cell's last statement ends with ``;`` (hides the result)."""
+    stripped = code.rstrip()
+    if "#" not in stripped.rsplit("\n", 1)[-1]:
+        return stripped.endswith(";")
+    import io
+    import tokenize
+
+    last = None
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type not in (
+                tokenize.COMMENT,
+                tokenize.NL,
+                tokenize.NEWLINE,
+                tokenize.ENDMARKER,
+                tokenize.INDENT,
+                tokenize.DEDENT,
+            ):
+                last = token
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    return last is not None and last.string == ";"
+
+
+def _defines_code(code: Any) -> bool:
+    """True if a compiled cell holds nested code (functions, classes, lambdas, comprehensions)."""
+    return code is not None and any(isinstance(const, CodeType) for const in code.co_consts)
+
+
+class Shell:
+    """The Python interpreter state behind one kernel."""
+
+    def __init__(self, publish: Publish | None = None) -> None:
+        self.publish: Publish = publish or (lambda msg_type, content: None)
+        self.execution_count = 0
+        self.user_ns: dict[str, Any] = {
+            "__name__": "__main__",
+            "__doc__": None,
+            "__builtins__": builtins,
+        }
+        self.inputs: list[str] = [""]  # In[0] is empty, as in IPython
+        self.outputs: dict[int, Any] = {}
+        self.user_ns.update(In=self.inputs, Out=self.outputs, _="", __="", ___="")
+        self.user_ns.update(_i="", _ii="", _iii="", _ih=self.inputs, _oh=self.outputs)
+        self.cell_names: dict[str, int] = {}  # linecache filename -> execution count
+        self.payloads: list[dict[str, Any]] = []
+        self._cell_serial = 0
+        self._transformer: Any = None
+        # ``word -> True`` when a line starting with ``word`` is a magic without its %
+        # (services install it: a line magic not shadowed by a variable); None: no automagic
+        self.automagic: Callable[[str], bool] | None = None
+        self._event_loop: Any = None
+        self.interruptible = False  # True while user code runs (SIGINT may interrupt it)
+        self.extensions: dict[str, Any] = {}  # services attach here (magics, history, ...)
+        self.pre_run_hooks: list[Callable[[str], None]] = []
+        self.post_run_hooks: list[Callable[[str, CellOutcome], None]] = []
+
+    # ----- input ---------------------------------------------------------------------------
+
+    def transform(self, code: str) -> str:
+        """Turn magics, shell escapes and ``obj?`` into plain Python."""
+        automagic = self.automagic
+        if not any(marker in code for marker in MAGIC_MARKERS) and not (
+            automagic is not None
+            and any(automagic(match.group(1)) for match in AUTOMAGIC_CANDIDATE.finditer(code))
+        ):
+            return code
+        if self._transformer is None:
+            try:
+                from .transform import transform_cell
+            except ImportError:
+                return code
+            self._transformer = transform_cell
+        result: str = self._transformer(code, automagic)
+        return result
+
+    def register_source(self, code: str, count: int) -> str:
+        """Keep a cell's source in linecache so tracebacks and ``inspect`` can read it."""
+        self._cell_serial += 1
+        filename = f"<cell-{count}-{self._cell_serial}>"
+        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+        self.cell_names[filename] = count
+        return filename
+
+    # ----- running ---------------------------------------------------------------------------
+
+    def run_cell(self, code: str, silent: bool = False, store_history: bool = True) -> CellOutcome:
+        """Run one cell; publish its result or error; return what the reply needs."""
+        if silent:
+            store_history = False
+        if store_history:
+            self.execution_count += 1
+        count = self.execution_count
+        outcome = CellOutcome(execution_count=count)
+        self.payloads = []
+        for hook in self.pre_run_hooks:
+            hook(code)
+        if store_history:
+            self._remember_input(code, count)
+        try:
+            source = self.transform(code)
+        except CellError as exc:
+            self._report_plain_error(outcome, "UsageError", str(exc))
+            return self._finish(code, outcome)
+        except SyntaxError as exc:
+            self._report(outcome, type(exc), exc, tracebacks.syntax_error(exc, self.cell_names))
+            return self._finish(code, outcome)
+        filename = self.register_source(source, count)
+        try:
+            body, last = self._compile(source, filename)
+        except (SyntaxError, ValueError, OverflowError) as exc:
+            if isinstance(exc, SyntaxError):
+                lines = tracebacks.syntax_error(exc, self.cell_names)
+            else:
+                lines = [f"{type(exc).__name__}: {exc}"]
+            self._report(outcome, type(exc), exc, lines)
+            return self._finish(code, outcome)
+        try:
+            self.interruptible = True
+            try:
+                if body is not None:
+                    self._run_code(body)
+                value = self._run_code(last) if last is not None else None
+            finally:
+                self.interruptible = False
+        except CellError as exc:
+            self._report_plain_error(outcome, "UsageError", str(exc))
+        except SystemExit as exc:
+            self._report(outcome, type(exc), exc, self._format_current(exc))
+        except BaseException as exc:  # noqa: BLE001 - user code may raise anything
+            self._report(outcome, type(exc), exc, self._format_current(exc))
+        else:
+            if last is not None and value is not None and not silent and not _ends_with_semicolon(code):
+                self.display_result(value, count, store=store_history)
+            if not _defines_code(body) and not _defines_code(last):
+                self.forget_source(filename)
+        return self._finish(code, outcome)
+
+    def forget_source(self, filename: str) -> None:
+        """Drop a cell's source from linecache once nothing can need it again.
+
+        A cell that ran without error and defines no function, class, lambda or comprehension
+        leaves no code object behind whose traceback or ``inspect.getsource`` would read it;
+        keeping every such cell would grow the kernel by a few hundred bytes per cell forever.
+        """
+        linecache.cache.pop(filename, None)
+        self.cell_names.pop(filename, None)
+
+    def _finish(self, code: str, outcome: CellOutcome) -> CellOutcome:
+        outcome.payload = self.payloads
+        self.payloads = []
+        for hook in self.post_run_hooks:
+            try:
+                hook(code, outcome)
+            except Exception:
+                pass
+        return outcome
+
+    def _compile(self, source: str, filename: str) -> tuple[Any, Any]:
+        """Compile a cell as (body, last expression), so the last value can be shown."""
+        tree = ast.parse(source, filename=filename, mode="exec", type_comments=False)
+        flags = TOP_LEVEL_AWAIT
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last_node = tree.body.pop()
+            assert isinstance(last_node, ast.Expr)
+            body = None
+            if tree.body:
+                body = compile(tree, filename, "exec", flags=flags, dont_inherit=True)
+            expression = ast.Expression(last_node.value)
+            last = compile(expression, filename, "eval", flags=flags, dont_inherit=True)
+            return body, last
+        return compile(tree, filename, "exec", flags=flags, dont_inherit=True), None
+
+    def _run_code(self, code: Any) -> Any:
+        result = eval(code, self.user_ns)  # noqa: S307 - running user code is the job
+        if code.co_flags & CO_COROUTINE:
+            result = self._run_coroutine(result)
+        return result
+
+    def _run_coroutine(self, coroutine: Any) -> Any:
+        """Run a cell that uses top-level ``await`` on the kernel's own event loop."""
+        import asyncio
+
+        if self._event_loop is None:
+            self._event_loop = asyncio.new_event_loop()
+        return self._event_loop.run_until_complete(coroutine)
+
+    # ----- results and errors ----------------------------------------------------------------
+
+    def _remember_input(self, code: str, count: int) -> None:
+        ns = self.user_ns
+        while len(self.inputs) < count:
+            self.inputs.append("")
+        self.inputs.append(code)
+        ns["_iii"], ns["_ii"], ns["_i"] = ns.get("_ii", ""), ns.get("_i", ""), code
+        ns[f"_i{count}"] = code
+
+    def display_result(self, value: Any, count: int, store: bool = True) -> None:
+        """Publish ``execute_result`` for the cell's last value and keep it in ``_``/``Out``."""
+        if store:
+            ns = self.user_ns
+            if value is not ns.get("_"):
+                ns["___"], ns["__"], ns["_"] = ns.get("__", ""), ns.get("_", ""), value
+            ns[f"_{count}"] = value
+            self.outputs[count] = value
+            if len(self.outputs) > OUTPUT_CACHE_SIZE:
+                self._flush_output_cache()
+        data, metadata, problems = formatting.format_object(value)
+        self._report_problems(problems)
+        self.publish(
+            "execute_result", {"execution_count": count, "data": data, "metadata": metadata}
+        )
+
+    def _flush_output_cache(self) -> None:
+        """Drop the oldest fifth of ``Out`` and their ``_N`` names, as IPython does.
+
+        Otherwise every result ever shown (a DataFrame in each of thousands of cells) would
+        stay alive for the life of the kernel.
+        """
+        oldest = sorted(self.outputs)[: OUTPUT_CACHE_SIZE // 5]
+        for count in oldest:
+            del self.outputs[count]
+            self.user_ns.pop(f"_{count}", None)
+        self.publish("stream", {
+            "name": "stderr",
+            "text": f"Output cache limit ({OUTPUT_CACHE_SIZE} entries) reached: "
+                    f"Out[{oldest[0]}]..Out[{oldest[-1]}] and their _N names were dropped.\n",
+        })
+
+    def display(self, value: Any, transient: dict[str, Any] | None = None, update: bool = False) -> None:
+        """Publish ``display_data`` (or ``update_display_data``) for any object."""
+        data, metadata, problems = formatting.format_object(value)
+        self._report_problems(problems)
+        self.publish(
+            "update_display_data" if update else "display_data",
+            {"data": data, "metadata": metadata, "transient": transient or {}},
+        )
+
+    def _report_problems(self, problems: list[str]) -> None:
+        for problem in problems:
+            self.publish("stream", {"name": "stderr", "text": problem + "\n"})
+
+    def _format_current(self, exc: BaseException) -> list[str]:
+        tb = exc.__traceback__
+        # the first frame is ours (the eval call in _run_code): skip it and anything above it
+        while tb is not None and not tb.tb_frame.f_code.co_filename.startswith("<cell-"):
+            if tb.tb_next is None:
+                break
+            tb = tb.tb_next
+        mode = str(self.extensions.get("xmode", "Context"))
+        return tracebacks.format_exception(type(exc), exc, tb, self.cell_names, mode=mode)
+
+    def _report(self, outcome: CellOutcome, etype: type[BaseException], exc: BaseException, lines: list[str]) -> None:
+        outcome.status = "error"
+        outcome.ename = etype.__name__
+        outcome.evalue = str(exc)
+        outcome.traceback = lines
+        sys.last_type, sys.last_value, sys.last_traceback = etype, exc, exc.__traceback__
+        self.publish(
+            "error", {"ename": outcome.ename, "evalue": outcome.evalue, "traceback": lines}
+        )
+
+    def _report_plain_error(self, outcome: CellOutcome, ename: str, message: str) -> None:
+        outcome.status = "error"
+        outcome.ename = ename
+        outcome.evalue = message
+        outcome.traceback = [f"{tracebacks.BOLD_RED}{ename}{tracebacks.RESET}: {message}"]
+        self.publish(
+            "error", {"ename": ename, "evalue": message, "traceback": outcome.traceback}
+        )
+
+    # ----- user expressions ------------------------------------------------------------------
+
+    def user_expressions(self, expressions: dict[str, Any]) -> dict[str, Any]:
+        """Evaluate ``user_expressions`` after a run: a mime bundle or an error for each."""
+        results: dict[str, Any] = {}
+        for name, expression in expressions.items():
+            try:
+                if not isinstance(expression, str):
+                    raise TypeError("a user expression must be a string")
+                value = eval(expression, self.user_ns)  # noqa: S307
+                data, metadata, _ = formatting.format_object(value)
+                results[name] = {"status": "ok", "data": data, "metadata": metadata}
+            except BaseException as exc:  # noqa: BLE001
+                results[name] = {
+                    "status": "error",
+                    "ename": type(exc).__name__,
+                    "evalue": str(exc),
+                    "traceback": tracebacks.format_exception(
+                        type(exc), exc, exc.__traceback__, self.cell_names
+                    ),
+                }
+        return results
