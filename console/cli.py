@@ -11,8 +11,8 @@ import os
 
 import click
 
-from console.commands import add_commands
 from console.settings import ConfigError, load_config, make_settings
+from console.subcommands import add_commands
 
 
 class UserError(click.ClickException):
@@ -250,4 +250,4 @@ def _check_existing(spec: str) -> None:
         raise UserError(str(e)) from None
 
 
-add_commands(main)  # mycon kernel, mycon list, mycon exec (console/commands.py)
+add_commands(main)  # mycon kernel, mycon list, mycon exec (console/subcommands/)

@@ -10,14 +10,12 @@ one-line dim note.
 Huge output is cut: past :data:`STREAM_CHARS` characters or :data:`STREAM_LINES` lines of one
 cell's streams, the rest goes to a file only, and the cell ends with a note saying how much was
 left out and how to see it all (``%mycon page``, or the file). The last image shown is kept for
-``%mycon save`` and ``%mycon view`` (see :func:`console_command`).
+``%mycon save`` and ``%mycon view`` (see ``console.console_commands``).
 """
 
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,16 +36,6 @@ REGION_CHARS = 256 * 1024
 CUT_HINT = "%mycon page shows it all"
 IMAGE_HINT = "[%mycon save keeps the last image, %mycon view opens it]"
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
-
-COMMANDS_HELP = """\
-mycon console commands (typed at the prompt, never sent to the kernel):
-  %mycon page          show the last cut output in full, in $PAGER (default: less -R)
-  %mycon save [DIR]    save the last image shown to DIR (default: the current folder)
-  %mycon view          open the last image shown in the system's image viewer
-  %mycon restart       restart the kernel (asks first; Ctrl-X Ctrl-K does the same)
-  %mycon notebook FILE save this console's cells and outputs as a notebook (-f replaces FILE)
-  %mycon               this help"""
-
 
 @dataclass
 class _Block:
@@ -386,58 +374,3 @@ class OutputArea:
             return ""
         self._keep_file(path)
         return render.style(f"[{CUT_HINT} (saved in {path})]", render.DIM, options) + "\n"
-
-
-# -- console commands ---------------------------------------------------------------------
-
-
-def is_console_command(code: str) -> bool:
-    """True for a ``%mycon ...`` line, which the console runs itself."""
-    words = code.strip().split()
-    return bool(words) and words[0] == "%mycon" and "\n" not in code.strip()
-
-
-def console_command(
-    code: str, area: OutputArea, page: Callable[[str], None]
-) -> str:
-    """Run a ``%mycon`` command; returns what to print (``page`` shows long text)."""
-    words = code.strip().split()[1:]
-    if not words or words[0] in ("help", "-h", "--help"):
-        return COMMANDS_HELP + "\n"
-    verb, args = words[0], words[1:]
-    if verb == "page":
-        if area.full_output is None:
-            return "no output was cut: there is nothing more to show\n"
-        try:
-            with open(area.full_output, encoding="utf-8", errors="replace") as f:
-                text = f.read()
-        except OSError as e:
-            return f"cannot read {area.full_output}: {e.strerror}\n"
-        page(text)
-        return ""
-    if verb in ("save", "view"):
-        if area.last_image is None:
-            return "no image has been shown yet\n"
-        from console.mime import save_image, viewer_command
-        from console.mime.images import ImageError
-
-        mime, payload = area.last_image
-        folder = args[0] if args and verb == "save" else (
-            os.getcwd() if verb == "save" else tempfile.gettempdir()
-        )
-        try:
-            path = save_image(payload, mime, folder)
-        except (ImageError, OSError) as e:
-            return f"cannot save the image: {e}\n"
-        if verb == "save":
-            return f"saved {path}\n"
-        argv = viewer_command(path)
-        try:
-            subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, start_new_session=True,
-            )
-        except OSError as e:
-            return f"cannot run {shlex.join(argv)}: {e.strerror} (the image is saved in {path})\n"
-        return f"opened {path} with {argv[0]}\n"
-    return f"unknown console command {verb!r}\n{COMMANDS_HELP}\n"

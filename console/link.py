@@ -1,44 +1,48 @@
 """The kernel link: start or attach to a kernel and talk to it over its five channels.
 
 Built on jupyter_client's asynchronous manager and client (imported lazily: they cost a large
-part of start-up). One reader task per channel awaits its socket and dispatches: replies go to
-the waiter registered under their parent ``msg_id``; iopub and stdin messages go to callbacks.
-Every wait is bounded and a timeout is reported in words (``LinkTimeout``).
+part of start-up). The channels are read from the event loop (``console.channels``) and every
+message is dispatched: replies go to the waiter registered under their parent ``msg_id``;
+iopub and stdin messages go to callbacks. Every wait is bounded and a timeout is reported in
+words (``LinkTimeout``). Launching an owned kernel is ``console.launch``'s, watching its
+heartbeat ``console.heartbeat``'s, ssh tunnels ``console.tunnels``' and finding connection
+files ``console.connection_files``'.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import glob
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from console.channels import ZmqChannels
+from console.connection_files import read_connection_file, resolve_connection_file, runtime_dir
+from console.errors import LinkError, LinkTimeout, UserInputError
+from console.heartbeat import HeartbeatWatch
+from console.launch import KernelOutput, kernel_specs, new_manager
+
+__all__ = [  # other modules import these from here; several live in modules of their own
+    "KernelLink",
+    "LinkError",
+    "LinkTimeout",
+    "MalformedMessage",
+    "Msg",
+    "UserInputError",
+    "kernel_specs",
+    "read_connection_file",
+    "resolve_connection_file",
+    "runtime_dir",
+    "unreadable_reason",
+    "well_formed",
+]
+
 Msg = dict[str, Any]
 Handler = Callable[[Msg], None]
 
-HB_INTERVAL = 1.0  # seconds between heartbeat pings
-HB_MISSES = 3  # pings missed in a row before the kernel counts as gone
-
-
 INTERRUPT_TIMEOUT = 5.0  # seconds an interrupt_request may go unanswered
-RECONNECT_FIRST_MS = 10  # first retry of a refused connection to the kernel
-RECONNECT_MAX_MS = 1000  # retries back off to this
-
-
-class LinkError(Exception):
-    """A problem talking to the kernel, worded for the user."""
-
-
-class LinkTimeout(LinkError):
-    """A bounded wait ran out."""
-
-
-class UserInputError(LinkError):
-    """The user named something that does not exist (a file, a kernelspec): exit status 2."""
 
 
 def unreadable_reason(error: Exception) -> str:
@@ -75,84 +79,6 @@ def well_formed(msg: Msg) -> None:
         raise MalformedMessage("its parent msg_id is not a string")
 
 
-def runtime_dir() -> str:
-    """Jupyter's runtime directory (where kernel-*.json connection files live)."""
-    from jupyter_core.paths import jupyter_runtime_dir
-
-    return str(jupyter_runtime_dir())
-
-
-def kernel_specs() -> Any:
-    """jupyter_client's kernelspec finder over the usual folders, IPython's included.
-
-    Its default list asks IPython where ``~/.ipython/kernels`` is, and importing IPython takes
-    50-80 ms on the way to the first result; the folder is worked out here instead.
-    """
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_core.paths import jupyter_path
-
-    ipython_dir = os.environ.get("IPYTHONDIR") or os.path.join(os.path.expanduser("~"), ".ipython")
-    return KernelSpecManager(kernel_dirs=[*jupyter_path("kernels"), os.path.join(ipython_dir, "kernels")])
-
-
-def resolve_connection_file(spec: str) -> str:
-    """Find the connection file for ``--existing [spec]``.
-
-    Empty spec: the newest ``kernel-*.json`` in the runtime directory. A path that exists is
-    used as is; a bare name is looked up in the runtime directory (also with ``kernel-`` and
-    ``.json`` added); a glob picks its newest match.
-    """
-    rdir = runtime_dir()
-    if not spec:
-        found = glob.glob(os.path.join(rdir, "kernel-*.json"))
-        if not found:
-            raise UserInputError(f"no kernel connection files in {rdir}; start a kernel first")
-        return max(found, key=os.path.getmtime)
-    expanded = os.path.expanduser(spec)
-    if os.path.isfile(expanded):
-        return expanded
-    candidates = [expanded]
-    if os.sep not in spec:
-        candidates += [
-            os.path.join(rdir, spec),
-            os.path.join(rdir, f"{spec}.json"),
-            os.path.join(rdir, f"kernel-{spec}.json"),
-            os.path.join(rdir, f"kernel-{spec}"),
-        ]
-    for cand in candidates:
-        if os.path.isfile(cand):
-            return cand
-    for cand in candidates:
-        matches = [m for m in glob.glob(cand) if os.path.isfile(m)]
-        if matches:
-            return max(matches, key=os.path.getmtime)
-    if os.sep in spec:
-        raise UserInputError(f"connection file not found: {spec}")
-    raise UserInputError(f"connection file not found: {spec} (also looked in {rdir})")
-
-
-def read_connection_file(path: str) -> dict[str, Any]:
-    """The parsed connection file, or a UserInputError saying what is wrong with it."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            info = json.load(f)
-    except OSError as e:
-        raise UserInputError(f"cannot read connection file {path}: {e.strerror}") from None
-    except ValueError:
-        raise UserInputError(f"connection file {path} is not valid JSON") from None
-    if not isinstance(info, dict) or "shell_port" not in info:
-        raise UserInputError(f"{path} is not a kernel connection file")
-    return info
-
-
-def _declares_curve(spec: Any) -> bool:
-    """Whether a kernelspec's metadata says the kernel supports CurveZMQ."""
-    declared = (getattr(spec, "metadata", None) or {}).get("supported_encryption")
-    if isinstance(declared, str):
-        declared = [declared]
-    return isinstance(declared, (list, tuple)) and any(str(d).lower() == "curve" for d in declared)
-
-
 @dataclass
 class _Waiter:
     future: asyncio.Future[Msg]
@@ -178,14 +104,13 @@ class KernelLink:
     kernel_session: str = ""  # the session id in the kernel's own headers: new with each kernel process
     interrupt_mode: str = "signal"
     _waiters: dict[str, _Waiter] = field(default_factory=dict)
-    _sockets: dict[str, Any] = field(default_factory=dict)
-    _drains: dict[str, Callable[[], None]] = field(default_factory=dict)
+    _channels: ZmqChannels | None = None
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
     _info_ids: set[str] = field(default_factory=set)
     _iopub_seen: asyncio.Event = field(default_factory=asyncio.Event)
     _info_iopub: bool = False
     _closed: bool = False
-    _kernel_fd: int = -1
+    _output: KernelOutput | None = None  # an owned kernel's own stdout/stderr
     dropped: list[str] = field(default_factory=list)  # why recent messages were dropped
     encrypt: bool = True  # launch kernels whose spec supports it with CurveZMQ
     alive: bool = True  # False from a missed heartbeat until the kernel answers again
@@ -197,45 +122,13 @@ class KernelLink:
 
     async def start(self, kernel_name: str, connection_file: str = "", cwd: str = "") -> None:
         """Launch kernelspec ``kernel_name`` and connect to it."""
-        from jupyter_client.kernelspec import NoSuchKernel
-        from jupyter_client.manager import AsyncKernelManager
-
-        km = AsyncKernelManager(kernel_name=kernel_name, kernel_spec_manager=kernel_specs())
-        if not connection_file:
-            # In the runtime directory, so that a bare `mycon --existing` finds it.
-            import uuid
-
-            rdir = runtime_dir()
-            os.makedirs(rdir, mode=0o700, exist_ok=True)
-            connection_file = os.path.join(rdir, f"kernel-{uuid.uuid4()}.json")
-        km.connection_file = connection_file
-        try:
-            spec = km.kernel_spec
-        except NoSuchKernel:
-            raise UserInputError(
-                f"no kernel named {kernel_name!r} (see `jupyter kernelspec list`)"
-            ) from None
-        if spec is None:
-            raise UserInputError(f"no kernel named {kernel_name!r}")
-        self.interrupt_mode = getattr(spec, "interrupt_mode", "signal") or "signal"
-        if self.encrypt and _declares_curve(spec):
-            km.transport_encryption = "required"
-        # The kernel's own stdout/stderr (warnings, crashes) come through a pipe so the UI can
-        # print them above the prompt instead of over it.
-        rfd, wfd = os.pipe()
-        try:
-            await km.start_kernel(cwd=cwd or os.getcwd(), stdout=wfd, stderr=wfd)
-        except Exception as e:  # launching runs arbitrary argv: report it in words
-            os.close(rfd)
-            raise LinkError(f"could not start kernel {kernel_name!r}: {e}") from None
-        finally:
-            os.close(wfd)
-            # Restarts get a fresh pipe; never let the manager reuse this closed fd number.
-            launch_args = getattr(km, "_launch_args", None)
-            if isinstance(launch_args, dict):
-                launch_args.pop("stdout", None)
-                launch_args.pop("stderr", None)
-        self._watch_kernel_output(rfd)
+        km, self.interrupt_mode = new_manager(kernel_name, connection_file, self.encrypt)
+        self._output = KernelOutput(lambda text: self.on_kernel_output(text))
+        await self._output.launch(
+            km,
+            lambda fd: km.start_kernel(cwd=cwd or os.getcwd(), stdout=fd, stderr=fd),
+            lambda e: LinkError(f"could not start kernel {kernel_name!r}: {e}"),
+        )
         self.manager = km
         self.owned = True
         self.connection_file = km.connection_file
@@ -249,14 +142,9 @@ class KernelLink:
 
         info = read_connection_file(connection_file)
         if ssh:
-            from console.commands import CommandError, open_tunnels
+            from console.tunnels import open_tunnels
 
-            try:
-                info = await asyncio.to_thread(open_tunnels, info, ssh)
-            except CommandError as e:
-                if e.exit_code == 2:
-                    raise UserInputError(e.format_message()) from None
-                raise LinkError(e.format_message()) from None
+            info = await asyncio.to_thread(open_tunnels, info, ssh)
         client = AsyncKernelClient()
         try:
             client.load_connection_info(info)  # type: ignore[arg-type]
@@ -269,64 +157,10 @@ class KernelLink:
         self.interrupt_mode = "message"
         self._connect()
 
-    def _watch_kernel_output(self, fd: int) -> None:
-        loop = asyncio.get_running_loop()
-        os.set_blocking(fd, False)
-
-        def readable() -> None:
-            try:
-                data = os.read(fd, 65536)
-            except BlockingIOError:
-                return
-            except OSError:
-                data = b""
-            if not data:
-                loop.remove_reader(fd)
-                os.close(fd)
-                self._kernel_fd = -1
-                return
-            self.on_kernel_output(data.decode("utf-8", "replace"))
-
-        self._kernel_fd = fd
-        loop.add_reader(fd, readable)
-
     def _connect(self) -> None:
-        """Open the channels and read each one from the event loop (no heartbeat thread).
-
-        Each socket is used through a plain (synchronous) shadow, watched with the loop's
-        ``add_reader`` on its ZMQ_FD. That FD is edge-triggered: it only says "events may have
-        changed", and any send on the socket can consume the edge while a reply is already
-        queued. So every wake-up, and every send, drains the socket until ZMQ_EVENTS says it
-        is empty. (Awaiting zmq.asyncio's recv while other tasks sent on the same socket lost
-        replies under load: the reader stayed asleep with a reply queued.)
-        """
-        import zmq
-
-        client = self.client
-        # A kernel just launched binds its ports ~0.1 s later; zmq retries a refused connect
-        # after RECONNECT_IVL (100 ms by default), which would add most of that again.
-        # Retry every 10 ms, backing off to 1 s while a kernel stays away.
-        client.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_FIRST_MS)
-        client.context.setsockopt(zmq.RECONNECT_IVL_MAX, RECONNECT_MAX_MS)
-        client.start_channels(hb=False)
-        loop = asyncio.get_running_loop()
-        for name in ("shell", "iopub", "stdin", "control"):
-            channel = getattr(client, f"{name}_channel")
-            sock: Any = zmq.Socket.shadow(channel.socket.underlying)
-            self._sockets[name] = sock
-
-            def drain(name: str = name, sock: Any = sock) -> None:
-                if name == "stdin":
-                    # An input_request is judged against the cell's reply and idle, which the
-                    # kernel sent earlier: read those first, whatever order the loop woke us in.
-                    for earlier in ("shell", "iopub"):
-                        if earlier in self._sockets:
-                            self._drain(earlier, self._sockets[earlier])
-                self._drain(name, sock)
-
-            self._drains[name] = drain
-            loop.add_reader(int(sock.getsockopt(zmq.FD)), drain)
-            loop.call_soon(drain)
+        """Open the kernel's channels and read them from the event loop (console.channels)."""
+        self._channels = ZmqChannels(self.client, self._receive, lambda: self._closed)
+        self._channels.open()
 
     async def restart(self, now: bool = True) -> None:
         """Restart an owned kernel on the same ports (channels reconnect by themselves).
@@ -341,24 +175,15 @@ class KernelLink:
         self._restarting = True
         try:
             self._fail_waiters("the kernel was restarted")
-            if self._kernel_fd >= 0:
-                with contextlib.suppress(Exception):
-                    asyncio.get_running_loop().remove_reader(self._kernel_fd)
-                    os.close(self._kernel_fd)
-                self._kernel_fd = -1
-            rfd, wfd = os.pipe()
-            try:
-                await self.manager.restart_kernel(now=now, stdout=wfd, stderr=wfd)
-            except Exception as e:
-                os.close(rfd)
-                raise LinkError(f"could not restart the kernel: {e}") from None
-            finally:
-                os.close(wfd)
-                launch_args = getattr(self.manager, "_launch_args", None)
-                if isinstance(launch_args, dict):
-                    launch_args.pop("stdout", None)
-                    launch_args.pop("stderr", None)
-            self._watch_kernel_output(rfd)
+            if self._output is None:
+                self._output = KernelOutput(lambda text: self.on_kernel_output(text))
+            self._output.close()
+            manager = self.manager
+            await self._output.launch(
+                manager,
+                lambda fd: manager.restart_kernel(now=now, stdout=fd, stderr=fd),
+                lambda e: LinkError(f"could not restart the kernel: {e}"),
+            )
             self._forget_readiness()
             self.alive, self.silent = True, False
         finally:
@@ -393,84 +218,9 @@ class KernelLink:
         if self._hb_task is None or self._hb_task.done():
             self._hb_task = asyncio.ensure_future(self._heartbeat())
 
-    def _hb_socket(self) -> Any:
-        import zmq
-        import zmq.asyncio
-
-        sock = zmq.asyncio.Context.instance().socket(zmq.DEALER)
-        sock.linger = 0
-        server_key = getattr(self.client, "curve_publickey", None)
-        if server_key:
-            public, secret = zmq.curve_keypair()
-            sock.curve_secretkey = secret
-            sock.curve_publickey = public
-            sock.curve_serverkey = server_key
-        sock.connect(self.client._make_url("hb"))
-        return sock
-
     async def _heartbeat(self) -> None:
-        """Declare the kernel gone after HB_MISSES unanswered pings (or its process exit),
-        and back when it answers again. Each ping waits at most HB_INTERVAL. An owned kernel
-        whose process still runs is only reported silent (``on_silent``), never given up."""
-        loop = asyncio.get_running_loop()
-        sock = self._hb_socket()
-        misses = 0
-        n = 0
-        try:
-            while not self._closed:
-                started = loop.time()
-                if self._restarting:
-                    await asyncio.sleep(HB_INTERVAL)
-                    continue
-                n += 1
-                token = f"mycon-ping-{n}".encode()
-                await sock.send_multipart([b"", token])
-                answered = await self._pong(sock, token, started + HB_INTERVAL)
-                exited = self.manager is not None and not self._restarting and not await self.is_alive()
-                if self._restarting:
-                    continue
-                if answered and not exited:
-                    misses = 0
-                    if not self.alive or self.silent:
-                        self.alive, self.silent = True, False
-                        self.on_revival()
-                else:
-                    misses = HB_MISSES if exited else misses + 1
-                    if misses < HB_MISSES:
-                        pass
-                    elif self.manager is not None and not exited:
-                        # Our own kernel's process lives: busy in C code or a stuck heartbeat.
-                        # Say so once; killing it would lose the user's work for nothing.
-                        if not self.silent:
-                            self.silent = True
-                            self.on_silent(self._silence())
-                    elif self.alive:
-                        self.alive = False
-                        reason = "the kernel died (its process exited)" if exited else self._silence()
-                        self._fail_waiters(reason)
-                        self.on_death(reason)
-                await asyncio.sleep(max(0.0, started + HB_INTERVAL - loop.time()))
-        finally:
-            sock.close(linger=0)
-
-    @staticmethod
-    def _silence() -> str:
-        return f"the kernel did not answer its heartbeat for {HB_MISSES * HB_INTERVAL:g} s"
-
-    async def _pong(self, sock: Any, token: bytes, deadline: float) -> bool:
-        """Wait until ``deadline`` for the echo of ``token`` (older echoes are skipped)."""
-        import zmq
-
-        loop = asyncio.get_running_loop()
-        while True:
-            left = deadline - loop.time()
-            if left <= 0:
-                return False
-            if not await sock.poll(int(left * 1000) + 1, zmq.POLLIN):
-                return False
-            frames = await sock.recv_multipart()
-            if frames and frames[-1] == token:
-                return True
+        """Watch the kernel's heartbeat until the link closes (console.heartbeat)."""
+        await HeartbeatWatch(self).run()
 
     async def _begin_close(self) -> bool:
         """Mark the link closed and stop the heartbeat; False when it was closed already."""
@@ -493,19 +243,10 @@ class KernelLink:
             with contextlib.suppress(Exception):
                 if await self.manager.is_alive():
                     await self.manager.shutdown_kernel(now=True)
-        if self._kernel_fd >= 0:
-            with contextlib.suppress(Exception):
-                asyncio.get_running_loop().remove_reader(self._kernel_fd)
-                os.close(self._kernel_fd)
-            self._kernel_fd = -1
-        loop = asyncio.get_running_loop()
-        import zmq
-
-        for sock in self._sockets.values():
-            with contextlib.suppress(Exception):
-                loop.remove_reader(int(sock.getsockopt(zmq.FD)))
-        self._sockets.clear()
-        self._drains.clear()
+        if self._output is not None:
+            self._output.close()
+        if self._channels is not None:
+            self._channels.close()
         if self.client is not None:
             with contextlib.suppress(Exception):
                 self.client.stop_channels()
@@ -513,28 +254,17 @@ class KernelLink:
 
     # -- readers ----------------------------------------------------------------------------
 
-    def _drain(self, name: str, sock: Any) -> None:
-        """Read every message queued on one socket and hand each one on."""
-        import zmq
-
+    def _receive(self, name: str, frames: list[Any]) -> None:
+        """One message read off a socket: checked, then handed on (or dropped, and why)."""
         session = self.client.session
-        while not self._closed:
-            try:
-                if not sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
-                    return
-                frames = sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            except zmq.ZMQError:
-                return  # socket closed under us
-            try:
-                _, parts = session.feed_identities(frames)
-                msg = session.deserialize(parts)
-                well_formed(msg)
-            except Exception as e:  # a bad signature, frame or shape: drop it, keep reading
-                self._note_drop(f"on {name}, {unreadable_reason(e)}")
-                continue
-            self._hand_on(name, msg)
+        try:
+            _, parts = session.feed_identities(frames)
+            msg = session.deserialize(parts)
+            well_formed(msg)
+        except Exception as e:  # a bad signature, frame or shape: drop it, keep reading
+            self._note_drop(f"on {name}, {unreadable_reason(e)}")
+            return
+        self._hand_on(name, msg)
 
     def _note_drop(self, why: str) -> None:
         """Keep (the last 20) and report why a message was dropped."""
@@ -581,12 +311,8 @@ class KernelLink:
         return str(msg["header"]["msg_id"])
 
     def _send(self, channel: str, msg: Msg) -> None:
-        sock = self._sockets.get(channel)
-        if sock is None:
+        if self._channels is None or not self._channels.send(channel, msg):
             raise LinkError("the connection to the kernel is closed")
-        self.client.session.send(sock, msg)
-        # A send may swallow the FD's edge for a message that is already queued: look now.
-        asyncio.get_running_loop().call_soon(self._drains[channel])
 
     def expect(self, msg_id: str, msg_type: str = "") -> asyncio.Future[Msg]:
         """A future for the reply to ``msg_id`` (register before the reply can arrive)."""

@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
 
+from console.heartbeat import HB_INTERVAL, HB_MISSES
 from console.link import (
-    HB_INTERVAL,
-    HB_MISSES,
     KernelLink,
     LinkError,
     LinkTimeout,
@@ -526,9 +525,10 @@ async def run_on_server(
 ) -> str:
     """``mycon exec --server``: run ``code`` in one of the server's kernels (``kernel``: an id
     or its start; the most recently active when empty) and print its output with ``output``
-    (commands.Output) as it comes. ``answer(prompt, password)`` answers input() (None: the
-    code may not ask). Ctrl-C interrupts the kernel; a second one stops waiting. Returns the
-    reply's status; LinkError (in words) when the kernel cannot be reached or goes away."""
+    (subcommands.execute.Output) as it comes. ``answer(prompt, password)`` answers input()
+    (None: the code may not ask). Ctrl-C interrupts the kernel; a second one stops waiting.
+    Returns the reply's status; LinkError (in words) when the kernel cannot be reached or goes
+    away."""
     import signal
 
     loop = asyncio.get_running_loop()

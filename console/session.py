@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from console import render
-from console.displays import OutputArea, console_command, is_console_command
+from console.console_commands import console_command, is_console_command
+from console.displays import OutputArea
 from console.link import KernelLink, LinkError, Msg
 from console.notebook import NotebookRecorder, notebook_json, save_notebook
 

@@ -15,13 +15,8 @@ from typing import Any
 import pytest
 
 from console import displays, render
-from console.displays import (
-    STREAM_CHARS,
-    STREAM_LINES,
-    OutputArea,
-    console_command,
-    is_console_command,
-)
+from console.console_commands import console_command, is_console_command
+from console.displays import STREAM_CHARS, STREAM_LINES, OutputArea
 from console.probe import GraphicsProbe, probe_graphics, startup_probe
 
 DATA = Path(__file__).parent / "data"

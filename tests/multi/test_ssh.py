@@ -146,7 +146,7 @@ def test_open_tunnels_carries_all_five_channels(sshd, headless, monkeypatch):
 
     from jupyter_client.blocking.client import BlockingKernelClient
 
-    from console.commands import open_tunnels
+    from console.tunnels import open_tunnels
 
     monkeypatch.setenv("PATH", sshd.env["PATH"])
     kernel = headless("mycon")

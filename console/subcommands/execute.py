@@ -1,14 +1,6 @@
-"""``mycon kernel``, ``mycon list`` and ``mycon exec``: kernels without a console.
-
-- ``mycon kernel`` starts a headless kernel (any kernelspec) and keeps it until Ctrl-C/SIGTERM.
-- ``mycon list`` shows the connection files in the runtime directory, each checked alive or
-  stale by a signed ``kernel_info_request`` on the control channel (bounded), and can prune.
-- ``mycon exec`` runs code in a running kernel and prints what it produces, for scripts and
-  editor bindings; exit status 1 when the code fails.
-- ``open_tunnels`` forwards the five channels through one ssh connection (``--ssh``).
-
-Importing this module costs next to nothing: jupyter_client and zmq are imported when a
-subcommand runs. User mistakes print one line and exit with status 2.
+"""``mycon exec``: run code in a running kernel and print what it produces, for scripts and
+editor bindings; exit status 1 when the code fails. ``--ssh`` reaches the kernel through ssh
+tunnels (``console.tunnels``), ``--server`` one in a Jupyter server (``console.server``).
 """
 
 from __future__ import annotations
@@ -18,50 +10,19 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import IO, Any, NoReturn
+from typing import IO, Any
 
 import click
 
-Msg = dict[str, Any]
+from console.subcommands import CommandError, Msg, check_positive, kernel_client, usage_error
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-NEW_FILE_SECONDS = 10.0  # a file this young that does not answer may be a kernel still starting
-
-
-class CommandError(click.ClickException):
-    """A failure worded for the user: ``mycon: <message>`` on stderr and an exit status."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code  # type: ignore[misc]
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"mycon: {self.format_message()}", err=True)
-
-
-def usage_error(message: str) -> NoReturn:
-    """Raise a user mistake: one line, exit status 2."""
-    raise CommandError(message, 2)
-
-
-def _positive(value: float | None, flag: str) -> None:
-    if value is not None and value <= 0:
-        usage_error(f"{flag} must be a positive number of seconds")
-
-
-# ----- connection files ---------------------------------------------------------------------
-
-
-def runtime_dir() -> str:
-    """Jupyter's runtime directory, where ``kernel-*.json`` files live."""
-    from jupyter_core.paths import jupyter_runtime_dir
-
-    return str(jupyter_runtime_dir())
 
 
 def resolve_existing(spec: str | None) -> str:
     """The connection file named by ``--existing`` (newest one when ``spec`` is empty)."""
-    from console.link import UserInputError, read_connection_file, resolve_connection_file
+    from console.connection_files import read_connection_file, resolve_connection_file
+    from console.errors import UserInputError
 
     try:
         path = resolve_connection_file(spec or "")
@@ -73,135 +34,13 @@ def resolve_existing(spec: str | None) -> str:
 
 def load_info(path: str) -> Msg:
     """The connection info in ``path``, or a usage error saying what is wrong."""
-    from console.link import UserInputError, read_connection_file
+    from console.connection_files import read_connection_file
+    from console.errors import UserInputError
 
     try:
         return read_connection_file(path)
     except UserInputError as e:
         usage_error(str(e))
-
-
-def attach_command(path: str) -> str:
-    """The exact command that attaches a console to the kernel of ``path``."""
-    if os.path.dirname(os.path.abspath(path)) == os.path.abspath(runtime_dir()):
-        return f"mycon --existing {os.path.basename(path)}"
-    return f"mycon --existing {path}"
-
-
-def _client(info: Msg, context: Any = None) -> Any:
-    """A jupyter_client client loaded with ``info`` (its sockets honour Curve keys)."""
-    from jupyter_client.blocking.client import BlockingKernelClient
-
-    client = BlockingKernelClient(context=context) if context is not None else BlockingKernelClient()
-    try:
-        client.load_connection_info(info)  # type: ignore[arg-type]
-    except Exception as e:  # noqa: BLE001 - a malformed file: say so
-        raise CommandError(f"unusable connection info: {e}", 2) from None
-    return client
-
-
-# ----- probing: alive or stale ----------------------------------------------------------------
-
-
-class KernelFile:
-    """One connection file and what a probe found (a plain class: import cost)."""
-
-    def __init__(self, path: str, kernel_name: str, mtime: float, status: str, detail: str = "") -> None:
-        self.path = path
-        self.kernel_name = kernel_name
-        self.mtime = mtime
-        self.status = status  # alive | stale | new | broken
-        self.detail = detail
-
-    @property
-    def removable(self) -> bool:
-        """Stale and broken files may be pruned; a young silent one may still be starting."""
-        return self.status in ("stale", "broken")
-
-
-def probe_kernels(paths: list[str], timeout: float) -> list[KernelFile]:
-    """Check every file at once: a signed kernel_info on control, answered within ``timeout``.
-
-    The control channel answers even while a cell runs; a signed reply proves that the
-    kernel holding the ports is the one with this file's key.
-    """
-    import zmq
-
-    from console.link import UserInputError, read_connection_file
-
-    context = zmq.Context()
-    entries: list[KernelFile] = []
-    waiting: dict[Any, tuple[KernelFile, Any, str]] = {}
-    now = time.time()
-    try:
-        for path in paths:
-            try:
-                mtime = os.path.getmtime(path)
-            except OSError:
-                continue  # removed while we looked
-            entry = KernelFile(path, "?", mtime, "broken")
-            entries.append(entry)
-            try:
-                info = read_connection_file(path)
-                entry.kernel_name = str(info.get("kernel_name") or "?")
-                client = _client(info, context)
-                sock = client.connect_control()
-            except (UserInputError, CommandError, zmq.ZMQError) as e:
-                entry.detail = str(e)
-                continue
-            msg = client.session.msg("kernel_info_request", {})
-            client.session.send(sock, msg)
-            waiting[sock] = (entry, client, msg["header"]["msg_id"])
-            entry.status = "new" if now - mtime < NEW_FILE_SECONDS else "stale"
-            entry.detail = f"no answer within {timeout:g} s"
-        poller = zmq.Poller()
-        for sock in waiting:
-            poller.register(sock, zmq.POLLIN)
-        deadline = time.monotonic() + timeout
-        pending = set(waiting)
-        while pending:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            for sock, _ in poller.poll(int(left * 1000) + 1):
-                entry, client, msg_id = waiting[sock]
-                try:
-                    _, parts = client.session.feed_identities(sock.recv_multipart())
-                    reply = client.session.deserialize(parts)
-                except Exception:  # noqa: BLE001 - a bad signature: not our kernel
-                    entry.detail = "answered with a bad signature"
-                    continue
-                if reply.get("parent_header", {}).get("msg_id") != msg_id:
-                    continue
-                entry.status = "alive"
-                entry.detail = str(reply["content"].get("implementation", ""))
-                pending.discard(sock)
-                poller.unregister(sock)
-    finally:
-        for sock in waiting:
-            sock.close(linger=0)
-        context.term()
-    return entries
-
-
-def kernel_files(directory: str) -> list[str]:
-    """The ``kernel-*.json`` files of ``directory``, oldest first."""
-    import glob
-
-    found = glob.glob(os.path.join(directory, "kernel-*.json"))
-    return sorted(found, key=lambda p: (os.path.getmtime(p) if os.path.exists(p) else 0, p))
-
-
-def format_age(seconds: float) -> str:
-    """``45s``, ``12m``, ``3h``, ``2d``."""
-    seconds = max(0.0, seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s"
-
-
-# ----- exec: run code and follow its output ---------------------------------------------------
 
 
 class KernelGone(CommandError):
@@ -282,7 +121,7 @@ class ExecSession:
 
         self.zmq = zmq
         self.context = zmq.Context()
-        self.client = _client(info, self.context)
+        self.client = kernel_client(info, self.context)
         self.session = self.client.session
         # The kernel sends input_request to the shell socket's routing identity, on stdin.
         self.shell = self.client.connect_shell(identity=self.session.bsession)
@@ -498,258 +337,6 @@ class ExecSession:
         self.session.send(self.stdin, msg)
 
 
-# ----- ssh tunnels ----------------------------------------------------------------------------
-
-
-def split_server(server: str) -> tuple[str, int | None]:
-    """``[user@]host[:port]`` into (``[user@]host``, port or None), with a clear error."""
-    target, sep, port_text = server.rpartition(":")
-    if not sep:
-        return server, None
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        usage_error(f"--ssh {server}: the port after ':' must be a number from 1 to 65535")
-    if not target or target.endswith("@"):
-        usage_error(f"--ssh {server}: no host name")
-    return target, int(port_text)
-
-
-def open_tunnels(info: Msg, server: str, keyfile: str | None = None, timeout: float = 15.0) -> Msg:
-    """Forward the kernel's five ports through ssh to ``server``; the info to connect to.
-
-    ``info`` is the kernel's connection info as seen on ``server`` (its ``ip`` is reached from
-    there). Returns a copy pointing at local ports on 127.0.0.1, with the same key.
-
-    One ``ssh -f`` carries all five forwards: it returns once logged in and listening (or
-    fails in ssh's own words), never prompts (BatchMode: key login only), and then lives while
-    the forwarded connections are in use (at least ``timeout`` seconds). jupyter_client's
-    ``openssh_tunnel`` runs ``ssh -f`` in a pseudo-terminal, where the backgrounded ssh can
-    die of the terminal's hang-up as its parent exits (it did on every try here).
-    """
-    import subprocess
-    import tempfile
-
-    from jupyter_client.ssh.tunnel import select_random_ports
-
-    if info.get("transport", "tcp") != "tcp":
-        usage_error("--ssh works with tcp kernels only (this connection file uses ipc)")
-    target, port = split_server(server)
-    remote_ip = str(info.get("ip") or "127.0.0.1")
-    if remote_ip in ("0.0.0.0", "*", ""):
-        remote_ip = "127.0.0.1"
-    names = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
-    local_ports = select_random_ports(len(names))
-    cmd = ["ssh", "-f", "-S", "none", "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes",
-           "-o", f"ConnectTimeout={max(1, int(timeout))}"]
-    if port is not None:
-        cmd += ["-p", str(port)]
-    if keyfile:
-        cmd += ["-i", keyfile]
-    for local, name in zip(local_ports, names, strict=True):
-        cmd += ["-L", f"127.0.0.1:{local}:{remote_ip}:{int(info[name])}"]
-    cmd += [target, "sleep", str(max(1, int(timeout)))]
-    with tempfile.TemporaryFile("w+") as errors:
-        try:
-            done = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=errors, timeout=timeout + 5)
-        except FileNotFoundError:
-            raise CommandError("--ssh needs the `ssh` command (OpenSSH client)", 2) from None
-        except subprocess.TimeoutExpired:
-            raise CommandError(f"ssh to {server} did not log in within {timeout:g} s") from None
-        if done.returncode != 0:
-            errors.seek(0)
-            lines = [line for line in errors.read().splitlines() if line.strip()]
-            why = lines[-1].strip() if lines else f"ssh exited with status {done.returncode}"
-            raise CommandError(f"cannot log in to {server} with ssh without a password: {why}")
-    tunnelled = dict(info)
-    tunnelled["ip"] = "127.0.0.1"
-    tunnelled.update(zip(names, local_ports, strict=True))
-    return tunnelled
-
-
-# ----- the subcommands ------------------------------------------------------------------------
-
-
-def _default_kernel(ctx: click.Context) -> str:
-    settings = ctx.find_root().obj
-    return str(getattr(settings, "kernel", None) or "mycon")
-
-
-def _default_timeout(ctx: click.Context) -> float:
-    settings = ctx.find_root().obj
-    return float(getattr(settings, "kernel_timeout", None) or 30.0)
-
-
-class _Stop(BaseException):
-    """SIGTERM arrived: leave the wait loop like Ctrl-C does."""
-
-
-@click.command("kernel")
-@click.option("--kernel", "kernel_name", metavar="NAME", default=None,
-              help="Kernelspec to start (default: mycon, or `kernel` in the config file).")
-@click.pass_context
-def kernel_command(ctx: click.Context, kernel_name: str | None) -> None:
-    """Start a kernel with no console and keep it until Ctrl-C or SIGTERM.
-
-    Prints its connection file and the command that attaches a console to it. On Ctrl-C or
-    SIGTERM the kernel is shut down and its connection file removed.
-    """
-    import signal
-    import uuid
-
-    from jupyter_client.kernelspec import NoSuchKernel
-    from jupyter_client.manager import KernelManager
-
-    from console.link import kernel_specs
-
-    name = kernel_name or _default_kernel(ctx)
-    timeout = _default_timeout(ctx)
-    directory = runtime_dir()
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    manager = KernelManager(kernel_name=name, kernel_spec_manager=kernel_specs())
-    manager.connection_file = os.path.join(directory, f"kernel-{uuid.uuid4()}.json")
-    try:
-        if manager.kernel_spec is None:
-            raise NoSuchKernel(name)
-    except NoSuchKernel:
-        usage_error(f"no kernel named {name!r} (see `jupyter kernelspec list`)")
-    previous = signal.signal(signal.SIGTERM, _raise_stop)
-    try:
-        try:
-            try:
-                manager.start_kernel()
-            except Exception as e:  # noqa: BLE001 - a kernelspec's argv may fail in any way
-                raise CommandError(f"could not start kernel {name!r}: {e}") from None
-            _wait_started(manager, timeout)
-            pid = getattr(getattr(manager, "provisioner", None), "pid", None)
-            click.echo(f"Kernel {name} is running" + (f" (pid {pid})." if pid else "."))
-            click.echo(f"Connection file: {manager.connection_file}")
-            click.echo("Attach a console with:")
-            click.echo(f"    {attach_command(manager.connection_file)}")
-            click.echo("Ctrl-C shuts it down.")
-            sys.stdout.flush()
-            status = _watch(manager)
-        except (KeyboardInterrupt, _Stop):
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut clean-up
-            click.echo("Shutting the kernel down...")
-            _shutdown(manager)
-            click.echo("Kernel shut down.")
-            return
-        except BaseException:
-            _shutdown(manager)
-            raise
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    manager.cleanup_resources()
-    if status < 0:
-        raise CommandError(f"the kernel was killed by signal {-status}")
-    if status:
-        raise CommandError(f"the kernel exited with status {status}")
-    click.echo("The kernel was shut down by a client.")
-
-
-def _raise_stop(signum: int, frame: Any) -> None:
-    raise _Stop()
-
-
-def _wait_started(manager: Any, timeout: float) -> None:
-    """Until the kernel answers kernel_info (bounded); its process watched meanwhile."""
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=timeout)
-    except RuntimeError as e:
-        _shutdown(manager)
-        if not manager.is_alive():
-            raise CommandError(f"the kernel exited during start-up ({e})") from None
-        raise CommandError(f"the kernel did not answer within {timeout:g} s") from None
-    finally:
-        client.stop_channels()
-
-
-def _watch(manager: Any) -> int:
-    """Wait for the kernel process to end by itself; its exit status."""
-    import subprocess
-
-    process = getattr(getattr(manager, "provisioner", None), "process", None)
-    while True:
-        if process is not None:
-            try:
-                return int(process.wait(timeout=1.0) or 0)
-            except subprocess.TimeoutExpired:
-                continue
-        if not manager.is_alive():
-            return 0
-        time.sleep(0.5)
-
-
-def _shutdown(manager: Any) -> None:
-    try:
-        manager.shutdown_kernel(now=False)
-    except Exception:  # noqa: BLE001
-        try:
-            manager.shutdown_kernel(now=True)
-        except Exception:  # noqa: BLE001
-            pass
-    try:
-        manager.cleanup_resources()
-    except Exception:  # noqa: BLE001
-        pass
-
-
-@click.command("list")
-@click.option("--prune", is_flag=True, help="Remove the connection files of stale kernels.")
-@click.option("--yes", "-y", "assume_yes", is_flag=True, help="With --prune: do not ask.")
-@click.option("--timeout", type=float, default=2.0, show_default=True, metavar="SECONDS",
-              help="How long each kernel may take to answer.")
-def list_command(prune: bool, assume_yes: bool, timeout: float) -> None:
-    """List kernels in the Jupyter runtime directory, alive or stale.
-
-    Each kernel is asked for its kernel_info on the control channel (signed with the file's
-    key); one that does not answer within --timeout is stale. --prune removes stale files.
-    """
-    _positive(timeout, "--timeout")
-    if assume_yes and not prune:
-        usage_error("--yes goes with --prune")
-    directory = runtime_dir()
-    paths = kernel_files(directory) if os.path.isdir(directory) else []
-    if not paths:
-        click.echo(f"No kernel connection files in {directory}.")
-        return
-    entries = probe_kernels(paths, timeout)
-    now = time.time()
-    click.echo(f"Kernels in {directory}:")
-    width = max(6, *(len(e.kernel_name) for e in entries))
-    click.echo(f"  {'STATUS':<6}  {'KERNEL':<{width}}  {'AGE':>4}  FILE")
-    for e in entries:
-        label = "new?" if e.status == "new" else e.status
-        click.echo(
-            f"  {label:<6}  {e.kernel_name:<{width}}  {format_age(now - e.mtime):>4}  "
-            f"{os.path.basename(e.path)}"
-        )
-    stale = [e for e in entries if e.removable]
-    if not prune:
-        if stale:
-            click.echo(f"{len(stale)} stale; `mycon list --prune` removes their files.")
-        return
-    if not stale:
-        click.echo("Nothing to prune.")
-        return
-    if not assume_yes:
-        if not sys.stdin.isatty():
-            usage_error("--prune asks before removing files; add --yes to remove them without asking")
-        if not click.confirm(f"Remove {len(stale)} stale connection file(s)?", default=False):
-            click.echo("Nothing removed.")
-            return
-    for e in stale:
-        try:
-            os.unlink(e.path)
-            click.echo(f"Removed {os.path.basename(e.path)}")
-        except FileNotFoundError:
-            pass
-        except OSError as err:
-            click.echo(f"mycon: cannot remove {e.path}: {err.strerror}", err=True)
-
-
 @click.command("exec")
 @click.pass_context
 @click.argument("code", required=False, metavar="CODE|-")
@@ -778,8 +365,8 @@ def exec_command(ctx: click.Context, code: str | None, existing: str | None,
     Exit status: 0 when the code ran, 1 when it raised or the kernel failed, 2 on a usage
     mistake. Ctrl-C interrupts the code in the kernel.
     """
-    _positive(timeout, "--timeout")
-    _positive(run_timeout, "--run-timeout")
+    check_positive(timeout, "--timeout")
+    check_positive(run_timeout, "--run-timeout")
     if code is None:
         usage_error("mycon exec needs code to run: an argument, or - to read it from stdin")
     if ssh_key is not None and ssh_server is None:
@@ -802,7 +389,7 @@ def exec_command(ctx: click.Context, code: str | None, existing: str | None,
     path = resolve_existing(existing)
     info = load_info(path)
     if ssh_server:
-        info = open_tunnels(info, ssh_server, ssh_key and os.path.expanduser(ssh_key))
+        info = _tunnelled(info, ssh_server, ssh_key and os.path.expanduser(ssh_key))
     output = Output(sys.stdout, sys.stderr)
     session = ExecSession(info)
     try:
@@ -816,12 +403,25 @@ def exec_command(ctx: click.Context, code: str | None, existing: str | None,
         sys.exit(1)
 
 
+def _tunnelled(info: Msg, ssh_server: str, ssh_key: str | None) -> Msg:
+    """``--ssh``: the kernel's info through ssh tunnels, or the reason why not for the user."""
+    from console.errors import LinkError, UserInputError
+    from console.tunnels import open_tunnels
+
+    try:
+        return open_tunnels(info, ssh_server, ssh_key)
+    except UserInputError as e:
+        raise CommandError(str(e), 2) from None
+    except LinkError as e:
+        raise CommandError(str(e), 1) from None
+
+
 def _exec_on_server(server: str, token: str, kernel: str | None, ssh_server: str | None, code: str,
                     answer: Answer | None, timeout: float, run_timeout: float | None) -> None:
     """``mycon exec --server URL``: the code runs in one of the server's kernels."""
     import asyncio
 
-    from console.link import LinkError, UserInputError
+    from console.errors import LinkError, UserInputError
     from console.server import parse_server, run_on_server
 
     if ssh_server is not None:
@@ -836,12 +436,3 @@ def _exec_on_server(server: str, token: str, kernel: str | None, ssh_server: str
         raise CommandError(str(e), 1) from None
     if status != "ok":
         sys.exit(1)
-
-
-COMMANDS = (kernel_command, list_command, exec_command)
-
-
-def add_commands(group: click.Group) -> None:
-    """Register the subcommands on the ``mycon`` click group."""
-    for command in COMMANDS:
-        group.add_command(command)

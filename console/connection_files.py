@@ -1,0 +1,77 @@
+"""Connection files: where ``kernel-*.json`` files live, which one ``--existing`` names, and
+what one holds (re-exported by ``console.link``).
+
+Cheap to import: jupyter_core is imported when the runtime directory is asked for.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from typing import Any
+
+from console.errors import UserInputError
+
+
+def runtime_dir() -> str:
+    """Jupyter's runtime directory (where kernel-*.json connection files live)."""
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    return str(jupyter_runtime_dir())
+
+
+def resolve_connection_file(spec: str) -> str:
+    """Find the connection file for ``--existing [spec]``.
+
+    Empty spec: the newest ``kernel-*.json`` in the runtime directory. A path that exists is
+    used as is; a bare name is looked up in the runtime directory (also with ``kernel-`` and
+    ``.json`` added); a glob picks its newest match.
+    """
+    rdir = runtime_dir()
+    if not spec:
+        found = glob.glob(os.path.join(rdir, "kernel-*.json"))
+        if not found:
+            raise UserInputError(f"no kernel connection files in {rdir}; start a kernel first")
+        return max(found, key=os.path.getmtime)
+    expanded = os.path.expanduser(spec)
+    if os.path.isfile(expanded):
+        return expanded
+    candidates = [expanded]
+    if os.sep not in spec:
+        candidates += [
+            os.path.join(rdir, spec),
+            os.path.join(rdir, f"{spec}.json"),
+            os.path.join(rdir, f"kernel-{spec}.json"),
+            os.path.join(rdir, f"kernel-{spec}"),
+        ]
+    for cand in candidates:
+        if os.path.isfile(cand):
+            return cand
+    for cand in candidates:
+        matches = [m for m in glob.glob(cand) if os.path.isfile(m)]
+        if matches:
+            return max(matches, key=os.path.getmtime)
+    if os.sep in spec:
+        raise UserInputError(f"connection file not found: {spec}")
+    raise UserInputError(f"connection file not found: {spec} (also looked in {rdir})")
+
+
+def read_connection_file(path: str) -> dict[str, Any]:
+    """The parsed connection file, or a UserInputError saying what is wrong with it."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            info = json.load(f)
+    except OSError as e:
+        raise UserInputError(f"cannot read connection file {path}: {e.strerror}") from None
+    except ValueError:
+        raise UserInputError(f"connection file {path} is not valid JSON") from None
+    if not isinstance(info, dict) or "shell_port" not in info:
+        raise UserInputError(f"{path} is not a kernel connection file")
+    return info
+
+
+def kernel_files(directory: str) -> list[str]:
+    """The ``kernel-*.json`` files of ``directory``, oldest first."""
+    found = glob.glob(os.path.join(directory, "kernel-*.json"))
+    return sorted(found, key=lambda p: (os.path.getmtime(p) if os.path.exists(p) else 0, p))

@@ -1,0 +1,128 @@
+"""Launching a kernel this console owns: its kernelspec, its manager, and its own output.
+
+Used by ``KernelLink.start``/``restart`` and by ``mycon kernel``. jupyter_client is imported
+when a kernel is launched (it costs a large part of start-up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from console.connection_files import runtime_dir
+from console.errors import UserInputError
+
+
+def kernel_specs() -> Any:
+    """jupyter_client's kernelspec finder over the usual folders, IPython's included.
+
+    Its default list asks IPython where ``~/.ipython/kernels`` is, and importing IPython takes
+    50-80 ms on the way to the first result; the folder is worked out here instead.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_core.paths import jupyter_path
+
+    ipython_dir = os.environ.get("IPYTHONDIR") or os.path.join(os.path.expanduser("~"), ".ipython")
+    return KernelSpecManager(kernel_dirs=[*jupyter_path("kernels"), os.path.join(ipython_dir, "kernels")])
+
+
+def declares_curve(spec: Any) -> bool:
+    """Whether a kernelspec's metadata says the kernel supports CurveZMQ."""
+    declared = (getattr(spec, "metadata", None) or {}).get("supported_encryption")
+    if isinstance(declared, str):
+        declared = [declared]
+    return isinstance(declared, (list, tuple)) and any(str(d).lower() == "curve" for d in declared)
+
+
+def new_manager(kernel_name: str, connection_file: str, encrypt: bool) -> tuple[Any, str]:
+    """An asynchronous manager for kernelspec ``kernel_name``, not started yet, and the
+    kernel's interrupt mode. Without ``connection_file`` a new one in the runtime directory;
+    ``encrypt``: with CurveZMQ when the kernelspec says the kernel supports it."""
+    from jupyter_client.kernelspec import NoSuchKernel
+    from jupyter_client.manager import AsyncKernelManager
+
+    km = AsyncKernelManager(kernel_name=kernel_name, kernel_spec_manager=kernel_specs())
+    if not connection_file:
+        # In the runtime directory, so that a bare `mycon --existing` finds it.
+        import uuid
+
+        rdir = runtime_dir()
+        os.makedirs(rdir, mode=0o700, exist_ok=True)
+        connection_file = os.path.join(rdir, f"kernel-{uuid.uuid4()}.json")
+    km.connection_file = connection_file
+    try:
+        spec = km.kernel_spec
+    except NoSuchKernel:
+        raise UserInputError(
+            f"no kernel named {kernel_name!r} (see `jupyter kernelspec list`)"
+        ) from None
+    if spec is None:
+        raise UserInputError(f"no kernel named {kernel_name!r}")
+    interrupt_mode = getattr(spec, "interrupt_mode", "signal") or "signal"
+    if encrypt and declares_curve(spec):
+        km.transport_encryption = "required"
+    return km, interrupt_mode
+
+
+class KernelOutput:
+    """The kernel's own stdout/stderr (warnings, crashes), through a pipe read from the event
+    loop and handed on as text, so the UI can print it above the prompt instead of over it."""
+
+    def __init__(self, on_text: Callable[[str], None]) -> None:
+        self.on_text = on_text
+        self.fd = -1  # the pipe's read end while it is read
+
+    async def launch(
+        self,
+        manager: Any,
+        start: Callable[[int], Awaitable[Any]],
+        failure: Callable[[Exception], Exception],
+    ) -> None:
+        """Run ``start(fd)`` (the manager's start or restart, writing to ``fd``) on a fresh
+        pipe, then read it; when ``start`` fails, raise ``failure(error)`` instead."""
+        rfd, wfd = os.pipe()
+        try:
+            await start(wfd)
+        except Exception as e:  # launching runs arbitrary argv: report it in words
+            os.close(rfd)
+            raise failure(e) from None
+        finally:
+            os.close(wfd)
+            # Restarts get a fresh pipe; never let the manager reuse this closed fd number.
+            launch_args = getattr(manager, "_launch_args", None)
+            if isinstance(launch_args, dict):
+                launch_args.pop("stdout", None)
+                launch_args.pop("stderr", None)
+        self._watch(rfd)
+
+    def _watch(self, fd: int) -> None:
+        loop = asyncio.get_running_loop()
+        os.set_blocking(fd, False)
+
+        def readable() -> None:
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                loop.remove_reader(fd)
+                os.close(fd)
+                self.fd = -1
+                return
+            self.on_text(data.decode("utf-8", "replace"))
+
+        self.fd = fd
+        loop.add_reader(fd, readable)
+
+    def close(self) -> None:
+        """Stop reading and close the pipe (before a restart, and when the link closes)."""
+        if self.fd >= 0:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(self.fd)
+                os.close(self.fd)
+            self.fd = -1

@@ -1,0 +1,39 @@
+"""What the console's parts share to speak to the person: the printer, the render options, the
+prompt's redraw, notes above the prompt and one-line questions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from console import render
+from console.output import Printer
+
+
+class Screen:
+    """The terminal as the console's parts see it (the prompt is set once it exists)."""
+
+    def __init__(self, printer: Printer, options: render.RenderOptions) -> None:
+        self.printer = printer
+        self.options = options  # replaced (new width) before each cell
+        self.prompt: Any = None  # the prompt_toolkit PromptSession of the console
+
+    def style(self, text: str, color: str) -> str:
+        return render.style(text, color, self.options)
+
+    def note(self, text: str, color: str = "") -> None:
+        """A line of the console's own above the prompt."""
+        self.printer.ensure_line_start()
+        self.printer.write(render.style(text + "\n", color or render.DIM, self.options))
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """Redraw the prompt (its count or highlighting changed), if it is up."""
+        if self.prompt is not None and self.prompt.app.is_running:
+            self.prompt.app.invalidate()
+
+    async def ask(self, question: str, password: bool = False) -> str:
+        """One line answered at the terminal (EOFError on Ctrl-D, KeyboardInterrupt on Ctrl-C)."""
+        from prompt_toolkit import PromptSession
+
+        session: PromptSession[str] = PromptSession(input=self.prompt.input, output=self.prompt.output)
+        return await session.prompt_async(question, is_password=password)
