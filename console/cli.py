@@ -227,7 +227,7 @@ def main(
 
 def _check_server(server: str, token: str | None, ssh: str | None, connection_file: str | None) -> None:
     """Fail early on a --server that cannot be used, and on flags that do not go with it."""
-    from console.link import UserInputError
+    from console.errors import UserInputError
     from console.server import parse_server
 
     if ssh is not None:
@@ -242,7 +242,8 @@ def _check_server(server: str, token: str | None, ssh: str | None, connection_fi
 
 def _check_existing(spec: str) -> None:
     """Fail early, before any prompt, when --existing names nothing usable."""
-    from console.link import UserInputError, read_connection_file, resolve_connection_file
+    from console.connection_files import read_connection_file, resolve_connection_file
+    from console.errors import UserInputError
 
     try:
         read_connection_file(resolve_connection_file(spec))

@@ -13,9 +13,10 @@ from typing import Any
 
 from console import render
 from console.console_commands import RESTART_WORD
+from console.errors import LinkError, LinkTimeout, UserInputError
 from console.history import ConsoleHistory, history_path
 from console.keys import KeyCatcher
-from console.link import KernelLink, LinkError, LinkTimeout, UserInputError
+from console.link import KernelLink
 from console.prompt import PromptState, lexer_for
 from console.screen import Screen
 from console.session import ConsoleSession
@@ -102,7 +103,7 @@ class KernelLifecycle:
                 else:
                     await self.link.start(s.kernel)
             elif s.existing is not None:
-                from console.link import resolve_connection_file
+                from console.connection_files import resolve_connection_file
 
                 path = s.connection_file or resolve_connection_file(s.existing)
                 await self.link.attach(path, s.ssh)

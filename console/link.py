@@ -19,25 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.channels import ZmqChannels
-from console.connection_files import read_connection_file, resolve_connection_file, runtime_dir
+from console.connection_files import read_connection_file, runtime_dir
 from console.errors import LinkError, LinkTimeout, UserInputError
 from console.heartbeat import HeartbeatWatch
-from console.launch import KernelOutput, kernel_specs, new_manager
-
-__all__ = [  # other modules import these from here; several live in modules of their own
-    "KernelLink",
-    "LinkError",
-    "LinkTimeout",
-    "MalformedMessage",
-    "Msg",
-    "UserInputError",
-    "kernel_specs",
-    "read_connection_file",
-    "resolve_connection_file",
-    "runtime_dir",
-    "unreadable_reason",
-    "well_formed",
-]
+from console.launch import KernelOutput, new_manager
 
 Msg = dict[str, Any]
 Handler = Callable[[Msg], None]

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from console.link import KernelLink, LinkError
+from console.errors import LinkError
+from console.link import KernelLink
 from console.prompt import Completeness, local_completeness
 
 IS_COMPLETE_TIMEOUT = 0.5

@@ -21,16 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
 
+from console.errors import LinkError, LinkTimeout, UserInputError
 from console.heartbeat import HB_INTERVAL, HB_MISSES
-from console.link import (
-    KernelLink,
-    LinkError,
-    LinkTimeout,
-    Msg,
-    UserInputError,
-    unreadable_reason,
-    well_formed,
-)
+from console.link import KernelLink, Msg, unreadable_reason, well_formed
 
 HTTP_TIMEOUT = 10.0  # seconds a REST call may take (a heartbeat check: HB_INTERVAL)
 SHUTDOWN_TIMEOUT = 8.0  # seconds the server may take to shut a kernel down

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from console import render
 from console.console_commands import console_command, is_console_command
 from console.displays import OutputArea
-from console.link import KernelLink, LinkError, Msg
+from console.errors import LinkError
+from console.link import KernelLink, Msg
 from console.notebook import NotebookRecorder, notebook_json, save_notebook
 
 LATE_COUNT_BOUND = 600.0  # seconds a late answer about the kernel's counter is still taken

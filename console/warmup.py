@@ -21,7 +21,7 @@ def _work(kernel_name: str) -> None:
         import jupyter_core.paths  # noqa: F401
 
         if kernel_name:
-            from console.link import kernel_specs
+            from console.launch import kernel_specs
 
             global language
             language = str(kernel_specs().get_kernel_spec(kernel_name).language or "")

@@ -41,7 +41,7 @@ INPUT_WAIT = "mycon_input_wait"
 
 def _warm_language_services() -> None:
     """Import and prime completion and inspection so the first Tab or ``?`` is quick."""
-    from .services import completion, inspection  # noqa: F401 - imported now, not at the first ``?``
+    from .services import completion, inspection  # noqa: F401 - now, not at the first ``?``
 
     completion.warm()
 

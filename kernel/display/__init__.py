@@ -11,18 +11,29 @@ from __future__ import annotations
 
 from typing import Any
 
-# Asked for by ``from kernel.display import formatting`` before that submodule is loaded: these
-# must not load ``api``.
-_SUBMODULES = frozenset({"api", "formatting", "pretty", "mpl_backend"})
+__all__ = [  # the public names of ``api``, the user-facing display API
+    "HTML",
+    "JSON",
+    "SVG",
+    "DisplayHandle",
+    "DisplayObject",
+    "Image",
+    "Javascript",
+    "Latex",
+    "Markdown",
+    "Pretty",
+    "clear_output",
+    "display",
+    "install",
+    "publish_display_data",
+    "update_display",
+]
 
 
 def __getattr__(name: str) -> Any:
-    """The public names of ``kernel.display.api``, imported on first use."""
-    if name in _SUBMODULES or name.startswith("__"):
+    """A public name of ``kernel.display.api``, which is imported on first use."""
+    if name not in __all__:  # a submodule asked for before it is loaded, or no such name
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
+    from . import api
 
-    api = importlib.import_module(f"{__name__}.api")  # not ``from . import``: that asks us again
-    if name in api.__all__:
-        return getattr(api, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(api, name)

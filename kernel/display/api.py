@@ -3,10 +3,10 @@ wrappers (HTML, Markdown, Latex, JSON, Image, SVG, Pretty, Javascript) that carr
 mime types.
 
 ``install(shell)`` makes the three functions builtins that publish through that shell, and
-prepares, without importing anything, matplotlib support (our backend ``kernel.display.mpl_backend``, a
-``_repr_png_`` for figures, ``%matplotlib``) and ``IPython.display`` support. Importing this module
-is cheap: the wrappers load files and encode data only when used. Outside a kernel, ``display``
-prints the plain-text form instead.
+prepares, without importing anything, matplotlib support (our backend
+``kernel.display.mpl_backend``, a ``_repr_png_`` for figures, ``%matplotlib``) and
+``IPython.display`` support. Importing this module is cheap: the wrappers load files and
+encode data only when used. Outside a kernel, ``display`` prints the plain-text form instead.
 """
 
 from __future__ import annotations
@@ -19,24 +19,6 @@ from types import ModuleType
 from typing import Any
 
 from . import formatting
-
-__all__ = [
-    "HTML",
-    "JSON",
-    "SVG",
-    "DisplayHandle",
-    "DisplayObject",
-    "Image",
-    "Javascript",
-    "Latex",
-    "Markdown",
-    "Pretty",
-    "clear_output",
-    "display",
-    "install",
-    "publish_display_data",
-    "update_display",
-]
 
 _shell: Any = None  # the kernel's Shell once install() ran
 
@@ -54,10 +36,8 @@ def install(shell: Any) -> None:
     builtins.update_display = update_display  # type: ignore[attr-defined]
     builtins.clear_output = clear_output  # type: ignore[attr-defined]
     _install_matplotlib(shell)
-    try:
-        from ..magics.registry import register_line_magic
-    except ImportError:
-        return
+    from ..magics.registry import register_line_magic
+
     register_line_magic("matplotlib")(matplotlib_magic)
 
 

@@ -25,29 +25,18 @@ REPR_METHODS: tuple[tuple[str, str], ...] = (
 )
 BINARY_TYPES = {"image/png", "image/jpeg", "application/pdf"}
 
-PlainFormatter = Callable[[Any], str]
-_plain_formatter: PlainFormatter | None = None
-
-
-def set_plain_formatter(formatter: PlainFormatter) -> None:
-    """Install the function that makes ``text/plain`` (the pretty printer)."""
-    global _plain_formatter
-    _plain_formatter = formatter
+_pretty: Callable[[Any], str] | None = None  # kernel.display.pretty.pretty, imported on first use
 
 
 def plain_text(obj: Any) -> str:
-    """``text/plain`` for ``obj``: the pretty printer if installed, else ``repr``."""
-    formatter: PlainFormatter = _plain_formatter or repr
-    if _plain_formatter is None:
-        try:
-            from .pretty import pretty  # type: ignore[attr-defined]
+    """``text/plain`` for ``obj``, as IPython's pretty printer writes it."""
+    global _pretty
+    if _pretty is None:
+        from .pretty import pretty
 
-            formatter = pretty
-            set_plain_formatter(pretty)
-        except ImportError:
-            set_plain_formatter(repr)
+        _pretty = pretty
     try:
-        return formatter(obj)
+        return _pretty(obj)
     except Exception as exc:  # a broken __repr__ must not break the kernel
         try:
             return repr(obj)

@@ -114,10 +114,8 @@ class Shell:
         ):
             return code
         if self._transformer is None:
-            try:
-                from .transform import transform_cell
-            except ImportError:
-                return code
+            from .transform import transform_cell
+
             self._transformer = transform_cell
         result: str = self._transformer(code, automagic)
         return result

@@ -5,8 +5,9 @@ Cell magics: ``%%capture`` (run a cell without showing its output, optionally ke
 as that mime type). Line magics: ``%config`` (the matplotlib figure format; other settings are
 acknowledged and ignored), ``%precision``, ``%who_ls``, ``%save``, ``%conda`` and ``%mamba``.
 
-Imported with the other built-in magics on the first magic (``kernel.magics.registry.BUILTIN_MODULES``);
-heavy modules are imported inside the functions that need them.
+Imported with the other built-in magics on the first magic
+(``kernel.magics.registry.BUILTIN_MODULES``); heavy modules are imported inside the functions
+that need them.
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ class _StreamCapture:
 
 def _flush_figures() -> None:
     """Show the figures the cell left open now, while displays are still captured."""
-    backend = sys.modules.get("kernel.display.mpl_backend")
+    backend = sys.modules.get(f"{_display.__package__}.mpl_backend")
     if backend is None or "matplotlib.pyplot" not in sys.modules:
         return
     try:

@@ -127,12 +127,9 @@ class MagicRuntime:
         """The help text for ``expression`` (a magic when it starts with ``%``)."""
         if expression.startswith("%"):
             return magic_help(expression)
-        try:
-            from ..services.inspection import describe  # type: ignore[attr-defined]
-        except ImportError:
-            return _plain_describe(expression, detail, self.shell.user_ns)
-        text: str | None = describe(expression, detail, self.shell.user_ns)
-        return text
+        from ..services.inspection import describe
+
+        return describe(expression, detail, self.shell.user_ns)
 
     def expand(self, text: str) -> str:
         """``$name`` and ``{expression}`` replaced by their values; the rest left as typed."""
@@ -214,42 +211,6 @@ def run_process(command: str | list[str], shell: bool = False, stdin_text: str |
     except KeyboardInterrupt:
         _stop(proc)
         raise
-
-
-# ----- help texts --------------------------------------------------------------------------------
-
-def _plain_describe(expression: str, detail: int, ns: dict[str, Any]) -> str | None:
-    """A simple description, used until ``kernel.services.inspection`` is available."""
-    parts = expression.split(".")
-    if not all(part.isidentifier() for part in parts):
-        return None
-    if parts[0] in ns:
-        obj = ns[parts[0]]
-    elif hasattr(builtins, parts[0]):
-        obj = getattr(builtins, parts[0])
-    else:
-        return None
-    for part in parts[1:]:
-        try:
-            obj = getattr(obj, part)
-        except Exception:  # noqa: BLE001
-            return None
-    import inspect
-
-    lines = [f"Type:      {type(obj).__name__}"]
-    try:
-        lines.append(f"String form: {repr(obj)[:200]}")
-    except Exception:  # noqa: BLE001
-        pass
-    doc = inspect.getdoc(obj)
-    if doc:
-        lines.append("Docstring:\n" + doc)
-    if detail:
-        try:
-            lines.append("Source:\n" + inspect.getsource(obj))
-        except (OSError, TypeError):
-            pass
-    return "\n".join(lines)
 
 
 # ----- installation -----------------------------------------------------------------------------

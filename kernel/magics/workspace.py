@@ -10,8 +10,9 @@
 - ``%alias`` / ``%unalias``: shell commands as line magics (``%ls``, ``%ll``, ``%cat``, ...)
 - ``%%script``, ``%%python``, ``%%python3``, ``%%perl``, ``%%ruby``, ``%%file``
 
-Imported with the other built-in magics on the first magic (``kernel.magics.registry.BUILTIN_MODULES``);
-heavy modules are imported inside the functions that use them.
+Imported with the other built-in magics on the first magic
+(``kernel.magics.registry.BUILTIN_MODULES``); heavy modules are imported inside the functions
+that use them.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from console import cli, settings
-from console.link import UserInputError, resolve_connection_file
+from console.connection_files import resolve_connection_file
+from console.errors import UserInputError
 
 
 def run(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
