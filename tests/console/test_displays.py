@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import fcntl
 import os
 import re
 import select
+import struct
 import termios
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -284,9 +287,19 @@ def test_graphics_probe_on_a_pseudo_terminal(answer: bytes, mode: str | None, ty
         os.close(slave)
 
 
+def _wait_queued(fd: int, count: int, timeout: float = 5.0) -> None:
+    """Wait (bounded) until ``count`` bytes wait in the terminal ``fd``'s input queue: a write to
+    the master side reaches the slave side a moment later, through the kernel's tty layer."""
+    deadline = time.monotonic() + timeout
+    while struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0] < count:
+        assert time.monotonic() < deadline, "the typed keys never reached the terminal"
+        time.sleep(0.001)
+
+
 def test_graphics_probe_answer_read_after_other_work() -> None:
     """The query goes out at start(); the answer waits in the terminal until finish()."""
-    master, slave, thread = _fake_terminal(b"\x1b_Gi=31;OK\x1b\\\x1b[?62;22c")
+    answer = b"\x1b_Gi=31;OK\x1b\\\x1b[?62;22c"
+    master, slave, thread = _fake_terminal(answer)
     try:
         before = termios.tcgetattr(slave)
         probe = GraphicsProbe(slave, slave, timeout=5.0)
@@ -294,6 +307,9 @@ def test_graphics_probe_answer_read_after_other_work() -> None:
         thread.join(5)  # the terminal has answered: the console's imports would run meanwhile
         assert not termios.tcgetattr(slave)[3] & termios.ECHO  # typed keys do not show meanwhile
         os.write(master, b"1+1\r")  # the user types before the prompt exists
+        # Both the answer and the keys are in the terminal by the time finish() reads. (Keys that
+        # come later are no loss: the prompt reads them; this test is about keys typed before.)
+        _wait_queued(slave, len(answer) + len(b"1+1\r"))
         assert probe.finish() == ("kitty", "1+1\r")  # read with the answer: kept for the prompt
         assert termios.tcgetattr(slave) == before
         ready, _, _ = select.select([slave], [], [], 0)
