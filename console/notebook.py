@@ -57,22 +57,35 @@ class NotebookRecorder:
     """Collects this console's cells while they run (other clients' cells are not kept)."""
 
     def __init__(self) -> None:
-        self.cells: list[RecordedCell] = []
+        self._cells: list[RecordedCell] = []
         self._current: RecordedCell | None = None
         self._displays: dict[str, list[Output]] = {}  # display_id -> outputs showing it
         self._stream: tuple[Output, NotebookStreamText] | None = None  # the last stream output
         self._restarted = False  # the kernel restarted after the last cell kept
 
+    @property
+    def cells(self) -> list[RecordedCell]:
+        """The cells so far, the text of their streams up to date."""
+        self._sync_stream()
+        return self._cells
+
+    def _sync_stream(self) -> None:
+        """Put the last stream's shown text into its output (rendered when asked, not at every
+        message: a cell printing dot after dot stays cheap)."""
+        if self._stream is not None:
+            output, shown = self._stream
+            output["text"] = shown.shown_lines()
+
     def begin(self, code: str) -> None:
         """A cell of ours was sent to the kernel."""
         self._current = RecordedCell(code, after_restart=self._restarted)
         self._restarted = False
-        self.cells.append(self._current)
+        self._cells.append(self._current)
 
     def restarted(self) -> None:
         """The kernel restarted (ours or another client's restart, or a revival): the next cell
         starts a new run. Several signs of one restart, or one before any cell, mark nothing more."""
-        self._restarted = bool(self.cells)
+        self._restarted = bool(self._cells)
 
     def end(self, status: str, execution_count: int | None, payloads: object = ()) -> None:
         """The cell finished; one the kernel skipped (``aborted``) never ran and is dropped.
@@ -85,7 +98,7 @@ class NotebookRecorder:
         if cell is None:
             return
         if status == "aborted" and not cell.outputs:
-            self.cells.remove(cell)
+            self._cells.remove(cell)
             self._restarted = self._restarted or cell.after_restart
             return
         cell.execution_count = execution_count
@@ -130,9 +143,9 @@ class NotebookRecorder:
             if last is not None and cell.outputs and cell.outputs[-1] is last[0] and last[0]["name"] == output["name"]:
                 last[1].feed(text)
                 return
+            self._sync_stream()  # the stream before this one is final
             shown = NotebookStreamText()
             shown.feed(text)
-            output["text"] = shown.lines
             self._stream = (output, shown)
         cell.outputs.append(output)
         transient = content.get("transient")

@@ -21,20 +21,20 @@ _CONTROL = re.compile(
     r"|\x1b[ -/]*[0-OQ-WYZ\\`a-~]"  # other escapes: ESC c (reset), ESC 7 / ESC 8 (cursor save)...
     r"|[\r\n\x08\x07]"
 )
+_SPECIAL = re.compile(r"[\r\x08\x07\x1b]")  # text without these is lines and nothing else
 _PARTIAL_MAX = 512  # characters an escape sequence split across two messages may hold back
 _STATE_MAX = 256  # characters of colour state kept (a stream that never resets stays bounded)
 
 
 class NotebookStreamText:
-    """Feeds of one stream output in, the text a notebook shows out (``lines``, nbformat's list).
+    """Feeds of one stream output in, the text a notebook shows out (``shown_lines()``).
 
     Finished lines are final (no control sequence here moves up); the last line stays editable
     until a newline ends it, so a ``\\r`` in a later message still overwrites it.
     """
 
     def __init__(self) -> None:
-        self.lines: list[str] = []  # finished lines, each with its newline, then the open one
-        self._open_shown = False  # whether lines[-1] is the open line's rendering
+        self._done: list[str] = []  # finished lines, each with its newline
         self._chars: list[str] = []  # the open line, one character per column
         self._colours: list[str] = []  # the colour state of each of those columns
         self._cursor = 0
@@ -43,9 +43,15 @@ class NotebookStreamText:
 
     def feed(self, text: str) -> None:
         """Add one stream message's text."""
-        if self._open_shown:
-            self.lines.pop()
         text, self._partial = self._partial + text, ""
+        if "\n" in text and not _SPECIAL.search(text):  # plain lines (most output): no rewriting
+            first, *middle, last = text.split("\n")
+            self._write(first)
+            self._end_line()
+            colour = self._colour
+            self._done.extend((colour + line + RESET if colour and line else line) + "\n" for line in middle)
+            self._write(last)
+            return
         start = 0
         for match in _CONTROL.finditer(text):
             self._write(text[start:match.start()])
@@ -56,9 +62,10 @@ class NotebookStreamText:
         if escape >= 0 and len(rest) - escape <= _PARTIAL_MAX:
             rest, self._partial = rest[:escape], rest[escape:]  # completed by the next message
         self._write(rest)
-        self._open_shown = bool(self._chars)
-        if self._open_shown:
-            self.lines.append(self._render_open())
+
+    def shown_lines(self) -> list[str]:
+        """The text as nbformat keeps it: a list of lines (the open one last, if not empty)."""
+        return self._done + [self._render_open()] if self._chars else list(self._done)
 
     def _write(self, text: str) -> None:
         text = text.replace("\x1b", "")  # a stray escape that starts no sequence we know
@@ -76,8 +83,7 @@ class NotebookStreamText:
     def _control(self, match: re.Match[str]) -> None:
         token = match.group(0)
         if token == "\n":
-            self.lines.append(self._render_open() + "\n")
-            self._chars, self._colours, self._cursor = [], [], 0
+            self._end_line()
         elif token == "\r":
             self._cursor = 0
         elif token == "\x08":
@@ -86,6 +92,10 @@ class NotebookStreamText:
             self._set_colour(token, match.group(1))
         elif match.group(2) in ("K", "C", "D", "G"):
             self._move_or_erase(match.group(2), match.group(1))
+
+    def _end_line(self) -> None:
+        self._done.append(self._render_open() + "\n")
+        self._chars, self._colours, self._cursor = [], [], 0
 
     def _set_colour(self, sequence: str, parameters: str) -> None:
         if parameters in ("", "0"):
