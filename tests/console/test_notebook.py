@@ -12,10 +12,13 @@ from typing import Any
 
 import nbformat
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from nbclient import NotebookClient
 from term import ENTER, Term, need_kernel
 
 from console.notebook import RESTART_MARK, NotebookRecorder, notebook_json, save_notebook
+from console.notebook_text import NotebookStreamText
 
 
 def _msg(msg_type: str, **content: Any) -> dict[str, Any]:
@@ -120,10 +123,28 @@ def test_colour_kept_screen_control_dropped() -> None:
     assert _stream_text("\x1b[1mBOLD\x1b[0m\rab\n") == "ab\x1b[1mLD\x1b[0m\n"
 
 
+_PIECES = ["ab", "xyz", "\n", "\r", "\r\n", "\x08", "\x1b[31m", "\x1b[0m", "\x1b[K", "\x1b[2J", "\x1b[", "3", "m", "\x07"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=30), st.data())
+def test_stream_text_same_however_the_messages_split_it(pieces: list[str], data: st.DataObject) -> None:
+    """The shown text depends on the stream's characters, not on where messages cut them
+    (an escape sequence or a \r\n may be cut in two)."""
+    text = "".join(pieces)
+    cuts = sorted(data.draw(st.sets(st.integers(0, len(text)), max_size=8)))
+    whole, split = NotebookStreamText(), NotebookStreamText()
+    whole.feed(text)
+    for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True):
+        split.feed(text[start:end])
+    assert split.shown_lines() == whole.shown_lines()
+
+
 def test_help_page_kept_as_output() -> None:
     """``obj?`` comes back as a ``page`` payload of the reply. JupyterLab adds the first one to
     the cell as a display_data output (nbclient keeps no payload at all); the saved notebook keeps
-    it that way, so the help the user read is in the file. Other payloads are not output."""
+    it that way, so the help the user read is in the file. Other payloads are not output. The
+    help shown while typing (an inspect_request of the prompt's toolbar) belongs to no cell and
+    is not saved, as JupyterLab's contextual help is not."""
     rec = NotebookRecorder()
     rec.begin("len?")
     page = {"source": "page", "data": {"text/plain": "Signature: len(obj, /)\nDocstring: ..."}, "start": 0}
