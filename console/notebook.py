@@ -206,7 +206,8 @@ def _document_cells(cell: RecordedCell) -> list[dict[str, Any]]:
         "execution_count": cell.execution_count,
         "metadata": {},
         "source": _lines(cell.code),
-        "outputs": cell.outputs,
+        # a stream of nothing but screen control shows nothing, and is not kept
+        "outputs": [output for output in cell.outputs if output["output_type"] != "stream" or output["text"]],
     }
     if not cell.after_restart:
         return [code]

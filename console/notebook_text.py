@@ -104,8 +104,9 @@ class NotebookStreamText:
             self._colour = sequence
         else:
             colour = self._colour + sequence
-            if len(colour) > _STATE_MAX:
-                colour = colour[colour.find("\x1b", len(colour) - _STATE_MAX):]
+            if len(colour) > _STATE_MAX:  # keep the latest whole sequences
+                start = colour.find("\x1b", len(colour) - _STATE_MAX)
+                colour = colour[start:] if start >= 0 else sequence
             self._colour = colour
 
     def _move_or_erase(self, final: str, parameters: str) -> None:

@@ -115,6 +115,13 @@ def test_colour_kept_screen_control_dropped() -> None:
     red = "\x1b[31mred\x1b[0m plain\n"
     assert _stream_text(red) == red
     assert _stream_text("before\n", "\x1b[2J\x1b[Hafter\n") == "before\nafter\n"
+    rec = NotebookRecorder()
+    rec.begin("clear")
+    rec.output(_msg("stream", name="stdout", text="\x1b[H\x1b[2J"))
+    rec.end("ok", 1)
+    assert _as_read(notebook_json(rec.cells, "", {})).cells[0].outputs == []  # nothing to show
+    long_colour = "".join(f"\x1b[{30 + i % 8}m" for i in range(500)) + "x\x1b[" + "1;" * 200 + "4mz\n"
+    assert _stream_text(long_colour).endswith("4mz\x1b[0m\n")  # colour state stays bounded
     assert _stream_text("\x1b]0;title\x07\x1b[?25lhidden cursor\x1b[?25h\x1b[1A\x07\n") == "hidden cursor\n"
     assert _stream_text("\x1b[3", "2mgreen\x1b[0m\n") == "\x1b[32mgreen\x1b[0m\n"  # split in two messages
     bar = ["\r\x1b[32m" + "#" * n + "\x1b[0m" + "." * (4 - n) for n in range(5)]
