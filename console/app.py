@@ -97,7 +97,7 @@ class Console:
         self.others = OtherClients(
             settings, self.link, self.session, self.screen, self.life.restart_note, self.life.resync_later
         )
-        self.life.on_restart = self.others.forget_wait
+        self.life.on_restart = self._on_restart
         self._running = False
         self._interrupt_failed = False  # an interrupt went unanswered: Ctrl-C abandons the cell
         self._next_input = ""
@@ -150,6 +150,11 @@ class Console:
             raise InputCancelled() from None
         finally:
             self.printer.set_app(self.prompt.app)
+
+    def _on_restart(self) -> None:
+        """The kernel restarted: it waits for nobody, and the notebook record marks the break."""
+        self.others.forget_wait()
+        self.session.recorder.restarted()
 
     def _on_kernel_output(self, text: str) -> None:
         """What the kernel process itself writes to its stdout/stderr (not cell output)."""

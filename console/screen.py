@@ -32,8 +32,25 @@ class Screen:
             self.prompt.app.invalidate()
 
     async def ask(self, question: str, password: bool = False) -> str:
-        """One line answered at the terminal (EOFError on Ctrl-D, KeyboardInterrupt on Ctrl-C)."""
+        """One line answered at the terminal (EOFError on Ctrl-D, KeyboardInterrupt on Ctrl-C).
+
+        A password shows nothing while typed, not even its length (no ``*`` per character, the
+        cursor stays put), as getpass does in a terminal.
+        """
         from prompt_toolkit import PromptSession
 
         session: PromptSession[str] = PromptSession(input=self.prompt.input, output=self.prompt.output)
-        return await session.prompt_async(question, is_password=password)
+        hidden = [_hidden_input()] if password else None
+        return await session.prompt_async(question, input_processors=hidden)
+
+
+def _hidden_input() -> Any:
+    """A prompt_toolkit input processor that shows none of the typed text and keeps the cursor
+    at the start of the answer."""
+    from prompt_toolkit.layout.processors import Processor, Transformation, TransformationInput
+
+    class HiddenInput(Processor):
+        def apply_transformation(self, transformation_input: TransformationInput) -> Transformation:
+            return Transformation([], source_to_display=lambda i: 0, display_to_source=lambda i: 0)
+
+    return HiddenInput()

@@ -187,7 +187,9 @@ class ConsoleSession:
         if reply_fut.done() and not reply_fut.cancelled() and reply_fut.exception() is None:
             content = reply_fut.result().get("content") or {}
         count = content.get("execution_count")
-        self.recorder.end(str(content.get("status", "unknown")), count if isinstance(count, int) else None)
+        self.recorder.end(
+            str(content.get("status", "unknown")), count if isinstance(count, int) else None, content.get("payload")
+        )
 
     def save_notebook(self, args: list[str]) -> str:
         """``%mycon notebook FILE [-f]``: this console's cells and outputs as a notebook."""

@@ -170,9 +170,11 @@ def test_input_requests_two_at_once_and_one_too_late(bad: list[Term], jupyter_en
     ready(t, "stdin")
     t.run("ask")
     t.expect("5")
-    t.run("one")  # password given as "no", not a bool: masked, the safe reading
-    t.expect("***")
+    typed_from = len(t.raw)
+    t.run("one")  # password given as "no", not a bool: hidden, the safe reading
     t.expect("second:")  # the second prompt only after the first was answered
+    shown = plain(t.raw[typed_from:])
+    assert "one" not in shown and "*" not in shown
     t.run("two")
     t.expect("got ['one', 'two']")
     # Then it asks again after the cell ended: ignored, so the next line typed is a cell.

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from term import CTRL_C, CTRL_D, CTRL_R, ENTER, F2, TAB, UP, Term
+from term import CTRL_C, CTRL_D, CTRL_R, ENTER, F2, TAB, UP, Term, plain
 
 
 def test_result_and_prompt_numbers(term: Term) -> None:
@@ -133,12 +133,16 @@ def test_signature_toolbar_while_typing(term: Term) -> None:
 
 
 def test_getpass_hides_input(term: Term) -> None:
-    term.run("import getpass; secret = getpass.getpass('pw: ')")
-    term.expect("pw: ")
+    """A password shows nothing while typed, as getpass does in a terminal: not the secret, and
+    not one ``*`` per character either (that would show its length). The kernel gets it."""
+    term.run("import getpass; secret = getpass.getpass('zz' + 'pw: ')")
+    term.expect("zzpw:")  # the question (its trailing space is drawn as a cursor move)
+    typed_from = len(term.raw)
     term.run("hunter2zz")
     term.prompt()
-    term.run("len(secret)")
-    term.expect(re.compile(r"Out\[\d+\]: 9"))
+    assert "*" not in plain(term.raw[typed_from:])
+    term.run("secret == 'hunter2' + 'zz'")
+    term.expect(re.compile(r"Out\[\d+\]: True"))
     assert "hunter2zz" not in term.raw
     term.prompt()
 
