@@ -102,6 +102,12 @@ class Shell:
         self.extensions: dict[str, Any] = {}  # services attach here (magics, history, ...)
         self.pre_run_hooks: list[Callable[[str], None]] = []
         self.post_run_hooks: list[Callable[[str, CellOutcome], None]] = []
+        # IPython's extension points (get_ipython() fills them; empty, they cost nothing):
+        # functions of the cell's lines run after magics became Python, NodeTransformers of
+        # its tree, and (exception classes, handler(exc) -> traceback lines) from set_custom_exc
+        self.input_transformers_post: list[Callable[[list[str]], list[str]]] = []
+        self.ast_transformers: list[Any] = []
+        self.custom_exc: tuple[Any, Callable[[BaseException], list[str]]] | None = None
 
     # ----- input ---------------------------------------------------------------------------
 
@@ -145,6 +151,8 @@ class Shell:
             self._remember_input(code, count)
         try:
             source = self.transform(code)
+            for line_transformer in self.input_transformers_post:
+                source = "".join(line_transformer(source.splitlines(True)))
         except CellError as exc:
             self._report_plain_error(outcome, "UsageError", str(exc))
             return self._finish(code, outcome)
@@ -205,6 +213,8 @@ class Shell:
     def _compile(self, source: str, filename: str) -> tuple[Any, Any]:
         """Compile a cell as (body, last expression), so the last value can be shown."""
         tree = ast.parse(source, filename=filename, mode="exec", type_comments=False)
+        if self.ast_transformers:
+            tree = self._transform_tree(tree)
         flags = TOP_LEVEL_AWAIT
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last_node = tree.body.pop()
@@ -216,6 +226,18 @@ class Shell:
             last = compile(expression, filename, "eval", flags=flags, dont_inherit=True)
             return body, last
         return compile(tree, filename, "exec", flags=flags, dont_inherit=True), None
+
+    def _transform_tree(self, tree: ast.Module) -> ast.Module:
+        """Apply the ``ast_transformers``; one that fails is reported and dropped, as in IPython."""
+        for transformer in list(self.ast_transformers):
+            try:
+                tree = ast.fix_missing_locations(transformer.visit(tree))
+            except Exception as exc:  # noqa: BLE001 - a broken transformer must not stop the cell
+                self.ast_transformers.remove(transformer)
+                self.publish("stream", {"name": "stderr", "text": (
+                    f"AST transformer {transformer!r} failed ({type(exc).__name__}: {exc}); "
+                    "it is unregistered.\n")})
+        return tree
 
     def _run_code(self, code: Any) -> Any:
         result = eval(code, self.user_ns)  # noqa: S307 - running user code is the job
@@ -287,6 +309,8 @@ class Shell:
             self.publish("stream", {"name": "stderr", "text": problem + "\n"})
 
     def _format_current(self, exc: BaseException) -> list[str]:
+        if self.custom_exc is not None and isinstance(exc, self.custom_exc[0]):
+            return self.custom_exc[1](exc)
         tb = exc.__traceback__
         # the first frame is ours (the eval call in _run_code): skip it and anything above it
         while tb is not None and not tb.tb_frame.f_code.co_filename.startswith("<cell-"):
