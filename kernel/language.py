@@ -179,7 +179,7 @@ def install(shell: Shell, channels: Any) -> None:
     kernel_id = os.path.basename(str(connection_file)) if connection_file else ""
     get_ipython = _get_ipython_for(shell)
     shell.user_ns["get_ipython"] = get_ipython
-    builtins.get_ipython = get_ipython  # type: ignore[attr-defined] - as IPython: library code finds it too
+    builtins.get_ipython = get_ipython  # type: ignore[attr-defined]  # as in IPython: libraries find it
     shell.extensions["kernel"] = KernelView(channels)
     history = LazyHistory(kernel_id)
     shell.extensions["history"] = history
