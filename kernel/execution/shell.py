@@ -104,10 +104,11 @@ class Shell:
         self.post_run_hooks: list[Callable[[str, CellOutcome], None]] = []
         # IPython's extension points (get_ipython() fills them; empty, they cost nothing):
         # functions of the cell's lines run after magics became Python, NodeTransformers of
-        # its tree, and (exception classes, handler(exc) -> traceback lines) from set_custom_exc
+        # its tree, and (exception classes, handler(exc)) from set_custom_exc: the handler shows
+        # what it wants instead of the traceback
         self.input_transformers_post: list[Callable[[list[str]], list[str]]] = []
         self.ast_transformers: list[Any] = []
-        self.custom_exc: tuple[Any, Callable[[BaseException], list[str]]] | None = None
+        self.custom_exc: tuple[Any, Callable[[BaseException], None]] | None = None
 
     # ----- input ---------------------------------------------------------------------------
 
@@ -309,8 +310,6 @@ class Shell:
             self.publish("stream", {"name": "stderr", "text": problem + "\n"})
 
     def _format_current(self, exc: BaseException) -> list[str]:
-        if self.custom_exc is not None and isinstance(exc, self.custom_exc[0]):
-            return self.custom_exc[1](exc)
         tb = exc.__traceback__
         # the first frame is ours (the eval call in _run_code): skip it and anything above it
         while tb is not None and not tb.tb_frame.f_code.co_filename.startswith("<cell-"):
@@ -326,6 +325,10 @@ class Shell:
         outcome.evalue = str(exc)
         outcome.traceback = lines
         sys.last_type, sys.last_value, sys.last_traceback = etype, exc, exc.__traceback__
+        if self.custom_exc is not None and isinstance(exc, self.custom_exc[0]):
+            outcome.traceback = []
+            self.custom_exc[1](exc)
+            return
         self.publish(
             "error", {"ename": outcome.ename, "evalue": outcome.evalue, "traceback": lines}
         )

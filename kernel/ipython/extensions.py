@@ -70,7 +70,7 @@ class ExtensionManager:
         try:
             return importlib.import_module(module_str)
         except ModuleNotFoundError as exc:
-            raise CellError(f"No module named {exc.name or module_str!r}: cannot load the extension {module_str}") from None
+            raise CellError(f"{module_str}: ModuleNotFoundError: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - the module's own import failed
             raise CellError(f"{module_str}: importing it failed: {type(exc).__name__}: {exc}") from None
 

@@ -56,6 +56,8 @@ class TypeFormatter:
         if isinstance(typ, str):
             module, _, name = typ.rpartition(".")
             found = self.deferred_printers.pop((module, name), default)
+            for cls in [cls for cls in self.type_printers if (cls.__module__, cls.__name__) == (module, name)]:
+                found = self.type_printers.pop(cls)
         else:
             found = self.type_printers.pop(typ, default)
         self._publish()

@@ -47,6 +47,7 @@ class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
 
     def __init__(self, shell: Shell) -> None:
         super().__init__()
+        self.custom_exceptions: tuple[type[BaseException], ...] = ()
         self._shell = shell
         self.configurables: list[Any] = [self]
         self.events = EventManager()
@@ -155,12 +156,24 @@ class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
         outer_payloads = shell.payloads
         info = ExecutionInfo(raw_cell, store_history, silent)
         outer_info, self._info = self._info, info
+        shown: list[Any] = []
+        display_result = shell.display_result
+
+        def show_and_keep(value: Any, count: int, store: bool = True) -> None:
+            shown.append(value)
+            display_result(value, count, store=store)
+
+        shell.display_result = show_and_keep  # type: ignore[method-assign]
         try:
             outcome = shell.run_cell(raw_cell, silent=silent, store_history=store_history)
         finally:
             self._info = outer_info
+            shell.display_result = display_result  # type: ignore[method-assign]
         shell.payloads = outer_payloads + outcome.payload
-        return self._result(info, outcome)
+        result = self._result(info, outcome)
+        if shown:
+            result.result = shown[-1]
+        return result
 
     def ev(self, expr: str) -> Any:
         """Evaluate ``expr`` in the user namespace."""
@@ -200,19 +213,22 @@ class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
     # ----- errors, payloads --------------------------------------------------------------------------
 
     def set_custom_exc(self, exc_tuple: tuple[type[BaseException], ...], handler: Callable[..., Any] | None) -> None:
-        """Call ``handler(self, etype, value, tb, tb_offset=None)`` for these exceptions; the
-        traceback lines it returns (a list of strings, or None) are what the user sees."""
+        """Call ``handler(self, etype, value, tb, tb_offset=None)`` for these exceptions raised by
+        a cell, instead of showing their traceback (the cell still fails), as ipykernel does."""
         if not exc_tuple or handler is None:
+            self.custom_exceptions = ()
             self._shell.custom_exc = None
             return
 
-        def custom_traceback(exc: BaseException) -> list[str]:
-            lines = handler(self, type(exc), exc, exc.__traceback__, tb_offset=None)
-            if lines is None:
-                return []
-            return [lines] if isinstance(lines, str) else [str(line) for line in lines]
+        def handle(exc: BaseException) -> None:
+            try:
+                handler(self, type(exc), exc, exc.__traceback__, tb_offset=None)
+            except Exception as failure:  # noqa: BLE001 - a broken handler: say so, once
+                print(f"The custom exception handler {handler!r} failed: {type(failure).__name__}: {failure}",
+                      file=sys.stderr)
 
-        self._shell.custom_exc = (tuple(exc_tuple), custom_traceback)
+        self.custom_exceptions = tuple(exc_tuple)
+        self._shell.custom_exc = (self.custom_exceptions, handle)
 
     def showtraceback(self, exc_tuple: Any = None, filename: str | None = None,
                       tb_offset: int | None = None, exception_only: bool = False,

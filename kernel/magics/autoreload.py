@@ -565,13 +565,16 @@ def _other_extension(rt: MagicRuntime, name: str, magic: str) -> None:
     from ..ipython.shell import shell_for
 
     manager = shell_for(rt.shell).extension_manager
-    if magic == "reload_ext":
-        manager.reload_extension(name)
-        return
-    if magic == "load_ext":
-        status = manager.load_extension(name)
-    else:
-        status = manager.unload_extension(name)
+    try:
+        if magic == "reload_ext":
+            manager.reload_extension(name)
+            return
+        if magic == "load_ext":
+            status = manager.load_extension(name)
+        else:
+            status = manager.unload_extension(name)
+    except CellError as exc:
+        raise CellError(f"%{magic} {exc}") from None
     if status == "already loaded":
         print(f"The {name} extension is already loaded. To reload it, use:\n  %reload_ext {name}")
     elif status == "not loaded":
