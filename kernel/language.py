@@ -149,6 +149,7 @@ class KernelView:
     def __init__(self, channels: Any) -> None:
         self._channels = channels
         self.shell: Any = None  # the ZMQInteractiveShell, once made
+        self.connection_file: str = str(getattr(channels, "connection_file", None) or "")
 
     @property
     def comm_manager(self) -> Any:

@@ -39,11 +39,30 @@ class Hooks:
         self._shell.payloads.append({"source": "page", "data": bundle, "start": start})
 
 
+class ProfileDir:
+    """``get_ipython().profile_dir``: IPython's default profile folder (made if missing), where
+    extensions such as ipyparallel keep their files."""
+
+    def __init__(self, profile: str = "default") -> None:
+        import os
+
+        base = os.environ.get("IPYTHONDIR") or os.path.join(os.path.expanduser("~"), ".ipython")
+        self.location = os.path.join(base, f"profile_{profile}")
+        self.security_dir = os.path.join(self.location, "security")
+        self.log_dir = os.path.join(self.location, "log")
+        self.startup_dir = os.path.join(self.location, "startup")
+        self.pid_dir = os.path.join(self.location, "pid")
+        self.static_dir = os.path.join(self.location, "static")
+        for folder in (self.security_dir, self.log_dir, self.startup_dir, self.pid_dir):
+            os.makedirs(folder, exist_ok=True)
+
+
 class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
     """IPython's ``InteractiveShell`` API, as code and extensions use it, on this kernel."""
 
     colors = "Neutral"
     autocall = 0
+    profile = "default"
 
     def __init__(self, shell: Shell) -> None:
         super().__init__()
@@ -57,6 +76,10 @@ class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
         self.hooks = Hooks(shell)
         self.user_ns_hidden: dict[str, Any] = {}
         self._info: ExecutionInfo | None = None
+        self._profile_dir: ProfileDir | None = None
+        # as a kernel's: code tells a notebook kernel from a terminal by ``'IPKernelApp' in config``
+        connection_file = getattr(shell.extensions.get("kernel"), "connection_file", "")
+        self.config.IPKernelApp.connection_file = connection_file
         shell.pre_run_hooks.append(self._before_cell)
         shell.post_run_hooks.append(self._after_cell)
 
@@ -90,6 +113,12 @@ class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
     def kernel(self) -> Any:
         """The kernel's comms and session (``kernel.comm_manager``), as ipykernel's shell has."""
         return self._shell.extensions.get("kernel")
+
+    @property
+    def profile_dir(self) -> ProfileDir:
+        if self._profile_dir is None:
+            self._profile_dir = ProfileDir(self.profile)
+        return self._profile_dir
 
     def get_ipython(self) -> ZMQInteractiveShell:
         return self

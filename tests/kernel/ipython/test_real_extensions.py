@@ -59,3 +59,20 @@ def test_sympy_init_printing_as_in_ipykernel(mycon: Session, ipykernel: Session)
     ours, theirs = mycon.result(code), ipykernel.result(code)
     assert ours["text/latex"] == theirs["text/latex"] == "$\\displaystyle x^{2} + 1$"
     assert ours == theirs
+
+
+@pytest.mark.timeout(180)
+def test_ipyparallel_registers_its_magics(mycon: Session, tmp_path: Any) -> None:
+    """A Client registers ``%px`` through ``get_ipython().magics_manager`` (the magics themselves
+    belong to interactive parallel computing; here: that they arrive and run once)."""
+    mycon.ok(f"import os\nos.environ['IPYTHONDIR'] = {str(tmp_path)!r}\nimport ipyparallel as ipp\n"
+             "cluster = ipp.Cluster(n=1, log_level=40)\nrc = cluster.start_and_connect_sync()",
+             timeout=150)
+    try:
+        mycon.ok("%px x = 6 * 7")
+        outputs = mycon.ok("%px print(x)")
+        assert [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "display_data"] == ["[stdout:0] 42\n"]
+        assert mycon.printed("print(type(get_ipython().magics_manager.registry['ParallelMagics']).__module__)") == (
+            "ipyparallel.client.magics\n")
+    finally:
+        mycon.ok("rc.close()\ncluster.stop_cluster_sync()", timeout=60)
