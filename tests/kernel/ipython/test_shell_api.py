@@ -204,10 +204,27 @@ def test_nested_run_cell_returns_its_result(mycon: Session, ipykernel: Session) 
         assert "".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream" and m["content"]["name"] == "stdout") == "42 True\nZeroDivisionError\n"
 
 
-def test_the_kernel_and_its_comms(mycon: Session, ipykernel: Session) -> None:
+def test_the_kernel_its_comms_and_config(mycon: Session, ipykernel: Session) -> None:
     code = ("k = get_ipython().kernel\n"
-            "print(k is not None, hasattr(k.comm_manager, 'register_target'), k.session is not None)")
-    assert both(mycon, ipykernel, code) == "True True True\n"
+            "print(k is not None, hasattr(k.comm_manager, 'register_target'), k.session is not None,\n"
+            "      'IPKernelApp' in get_ipython().config)")  # how libraries tell a kernel from a terminal
+    assert both(mycon, ipykernel, code) == "True True True True\n"
+
+
+def test_ipythons_magic_decorators_register_here(mycon: Session, ipykernel: Session) -> None:
+    code = textwrap.dedent("""\
+        from IPython.core.magic import register_line_magic, register_cell_magic
+        @register_line_magic
+        def greet(line):
+            return 'hello ' + line
+        @register_cell_magic('count_lines')
+        def count(line, cell):
+            print(line, len(cell.strip().splitlines()))
+    """)
+    for session in (mycon, ipykernel):
+        session.ok(code)
+        assert session.result("%greet you") == {"text/plain": "'hello you'"}
+        assert session.printed("%%count_lines tag\na\nb\nc") == "tag 3\n"
 
 
 def test_extensions_load_unload_and_reload(mycon: Session, tmp_path: Path) -> None:
