@@ -109,6 +109,7 @@ class Shell:
         self.input_transformers_post: list[Callable[[list[str]], list[str]]] = []
         self.ast_transformers: list[Any] = []
         self.custom_exc: tuple[Any, Callable[[BaseException], None]] | None = None
+        self.running_silent = False  # the run in progress is silent (hooks tell it apart)
 
     # ----- input ---------------------------------------------------------------------------
 
@@ -139,6 +140,7 @@ class Shell:
 
     def run_cell(self, code: str, silent: bool = False, store_history: bool = True) -> CellOutcome:
         """Run one cell; publish its result or error; return what the reply needs."""
+        self.running_silent = silent
         if silent:
             store_history = False
         if store_history:

@@ -288,7 +288,7 @@ class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
     def _before_cell(self, code: str) -> None:
         if not self.events.any():
             return
-        info = self._info or ExecutionInfo(code)
+        info = self._info or self._typed_cell(code)
         self.events.trigger("pre_execute")
         if not info.silent:
             self.events.trigger("pre_run_cell", info)
@@ -296,11 +296,16 @@ class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
     def _after_cell(self, code: str, outcome: CellOutcome) -> None:
         if not self.events.any():
             return
-        info = self._info or ExecutionInfo(code)
+        info = self._info or self._typed_cell(code)
         result = self._result(info, outcome)
         self.events.trigger("post_execute")
         if not info.silent:
             self.events.trigger("post_run_cell", result)
+
+    def _typed_cell(self, code: str) -> ExecutionInfo:
+        """The info of a cell the front end sent (silent ones fire only pre/post_execute)."""
+        silent = self._shell.running_silent
+        return ExecutionInfo(code, store_history=not silent, silent=silent)
 
     def _result(self, info: ExecutionInfo, outcome: CellOutcome) -> ExecutionResult:
         result = ExecutionResult(info)

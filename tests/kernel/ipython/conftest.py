@@ -23,8 +23,8 @@ class Session:
     def __init__(self, kc: BlockingKernelClient) -> None:
         self.kc = kc
 
-    def run(self, code: str, timeout: float = 60) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        reply, outputs = execute(self.kc, code, timeout=timeout)
+    def run(self, code: str, timeout: float = 60, **kwargs: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        reply, outputs = execute(self.kc, code, timeout=timeout, **kwargs)
         return reply["content"], [m for m in outputs if m["msg_type"] != "execute_input"]
 
     def ok(self, code: str, timeout: float = 60) -> list[dict[str, Any]]:

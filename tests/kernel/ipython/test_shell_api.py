@@ -116,10 +116,11 @@ def test_events_around_each_cell(mycon: Session, ipykernel: Session) -> None:
         session.ok(setup)
         session.ok("6 * 7")
         session.run("1 / 0")
+        session.run("'silent'", silent=True)
         session.ok(stop)
         seen.append(session.printed("print(seen)"))
     assert seen[0] == seen[1]
-    assert "'pre_execute', ('pre', '6 * 7'), ('post', 42, True), 'pre_execute', ('pre', '1 / 0'), ('post', None, False)" in seen[0]
+    assert "'pre_execute', ('pre', '6 * 7'), ('post', 42, True), 'pre_execute', ('pre', '1 / 0'), ('post', None, False), 'pre_execute', 'pre_execute'" in seen[0]
 
 
 def test_type_printers_change_how_results_render(mycon: Session, ipykernel: Session) -> None:
