@@ -38,6 +38,9 @@ class Hooks:
         bundle = data if isinstance(data, dict) else {"text/plain": str(data)}
         self._shell.payloads.append({"source": "page", "data": bundle, "start": start})
 
+    def synchronize_with_editor(self, filename: str, linenum: int, column: int) -> None:
+        """IPython's debugger calls it at each stop; nothing to do here."""
+
 
 class ProfileDir:
     """``get_ipython().profile_dir``: IPython's default profile folder (made if missing), where
@@ -60,7 +63,7 @@ class ProfileDir:
 class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
     """IPython's ``InteractiveShell`` API, as code and extensions use it, on this kernel."""
 
-    colors = "Neutral"
+    colors = "neutral"  # IPython's colour theme name
     autocall = 0
     profile = "default"
 
@@ -273,6 +276,13 @@ class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
         else:
             lines = shell._format_current(value)
         shell.publish("error", {"ename": type(value).__name__, "evalue": str(value), "traceback": lines})
+
+    def get_exception_only(self, exc_tuple: Any = None) -> str:
+        """``'Name: message\\n'`` for the exception being handled (or ``exc_tuple``)."""
+        _, value, _ = exc_tuple if exc_tuple else sys.exc_info()
+        import traceback
+
+        return "".join(traceback.format_exception_only(type(value), value)) if value is not None else ""
 
     def show_usage_error(self, exc: BaseException) -> None:
         print(f"UsageError: {exc}", file=sys.stderr)

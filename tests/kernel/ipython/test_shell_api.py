@@ -256,3 +256,10 @@ def test_extensions_load_unload_and_reload(mycon: Session, tmp_path: Path) -> No
 @pytest.mark.parametrize("name", ["autoreload", "IPython.extensions.autoreload"])
 def test_autoreload_still_built_in(mycon: Session, name: str) -> None:
     assert mycon.printed(f"get_ipython().extension_manager.load_extension({name!r})\n%autoreload 2") == ""
+
+
+def test_ipythons_own_classes_accept_the_shell(mycon: Session, ipykernel: Session) -> None:
+    code = ("from IPython.core.debugger import Pdb\n"
+            "print(type(Pdb().shell).__name__, get_ipython().colors)\n"
+            "try:\n    {}['k']\nexcept KeyError:\n    print(repr(get_ipython().get_exception_only()))")
+    assert both(mycon, ipykernel, code) == "ZMQInteractiveShell neutral\n\"KeyError: 'k'\\n\"\n"
