@@ -14,6 +14,11 @@ from kernel_harness import execute, running_kernel, stdout_of
 def ipykernel_client() -> Iterator[BlockingKernelClient]:
     """One ipykernel (the ``python3`` kernelspec) per test module."""
     with running_kernel("python3") as (_, kc):
+        # start-up may leave extra kernel_info_replies on the shell channel (jupyter_client asks
+        # until the kernel answers): read up to the reply to a request of our own
+        msg_id = kc.kernel_info()
+        while kc.get_shell_msg(timeout=30)["parent_header"].get("msg_id") != msg_id:
+            pass
         yield kc
 
 
