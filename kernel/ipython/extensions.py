@@ -83,3 +83,5 @@ class ExtensionManager:
                     f"The extension {module_str} needs get_ipython().{exc.name}, which this kernel "
                     "does not provide.") from None
             raise
+        except ImportError as exc:  # a package it needs is missing: say which
+            raise CellError(f"{module_str}: it needs what is not installed: {type(exc).__name__}: {exc}") from None

@@ -238,6 +238,7 @@ def test_extensions_load_unload_and_reload(mycon: Session, tmp_path: Path) -> No
             ip.user_ns['toy_unloaded'] = True
     """))
     (tmp_path / "needy_ext.py").write_text("def load_ipython_extension(ip):\n    ip.pt_app.layout\n")
+    (tmp_path / "wanting_ext.py").write_text("def load_ipython_extension(ip):\n    import no_such_package_here\n")
     mycon.ok(f"import sys; sys.path.insert(0, {str(tmp_path)!r})")
     assert mycon.printed("%load_ext toy_ext") == ""
     assert mycon.result("%toy a") == {"text/plain": "'toy a 1'"}
@@ -251,6 +252,9 @@ def test_extensions_load_unload_and_reload(mycon: Session, tmp_path: Path) -> No
     assert error["evalue"] == ("%load_ext The extension needy_ext needs get_ipython().pt_app, which this "
                                "kernel does not provide.")
     assert len(error["traceback"]) == 1
+    error = mycon.error("%load_ext wanting_ext")
+    assert error["evalue"] == ("%load_ext wanting_ext: it needs what is not installed: ModuleNotFoundError: "
+                               "No module named 'no_such_package_here'")
 
 
 @pytest.mark.parametrize("name", ["autoreload", "IPython.extensions.autoreload"])
