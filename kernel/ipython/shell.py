@@ -42,6 +42,22 @@ class Hooks:
         """IPython's debugger calls it at each stop; nothing to do here."""
 
 
+class DisplayPublisher:
+    """``get_ipython().display_pub``: publish a mime bundle or clear the output, as
+    ``IPython.display`` does through it."""
+
+    def publish(self, data: dict[str, Any], metadata: dict[str, Any] | None = None, source: Any = None, *,
+                transient: dict[str, Any] | None = None, update: bool = False) -> None:
+        from ..display import api
+
+        api.publish_display_data(data, metadata, transient, update)
+
+    def clear_output(self, wait: bool = False) -> None:
+        from ..display import api
+
+        api.clear_output(wait)
+
+
 class ProfileDir:
     """``get_ipython().profile_dir``: IPython's default profile folder (made if missing), where
     extensions such as ipyparallel keep their files."""
@@ -77,6 +93,7 @@ class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
         self.magics_manager = MagicsManager(self)
         self.extension_manager = ExtensionManager(self)
         self.hooks = Hooks(shell)
+        self.display_pub = DisplayPublisher()
         self.user_ns_hidden: dict[str, Any] = {}
         self._info: ExecutionInfo | None = None
         self._profile_dir: ProfileDir | None = None

@@ -139,6 +139,9 @@ def test_type_printers_change_how_results_render(mycon: Session, ipykernel: Sess
         assert session.result("3j") == {"text/markdown": "**3j**", "text/plain": "3j"}
         displayed = [m["content"]["data"] for m in session.ok("display(Money(5))") if m["msg_type"] == "display_data"]
         assert displayed == [{"text/html": "<b>0.05</b>", "text/plain": "0.05 money"}]
+        published = [m["content"]["data"] for m in session.ok("get_ipython().display_pub.publish({'text/plain': 'raw'})")
+                     if m["msg_type"] == "display_data"]
+        assert published == [{"text/plain": "raw"}]
         session.ok("formatters['text/html'].pop(Money); formatters['text/plain'].pop(Money); "
                    "formatters['text/markdown'].pop('builtins.complex')")
         assert session.result("3j") == {"text/plain": "3j"}
