@@ -174,6 +174,14 @@ def _get_ipython_for(shell: Shell) -> Any:
     return get_ipython
 
 
+def _register_shell_class(module: Any) -> None:
+    """Make our shell pass IPython's ``isinstance(shell, InteractiveShellABC)`` checks (the
+    traits of IPython's components that take a shell)."""
+    from .ipython.shell import ZMQInteractiveShell
+
+    module.InteractiveShellABC.register(ZMQInteractiveShell)
+
+
 def install(shell: Shell, channels: Any) -> None:
     """Attach history, magics, exit/quit and display helpers to ``shell``."""
     connection_file = getattr(channels, "connection_file", None)
@@ -201,6 +209,7 @@ def install(shell: Shell, channels: Any) -> None:
     display.install(shell)
     # IPython.get_ipython() (and IPython.core.getipython's) give ours once user code imports IPython
     display.after_import("IPython.core.getipython", lambda module: setattr(module, "get_ipython", get_ipython))
+    display.after_import("IPython.core.interactiveshell", _register_shell_class)
 
 
 def _wrap_publish(shell: Shell, recorder: HistoryRecorder) -> None:

@@ -267,6 +267,7 @@ def test_autoreload_still_built_in(mycon: Session, name: str) -> None:
 
 def test_ipythons_own_classes_accept_the_shell(mycon: Session, ipykernel: Session) -> None:
     code = ("from IPython.core.debugger import Pdb\n"
-            "print(type(Pdb().shell).__name__, get_ipython().colors)\n"
+            "from IPython.core.interactiveshell import InteractiveShellABC\n"
+            "print(type(Pdb().shell).__name__, get_ipython().colors, isinstance(get_ipython(), InteractiveShellABC))\n"
             "try:\n    {}['k']\nexcept KeyError:\n    print(repr(get_ipython().get_exception_only()))")
-    assert both(mycon, ipykernel, code) == "ZMQInteractiveShell neutral\n\"KeyError: 'k'\\n\"\n"
+    assert both(mycon, ipykernel, code) == "ZMQInteractiveShell neutral True\n\"KeyError: 'k'\\n\"\n"
