@@ -23,6 +23,9 @@ Language layer (sub-packages; none of them imports the modules above or zmq):
                  ``runtime`` transformed cells call, and one module per family of built-in
                  magics (``basic``, ``workspace``, ``notebook``, ``debugging``, ``autoreload``),
                  imported on the first magic; they build on all of the above
+    ipython/     what ``get_ipython()`` returns (``ZMQInteractiveShell``): events, IPython
+                 ``Magics`` into the registry, ``%load_ext`` of any extension, type printers;
+                 built on the first ``get_ipython()`` call
 
 Start-up imports only ``app`` and what it needs (``wire``, ``dispatch``, ``execution.shell``,
 ``display.formatting``...); everything else is imported on first use.

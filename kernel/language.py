@@ -142,10 +142,54 @@ class Automagic:
         return registry.is_line_magic(word)
 
 
+class KernelView:
+    """``get_ipython().kernel``: what code written for ipykernel reaches through it (the comm
+    manager, the session, the shell)."""
+
+    def __init__(self, channels: Any) -> None:
+        self._channels = channels
+        self.shell: Any = None  # the ZMQInteractiveShell, once made
+        self.connection_file: str = str(getattr(channels, "connection_file", None) or "")
+
+    @property
+    def comm_manager(self) -> Any:
+        dispatcher = getattr(self._channels, "dispatcher", None)
+        return getattr(dispatcher, "comms", None)
+
+    @property
+    def session(self) -> Any:
+        return getattr(self._channels, "session", None)
+
+
+def _get_ipython_for(shell: Shell) -> Any:
+    """The ``get_ipython`` of the user namespace (and of IPython, once imported): its first
+    call builds the IPython shell object (``kernel.ipython``)."""
+
+    def get_ipython() -> Any:
+        """The IPython shell object of this kernel (``ZMQInteractiveShell``)."""
+        from .ipython.shell import shell_for
+
+        return shell_for(shell)
+
+    return get_ipython
+
+
+def _register_shell_class(module: Any) -> None:
+    """Make our shell pass IPython's ``isinstance(shell, InteractiveShellABC)`` checks (the
+    traits of IPython's components that take a shell)."""
+    from .ipython.shell import ZMQInteractiveShell
+
+    module.InteractiveShellABC.register(ZMQInteractiveShell)
+
+
 def install(shell: Shell, channels: Any) -> None:
     """Attach history, magics, exit/quit and display helpers to ``shell``."""
     connection_file = getattr(channels, "connection_file", None)
     kernel_id = os.path.basename(str(connection_file)) if connection_file else ""
+    get_ipython = _get_ipython_for(shell)
+    shell.user_ns["get_ipython"] = get_ipython
+    builtins.get_ipython = get_ipython  # type: ignore[attr-defined]  # as in IPython: libraries find it
+    shell.extensions["kernel"] = KernelView(channels)
     history = LazyHistory(kernel_id)
     shell.extensions["history"] = history
     recorder = HistoryRecorder(shell, history)
@@ -163,6 +207,9 @@ def install(shell: Shell, channels: Any) -> None:
     from .display import api as display
 
     display.install(shell)
+    # IPython.get_ipython() (and IPython.core.getipython's) give ours once user code imports IPython
+    display.after_import("IPython.core.getipython", lambda module: setattr(module, "get_ipython", get_ipython))
+    display.after_import("IPython.core.interactiveshell", _register_shell_class)
 
 
 def _wrap_publish(shell: Shell, recorder: HistoryRecorder) -> None:

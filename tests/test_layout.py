@@ -22,7 +22,7 @@ PACKAGES = ("kernel", "console")
 MAX_CLASS_LINES = 400
 MAX_KERNEL_TOP_LEVEL = 15
 # the kernel's language layer: what it may not import (the process and protocol modules, zmq)
-LANGUAGE = ("kernel.execution", "kernel.display", "kernel.services", "kernel.magics")
+LANGUAGE = ("kernel.execution", "kernel.display", "kernel.services", "kernel.magics", "kernel.ipython")
 PROTOCOL = ("kernel.app", "kernel.wire", "kernel.dispatch", "kernel.embed", "kernel.iostream",
             "kernel.comms", "kernel.language", "zmq")
 

@@ -25,6 +25,11 @@ REPR_METHODS: tuple[tuple[str, str], ...] = (
 )
 BINARY_TYPES = {"image/png", "image/jpeg", "application/pdf"}
 
+# mime -> a callable giving that mime's value for an object, or None when it has no printer for
+# it: filled by ``get_ipython().display_formatter`` when user code registers a printer for a type
+# (``formatters['text/html'].for_type(cls, fn)``); empty otherwise, and then it costs nothing.
+TYPE_FORMATTERS: dict[str, Callable[[Any], Any]] = {}
+
 _pretty: Callable[[Any], str] | None = None  # kernel.display.pretty.pretty, imported on first use
 
 
@@ -78,6 +83,9 @@ def format_object(obj: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
                     metadata.update(meta)
             except Exception as exc:
                 problems.append(f"_repr_mimebundle_ of {_safe_repr(obj)} failed: {type(exc).__name__}: {exc}")
+    if TYPE_FORMATTERS:
+        _apply_type_formatters(obj, data, problems)
+    if not isinstance(obj, type):
         for method_name, mime in REPR_METHODS:
             if mime in data:
                 continue
@@ -101,3 +109,17 @@ def format_object(obj: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     if "text/plain" not in data:
         data["text/plain"] = plain_text(obj)
     return data, metadata, problems
+
+
+def _apply_type_formatters(obj: Any, data: dict[str, Any], problems: list[str]) -> None:
+    """Printers registered for the object's type come before its ``_repr_*_`` methods."""
+    for mime, formatter in list(TYPE_FORMATTERS.items()):
+        if mime in data:
+            continue
+        try:
+            value = formatter(obj)
+        except Exception as exc:
+            problems.append(f"the {mime} printer of {_safe_repr(obj)} failed: {type(exc).__name__}: {exc}")
+            continue
+        if value is not None:
+            data[mime] = _encode(mime, value)

@@ -54,6 +54,14 @@ def pretty(obj: Any, width: int = WIDTH, max_items: int = MAX_ITEMS) -> str:
         return safe_repr(obj)
 
 
+def pretty_with(printer_function: Any, obj: Any, width: int = WIDTH) -> str:
+    """``obj`` printed by a function written for IPython's printer, ``f(obj, p, cycle)``
+    (a text/plain printer registered with ``display_formatter``)."""
+    printer = ReprPrinter(_Printer(width, MAX_ITEMS), width)
+    printer_function(obj, printer, False)
+    return printer.getvalue()
+
+
 def _all_atoms(obj: Any, width: int) -> bool:
     """True when a small builtin container holds only short numbers and strings."""
     items: Iterable[Any] = obj

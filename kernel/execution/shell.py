@@ -102,6 +102,14 @@ class Shell:
         self.extensions: dict[str, Any] = {}  # services attach here (magics, history, ...)
         self.pre_run_hooks: list[Callable[[str], None]] = []
         self.post_run_hooks: list[Callable[[str, CellOutcome], None]] = []
+        # IPython's extension points (get_ipython() fills them; empty, they cost nothing):
+        # functions of the cell's lines run after magics became Python, NodeTransformers of
+        # its tree, and (exception classes, handler(exc)) from set_custom_exc: the handler shows
+        # what it wants instead of the traceback
+        self.input_transformers_post: list[Callable[[list[str]], list[str]]] = []
+        self.ast_transformers: list[Any] = []
+        self.custom_exc: tuple[Any, Callable[[BaseException], None]] | None = None
+        self.running_silent = False  # the run in progress is silent (hooks tell it apart)
 
     # ----- input ---------------------------------------------------------------------------
 
@@ -132,6 +140,7 @@ class Shell:
 
     def run_cell(self, code: str, silent: bool = False, store_history: bool = True) -> CellOutcome:
         """Run one cell; publish its result or error; return what the reply needs."""
+        self.running_silent = silent
         if silent:
             store_history = False
         if store_history:
@@ -145,6 +154,8 @@ class Shell:
             self._remember_input(code, count)
         try:
             source = self.transform(code)
+            for line_transformer in self.input_transformers_post:
+                source = "".join(line_transformer(source.splitlines(True)))
         except CellError as exc:
             self._report_plain_error(outcome, "UsageError", str(exc))
             return self._finish(code, outcome)
@@ -205,6 +216,8 @@ class Shell:
     def _compile(self, source: str, filename: str) -> tuple[Any, Any]:
         """Compile a cell as (body, last expression), so the last value can be shown."""
         tree = ast.parse(source, filename=filename, mode="exec", type_comments=False)
+        if self.ast_transformers:
+            tree = self._transform_tree(tree)
         flags = TOP_LEVEL_AWAIT
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last_node = tree.body.pop()
@@ -216,6 +229,18 @@ class Shell:
             last = compile(expression, filename, "eval", flags=flags, dont_inherit=True)
             return body, last
         return compile(tree, filename, "exec", flags=flags, dont_inherit=True), None
+
+    def _transform_tree(self, tree: ast.Module) -> ast.Module:
+        """Apply the ``ast_transformers``; one that fails is reported and dropped, as in IPython."""
+        for transformer in list(self.ast_transformers):
+            try:
+                tree = ast.fix_missing_locations(transformer.visit(tree))
+            except Exception as exc:  # noqa: BLE001 - a broken transformer must not stop the cell
+                self.ast_transformers.remove(transformer)
+                self.publish("stream", {"name": "stderr", "text": (
+                    f"AST transformer {transformer!r} failed ({type(exc).__name__}: {exc}); "
+                    "it is unregistered.\n")})
+        return tree
 
     def _run_code(self, code: Any) -> Any:
         result = eval(code, self.user_ns)  # noqa: S307 - running user code is the job
@@ -302,6 +327,10 @@ class Shell:
         outcome.evalue = str(exc)
         outcome.traceback = lines
         sys.last_type, sys.last_value, sys.last_traceback = etype, exc, exc.__traceback__
+        if self.custom_exc is not None and isinstance(exc, self.custom_exc[0]):
+            outcome.traceback = []
+            self.custom_exc[1](exc)
+            return
         self.publish(
             "error", {"ename": outcome.ename, "evalue": outcome.evalue, "traceback": lines}
         )

@@ -559,39 +559,51 @@ def _extension_name(args: str, magic: str) -> str:
     return words[0]
 
 
-def _not_an_extension(name: str, magic: str) -> CellError:
-    """The error for any extension other than autoreload, after trying to import it."""
-    import importlib
+def _other_extension(rt: MagicRuntime, name: str, magic: str) -> None:
+    """``%load_ext``/``%unload_ext``/``%reload_ext`` of any extension but autoreload: through
+    the IPython shell object's extension manager (``load_ipython_extension(ip)``)."""
+    from ..ipython.shell import shell_for
 
+    manager = shell_for(rt.shell).extension_manager
     try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        return CellError(f"%{magic} {name}: ModuleNotFoundError: {exc}")
-    except BaseException as exc:  # noqa: BLE001 - the module's own import failed
-        return CellError(f"%{magic} {name}: importing it failed: {type(exc).__name__}: {exc}")
-    if hasattr(module, "load_ipython_extension"):
-        return CellError(
-            f"%{magic} {name}: {name} is an IPython extension; IPython extensions need IPython's "
-            "shell and are not supported by this kernel (only autoreload is built in)"
-        )
-    return CellError(f"%{magic} {name}: the module {name} is not an IPython extension")
+        if magic == "reload_ext":
+            manager.reload_extension(name)
+            return
+        if magic == "load_ext":
+            status = manager.load_extension(name)
+        else:
+            status = manager.unload_extension(name)
+    except CellError as exc:
+        raise CellError(f"%{magic} {exc}") from None
+    if status == "already loaded":
+        print(f"The {name} extension is already loaded. To reload it, use:\n  %reload_ext {name}")
+    elif status == "not loaded":
+        print(f"The {name} extension is not loaded.")
+    elif status == "no load function":
+        raise CellError(f"%{magic} {name}: the module {name} is not an IPython extension (it has no load_ipython_extension)")
+    elif status == "no unload function":
+        raise CellError(f"%{magic} {name}: the extension {name} cannot be unloaded (it has no unload_ipython_extension)")
 
 
 @_builtin("load_ext")
 def _load_ext(rt: MagicRuntime, args: str) -> None:
-    """Load an extension: ``%load_ext autoreload`` (the only one; IPython's others need IPython)."""
+    """Load an extension: ``%load_ext autoreload`` (built in) or any module with
+    ``load_ipython_extension(ip)``, which gets the shell ``get_ipython()`` returns."""
     name = _extension_name(args, "load_ext")
     if name not in _IPYTHON_NAMES:
-        raise _not_an_extension(name, "load_ext")
+        _other_extension(rt, name, "load_ext")
+        return
     _reloader(rt)
 
 
 @_builtin("unload_ext")
 def _unload_ext(rt: MagicRuntime, args: str) -> None:
-    """Unload an extension: ``%unload_ext autoreload`` stops reloading modules."""
+    """Unload an extension: ``%unload_ext autoreload`` stops reloading modules; another calls
+    its ``unload_ipython_extension(ip)``."""
     name = _extension_name(args, "unload_ext")
     if name not in _IPYTHON_NAMES:
-        raise _not_an_extension(name, "unload_ext")
+        _other_extension(rt, name, "unload_ext")
+        return
     found = _reloader(rt, create=False)
     if found is None:
         print(f"The {name} extension is not loaded.")
@@ -606,7 +618,8 @@ def _reload_ext(rt: MagicRuntime, args: str) -> None:
     and marks (as in IPython, where the earlier hook stays on)."""
     name = _extension_name(args, "reload_ext")
     if name not in _IPYTHON_NAMES:
-        raise _not_an_extension(name, "reload_ext")
+        _other_extension(rt, name, "reload_ext")
+        return
     _reloader(rt)
 
 

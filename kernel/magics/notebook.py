@@ -358,8 +358,25 @@ def _config(rt: MagicRuntime, args: str) -> None:
         names = [value] if trait == "figure_format" else value
         _set_figure_formats(trait, names)
         return
+    if _configure_extension(rt, owner, trait, value_text):
+        return
     print(f"%config {owner}.{trait}: ignored (this kernel has no such setting; %config lists what it supports).",
           file=sys.stderr)
+
+
+def _configure_extension(rt: MagicRuntime, owner: str, trait: str, value_text: str) -> bool:
+    """``%config SqlMagic.autolimit = 3``: set a trait of a configurable an extension registered
+    with ``get_ipython()`` (its Magics classes); False when no such configurable was registered."""
+    ipython = rt.shell.extensions.get("ipython")
+    for configurable in getattr(ipython, "configurables", ()):
+        if type(configurable).__name__ == owner and configurable.has_trait(trait):
+            value = _config_value(rt, value_text)
+            try:
+                setattr(configurable, trait, value)
+            except Exception as exc:  # noqa: BLE001 - traitlets' validation error
+                raise CellError(f"%config {owner}.{trait}: {type(exc).__name__}: {exc}") from None
+            return True
+    return False
 
 
 def _config_value(rt: MagicRuntime, text: str) -> Any:

@@ -91,6 +91,12 @@ def register_cell_magic(name_or_func: Any = None) -> Any:
     return _user_decorator(True, name_or_func)
 
 
+def add_magic(name: str, func: Callable[..., Any], cell: bool, expand: bool = False) -> None:
+    """Register ``func`` as the user magic ``name`` (``func(args)``, or ``func(args, body)`` for a
+    cell magic); ``expand``: ``$name`` and ``{expression}`` in the arguments are expanded first."""
+    _register(Magic(name, func, cell, builtin=False, expand=expand))
+
+
 def lookup(name: str, cell: bool) -> Magic | None:
     """The line magic (or, with ``cell``, the cell magic) called ``name``, if there is one."""
     _ensure_builtins()

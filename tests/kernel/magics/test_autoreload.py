@@ -242,11 +242,8 @@ def test_unload_ext_stops_reloading(kc: BlockingKernelClient, workdir: Path) -> 
     assert ok(kc, "%load_ext autoreload") == []
 
 
-def test_other_extensions_are_refused_in_words(kc: BlockingKernelClient) -> None:
-    content = error(kc, "%load_ext fake_ipython_ext")
-    assert "fake_ipython_ext is an IPython extension" in content["evalue"]
-    assert "not supported by this kernel" in content["evalue"]
-    assert len(content["traceback"]) == 1
+def test_other_extensions_load_or_are_refused_in_words(kc: BlockingKernelClient) -> None:
+    assert ok(kc, "%load_ext fake_ipython_ext") == []  # any IPython extension loads (tests/kernel/ipython)
     content = error(kc, "%load_ext no_such_module_anywhere")
     assert content["evalue"] == (
         "%load_ext no_such_module_anywhere: ModuleNotFoundError: No module named 'no_such_module_anywhere'"
