@@ -67,8 +67,10 @@ class UserError(click.ClickException):
     "--encryption/--no-encryption",
     "encrypt",
     default=None,
-    help="Encrypt the connection (CurveZMQ) to a kernel we start when its kernelspec supports "
-    "it (default: on; --no-encryption for plain TCP).",
+    help="Encrypt the connection to a kernel we start with CurveZMQ (its kernelspec must "
+    "support it). Default: off, plain TCP on loopback with signed messages, which every Jupyter "
+    "client (jupyter console, qtconsole) can attach to; an encrypted kernel only mycon and "
+    "jupyter_client 8.9+ clients can.",
 )
 @click.option(
     "--ssh",

@@ -11,7 +11,7 @@ the file itself; ``--config FILE`` wins over all. Keys are the field names below
     kernel = "python3"         # default kernelspec
     kernel_timeout = 30        # seconds to wait for a kernel to answer at start-up
     include_other_output = true
-    encrypt = true             # CurveZMQ for kernels we launch whose spec supports it
+    encrypt = true             # CurveZMQ for kernels we launch (default: signed plain TCP)
     graphics = "auto"          # kitty | iterm | sixel | blocks | none | auto
     mime_order = "html,png,plain"  # richest first; default: mycon's own order
     in_prompt = ">>> "         # {n} is the execution count; default "In [{n}]: "
@@ -89,7 +89,7 @@ class Settings:
     include_other_output: bool = True
     graphics: str = "auto"
     mime_order: str = ""  # comma-separated mime types or short names; "" = DEFAULT_ORDER
-    encrypt: bool = True
+    encrypt: bool = False  # CurveZMQ for kernels we launch (their kernelspec must support it)
     ssh: str = ""  # [user@]host[:port] to tunnel to with --existing
     server: str = ""  # a Jupyter server's URL: its kernels instead of local ones (--server)
     token: str = ""  # that server's token (else from the URL or $JUPYTER_TOKEN)
