@@ -38,7 +38,8 @@ class UserError(click.ClickException):
     flag_value="",
     default=None,
     help="Attach to a running kernel: a connection file path, a name looked up in the "
-    "Jupyter runtime directory, or a glob. Bare --existing picks the newest kernel-*.json.",
+    "Jupyter runtime directory, the start of a kernel id there, or a glob. Bare --existing "
+    "picks the newest kernel-*.json.",
 )
 @click.option(
     "-f",

@@ -131,6 +131,26 @@ def test_jupyter_console_attaches_to_a_default_kernel(tmp_path: os.PathLike[str]
         owner.close()
 
 
+def test_attach_by_a_prefix_of_the_kernel_id() -> None:
+    """`mycon --existing 5c4d`: the start of a local kernel's id is enough."""
+    need_kernel("mycon")
+    owner = Term()  # its connection file goes to the runtime directory
+    attached: Term | None = None
+    try:
+        m = owner.expect(re.compile(r"To attach another terminal: mycon --existing ([0-9a-f-]{36}) "))
+        assert isinstance(m, re.Match)
+        owner.prompt()
+        attached = Term("--existing", m.group(1)[:8])
+        attached.prompt()
+        attached.run("zz = 6 * 7; zz")
+        attached.expect("Out[1]: 42")
+        owner.expect("[client 1] In [1]: zz = 6 * 7; zz")
+    finally:
+        if attached is not None:
+            attached.close()
+        owner.close()
+
+
 def test_encrypted_kernel_attached(tmp_path: os.PathLike[str]) -> None:
     """--encryption launches our kernel with CurveZMQ; a second console attaches; both say so."""
     need_kernel("mycon")
