@@ -50,9 +50,9 @@ def resolve_connection_file(spec: str) -> str:
         if os.path.isfile(cand):
             return cand
     if os.sep not in spec and not any(c in spec for c in "*?["):
-        found = _by_id_prefix(rdir, spec)
-        if found:
-            return found
+        by_prefix = _by_id_prefix(rdir, spec)
+        if by_prefix:
+            return by_prefix
     for cand in candidates:
         matches = [m for m in glob.glob(cand) if os.path.isfile(m)]
         if matches:
