@@ -11,7 +11,7 @@ import os
 
 import click
 
-from console.settings import ConfigError, load_config, make_settings
+from console.settings import ConfigError, config_keys_text, load_config, make_settings
 from console.subcommands import add_commands
 
 
@@ -38,7 +38,8 @@ class UserError(click.ClickException):
     flag_value="",
     default=None,
     help="Attach to a running kernel: a connection file path, a name looked up in the "
-    "Jupyter runtime directory, or a glob. Bare --existing picks the newest kernel-*.json.",
+    "Jupyter runtime directory, the start of a kernel id there, or a glob. Bare --existing "
+    "picks the newest kernel-*.json.",
 )
 @click.option(
     "-f",
@@ -67,8 +68,10 @@ class UserError(click.ClickException):
     "--encryption/--no-encryption",
     "encrypt",
     default=None,
-    help="Encrypt the connection (CurveZMQ) to a kernel we start when its kernelspec supports "
-    "it (default: on; --no-encryption for plain TCP).",
+    help="Encrypt the connection to a kernel we start with CurveZMQ (its kernelspec must "
+    "support it). Default: off, plain TCP on loopback with signed messages, which every Jupyter "
+    "client (jupyter console, qtconsole) can attach to; an encrypted kernel only mycon and "
+    "jupyter_client 8.9+ clients can.",
 )
 @click.option(
     "--ssh",
@@ -151,10 +154,8 @@ def main(
     at the prompt or press Ctrl-X Ctrl-K. A kernel that dies is noticed within seconds: one
     this console started is restarted, an attached one is waited for.
 
-    Settings you set once go in ~/.config/mycon/config.toml (TOML; keys: kernel,
-    editing_mode, confirm_exit, history_size, color, kernel_timeout,
-    include_other_output, encrypt, graphics, mime_order, and a [style] table); flags win
-    over the file.
+    Settings you set once go in ~/.config/mycon/config.toml (TOML; keys: CONFIG_KEYS);
+    flags win over the file.
 
     Rich output (HTML, Markdown, LaTeX, images) is drawn in the terminal; live displays
     update in place. Long output is cut with a note; at the prompt, `%mycon page` shows the
@@ -252,3 +253,4 @@ def _check_existing(spec: str) -> None:
 
 
 add_commands(main)  # mycon kernel, mycon list, mycon exec (console/subcommands/)
+main.help = (main.help or "").replace("CONFIG_KEYS", config_keys_text())  # settings' one list

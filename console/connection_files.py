@@ -26,7 +26,8 @@ def resolve_connection_file(spec: str) -> str:
 
     Empty spec: the newest ``kernel-*.json`` in the runtime directory. A path that exists is
     used as is; a bare name is looked up in the runtime directory (also with ``kernel-`` and
-    ``.json`` added); a glob picks its newest match.
+    ``.json`` added), then as a unique prefix of a kernel id there (``5c4d`` for
+    ``kernel-5c4d....json``; an ambiguous one names the candidates); a glob picks its newest match.
     """
     rdir = runtime_dir()
     if not spec:
@@ -48,6 +49,10 @@ def resolve_connection_file(spec: str) -> str:
     for cand in candidates:
         if os.path.isfile(cand):
             return cand
+    if os.sep not in spec and not any(c in spec for c in "*?["):
+        by_prefix = _by_id_prefix(rdir, spec)
+        if by_prefix:
+            return by_prefix
     for cand in candidates:
         matches = [m for m in glob.glob(cand) if os.path.isfile(m)]
         if matches:
@@ -55,6 +60,17 @@ def resolve_connection_file(spec: str) -> str:
     if os.sep in spec:
         raise UserInputError(f"connection file not found: {spec}")
     raise UserInputError(f"connection file not found: {spec} (also looked in {rdir})")
+
+
+def _by_id_prefix(rdir: str, prefix: str) -> str:
+    """The runtime directory's one ``kernel-<id>.json`` whose id starts with ``prefix`` ("" when
+    none does); UserInputError naming the candidates when several do."""
+    prefix = prefix.removeprefix("kernel-").removesuffix(".json")
+    matches = sorted(glob.glob(os.path.join(rdir, f"kernel-{glob.escape(prefix)}*.json")))
+    if len(matches) > 1:
+        ids = ", ".join(os.path.basename(m)[len("kernel-") : -len(".json")] for m in matches)
+        raise UserInputError(f"kernel id {prefix!r} is ambiguous: it starts {ids}; give more of it")
+    return matches[0] if matches else ""
 
 
 def read_connection_file(path: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from console.connection_files import runtime_dir
@@ -40,7 +40,7 @@ def declares_curve(spec: Any) -> bool:
 def new_manager(kernel_name: str, connection_file: str, encrypt: bool) -> tuple[Any, str]:
     """An asynchronous manager for kernelspec ``kernel_name``, not started yet, and the
     kernel's interrupt mode. Without ``connection_file`` a new one in the runtime directory;
-    ``encrypt``: with CurveZMQ when the kernelspec says the kernel supports it."""
+    ``encrypt``: with CurveZMQ (UserInputError when the kernel does not support it)."""
     from jupyter_client.kernelspec import NoSuchKernel
     from jupyter_client.manager import AsyncKernelManager
 
@@ -62,9 +62,33 @@ def new_manager(kernel_name: str, connection_file: str, encrypt: bool) -> tuple[
     if spec is None:
         raise UserInputError(f"no kernel named {kernel_name!r}")
     interrupt_mode = getattr(spec, "interrupt_mode", "signal") or "signal"
-    if encrypt and declares_curve(spec):
-        km.transport_encryption = "required"
+    if encrypt:
+        require_encryption(km, kernel_name, spec)
     return km, interrupt_mode
+
+
+def require_encryption(manager: Any, kernel_name: str, spec: Any) -> None:
+    """Make ``manager`` launch its kernel with CurveZMQ keys, or say in words why it cannot."""
+    import zmq
+
+    if not declares_curve(spec):
+        raise UserInputError(
+            f"kernel {kernel_name!r} does not support encryption (its kernelspec's metadata has no "
+            "supported_encryption: curve); leave out --encryption"
+        )
+    if not zmq.has("curve"):
+        raise UserInputError("this pyzmq cannot encrypt (its libzmq has no CurveZMQ); leave out --encryption")
+    manager.transport_encryption = "required"
+
+
+def encryption_note(info: Mapping[str, Any]) -> str:
+    """Whether a kernel's traffic is encrypted (its connection info) and which clients can attach."""
+    if info.get("curve_publickey"):
+        return (
+            "encrypted (CurveZMQ): mycon and other jupyter_client 8.9+ clients can attach, "
+            "jupyter console and qtconsole cannot"
+        )
+    return "not encrypted (messages signed): any Jupyter client can attach"
 
 
 class KernelOutput:

@@ -97,7 +97,7 @@ class KernelLink:
     _closed: bool = False
     _output: KernelOutput | None = None  # an owned kernel's own stdout/stderr
     dropped: list[str] = field(default_factory=list)  # why recent messages were dropped
-    encrypt: bool = True  # launch kernels whose spec supports it with CurveZMQ
+    encrypt: bool = False  # launch kernels with CurveZMQ (their spec must support it)
     alive: bool = True  # False from a missed heartbeat until the kernel answers again
     silent: bool = False  # our own kernel's process lives but its heartbeat is silent
     _hb_task: asyncio.Task[None] | None = None
@@ -450,4 +450,8 @@ class KernelLink:
                 path = path[: -len(".json")] if path.endswith(".json") else path
         except Exception:
             pass
-        return f"To attach another terminal: mycon --existing {path}"
+        if getattr(self.client, "curve_publickey", None):
+            how = "encrypted with CurveZMQ: jupyter console and qtconsole cannot attach"
+        else:
+            how = "not encrypted: any Jupyter client can attach"
+        return f"To attach another terminal: mycon --existing {path} ({how})"

@@ -2,26 +2,9 @@
 
 The config file is TOML at ``$XDG_CONFIG_HOME/mycon/config.toml`` (``~/.config/mycon/
 config.toml``); ``$MYCON_CONFIG_DIR`` replaces the ``mycon`` folder, ``$MYCON_CONFIG`` names
-the file itself; ``--config FILE`` wins over all. Keys are the field names below, e.g.::
-
-    editing_mode = "vi"        # or "emacs"
-    confirm_exit = false
-    history_size = 20000
-    color = true
-    kernel = "python3"         # default kernelspec
-    kernel_timeout = 30        # seconds to wait for a kernel to answer at start-up
-    include_other_output = true
-    encrypt = true             # CurveZMQ for kernels we launch whose spec supports it
-    graphics = "auto"          # kitty | iterm | sixel | blocks | none | auto
-    mime_order = "html,png,plain"  # richest first; default: mycon's own order
-    in_prompt = ">>> "         # {n} is the execution count; default "In [{n}]: "
-    continuation_prompt = "... "   # default: "...: " lined up under in_prompt
-    out_prompt = ""            # default "Out[{n}]: "
-    [style]                    # prompt_toolkit style classes
-    in = "ansiblue"
-    [keys]                     # replace an action's keys (see KEY_ACTIONS)
-    run = "c-j"
-    editor = ["f2", "f4"]
+the file itself; ``--config FILE`` wins over all. Its keys are ``config_keys()``: the fields
+of ``Settings`` but those only flags give (``COMMAND_LINE_ONLY``); ``--help`` lists them and
+README.md shows each in an example file (tests/console/test_cli.py checks both).
 """
 
 from __future__ import annotations
@@ -89,7 +72,7 @@ class Settings:
     include_other_output: bool = True
     graphics: str = "auto"
     mime_order: str = ""  # comma-separated mime types or short names; "" = DEFAULT_ORDER
-    encrypt: bool = True
+    encrypt: bool = False  # CurveZMQ for kernels we launch (their kernelspec must support it)
     ssh: str = ""  # [user@]host[:port] to tunnel to with --existing
     server: str = ""  # a Jupyter server's URL: its kernels instead of local ones (--server)
     token: str = ""  # that server's token (else from the URL or $JUPYTER_TOKEN)
@@ -103,6 +86,23 @@ class Settings:
     def vi_mode(self) -> bool:
         """True when vi key bindings are wanted."""
         return self.editing_mode == "vi"
+
+
+# Settings given by flags alone: each names one kernel or server for one run.
+COMMAND_LINE_ONLY = ("existing", "connection_file", "ssh", "server", "token")
+TABLES = ("style", "keys")  # config keys whose value is a TOML table
+
+
+def config_keys() -> list[str]:
+    """The keys a config file may hold, in the order of the Settings fields."""
+    return [f.name for f in dataclasses.fields(Settings) if f.name not in COMMAND_LINE_ONLY]
+
+
+def config_keys_text() -> str:
+    """The config keys in words, for --help: plain keys, then the tables."""
+    keys = [key for key in config_keys() if key not in TABLES]
+    tables = [f"[{key}]" for key in config_keys() if key in TABLES]
+    return f"{', '.join(keys)}, and the tables {' and '.join(tables)}"
 
 
 def config_path() -> str:
@@ -142,10 +142,10 @@ def load_config(path: str | None = None) -> dict[str, Any]:
     except OSError as e:
         raise ConfigError(f"cannot read config file {path}: {e.strerror}") from None
     values = _parse_toml(text, path)
-    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    accepted = config_keys()
     checked: dict[str, Any] = {}
     for key, value in values.items():
-        if key not in fields or key in ("existing", "connection_file", "ssh"):
+        if key not in accepted:
             raise ConfigError(f"{path}: unknown setting {key!r}")
         default = getattr(Settings(), key)
         if isinstance(default, bool):

@@ -26,7 +26,6 @@ from .log import log, set_log_fd
 from .threads import start_helper
 from .wire import Session, Signer, WireError, new_id
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # iopub messages queued per subscriber before that subscriber misses messages (zmq's own
 # default, stated here because it is the kernel's memory bound for a stopped client, e.g. a
 # console suspended with Ctrl-Z: at most this many messages of at most
@@ -392,7 +391,8 @@ class Channels:
             time.sleep(3600)
 
 
-USAGE = """usage: python -m kernel [-f CONNECTION_FILE] [--ip IP] [--transport tcp|ipc] [--allow-no-key]
+USAGE = """usage: python -m kernel [-f CONNECTION_FILE] [--ip IP] [--transport tcp|ipc]
+                        [--encryption | --no-encryption] [--allow-no-key]
 
 mycon's Python kernel for Jupyter front ends.
 
@@ -400,6 +400,10 @@ mycon's Python kernel for Jupyter front ends.
                               without -f a new kernel-<id>.json goes to the runtime directory)
   --ip IP                     address to bind when we write the connection file (127.0.0.1)
   --transport tcp|ipc         transport when we write the connection file (tcp)
+  --encryption                CurveZMQ keys in the connection file we write (the default when
+                              --ip is beyond loopback); only clients that read those keys can
+                              attach (mycon, jupyter_client 8.9+), not jupyter console or qtconsole
+  --no-encryption             plain TCP (messages signed) even beyond loopback: unsafe there
   --allow-no-key              accept a connection file with an empty key: unsafe
 """
 
@@ -413,6 +417,7 @@ class Options:
         self.ip: str | None = None
         self.transport = "tcp"
         self.allow_no_key = False
+        self.encryption: bool | None = None  # None: CurveZMQ when --ip is beyond loopback
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -428,6 +433,8 @@ def parse_args(argv: list[str]) -> Options:
             raise SystemExit(0)
         if arg == "--allow-no-key":
             options.allow_no_key = True
+        elif arg in ("--encryption", "--no-encryption"):
+            options.encryption = arg == "--encryption"
         elif name in valued:
             if eq:
                 value = inline
@@ -453,6 +460,17 @@ def _prepare_connection(args: Options) -> tuple[connection.ConnectionInfo, str |
     info = connection.ConnectionInfo(key=new_id(), transport=args.transport)
     if args.ip:
         info.ip = args.ip
+    encrypt = args.encryption
+    if encrypt is None:  # readable on the network otherwise
+        encrypt = info.transport == "tcp" and info.ip not in connection.LOOPBACK
+    if encrypt:
+        if not zmq.has("curve"):
+            raise connection.ConnectionFileError(
+                "this pyzmq cannot encrypt (its libzmq has no CurveZMQ); pass --no-encryption "
+                "or install a pyzmq built with libsodium"
+            )
+        public, secret = zmq.curve_keypair()
+        info.curve_publickey, info.curve_secretkey = public.decode("ascii"), secret.decode("ascii")
     if args.connection_file:
         path = args.connection_file
         if not os.path.dirname(path):
@@ -464,7 +482,7 @@ def _prepare_connection(args: Options) -> tuple[connection.ConnectionInfo, str |
 
 def readable_on_the_network(info: connection.ConnectionInfo) -> bool:
     """True when others could copy (and replay) our traffic: plain tcp off loopback."""
-    return info.ip not in LOOPBACK and info.transport == "tcp" and not info.curve_secretkey
+    return info.ip not in connection.LOOPBACK and info.transport == "tcp" and not info.curve_secretkey
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -505,6 +523,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(
             f"mycon kernel listening; connection file: {own_file}\n"
             f"Attach a console with:\n    mycon --existing {os.path.basename(own_file)}\n"
+            f"{connection.encryption_note(info, own_file)}\n"
         )
         sys.stdout.flush()
 

@@ -80,6 +80,27 @@ class ConnectionInfo:
         return data
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def encryption_note(info: ConnectionInfo, connection_file: str = "") -> str:
+    """One line saying whether traffic with this kernel is encrypted, and who can attach."""
+    if info.curve_publickey:
+        return (
+            "Encrypted (CurveZMQ): clients need the keys in the connection file, so mycon and "
+            "other jupyter_client 8.9+ clients can attach; jupyter console and qtconsole cannot."
+        )
+    attach = f" (e.g. jupyter console --existing {connection_file})" if connection_file else ""
+    if info.transport == "ipc":
+        return f"Not encrypted (ipc, this machine only; messages signed): any Jupyter client can attach{attach}."
+    if info.ip in LOOPBACK:
+        return f"Not encrypted (TCP on loopback; messages signed): any Jupyter client can attach{attach}."
+    return (
+        f"Not encrypted: plain TCP on {info.ip} can be read on the network (--encryption for "
+        f"CurveZMQ); any Jupyter client can attach{attach}."
+    )
+
+
 def read_connection_file(path: str) -> ConnectionInfo:
     """Parse a connection file, with a clear error for anything unusable."""
     try:

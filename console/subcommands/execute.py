@@ -341,7 +341,8 @@ class ExecSession:
 @click.pass_context
 @click.argument("code", required=False, metavar="CODE|-")
 @click.option("--existing", metavar="FILE", default=None,
-              help="Connection file of the kernel (default: the newest in the runtime directory).")
+              help="Connection file of the kernel, or the start of its id (default: the newest "
+              "in the runtime directory).")
 @click.option("--ssh", "ssh_server", metavar="[USER@]HOST[:PORT]", default=None,
               help="Reach the kernel through ssh tunnels to this server (key login only).")
 @click.option("--ssh-key", metavar="FILE", default=None, help="Private key for --ssh.")

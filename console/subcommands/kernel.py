@@ -37,8 +37,12 @@ class _Stop(BaseException):
 @click.command("kernel")
 @click.option("--kernel", "kernel_name", metavar="NAME", default=None,
               help="Kernelspec to start (default: mycon, or `kernel` in the config file).")
+@click.option("--encryption/--no-encryption", "encrypt", default=None,
+              help="CurveZMQ for the kernel's connection (its kernelspec must support it). "
+              "Default: off (plain TCP on loopback, signed messages), so any Jupyter client "
+              "can attach; `encrypt` in the config file.")
 @click.pass_context
-def kernel_command(ctx: click.Context, kernel_name: str | None) -> None:
+def kernel_command(ctx: click.Context, kernel_name: str | None, encrypt: bool | None) -> None:
     """Start a kernel with no console and keep it until Ctrl-C or SIGTERM.
 
     Prints its connection file and the command that attaches a console to it. On Ctrl-C or
@@ -50,7 +54,8 @@ def kernel_command(ctx: click.Context, kernel_name: str | None) -> None:
     from jupyter_client.kernelspec import NoSuchKernel
     from jupyter_client.manager import KernelManager
 
-    from console.launch import kernel_specs
+    from console.errors import UserInputError
+    from console.launch import encryption_note, kernel_specs, require_encryption
 
     name = kernel_name or _default_kernel(ctx)
     timeout = _default_timeout(ctx)
@@ -63,6 +68,11 @@ def kernel_command(ctx: click.Context, kernel_name: str | None) -> None:
             raise NoSuchKernel(name)
     except NoSuchKernel:
         usage_error(f"no kernel named {name!r} (see `jupyter kernelspec list`)")
+    if encrypt if encrypt is not None else bool(getattr(ctx.find_root().obj, "encrypt", False)):
+        try:
+            require_encryption(manager, name, manager.kernel_spec)
+        except UserInputError as e:
+            usage_error(str(e))
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
         try:
@@ -76,6 +86,7 @@ def kernel_command(ctx: click.Context, kernel_name: str | None) -> None:
             click.echo(f"Connection file: {manager.connection_file}")
             click.echo("Attach a console with:")
             click.echo(f"    {attach_command(manager.connection_file)}")
+            click.echo(f"The connection is {encryption_note(manager.get_connection_info())}.")
             click.echo("Ctrl-C shuts it down.")
             sys.stdout.flush()
             status = _watch(manager)

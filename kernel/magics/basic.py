@@ -102,11 +102,11 @@ def _connect_info(rt: MagicRuntime, args: str) -> None:
     if rt.connection_info is None:
         raise CellError("connection information is not available in this kernel")
     info = rt.connection_info.to_dict() if hasattr(rt.connection_info, "to_dict") else dict(rt.connection_info)
-    # the kernel's CurveZMQ secret key stays off the screen: clients need only its public key
+    # the kernel's CurveZMQ secret key stays off the screen: clients read it from the file
     hidden = bool(info.pop("curve_secretkey", ""))
     print(json.dumps(info, indent=1))
     if hidden:
-        print("(curve_secretkey left out: it is the kernel's own; clients need only curve_publickey)")
+        print("(curve_secretkey left out: clients read it from the connection file)")
     path = rt.connection_file
     if not path:
         print("\n(this kernel has no connection file)")
@@ -117,6 +117,16 @@ def _connect_info(rt: MagicRuntime, args: str) -> None:
     print(f"    mycon --existing {path}")
     if os.path.dirname(os.path.abspath(path)) == _runtime_dir():
         print(f"\nor, on this machine, just:\n\n    mycon --existing {name}")
+    print(f"\n{_encryption_note(rt.connection_info, path)}")
+
+
+def _encryption_note(connection_info: Any, path: str) -> str:
+    """Whether the kernel's traffic is encrypted and which clients can attach."""
+    from ..connection import ConnectionInfo, encryption_note
+
+    if not isinstance(connection_info, ConnectionInfo):
+        connection_info = ConnectionInfo(**dict(connection_info))
+    return encryption_note(connection_info, path)
 
 
 def _runtime_dir() -> str:

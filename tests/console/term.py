@@ -14,6 +14,7 @@ import pexpect
 import pytest
 
 MYCON = str(Path(sys.executable).with_name("mycon"))
+JUPYTER = str(Path(sys.executable).with_name("jupyter"))
 ANSI = re.compile(r"\x1b\[[0-9;?<=>]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Z0-9]|\x1b[=>78]")
 WAIT = 30.0  # seconds any single expectation may take
 
@@ -55,9 +56,10 @@ def need_kernel(name: str) -> None:
 
 
 class Term:
-    """One ``mycon`` process in a pseudo-terminal."""
+    """One ``mycon`` process (or ``program``, e.g. ``jupyter console``) in a pseudo-terminal."""
 
-    def __init__(self, *args: str, cols: int = 120, rows: int = 40, env: dict[str, str] | None = None):
+    def __init__(self, *args: str, cols: int = 120, rows: int = 40, env: dict[str, str] | None = None,
+                 program: str = MYCON):
         full_env = dict(os.environ)
         full_env.update(
             {
@@ -71,7 +73,7 @@ class Term:
         )
         full_env.update(env or {})
         self.child = pexpect.spawn(
-            MYCON, list(args), env=full_env, dimensions=(rows, cols), encoding="utf-8",
+            program, list(args), env=full_env, dimensions=(rows, cols), encoding="utf-8",
             codec_errors="replace", timeout=WAIT,
         )
         self.raw = ""

@@ -75,6 +75,59 @@ def test_config_then_flags(tmp_path: Path) -> None:
     assert s.kernel == "mycon"
 
 
+def _accepted_config_keys(tmp_path: Path) -> set[str]:
+    """The Settings fields a config file may set: each tried alone with its default value."""
+    import dataclasses
+
+    accepted = set()
+    for f in dataclasses.fields(settings.Settings):
+        value = getattr(settings.Settings(), f.name)
+        if isinstance(value, dict):
+            text = f"[{f.name}]\n"
+        elif isinstance(value, bool):
+            text = f"{f.name} = {str(value).lower()}\n"
+        elif isinstance(value, (int, float)):
+            text = f"{f.name} = {value!r}\n"
+        else:
+            text = f"{f.name} = {json.dumps('x' if value is None else value)}\n"
+        cfg = tmp_path / f"{f.name}.toml"
+        cfg.write_text(text)
+        try:
+            settings.load_config(str(cfg))
+        except settings.ConfigError as e:
+            assert f"unknown setting {f.name!r}" in str(e), e  # refused as a key, not for its value
+            continue
+        accepted.add(f.name)
+    return accepted
+
+
+def test_help_and_readme_list_exactly_the_config_keys(tmp_path: Path) -> None:
+    """One list: every key a config file may hold is in --help and in README's example file,
+    and nothing else is (that example is itself a valid config file)."""
+    import re
+
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+
+    accepted = _accepted_config_keys(tmp_path)
+    assert {"kernel", "encrypt", "in_prompt", "style", "keys"} <= accepted
+    assert not accepted & {"existing", "connection_file", "ssh", "server", "token"}  # flags alone
+    text = " ".join(run("--help").output.split())
+    listed = re.search(r"\(TOML; keys: (.*?), and the tables (.*?)\); flags win", text)
+    assert listed, text
+    in_help = set(listed.group(1).split(", ")) | set(re.findall(r"\[(\w+)\]", listed.group(2)))
+    assert in_help == accepted
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    after = readme[readme.index("These are all the keys:"):]
+    block = after[after.index("```toml\n") + 8 : after.index("\n```\n")]
+    assert set(tomllib.loads(block)) == accepted
+    example = tmp_path / "readme.toml"
+    example.write_text(block)
+    assert set(settings.load_config(str(example))) == accepted
+
+
 def test_config_type_checked(tmp_path: Path) -> None:
     cfg = tmp_path / "config.toml"
     cfg.write_text('confirm_exit = "no"\n')

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from term import CTRL_C, CTRL_D, ENTER, MYCON, Term, need_kernel, plain
+from term import CTRL_C, CTRL_D, ENTER, JUPYTER, MYCON, Term, need_kernel, plain
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -106,20 +106,41 @@ def test_restart_seen_by_the_other_console(pair: tuple[Term, Term, str]) -> None
     assert attached.prompt() == 1
 
 
-def test_encrypted_kernel_attached(tmp_path: os.PathLike[str]) -> None:
-    """A console launching our kernel encrypts by default; a second console attaches."""
+def test_jupyter_console_attaches_to_a_default_kernel(tmp_path: os.PathLike[str]) -> None:
+    """The real `jupyter console --existing` on the kernel a plain `mycon` started: it builds
+    its client from the ports alone (no Curve keys), so the default must be plain signed TCP."""
     need_kernel("mycon")
-    cf = os.path.join(str(tmp_path), "kernel-curve.json")
-    owner = Term("--kernel", "mycon", "-f", cf)
-    attached: Term | None = None
+    cf = os.path.join(str(tmp_path), "kernel-default.json")
+    owner = Term("-f", cf)
+    other: Term | None = None
     try:
         owner.expect("To attach another terminal")
+        owner.expect("(not encrypted: any Jupyter client can attach)")
         owner.prompt()
         with open(cf) as f:
-            info = json.load(f)
-        assert info.get("curve_publickey") and info.get("curve_secretkey")
-        attached = Term("--existing", cf)
-        attached.expect("To attach another terminal")
+            assert "curve_publickey" not in json.load(f)
+        other = Term("console", "--existing", cf, program=JUPYTER)
+        other.prompt()
+        other.run("print('zz' + 'from jupyter console'); 6 * 7")
+        other.expect("zzfrom jupyter console")
+        other.expect("Out[1]: 42")
+        owner.expect("zzfrom jupyter console")  # one kernel: the owner sees that work live
+    finally:
+        if other is not None:
+            other.child.terminate(force=True)
+        owner.close()
+
+
+def test_attach_by_a_prefix_of_the_kernel_id() -> None:
+    """`mycon --existing 5c4d`: the start of a local kernel's id is enough."""
+    need_kernel("mycon")
+    owner = Term()  # its connection file goes to the runtime directory
+    attached: Term | None = None
+    try:
+        m = owner.expect(re.compile(r"To attach another terminal: mycon --existing ([0-9a-f-]{36}) "))
+        assert isinstance(m, re.Match)
+        owner.prompt()
+        attached = Term("--existing", m.group(1)[:8])
         attached.prompt()
         attached.run("zz = 6 * 7; zz")
         attached.expect("Out[1]: 42")
@@ -130,17 +151,48 @@ def test_encrypted_kernel_attached(tmp_path: os.PathLike[str]) -> None:
         owner.close()
 
 
-def test_no_encryption_flag_gives_plain_tcp(tmp_path: os.PathLike[str]) -> None:
+def test_encrypted_kernel_attached(tmp_path: os.PathLike[str]) -> None:
+    """--encryption launches our kernel with CurveZMQ; a second console attaches; both say so."""
     need_kernel("mycon")
-    cf = os.path.join(str(tmp_path), "kernel-plain.json")
-    owner = Term("--kernel", "mycon", "--no-encryption", "-f", cf)
+    cf = os.path.join(str(tmp_path), "kernel-curve.json")
+    owner = Term("--kernel", "mycon", "--encryption", "-f", cf)
+    attached: Term | None = None
     try:
         owner.expect("To attach another terminal")
+        owner.expect("(encrypted with CurveZMQ: jupyter console and qtconsole cannot attach)")
         owner.prompt()
         with open(cf) as f:
-            assert "curve_publickey" not in json.load(f)
+            info = json.load(f)
+        assert info.get("curve_publickey") and info.get("curve_secretkey")
+        attached = Term("--existing", cf)
+        attached.expect("To attach another terminal")
+        attached.expect("(encrypted with CurveZMQ")
+        attached.prompt()
+        attached.run("zz = 6 * 7; zz")
+        attached.expect("Out[1]: 42")
+        owner.expect("[client 1] In [1]: zz = 6 * 7; zz")
+        attached.run("%connect_info")
+        attached.expect("Encrypted (CurveZMQ)")
     finally:
+        if attached is not None:
+            attached.close()
         owner.close()
+
+
+def test_encryption_for_a_kernel_without_it_is_one_line(tmp_path: os.PathLike[str]) -> None:
+    """Asked for encryption, a kernelspec that does not declare CurveZMQ is refused in words
+    (never a silently plain connection)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("mycon").to_dict()
+    folder = os.path.join(str(tmp_path), "kernels", "zz-no-curve")
+    os.makedirs(folder)
+    with open(os.path.join(folder, "kernel.json"), "w") as f:
+        json.dump(dict(spec, metadata={}), f)
+    t = Term("--kernel", "zz-no-curve", "--encryption", env={"JUPYTER_PATH": str(tmp_path)})
+    t.expect("kernel 'zz-no-curve' does not support encryption")
+    assert t.wait_exit() == 2
+    assert "Traceback" not in plain(t.raw)
 
 
 def test_no_other_output_hides_other_clients(tmp_path: os.PathLike[str]) -> None:

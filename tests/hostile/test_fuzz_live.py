@@ -37,7 +37,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StandaloneKernel, RawClient, Path]]:
     workdir = tmp_path_factory.mktemp("fuzz-live")
     # Plain tcp on every interface: there old-dated messages are refused as copies (replays).
-    with standalone_kernel(str(workdir), "--ip", "0.0.0.0") as kernel, \
+    with standalone_kernel(str(workdir), "--ip", "0.0.0.0", "--no-encryption") as kernel, \
             raw_client(dict(kernel.info, ip="127.0.0.1")) as client:
         client.wait_for_iopub()
         yield kernel, client, workdir / "ran"

@@ -155,7 +155,7 @@ def _iso(when: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(when))
 
 
-EXPOSED = ("--ip", "0.0.0.0")  # plain tcp on every interface: traffic could be copied
+EXPOSED = ("--ip", "0.0.0.0", "--no-encryption")  # plain tcp on every interface: traffic could be copied
 
 
 @pytest.mark.parametrize("exposed", [False, True], ids=["loopback", "exposed"])

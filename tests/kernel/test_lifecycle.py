@@ -171,6 +171,39 @@ def test_standalone_kernel_writes_private_connection_file_and_removes_it(tmp_pat
             proc.wait()
 
 
+@pytest.mark.parametrize(
+    "args, encrypted",
+    [((), False), (("--encryption",), True), (("--ip", "0.0.0.0"), True), (("--ip", "0.0.0.0", "--no-encryption"), False)],
+    ids=["loopback", "asked", "beyond-loopback", "beyond-loopback-refused"],
+)
+def test_standalone_kernel_encrypts_beyond_loopback_or_when_asked(tmp_path: Path, args: tuple[str, ...], encrypted: bool) -> None:
+    """Plain TCP on loopback (every Jupyter client speaks it); CurveZMQ keys in the file when
+    asked or when listening beyond loopback; the start-up lines say which, and who can attach."""
+    proc = _start_standalone(tmp_path, *args)
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(4)]
+        path = Path(lines[0].rsplit(" ", 1)[-1].strip())
+        info = json.loads(path.read_text())
+        assert bool(info.get("curve_publickey")) is encrypted
+        assert bool(info.get("curve_secretkey")) is encrypted
+        if encrypted:
+            assert lines[3].startswith("Encrypted (CurveZMQ)") and "jupyter console and qtconsole cannot" in lines[3]
+        else:
+            assert lines[3].startswith("Not encrypted") and f"jupyter console --existing {path}" in lines[3]
+        kc = BlockingKernelClient()
+        kc.load_connection_info(dict(info, ip="127.0.0.1"))  # jupyter_client takes the keys from the file
+        kc.start_channels()
+        try:
+            reply, outputs = execute(kc, "6 * 7")
+            assert outputs[-1]["content"]["data"]["text/plain"] == "42"
+        finally:
+            kc.stop_channels()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def test_empty_key_is_refused_unless_allowed(tmp_path: Path) -> None:
     conn = tmp_path / "kernel-nokey.json"
     conn.write_text(json.dumps({"ip": "127.0.0.1", "transport": "tcp", "key": "", "signature_scheme": "hmac-sha256",

@@ -35,7 +35,7 @@ def mycon() -> Callable[..., subprocess.CompletedProcess[str]]:
 def headless(runtime: Path) -> Iterator[Callable[..., Headless]]:
     """Start ``mycon kernel`` processes in this test's runtime directory; all stopped after."""
     with ExitStack() as stack:
-        yield lambda kernel_name="mycon": stack.enter_context(headless_kernel(kernel_name))
+        yield lambda kernel_name="mycon", *options: stack.enter_context(headless_kernel(kernel_name, *options))
 
 
 @pytest.fixture

@@ -87,10 +87,10 @@ class Headless:
 
 
 @contextmanager
-def headless_kernel(kernel_name: str = "mycon") -> Iterator[Headless]:
-    """``mycon kernel --kernel NAME``, ready (it printed the attach command); stopped after."""
+def headless_kernel(kernel_name: str = "mycon", *options: str) -> Iterator[Headless]:
+    """``mycon kernel --kernel NAME [OPTIONS]``, ready (it printed the attach command); stopped after."""
     process = subprocess.Popen(
-        [MYCON, "kernel", "--kernel", kernel_name], stdout=subprocess.PIPE,
+        [MYCON, "kernel", "--kernel", kernel_name, *options], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"),
     )
     kernel = Headless(process, Lines(process.stdout), Lines(process.stderr))

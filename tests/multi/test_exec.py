@@ -102,6 +102,27 @@ def test_usage_mistakes_are_one_line(mycon, runtime, args, message):
         assert "the port after ':' must be a number" in done.stderr
 
 
+def test_existing_by_a_unique_prefix_of_the_kernel_id(kernel, mycon):
+    """``--existing 5c4d``: a unique prefix of a local kernel's id names it; an ambiguous one
+    gets one line naming the candidates, from ``mycon exec`` and from the console alike."""
+    path = Path(kernel.connection_file)
+    kernel_id = path.name[len("kernel-") : -len(".json")]
+    prefix = kernel_id[:6]
+    done = mycon("exec", "--existing", prefix, "print(6 * 7)")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "42\n", "")
+    twin = path.with_name(f"kernel-{prefix}zz.json")  # a second id with the same start
+    twin.write_text(path.read_text())
+    try:
+        ids = ", ".join(sorted([kernel_id, f"{prefix}zz"]))
+        for args in (("exec", "--existing", prefix, "1"), ("--existing", prefix)):
+            done = mycon(*args)
+            assert (done.returncode, done.stderr) == (2, f"mycon: kernel id '{prefix}' is ambiguous: it starts {ids}; give more of it\n")
+        done = mycon("exec", "--existing", kernel_id[:8], "print(6 * 7)")  # longer: unique again
+        assert (done.returncode, done.stdout) == (0, "42\n")
+    finally:
+        twin.unlink()
+
+
 def test_missing_and_bad_connection_files(mycon, runtime, tmp_path):
     done = mycon("exec", "1")
     assert (done.returncode, done.stderr) == (2, f"mycon: no kernel connection files in {runtime}; start a kernel first\n")

@@ -32,6 +32,24 @@ def test_kernel_prints_attach_command_and_cleans_up(headless, mycon, runtime, go
     assert kernel.pid and gone(kernel.pid)
 
 
+def test_kernel_says_whether_it_is_encrypted(headless, mycon):
+    """Plain signed TCP by default (any Jupyter client attaches); CurveZMQ with --encryption,
+    which only clients reading the keys from the connection file can use: it says so."""
+    import json
+
+    plain = headless("mycon")
+    assert "The connection is not encrypted (messages signed): any Jupyter client can attach.\n" in plain.out.seen
+    with open(plain.connection_file) as f:
+        assert "curve_publickey" not in json.load(f)
+    encrypted = headless("mycon", "--encryption")
+    assert any(line.startswith("The connection is encrypted (CurveZMQ)") and "jupyter console and qtconsole cannot" in line
+               for line in encrypted.out.seen)
+    with open(encrypted.connection_file) as f:
+        assert json.load(f).get("curve_publickey")
+    done = mycon("exec", "--existing", encrypted.connection_file, "print(6 * 7)")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "42\n", "")
+
+
 def test_kernel_that_dies_is_reported(headless, mycon):
     kernel = headless("mycon")
     done = mycon("exec", "import os; os._exit(3)")

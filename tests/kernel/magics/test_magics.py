@@ -224,6 +224,8 @@ def test_connect_info(session: Session, capsys: pytest.CaptureFixture[str], tmp_
     data = json.loads(out[: out.index("\n}\n") + 2])
     assert data["key"] == "secret-key" and data["shell_port"] == 1234
     assert f"mycon --existing {tmp_path / 'kernel-test.json'}" in out
+    assert "Not encrypted (TCP on loopback; messages signed): any Jupyter client can attach" in out
+    assert f"jupyter console --existing {tmp_path / 'kernel-test.json'}" in out
 
 
 def test_connect_info_leaves_the_curve_secret_key_out(session: Session, capsys: pytest.CaptureFixture[str]) -> None:
@@ -233,6 +235,8 @@ def test_connect_info_leaves_the_curve_secret_key_out(session: Session, capsys: 
     data = json.loads(out[: out.index("\n}\n") + 2])
     assert data["curve_publickey"] == "P" * 40 and "curve_secretkey" not in data
     assert "S" * 40 not in out and "curve_secretkey left out" in out
+    assert "Encrypted (CurveZMQ)" in out and "jupyter console and qtconsole cannot" in out
+    assert "jupyter console --existing" not in out
 
 
 def test_unknown_magic_is_named(session: Session) -> None:
