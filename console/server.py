@@ -461,10 +461,13 @@ class ServerLink(KernelLink):
 
     def _dispatch(self, name: str, msg: Msg) -> None:
         """As for any kernel, and: the server says on iopub when the kernel died and it restarts
-        it; replies awaited from the dead process will never come, so their waits end now."""
+        it; replies awaited from the dead process will never come, so their waits end now.
+        ("restarting" comes from the server only after a death, never for a restart asked over
+        REST: even just after ours, it is not ours, and the console waits for the new process.)"""
         if name == "iopub" and msg["header"].get("msg_type") == "status" and not self._restarting:
             state = (msg.get("content") or {}).get("execution_state")
-            if state == "restarting" and not self.restart_is_ours():
+            if state == "restarting":
+                self._restarted_at = -1e9
                 self._fail_waiters("the kernel died; the Jupyter server is restarting it")
             elif state == "dead":
                 self._fail_waiters(DEAD_IN_SERVER)
