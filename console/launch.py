@@ -6,7 +6,6 @@ when a kernel is launched (it costs a large part of start-up).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from collections.abc import Awaitable, Callable
@@ -135,6 +134,8 @@ class KernelOutput:
         self._watch(rfd)
 
     def _watch(self, fd: int) -> None:
+        import asyncio  # (not at the top: the kernelspec check before the first prompt imports this module)
+
         loop = asyncio.get_running_loop()
         os.set_blocking(fd, False)
 
@@ -158,6 +159,8 @@ class KernelOutput:
     def close(self) -> None:
         """Stop reading and close the pipe (before a restart, and when the link closes)."""
         if self.fd >= 0:
+            import asyncio
+
             with contextlib.suppress(Exception):
                 asyncio.get_running_loop().remove_reader(self.fd)
                 os.close(self.fd)
