@@ -210,6 +210,7 @@ def test_restart_command_restarts_the_server_kernel_for_every_console(server: Ju
         owner.prompt()
         owner.run("print('kept' in dir())")
         owner.expect("False")
+        assert "another client is restarting" not in plain(owner.raw)  # the server restarted it for us
         owner.run("import os; os._exit(1)")  # a death soon after our restart is one all the same
         owner.expect("the kernel died; the Jupyter server is restarting it", timeout=10)
         owner.prompt()
