@@ -1,10 +1,11 @@
 """A kernel inside a Jupyter server: its REST API for the kernel's life, one websocket for its channels.
 
 Used by ``mycon --server URL``. The server (jupyter_server, JupyterLab, a JupyterHub single-user
-server) owns the kernel process and its ZeroMQ sockets; we talk to ``api/kernels`` over
-HTTP(S) and carry shell, iopub, stdin and control messages over ``api/kernels/<id>/channels``
-as JSON text frames with a ``channel`` field, the format every server version accepts. The
-token authenticates us; the server signs what it forwards to the kernel.
+server, a Kernel Gateway or Enterprise Gateway) owns the kernel process and its ZeroMQ sockets;
+we talk to ``api/kernels`` over HTTP(S) and carry shell, iopub, stdin and control messages over
+``api/kernels/<id>/channels`` as JSON text frames with a ``channel`` field, the format every
+server version accepts. The token authenticates us; the server signs what it forwards to the
+kernel. A gateway has no pages and (by default) does not list its kernels: one is found by its id.
 
 tornado (HTTP and websocket client) comes with jupyter_client; it is imported only here.
 """
@@ -223,7 +224,7 @@ async def _kernel_by_id(api: ServerApi, kernel_id: str) -> dict[str, Any]:
 def check_before_start(address: ServerAddress, kernel: str, existing: str | None) -> None:
     """Before the console draws its prompt: the server answers, takes our token, and has the
     kernelspec (or, with ``existing``, the kernel) asked for; UserInputError or ServerError
-    in words otherwise. One REST call."""
+    in words otherwise. One REST call (three on a gateway that does not list its kernels)."""
 
     async def check() -> None:
         api = ServerApi(address)
