@@ -11,7 +11,7 @@ import os
 
 import click
 
-from console.settings import ConfigError, config_keys_text, load_config, make_settings
+from console.settings import ConfigError, Settings, config_keys_text, load_config, make_settings
 from console.subcommands import add_commands
 
 
@@ -84,8 +84,8 @@ class UserError(click.ClickException):
     metavar="URL",
     default=None,
     help="A Jupyter server (as its log prints it, e.g. http://127.0.0.1:8888/lab?token=...): "
-    "start a kernel there, or attach to one of its kernels with --existing [ID] "
-    "(bare: the most recently active).",
+    "start a kernel there (mycon if it has it, else its default), or attach to one of its "
+    "kernels with --existing [ID] (bare: the most recently active). A Kernel Gateway too.",
 )
 @click.option(
     "--token",
@@ -214,6 +214,7 @@ def main(
         _check_existing(settings.connection_file or settings.existing)
     elif settings.connection_file and os.path.isdir(settings.connection_file):
         raise UserError(f"-f {settings.connection_file}: is a directory, not a file")
+    _check_kernel_reachable(settings)  # a wrong name or token fails before any prompt is drawn
     from console.probe import startup_probe
 
     probe = startup_probe(settings.graphics)  # the terminal answers while the console loads
@@ -239,6 +240,32 @@ def _check_server(server: str, token: str | None, ssh: str | None, connection_fi
         parse_server(server, token or "")
     except UserInputError as e:
         raise UserError(str(e)) from None
+
+
+class StartError(UserError):
+    """The kernel cannot be reached (a server that does not answer): one line, exit status 1."""
+
+    exit_code = 1
+
+
+def _check_kernel_reachable(settings: Settings) -> None:
+    """Fail before the prompt on a kernelspec this machine does not have, and on a server that
+    refuses our token, lacks the kernelspec or the kernel asked for, or does not answer."""
+    from console.errors import LinkError, UserInputError
+
+    try:
+        if settings.server:
+            from console.server import check_before_start, parse_server
+
+            check_before_start(parse_server(settings.server, settings.token), settings.kernel, settings.existing)
+        elif settings.existing is None and settings.kernel:
+            from console.launch import check_kernelspec
+
+            check_kernelspec(settings.kernel)
+    except UserInputError as e:
+        raise UserError(str(e)) from None
+    except LinkError as e:
+        raise StartError(str(e)) from None
 
 
 def _check_existing(spec: str) -> None:

@@ -52,6 +52,8 @@ class OtherClients:
             return
         if msg_type == "shutdown_reply":
             if (msg.get("content") or {}).get("restart"):
+                if self.link.restart_is_ours():  # ours, asked through a server: said already
+                    return
                 self.restart_note("(another client is restarting the kernel: its variables are lost)")
             else:
                 self.screen.note("(another client shut the kernel down)", render.RED)

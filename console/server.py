@@ -1,10 +1,11 @@
 """A kernel inside a Jupyter server: its REST API for the kernel's life, one websocket for its channels.
 
 Used by ``mycon --server URL``. The server (jupyter_server, JupyterLab, a JupyterHub single-user
-server) owns the kernel process and its ZeroMQ sockets; we talk to ``api/kernels`` over
-HTTP(S) and carry shell, iopub, stdin and control messages over ``api/kernels/<id>/channels``
-as JSON text frames with a ``channel`` field, the format every server version accepts. The
-token authenticates us; the server signs what it forwards to the kernel.
+server, a Kernel Gateway or Enterprise Gateway) owns the kernel process and its ZeroMQ sockets;
+we talk to ``api/kernels`` over HTTP(S) and carry shell, iopub, stdin and control messages over
+``api/kernels/<id>/channels`` as JSON text frames with a ``channel`` field, the format every
+server version accepts. The token authenticates us; the server signs what it forwards to the
+kernel. A gateway has no pages and (by default) does not list its kernels: one is found by its id.
 
 tornado (HTTP and websocket client) comes with jupyter_client; it is imported only here.
 """
@@ -26,6 +27,8 @@ from console.heartbeat import HB_INTERVAL, HB_MISSES
 from console.link import KernelLink, Msg, unreadable_reason, well_formed
 
 HTTP_TIMEOUT = 10.0  # seconds a REST call may take (a heartbeat check: HB_INTERVAL)
+START_TIMEOUT = 60.0  # seconds a server may take to start a kernel (a gateway's may be a new pod)
+PREFERRED_KERNEL = "mycon"  # started when the server has it and --kernel names none
 SHUTDOWN_TIMEOUT = 8.0  # seconds the server may take to shut a kernel down
 MAX_MESSAGE_BYTES = 1 << 30  # a websocket frame may carry a large display (tornado's default: 10 MiB)
 UI_PATHS = ("lab", "tree", "notebooks", "edit", "terminals", "doc", "login")  # pages, not the API root
@@ -93,6 +96,11 @@ class ServerError(LinkError):
         self.status = status
 
 
+class Refused(UserInputError):
+    """The server refused a REST call (401 or 403): a token it does not accept, or (a Kernel
+    Gateway's 403 on ``api/kernels``) a call it does not allow."""
+
+
 class ServerApi:
     """The REST calls we make, with the token and (for a server without one) the XSRF cookie."""
 
@@ -102,6 +110,7 @@ class ServerApi:
         self.address = address
         self.http = AsyncHTTPClient(force_instance=True)
         self.xsrf = ""
+        self.xsrf_asked = False  # asked once: a server without the cookie (a gateway) has none
 
     def headers(self) -> dict[str, str]:
         """Authentication for requests and the websocket."""
@@ -117,7 +126,8 @@ class ServerApi:
         """One REST call; the decoded JSON answer (None when empty). Errors in words."""
         from tornado.httpclient import HTTPClientError, HTTPRequest
 
-        if method != "GET" and not self.xsrf and not self.address.token:
+        if method != "GET" and not self.xsrf_asked and not self.address.token:
+            self.xsrf_asked = True
             await self._fetch_xsrf()
         request = HTTPRequest(
             self.address.api(path),
@@ -133,7 +143,7 @@ class ServerApi:
         except HTTPClientError as e:
             if e.code in (401, 403):
                 hint = "the token was not accepted" if self.address.token else "it needs a token"
-                raise UserInputError(
+                raise Refused(
                     f"the Jupyter server at {where} refused us ({e.code}): {hint}; give it with "
                     "--token, in the URL (?token=...) or in $JUPYTER_TOKEN"
                 ) from None
@@ -164,6 +174,69 @@ class ServerApi:
 
     def close(self) -> None:
         self.http.close()
+
+
+def choose_kernel(specs: Any, wanted: str, where: str) -> tuple[str, str]:
+    """The kernelspec to start, given the server's ``api/kernelspecs`` answer, and why:
+    ``wanted`` when named ("", UserInputError when the server lacks it); else mycon when the
+    server has it ("preferred"); else the server's default ("default")."""
+    known = specs.get("kernelspecs") if isinstance(specs, dict) else None
+    if not isinstance(known, dict):  # an answer we cannot read: the server decides
+        return wanted, ""
+    if wanted:
+        if wanted not in known and wanted.lower() not in known:
+            raise UserInputError(f"the Jupyter server at {where} cannot start kernel {wanted!r} (it has: {', '.join(sorted(known))})")
+        return wanted, ""
+    if PREFERRED_KERNEL in known:
+        return PREFERRED_KERNEL, "preferred"
+    return str(specs.get("default") or ""), "default"
+
+
+async def find_kernel(api: ServerApi, wanted: str) -> dict[str, Any]:
+    """The model of the server's kernel ``wanted`` names (an id or a unique start of one; the
+    most recently active one when empty). A server that does not list its kernels (a Kernel
+    Gateway, by default) is asked for the kernel by its whole id."""
+    where = api.address.shown()
+    try:
+        models = await api.call("GET", "kernels")
+    except Refused:
+        await api.call("GET", "kernelspecs")  # a token it refuses: said by this call (Refused)
+        return await _kernel_by_id(api, wanted)
+    if not isinstance(models, list):
+        raise LinkError(f"{where} did not list its kernels (is it a Jupyter server?)")
+    return pick_kernel(models, wanted, where)
+
+
+async def _kernel_by_id(api: ServerApi, kernel_id: str) -> dict[str, Any]:
+    """The kernel with this whole id, from a server that keeps its list of kernels to itself."""
+    unlisted = "does not list its kernels (a Kernel Gateway lists them only with --KernelGatewayApp.list_kernels=True)"
+    if not kernel_id:
+        raise UserInputError(f"the server at {api.address.shown()} {unlisted}: give the kernel's id, --existing ID")
+    try:
+        model = await api.call("GET", f"kernels/{quote(kernel_id)}")
+    except ServerError as e:
+        if e.status == 404:
+            raise UserInputError(f"no kernel {kernel_id!r} on the server at {api.address.shown()}, which {unlisted}: give the whole id") from None
+        raise
+    return dict(model) if isinstance(model, dict) else {}
+
+
+def check_before_start(address: ServerAddress, kernel: str, existing: str | None) -> None:
+    """Before the console draws its prompt: the server answers, takes our token, and has the
+    kernelspec (or, with ``existing``, the kernel) asked for; UserInputError or ServerError
+    in words otherwise. One REST call (three on a gateway that does not list its kernels)."""
+
+    async def check() -> None:
+        api = ServerApi(address)
+        try:
+            if existing is not None:
+                await find_kernel(api, existing)
+            else:
+                choose_kernel(await api.call("GET", "kernelspecs"), kernel, address.shown())
+        finally:
+            api.close()
+
+    asyncio.run(check())
 
 
 def pick_kernel(models: list[dict[str, Any]], wanted: str, where: str) -> dict[str, Any]:
@@ -241,6 +314,7 @@ class ServerLink(KernelLink):
     address: ServerAddress = field(default_factory=lambda: ServerAddress("http://127.0.0.1:8888/"))
     kernel_id: str = ""
     model: dict[str, Any] = field(default_factory=dict)
+    chosen: str = ""  # why we picked the kernelspec started: "preferred", "default" or "" (named)
     _api: ServerApi | None = None
     _socket: Any = None
     _reader: asyncio.Task[None] | None = None
@@ -254,11 +328,14 @@ class ServerLink(KernelLink):
         return self._api
 
     async def start(self, kernel_name: str, connection_file: str = "", cwd: str = "") -> None:
-        """Start a kernel (``kernel_name``, or the server's default when empty) in the server."""
+        """Start kernel ``kernel_name`` in the server; when empty, mycon if the server has it,
+        else the server's default (``chosen`` says which, for the banner)."""
         api = self._api_client()
+        if not kernel_name:
+            kernel_name, self.chosen = choose_kernel(await api.call("GET", "kernelspecs"), "", self.address.shown())
         body = {"name": kernel_name} if kernel_name else {}
         try:
-            model = await api.call("POST", "kernels", body)
+            model = await api.call("POST", "kernels", body, timeout=START_TIMEOUT)
         except ServerError as e:
             if e.status in (400, 404, 500) and kernel_name:
                 names = await self._kernel_names()
@@ -272,11 +349,7 @@ class ServerLink(KernelLink):
     async def attach(self, connection_file: str, ssh: str = "") -> None:
         """Attach to the server's kernel named by ``connection_file`` (an id or its start; the
         most recently active one when empty)."""
-        api = self._api_client()
-        models = await api.call("GET", "kernels")
-        if not isinstance(models, list):
-            raise LinkError(f"{self.address.shown()} did not list its kernels (is it a Jupyter server?)")
-        self._adopt(pick_kernel(models, connection_file, self.address.shown()))
+        self._adopt(await find_kernel(self._api_client(), connection_file))
         self.owned = False
         await self._open_socket()
 
@@ -364,7 +437,7 @@ class ServerLink(KernelLink):
                 if not await self._kernel_gone():
                     raise LinkError(f"could not restart the kernel: {e}") from None
                 name = self.model.get("name")
-                self._adopt(await api.call("POST", "kernels", {"name": name} if name else {}))
+                self._adopt(await api.call("POST", "kernels", {"name": name} if name else {}, timeout=START_TIMEOUT))
                 await self._close_socket()
                 await self._open_socket()
             if self._socket is None:
@@ -389,10 +462,13 @@ class ServerLink(KernelLink):
 
     def _dispatch(self, name: str, msg: Msg) -> None:
         """As for any kernel, and: the server says on iopub when the kernel died and it restarts
-        it; replies awaited from the dead process will never come, so their waits end now."""
+        it; replies awaited from the dead process will never come, so their waits end now.
+        ("restarting" comes from the server only after a death, never for a restart asked over
+        REST: even just after ours, it is not ours, and the console waits for the new process.)"""
         if name == "iopub" and msg["header"].get("msg_type") == "status" and not self._restarting:
             state = (msg.get("content") or {}).get("execution_state")
-            if state == "restarting" and not self.restart_is_ours():
+            if state == "restarting":
+                self._restarted_at = -1e9
                 self._fail_waiters("the kernel died; the Jupyter server is restarting it")
             elif state == "dead":
                 self._fail_waiters(DEAD_IN_SERVER)
@@ -500,8 +576,16 @@ class ServerLink(KernelLink):
         return str(self.model.get("name") or "") or super().kernel_name()
 
     def attach_hint(self) -> str:
+        """Which kernelspec we picked (when --kernel named none), and how to attach another
+        terminal: by the whole id, which a server that does not list its kernels needs."""
+        name = self.kernel_name()
+        lines = {
+            "preferred": [f"Kernel {name} (--kernel NAME starts another of the server's kernelspecs)"],
+            "default": [f"Kernel {name}, the server's default (it has no {PREFERRED_KERNEL} kernelspec)"],
+        }.get(self.chosen, [])
         token = " (and the same token)" if self.address.token else ""
-        return f"To attach another terminal: mycon --server {self.address.shown()} --existing {self.kernel_id[:8]}{token}"
+        lines.append(f"To attach another terminal: mycon --server {self.address.shown()} --existing {self.kernel_id}{token}")
+        return "\n".join(lines)
 
 
 # ----- mycon exec --server ---------------------------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import time
 
 
 def free_ports(count: int, host: str = "") -> list[int]:
@@ -19,3 +21,18 @@ def free_ports(count: int, host: str = "") -> list[int]:
     finally:
         for sock in sockets:
             sock.close()
+
+
+def wait_listening(port: int, process: subprocess.Popen[str], timeout: float) -> None:
+    """Until something listens on loopback ``port`` (a server started as ``process``, which
+    may log its address just before it binds): try to connect every 20 ms, for at most
+    ``timeout`` seconds; fail at once if the process exits."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert process.poll() is None, f"{process.args!r} exited with status {process.returncode}"
+            assert time.monotonic() < deadline, f"nothing listened on port {port} within {timeout} s"
+            time.sleep(0.02)

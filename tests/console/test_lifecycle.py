@@ -109,10 +109,13 @@ def test_exit_keeps_attached_kernel(outside_kernel: KernelManager) -> None:
 
 
 def test_unknown_kernelspec_is_one_line_exit_2() -> None:
+    """Said before any prompt is drawn: the screen holds the one line and nothing else."""
     t = Term("--kernel", "no-such-kernel-zz")
     t.expect("no kernel named 'no-such-kernel-zz'")
     assert t.wait_exit() == 2
-    assert "Traceback" not in t.raw
+    screen = plain(t.raw).strip()
+    assert "In [" not in screen and len(screen.splitlines()) == 1, screen
+    assert screen.startswith("mycon: no kernel named 'no-such-kernel-zz'"), screen
 
 
 def _silent_connection_file(tmp_path: os.PathLike[str]) -> str:

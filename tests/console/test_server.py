@@ -7,10 +7,8 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +20,7 @@ import pytest
 sys.path.append(os.path.join(os.path.dirname(__file__), "..", "multi"))  # after tests/console: its conftest wins
 
 from multi_support import Lines, run_mycon  # noqa: E402
-from ports import free_ports  # noqa: E402
+from ports import free_ports, wait_listening  # noqa: E402
 from term import CTRL_C, CTRL_D, Term, need_kernel, plain  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
@@ -71,7 +69,7 @@ def server(tmp_path: Path) -> Iterator[JupyterServer]:
     log = Lines(process.stderr)
     try:
         log.until(lambda line: f"127.0.0.1:{port}/" in line and "token=" in line, WAIT)
-        _wait_listening(port, process)
+        wait_listening(port, process, WAIT)  # it logs its URL just before it binds
         yield JupyterServer(port, token, log)
     finally:
         process.terminate()
@@ -80,20 +78,6 @@ def server(tmp_path: Path) -> Iterator[JupyterServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _wait_listening(port: int, process: subprocess.Popen[str]) -> None:
-    """The server logs its URL just before it binds (the bind is its loop's first callback),
-    and says nothing when it has: try to connect, every 20 ms, for at most WAIT seconds."""
-    deadline = time.monotonic() + WAIT
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            assert process.poll() is None, "jupyter_server exited"
-            assert time.monotonic() < deadline, f"jupyter_server never listened on {port}"
-            time.sleep(0.02)
 
 
 def _ready(*terms: Term) -> None:
@@ -135,8 +119,9 @@ def _leave(term: Term) -> int:
 
 
 def test_console_starts_a_kernel_in_the_server_and_shuts_it_down_on_exit(server: JupyterServer) -> None:
-    term = Term("--server", server.url, "--kernel", "mycon")
+    term = Term("--server", server.url)  # no --kernel: mycon, as the server has it (its default: python3)
     try:
+        term.expect("Kernel mycon (--kernel NAME starts another")  # which one, said
         term.expect("To attach another terminal: mycon --server http://127.0.0.1:")
         term.prompt()  # (the kernel is up: the banner came)
         term.run("print(6 * 7)")
@@ -225,6 +210,12 @@ def test_restart_command_restarts_the_server_kernel_for_every_console(server: Ju
         owner.prompt()
         owner.run("print('kept' in dir())")
         owner.expect("False")
+        assert "another client is restarting" not in plain(owner.raw)  # the server restarted it for us
+        owner.run("import os; os._exit(1)")  # a death soon after our restart is one all the same
+        owner.expect("the kernel died; the Jupyter server is restarting it", timeout=10)
+        owner.prompt()
+        owner.run("print('after', 'the death')")
+        owner.expect("after the death")
         assert [k["id"] for k in server.kernels()] == [kernel["id"]]
     finally:
         owner.close()
@@ -232,13 +223,16 @@ def test_restart_command_restarts_the_server_kernel_for_every_console(server: Ju
 
 
 def _failure(*args: str) -> tuple[int, str]:
-    """Run the console in a terminal until it gives up; its exit status and what it printed."""
+    """Run the console in a terminal until it gives up (before drawing any prompt); its exit
+    status and what it printed."""
     term = Term(*args, env={"JUPYTER_TOKEN": ""})
     try:
         status = term.wait_exit()
     finally:
         term.close()
-    return status, plain(term.raw).split("In [1]: ")[-1].strip()  # what came after the prompt
+    said = plain(term.raw).strip()
+    assert "In [" not in said, said
+    return status, said
 
 
 def test_server_mistakes_are_one_line_each(server: JupyterServer) -> None:
@@ -322,3 +316,16 @@ def test_exec_runs_code_in_a_server_kernel_that_a_console_shows_live(server: Jup
         assert none.returncode == 2 and "no kernel 'nosuchid'" in none.stderr and "Traceback" not in none.stderr
     finally:
         watcher.close()
+
+
+def test_without_kernel_the_server_starts_mycon_if_it_has_it_else_its_default() -> None:
+    from console.errors import UserInputError
+    from console.server import choose_kernel
+
+    both = {"default": "python3", "kernelspecs": {"python3": {}, "mycon": {}}}
+    assert choose_kernel(both, "", "here") == ("mycon", "preferred")
+    assert choose_kernel({"default": "ir", "kernelspecs": {"ir": {}, "python3": {}}}, "", "here") == ("ir", "default")
+    assert choose_kernel(both, "python3", "here") == ("python3", "")
+    with pytest.raises(UserInputError, match=r"cannot start kernel 'julia' \(it has: mycon, python3\)"):
+        choose_kernel(both, "julia", "here")
+    assert choose_kernel("not json we know", "", "here") == ("", "")  # the server decides
