@@ -136,7 +136,7 @@ class Console:
 
     def _on_sigint(self) -> None:
         """SIGINT outside prompt_toolkit's raw mode (a brief window): same as Ctrl-C."""
-        self._on_ctrl_c()
+        self.catcher.ctrl_c()
 
     async def _ask_input(self, prompt: str, password: bool) -> str:
         """Answer input()/getpass at the terminal; Ctrl-C cancels, Ctrl-D is end of file."""
@@ -182,7 +182,7 @@ class Console:
         self._running = True
         self._interrupt_failed = False
         try:
-            with self.catcher.active():
+            with self.catcher.active(on_break=self.session.abandon):
                 return await self.session.run_cell(code)
         finally:
             self._running = False
@@ -291,6 +291,7 @@ class Console:
             if outcome.status == "abandoned":
                 self.printer.ensure_line_start()
                 self.printer.write(self.screen.style(f"mycon: {outcome.error}\n", render.RED))
+                self.screen.note(_busy_hint(self.link.can_restart))
                 continue
             if outcome.status == "dead":
                 self.printer.ensure_line_start()
@@ -313,6 +314,15 @@ class Console:
             await self.link.close(shutdown=shutdown)
         with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
             self.printer.flush()
+
+
+def _busy_hint(can_restart: bool) -> str:
+    """What to do about a kernel still busy with a cell the user stopped waiting for."""
+    if can_restart:
+        return (f"(the kernel is still busy with it and will run the next cell only after it; "
+                f"`{RESTART_WORD}` restarts the kernel)")
+    return ("(the kernel is still busy with it and will run the next cell only after it; "
+            "only the console that started the kernel can restart it)")
 
 
 def _make_link(settings: Settings) -> KernelLink:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ from term import CTRL_C, CTRL_D, ENTER, MYCON, Term, plain  # noqa: E402
 
 BAD_KERNEL = str(Path(__file__).with_name("bad_kernel.py"))
 MODES = (
-    "good", "garbage", "wrong-parent", "disorder", "huge-stream", "huge-bundle", "mute", "no-iopub", "no-hb",
+    "good", "garbage", "wrong-parent", "disorder", "huge-stream", "huge-bundle", "mute", "deaf", "no-iopub", "no-hb",
     "wrong-types", "stdin",
 )
 
@@ -240,6 +241,26 @@ def test_mute_kernel(bad: list[Term], jupyter_env: dict[str, str]) -> None:
     t.expect("stopped waiting for this cell")
     assert t.prompt() == n  # the kernel never said a cell ran
     no_traceback(t)
+    leave(t)
+
+
+def test_kernel_that_never_ends_a_cell_nor_heeds_an_interrupt(bad: list[Term], jupyter_env: dict[str, str]) -> None:
+    """As bash_kernel with ``for i in 1 2 3; do``: no is_complete answer, a cell that never
+    ends, an interrupt answered but with no effect. A second Ctrl-C gives the prompt back,
+    says the kernel is still busy and how to restart it; keys typed meanwhile are kept."""
+    t = start(bad, jupyter_env, "deaf")
+    ready(t, "deaf")
+    t.run("for i in 1 2 3; do")  # is_complete unanswered: the line runs after the bound
+    t.expect("started for i in 1 2 3; do")
+    t.send(CTRL_C)  # answered, no effect
+    t.send("kept = 1")  # typed while stuck, after the first Ctrl-C
+    t.send(CTRL_C)
+    t.expect("stopped waiting for this cell", timeout=10)
+    t.expect("still busy")
+    t.expect("%mycon restart")
+    t.expect(re.compile(r"In \[\d+\]: kept = 1"))
+    no_traceback(t)
+    t.send("\x15")  # Ctrl-U: clear the line, then leave
     leave(t)
 
 
