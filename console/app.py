@@ -39,6 +39,9 @@ from console.screen import Screen
 from console.session import CellOutcome, ConsoleSession, InputCancelled, SessionHooks
 from console.settings import Settings, key_sequences
 
+SLOW_SHUTDOWN_NOTE = 1.0
+"""Seconds of waiting for an owned kernel to shut down, on leaving, before saying so."""
+
 
 class Console:
     """One interactive console on one kernel: reads cells, runs them, acts on their replies."""
@@ -102,6 +105,7 @@ class Console:
         self._interrupt_failed = False  # an interrupt went unanswered: Ctrl-C abandons the cell
         self._next_input = ""
         self._keep_kernel = False
+        self._leaving = False  # shutting an owned kernel down on the way out
         self._add_restart_key()
 
     def add_typeahead(self, text: str) -> None:
@@ -116,6 +120,9 @@ class Console:
     # -- running ----------------------------------------------------------------------------
 
     def _on_ctrl_c(self) -> None:
+        if self._leaving:
+            self.screen.note("(the kernel is shutting down; Ctrl-C again kills it now)")
+            return
         if self.life.cancel_held_cell():
             return
         if self._running and self._interrupt_failed:
@@ -248,10 +255,12 @@ class Console:
                 raise
             return 128 + ended_by[0]
         finally:
-            signal.signal(signal.SIGINT, previous)
             for signum in (signal.SIGTERM, signal.SIGHUP):
                 loop.remove_signal_handler(signum)
-            await self._close()
+            try:
+                await self._close()  # Ctrl-C still ours: twice kills a kernel slow to shut down
+            finally:
+                signal.signal(signal.SIGINT, previous)
 
     async def _loop(self) -> int:
         while True:
@@ -311,7 +320,15 @@ class Console:
         await self.life.stop_starting()
         if self.link.client is not None:
             shutdown = self.link.owned and not self._keep_kernel
-            await self.link.close(shutdown=shutdown)
+            self._leaving = shutdown
+            slow = asyncio.get_running_loop().call_later(
+                SLOW_SHUTDOWN_NOTE, self.screen.note, "(waiting for the kernel to shut down; Ctrl-C twice kills it)"
+            )
+            try:
+                with self.catcher.active(on_break=self.link.hurry_close):
+                    await self.link.close(shutdown=shutdown)
+            finally:
+                slow.cancel()
         with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
             self.printer.flush()
 

@@ -28,6 +28,7 @@ Msg = dict[str, Any]
 Handler = Callable[[Msg], None]
 
 INTERRUPT_TIMEOUT = 5.0  # seconds an interrupt_request may go unanswered
+SHUTDOWN_TIMEOUT = 8.0  # seconds an owned kernel gets to shut down by itself when the console leaves
 
 
 def unreadable_reason(error: Exception) -> str:
@@ -102,6 +103,7 @@ class KernelLink:
     silent: bool = False  # our own kernel's process lives but its heartbeat is silent
     _hb_task: asyncio.Task[None] | None = None
     _restarting: bool = False
+    _hurry: asyncio.Event = field(default_factory=asyncio.Event)  # leaving: kill, do not wait
 
     # -- start and stop -------------------------------------------------------------------
 
@@ -218,13 +220,23 @@ class KernelLink:
                 await self._hb_task
         return True
 
+    def hurry_close(self) -> None:
+        """Leaving: stop waiting for the kernel to shut down by itself, kill it at once."""
+        self._hurry.set()
+
     async def close(self, shutdown: bool) -> None:
-        """Stop reading; shut the kernel down when ``shutdown`` (owned kernels only)."""
+        """Stop reading; shut the kernel down when ``shutdown`` (owned kernels only): politely
+        for at most SHUTDOWN_TIMEOUT seconds (or until ``hurry_close``), then killed."""
         if not await self._begin_close():
             return
         if shutdown and self.manager is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.manager.shutdown_kernel(now=False), 8)
+            polite = asyncio.ensure_future(self.manager.shutdown_kernel(now=False))
+            hurry = asyncio.ensure_future(self._hurry.wait())
+            await asyncio.wait({polite, hurry}, timeout=SHUTDOWN_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+            for task in (polite, hurry):
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
             with contextlib.suppress(Exception):
                 if await self.manager.is_alive():
                     await self.manager.shutdown_kernel(now=True)

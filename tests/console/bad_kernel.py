@@ -17,8 +17,8 @@ Modes:
     mute         never answers execute (only says it started), is_complete, complete,
                  inspect or interrupt
     deaf         like a bash kernel given an unfinished ``for ...; do``: never answers
-                 is_complete, complete or inspect; a cell says it started and never ends; an
-                 interrupt is answered but changes nothing
+                 is_complete, complete, inspect or shutdown; a cell says it started and never
+                 ends; an interrupt is answered but changes nothing
     no-iopub     answers kernel_info but never publishes anything on iopub
     no-hb        stops echoing heartbeats after start-up (otherwise behaves)
     wrong-types  well signed messages with the wrong type in every field (iopub and reply)
@@ -147,6 +147,8 @@ class BadKernel:
             }, msg)
             self.status("idle", msg)
         elif msg_type == "shutdown_request":
+            if self.mode == "deaf":
+                return  # stuck: it never gets to the request
             self.reply(sock, idents, "shutdown_reply", {"status": "ok", "restart": False}, msg)
             raise SystemExit(0)
         elif msg_type == "interrupt_request":

@@ -261,7 +261,25 @@ def test_kernel_that_never_ends_a_cell_nor_heeds_an_interrupt(bad: list[Term], j
     t.expect(re.compile(r"In \[\d+\]: kept = 1"))
     no_traceback(t)
     t.send("\x15")  # Ctrl-U: clear the line, then leave
-    leave(t)
+    t.send(CTRL_D)
+    t.expect("exit")
+    t.send("y" + ENTER)  # the kernel ignores the shutdown_request
+    t.expect("waiting for the kernel to shut down; Ctrl-C twice kills it")
+    t.send(CTRL_C)
+    t.expect("the kernel is shutting down; Ctrl-C again kills it now")
+    t.send(CTRL_C)
+    assert t.wait_exit() == 0
+    no_traceback(t)
+    runtime = jupyter_env["JUPYTER_RUNTIME_DIR"]
+    assert not [pid for pid in os.listdir("/proc") if pid.isdigit() and runtime in _cmdline(pid)]
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def test_kernel_that_never_publishes(bad: list[Term], jupyter_env: dict[str, str]) -> None:
