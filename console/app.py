@@ -285,7 +285,9 @@ class Console:
             if not await self.life.wait_started():
                 self.printer.write("(not run: the kernel is still starting)\n")
                 continue
-            await self.life.wait_restart()
+            if not await self.life.wait_restart():
+                self._next_input = code  # not run: the restart is not over
+                continue
             if not self.link.alive and not self.link.owned:
                 self.screen.note("(not run: the kernel does not answer; the cell is kept. Ctrl-D leaves)")
                 self._next_input = code

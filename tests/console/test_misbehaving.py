@@ -274,6 +274,25 @@ def test_kernel_that_never_ends_a_cell_nor_heeds_an_interrupt(bad: list[Term], j
     assert not [pid for pid in os.listdir("/proc") if pid.isdigit() and runtime in _cmdline(pid)]
 
 
+def test_second_ctrl_c_stops_waiting_for_a_slow_restart(bad: list[Term], jupyter_env: dict[str, str]) -> None:
+    """The deaf kernel ignores the shutdown of a restart (jupyter_client kills it after 5 s):
+    a second Ctrl-C gives the prompt back meanwhile; a cell typed then waits for the restart."""
+    t = start(bad, jupyter_env, "deaf")
+    ready(t, "deaf")
+    t.run("%mycon restart")
+    t.expect("Restart the kernel?")
+    t.send("y" + ENTER)
+    t.expect("(restarting the kernel)")
+    t.send(CTRL_C)
+    t.send(CTRL_C)
+    t.expect("stopped waiting for the restart; it goes on")
+    t.prompt()
+    t.run("after")
+    t.expect("(kernel restarted)")
+    t.expect("started after")
+    no_traceback(t)
+
+
 def _cmdline(pid: str) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
