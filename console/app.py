@@ -154,6 +154,7 @@ class Console:
             return await self.screen.ask(prompt, password=password)
         except KeyboardInterrupt:
             self.printer.write("\n")
+            self.catcher.pressed_elsewhere()  # if the interrupt does nothing, one more Ctrl-C breaks
             raise InputCancelled() from None
         finally:
             self.printer.set_app(self.prompt.app)

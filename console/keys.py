@@ -57,6 +57,11 @@ class KeyCatcher:
         self.keys.clear()  # like a terminal: Ctrl-C drops what was typed ahead
         self.on_interrupt()
 
+    def pressed_elsewhere(self) -> None:
+        """A Ctrl-C read by another prompt during this wait (an ``input()`` prompt): it counts
+        as the first one."""
+        self._pressed_at = time.monotonic()
+
     def hand_over(self) -> None:
         """Give what was typed so far to the next prompt_toolkit application."""
         for key in self.input.flush_keys():

@@ -46,3 +46,21 @@ def test_second_ctrl_c_leaves_a_kernel_that_ignores_sigint(kernel: str) -> None:
         t.prompt()
     finally:
         t.close()
+
+
+def test_ctrl_c_at_an_input_prompt_counts_as_the_first() -> None:
+    """Ctrl-C at input() interrupts; the kernel ignores it and still waits for the answer: one
+    more Ctrl-C gives the prompt back."""
+    need_kernel("mycon")
+    t = Term("--kernel", "mycon")
+    try:
+        t.prompt()
+        t.run("import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); input('na' + 'me? ')")
+        t.expect("name?")
+        t.send(CTRL_C)
+        t.send(CTRL_C)
+        t.expect("stopped waiting for this cell", timeout=10)
+        t.expect("still busy")
+        t.prompt()
+    finally:
+        t.close()
