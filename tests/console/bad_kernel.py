@@ -19,6 +19,7 @@ Modes:
     deaf         like a bash kernel given an unfinished ``for ...; do``: never answers
                  is_complete, complete, inspect or shutdown; a cell says it started and never
                  ends; an interrupt is answered but changes nothing
+    slow-is-complete  behaves, but answers is_complete only after 0.1 s
     no-iopub     answers kernel_info but never publishes anything on iopub
     no-hb        stops echoing heartbeats after start-up (otherwise behaves)
     wrong-types  well signed messages with the wrong type in every field (iopub and reply)
@@ -41,7 +42,7 @@ from jupyter_client.session import Session
 Msg = dict[str, Any]
 MODES = (
     "good", "garbage", "wrong-parent", "disorder", "huge-stream", "huge-bundle", "mute", "deaf",
-    "no-iopub", "no-hb", "wrong-types", "stdin",
+    "slow-is-complete", "no-iopub", "no-hb", "wrong-types", "stdin",
 )
 # iopub messages a console must survive: (msg_type, content), each field of a wrong type.
 WRONG_TYPES: list[tuple[str, Any]] = [
@@ -179,6 +180,8 @@ class BadKernel:
         elif self.mode in ("mute", "deaf"):
             return
         elif msg_type == "is_complete_request":
+            if self.mode == "slow-is-complete":
+                time.sleep(0.1)
             self.reply(sock, idents, "is_complete_reply", {"status": "complete"}, msg)
         elif msg_type == "complete_request":
             pos = msg["content"].get("cursor_pos", 0)

@@ -25,7 +25,7 @@ from term import CTRL_C, CTRL_D, ENTER, MYCON, Term, plain  # noqa: E402
 
 BAD_KERNEL = str(Path(__file__).with_name("bad_kernel.py"))
 MODES = (
-    "good", "garbage", "wrong-parent", "disorder", "huge-stream", "huge-bundle", "mute", "deaf", "no-iopub", "no-hb",
+    "good", "garbage", "wrong-parent", "disorder", "huge-stream", "huge-bundle", "mute", "deaf", "slow-is-complete", "no-iopub", "no-hb",
     "wrong-types", "stdin",
 )
 
@@ -411,3 +411,24 @@ def test_our_kernel_imports_nothing_from_cwd(tmp_path: Path, jupyter_env: dict[s
     t.prompt()
     leave(t)
     assert not marker.exists(), marker.read_text()
+
+
+def test_paste_of_two_cells_with_a_terminal_answering_cursor_requests(
+    bad: list[Term], jupyter_env: dict[str, str]
+) -> None:
+    """Two cells in one write (a paste without bracketed paste), on a terminal that answers
+    the prompt's cursor-position request: the answer for the second prompt comes while its
+    Enter waits for is_complete (0.1 s here). It must not leave that prompt waiting a second
+    for an answer already read (issue "no console is ever stuck", defect 5)."""
+    t = Term("--kernel", "bad-slow-is-complete", env={**jupyter_env, "PROMPT_TOOLKIT_NO_CPR": "0"},
+             answers_cpr=True)
+    bad.append(t)
+    ready(t, "slow-is-complete")
+    t.send(f"first{ENTER}second{ENTER}")
+    t.expect("ran first")
+    shown = time.monotonic()
+    t.expect("ran second")
+    took = time.monotonic() - shown
+    assert took < 0.6, f"the pasted second cell ran {took:.2f} s after the first (a 1 s stall is the bug)"
+    t.prompt()
+    no_traceback(t)
