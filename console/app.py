@@ -121,7 +121,7 @@ class Console:
 
     def _on_ctrl_c(self) -> None:
         if self._leaving:
-            self.screen.note("(the kernel is shutting down; Ctrl-C again kills it now)")
+            self.screen.note("(the kernel is shutting down; Ctrl-C again stops waiting for it)")
             return
         if self.life.cancel_held_cell():
             return
@@ -325,7 +325,7 @@ class Console:
             shutdown = self.link.owned and not self._keep_kernel
             self._leaving = shutdown
             slow = asyncio.get_running_loop().call_later(
-                SLOW_SHUTDOWN_NOTE, self.screen.note, "(waiting for the kernel to shut down; Ctrl-C twice kills it)"
+                SLOW_SHUTDOWN_NOTE, self.screen.note, "(waiting for the kernel to shut down; Ctrl-C twice stops waiting)"
             )
             try:
                 with self.catcher.active(on_break=self.link.hurry_close):

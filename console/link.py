@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,6 +220,17 @@ class KernelLink:
                 await self._hb_task
         return True
 
+    async def unless_hurried(self, work: Awaitable[Any], timeout: float) -> None:
+        """Await ``work`` for at most ``timeout`` seconds, or until ``hurry_close``; its
+        failure is ignored (what follows checks what is left to do)."""
+        done = asyncio.ensure_future(work)
+        hurry = asyncio.ensure_future(self._hurry.wait())
+        await asyncio.wait({done, hurry}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        for task in (done, hurry):
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+
     def hurry_close(self) -> None:
         """Leaving: stop waiting for the kernel to shut down by itself, kill it at once."""
         self._hurry.set()
@@ -230,13 +241,7 @@ class KernelLink:
         if not await self._begin_close():
             return
         if shutdown and self.manager is not None:
-            polite = asyncio.ensure_future(self.manager.shutdown_kernel(now=False))
-            hurry = asyncio.ensure_future(self._hurry.wait())
-            await asyncio.wait({polite, hurry}, timeout=SHUTDOWN_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-            for task in (polite, hurry):
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
+            await self.unless_hurried(self.manager.shutdown_kernel(now=False), SHUTDOWN_TIMEOUT)
             with contextlib.suppress(Exception):
                 if await self.manager.is_alive():
                     await self.manager.shutdown_kernel(now=True)
