@@ -259,7 +259,9 @@ def never_wait_for_a_silent_terminal(renderer: Any) -> None:
 
     async def bounded(timeout: int = 1) -> None:
         if renderer.cpr_support == CPR_Support.UNKNOWN:
-            renderer._waiting_for_cpr_futures.clear()  # the next prompt asks again
+            pending = getattr(renderer, "_waiting_for_cpr_futures", None)  # prompt_toolkit's own
+            if pending is not None:
+                pending.clear()  # the next prompt asks again
             return
         await wait(timeout)
 
