@@ -97,8 +97,15 @@ def console_env() -> dict[str, str]:
 
 
 @contextmanager
-def spawned(target: ConsoleTarget, existing: str | None = None) -> Iterator[Terminal]:
-    term = Terminal(target.argv(existing), console_env())
+def spawned(target: ConsoleTarget, existing: str | None = None,
+            cpr: str = "off") -> Iterator[Terminal]:
+    """The console on a pty. ``cpr``: "off" (the console is told not to ask for the cursor
+    position), "silent" (it asks; nobody answers, as with a program driving it through a pty)
+    or "answered" (the harness answers each request when it reads it, as a terminal does)."""
+    env = console_env()
+    if cpr != "off":
+        env.pop("PROMPT_TOOLKIT_NO_CPR", None)
+    term = Terminal(target.argv(existing), env, answers_cpr=cpr == "answered")
     try:
         yield term
     finally:
@@ -171,6 +178,40 @@ def bench_warm(target: ConsoleTarget, settings: ConsoleSettings) -> Samples:
             samples.append(result.at - entered)
             pos = term.wait_for(PROMPT, RESULT_TIMEOUT, "the next prompt", start=result.end).end
     return {"c_warm": samples, "c_warm_p90": samples}
+
+
+def bench_one_write(target: ConsoleTarget, settings: ConsoleSettings) -> Samples:
+    """Keys arriving in one read, as from a program driving the console through a pty or a
+    paste without bracketed paste.
+
+    "One write": ``print(n)`` and Enter in one ``os.write``, on a pty where nobody answers the
+    console's cursor-position requests; the write to ``n`` on screen. "Paste": two cells
+    ``print(n)`` Enter ``print(m)`` Enter in one write, on a pty that answers them; the write
+    to ``m`` on screen (the second cell is type-ahead for the next prompt).
+    """
+    one: list[float] = []
+    with spawned(target, cpr="silent") as term:
+        pos = _ready_prompt(term).end
+        for n in range(settings.warm_cells):
+            value = 700_000 + n
+            term.drain(0.02)  # a pause, as between two cells
+            written = term.send(f"print({value})\r")
+            result = term.wait_for(re.compile(rf"\n{value}\r?\n"), RESULT_TIMEOUT,
+                                   f"the result {value}", start=pos)
+            one.append(result.at - written)
+            pos = term.wait_for(PROMPT, RESULT_TIMEOUT, "the next prompt", start=result.end).end
+    paste: list[float] = []
+    with spawned(target, cpr="answered") as term:
+        pos = _ready_prompt(term).end
+        for n in range(max(settings.warm_cells // 5, 3)):
+            first, second = 800_000 + 2 * n, 800_001 + 2 * n
+            term.drain(0.02)
+            written = term.send(f"print({first})\rprint({second})\r")
+            result = term.wait_for(re.compile(rf"\n{second}\r?\n"), RESULT_TIMEOUT,
+                                   f"the result {second}", start=pos)
+            paste.append(result.at - written)
+            pos = term.wait_for(PROMPT, RESULT_TIMEOUT, "the next prompt", start=result.end).end
+    return {"c_one_write": one, "c_paste": paste}
 
 
 def bench_render(target: ConsoleTarget, settings: ConsoleSettings) -> Samples:

@@ -27,6 +27,8 @@ ESCAPES = re.compile(
     rb"|\x1b[ -~]"
 )
 TAIL_KEEP = 1 << 16
+CPR_REQUEST = b"\x1b[6n"
+CPR_ANSWER = b"\x1b[1;1R"
 PARTIAL_ESCAPE = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*|[()*+#%])?$")
 
 
@@ -43,7 +45,7 @@ class Terminal:
     """One spawned program on a pty: send keys, wait for text, measure when it appeared."""
 
     def __init__(self, argv: Sequence[str], env: Mapping[str, str], rows: int = 40,
-                 cols: int = 120) -> None:
+                 cols: int = 120, answers_cpr: bool = False) -> None:
         self.spawned = time.perf_counter()
         try:
             self.proc = PtyProcess.spawn(list(argv), env=dict(env), dimensions=(rows, cols))
@@ -56,6 +58,8 @@ class Terminal:
         self._pending = b""
         self._closed = False
         self._capture: list[str] | None = None
+        # Answer cursor-position requests (ESC [ 6 n) as a terminal emulator does, when read.
+        self.answers_cpr = answers_cpr
 
     @property
     def pid(self) -> int:
@@ -93,6 +97,9 @@ class Terminal:
             self._closed = True
             return False
         self.raw_bytes += len(data)
+        if self.answers_cpr and CPR_REQUEST in data:
+            # Row 1: the whole screen is free below the cursor (the harness keeps no screen).
+            os.write(self.proc.fd, CPR_ANSWER * data.count(CPR_REQUEST))
         data = ESCAPES.sub(b"", self._pending + data)
         partial = PARTIAL_ESCAPE.search(data)
         if partial and len(data) - partial.start() < 256:

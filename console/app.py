@@ -39,6 +39,9 @@ from console.screen import Screen
 from console.session import CellOutcome, ConsoleSession, InputCancelled, SessionHooks
 from console.settings import Settings, key_sequences
 
+SLOW_SHUTDOWN_NOTE = 1.0
+"""Seconds of waiting for an owned kernel to shut down, on leaving, before saying so."""
+
 
 class Console:
     """One interactive console on one kernel: reads cells, runs them, acts on their replies."""
@@ -102,6 +105,7 @@ class Console:
         self._interrupt_failed = False  # an interrupt went unanswered: Ctrl-C abandons the cell
         self._next_input = ""
         self._keep_kernel = False
+        self._leaving = False  # shutting an owned kernel down on the way out
         self._add_restart_key()
 
     def add_typeahead(self, text: str) -> None:
@@ -116,6 +120,9 @@ class Console:
     # -- running ----------------------------------------------------------------------------
 
     def _on_ctrl_c(self) -> None:
+        if self._leaving:
+            self.screen.note("(the kernel is shutting down; Ctrl-C again stops waiting for it)")
+            return
         if self.life.cancel_held_cell():
             return
         if self._running and self._interrupt_failed:
@@ -136,7 +143,7 @@ class Console:
 
     def _on_sigint(self) -> None:
         """SIGINT outside prompt_toolkit's raw mode (a brief window): same as Ctrl-C."""
-        self._on_ctrl_c()
+        self.catcher.ctrl_c()
 
     async def _ask_input(self, prompt: str, password: bool) -> str:
         """Answer input()/getpass at the terminal; Ctrl-C cancels, Ctrl-D is end of file."""
@@ -147,6 +154,7 @@ class Console:
             return await self.screen.ask(prompt, password=password)
         except KeyboardInterrupt:
             self.printer.write("\n")
+            self.catcher.pressed_elsewhere()  # if the interrupt does nothing, one more Ctrl-C breaks
             raise InputCancelled() from None
         finally:
             self.printer.set_app(self.prompt.app)
@@ -187,7 +195,7 @@ class Console:
         self._running = True
         self._interrupt_failed = False
         try:
-            with self.catcher.active():
+            with self.catcher.active(on_break=self.session.abandon):
                 return await self.session.run_cell(code)
         finally:
             self._running = False
@@ -253,10 +261,12 @@ class Console:
                 raise
             return 128 + ended_by[0]
         finally:
-            signal.signal(signal.SIGINT, previous)
             for signum in (signal.SIGTERM, signal.SIGHUP):
                 loop.remove_signal_handler(signum)
-            await self._close()
+            try:
+                await self._close()  # Ctrl-C still ours: twice kills a kernel slow to shut down
+            finally:
+                signal.signal(signal.SIGINT, previous)
 
     async def _loop(self) -> int:
         while True:
@@ -281,7 +291,9 @@ class Console:
             if not await self.life.wait_started():
                 self.printer.write("(not run: the kernel is still starting)\n")
                 continue
-            await self.life.wait_restart()
+            if not await self.life.wait_restart():
+                self._next_input = code  # not run: the restart is not over
+                continue
             if not self.link.alive and not self.link.owned:
                 self.screen.note("(not run: the kernel does not answer; the cell is kept. Ctrl-D leaves)")
                 self._next_input = code
@@ -296,6 +308,7 @@ class Console:
             if outcome.status == "abandoned":
                 self.printer.ensure_line_start()
                 self.printer.write(self.screen.style(f"mycon: {outcome.error}\n", render.RED))
+                self.screen.note(_busy_hint(self.link.can_restart))
                 continue
             if outcome.status == "dead":
                 self.printer.ensure_line_start()
@@ -315,9 +328,26 @@ class Console:
         await self.life.stop_starting()
         if self.link.client is not None:
             shutdown = self.link.owned and not self._keep_kernel
-            await self.link.close(shutdown=shutdown)
+            self._leaving = shutdown
+            slow = asyncio.get_running_loop().call_later(
+                SLOW_SHUTDOWN_NOTE, self.screen.note, "(waiting for the kernel to shut down; Ctrl-C twice stops waiting)"
+            )
+            try:
+                with self.catcher.active(on_break=self.link.hurry_close):
+                    await self.link.close(shutdown=shutdown)
+            finally:
+                slow.cancel()
         with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
             self.printer.flush()
+
+
+def _busy_hint(can_restart: bool) -> str:
+    """What to do about a kernel still busy with a cell the user stopped waiting for."""
+    if can_restart:
+        return (f"(the kernel is still busy with it and will run the next cell only after it; "
+                f"`{RESTART_WORD}` restarts the kernel)")
+    return ("(the kernel is still busy with it and will run the next cell only after it; "
+            "only the console that started the kernel can restart it)")
 
 
 def _make_link(settings: Settings) -> KernelLink:

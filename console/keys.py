@@ -3,17 +3,25 @@
 While no prompt is on screen the terminal is kept in raw mode and read by the event loop, so
 keys are neither echoed over the output nor lost: they are handed to the next prompt (or to an
 ``input()`` prompt) through prompt_toolkit's type-ahead store, in the order they were typed.
+
+Every wait that catches keys can be broken: a second Ctrl-C within ``BREAK_WINDOW`` seconds of
+one that did not end the wait (a kernel ignoring the interrupt, or never answering) calls the
+wait's ``on_break`` instead, which gives the prompt back; keys typed ahead are kept.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from prompt_toolkit.input.typeahead import store_typeahead
 from prompt_toolkit.key_binding.key_processor import KeyPress
 from prompt_toolkit.keys import Keys
+
+BREAK_WINDOW = 5.0
+"""Seconds after a Ctrl-C that had no effect within which a second one breaks the wait."""
 
 
 class KeyCatcher:
@@ -23,17 +31,36 @@ class KeyCatcher:
         self.input = input
         self.on_interrupt = on_interrupt
         self.keys: list[KeyPress] = []
+        self._on_break: Callable[[], None] | None = None
+        self._pressed_at: float | None = None  # the last Ctrl-C of the current wait
 
     def _read(self) -> None:
         for key in self.input.read_keys():
             self._take(key)
 
     def _take(self, key: KeyPress) -> None:
+        if key.key == Keys.CPRResponse:
+            return  # a late answer to a prompt's cursor-position request, not a key
         if key.key == Keys.ControlC:
-            self.keys.clear()  # like a terminal: Ctrl-C drops what was typed ahead
-            self.on_interrupt()
+            self.ctrl_c()
         else:
             self.keys.append(key)
+
+    def ctrl_c(self) -> None:
+        """A Ctrl-C (read here, or a SIGINT while the terminal was not in raw mode)."""
+        now = time.monotonic()
+        first, self._pressed_at = self._pressed_at, now
+        if self._on_break is not None and first is not None and now - first <= BREAK_WINDOW:
+            on_break, self._on_break = self._on_break, None
+            on_break()  # the first Ctrl-C had no effect: stop waiting, keep what was typed
+            return
+        self.keys.clear()  # like a terminal: Ctrl-C drops what was typed ahead
+        self.on_interrupt()
+
+    def pressed_elsewhere(self) -> None:
+        """A Ctrl-C read by another prompt during this wait (an ``input()`` prompt): it counts
+        as the first one."""
+        self._pressed_at = time.monotonic()
 
     def hand_over(self) -> None:
         """Give what was typed so far to the next prompt_toolkit application."""
@@ -44,8 +71,14 @@ class KeyCatcher:
             self.keys = []
 
     @contextlib.contextmanager
-    def active(self) -> Iterator[None]:
-        """Catch keys for the duration of the block (no-op when stdin is not a terminal)."""
+    def active(self, on_break: Callable[[], None] | None = None) -> Iterator[None]:
+        """Catch keys for the duration of the block (no-op when stdin is not a terminal).
+
+        ``on_break``: how to stop waiting when a second Ctrl-C says the first had no effect
+        (None: every Ctrl-C calls ``on_interrupt``).
+        """
+        saved = self._on_break, self._pressed_at
+        self._on_break, self._pressed_at = on_break, None
         stack = contextlib.ExitStack()
         try:
             stack.enter_context(self.input.raw_mode())
@@ -57,3 +90,4 @@ class KeyCatcher:
         finally:
             stack.close()
             self.hand_over()
+            self._on_break, self._pressed_at = saved

@@ -320,11 +320,27 @@ class KernelLifecycle:
         self.session.execution_count = 1
         self.screen.note("(kernel restarted)")
 
-    async def wait_restart(self) -> None:
-        """Hold a cell while a restart is under way."""
-        if self._restart is not None and not self._restart.done():
-            with self.catcher.active():
-                await asyncio.shield(self._restart)
+    async def wait_restart(self) -> bool:
+        """Hold a cell while a restart is under way; False when a second Ctrl-C stopped
+        waiting (the restart goes on)."""
+        if self._restart is None or self._restart.done():
+            return True
+        waiting = asyncio.ensure_future(asyncio.shield(self._restart))
+        broken: list[bool] = []
+
+        def stop_waiting() -> None:
+            broken.append(True)
+            waiting.cancel()
+
+        try:
+            with self.catcher.active(on_break=stop_waiting):
+                await waiting
+        except asyncio.CancelledError:
+            if not broken:
+                raise
+            self.screen.note("(stopped waiting for the restart; it goes on, and a cell waits for it)")
+            return False
+        return True
 
     async def ask_restart(self) -> None:
         """The restart command: confirm, then restart (kernels this console may restart)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ Msg = dict[str, Any]
 Handler = Callable[[Msg], None]
 
 INTERRUPT_TIMEOUT = 5.0  # seconds an interrupt_request may go unanswered
+SHUTDOWN_TIMEOUT = 8.0  # seconds an owned kernel gets to shut down by itself when the console leaves
 
 
 def unreadable_reason(error: Exception) -> str:
@@ -102,6 +103,7 @@ class KernelLink:
     silent: bool = False  # our own kernel's process lives but its heartbeat is silent
     _hb_task: asyncio.Task[None] | None = None
     _restarting: bool = False
+    _hurry: asyncio.Event = field(default_factory=asyncio.Event)  # leaving: kill, do not wait
 
     # -- start and stop -------------------------------------------------------------------
 
@@ -218,13 +220,28 @@ class KernelLink:
                 await self._hb_task
         return True
 
+    async def unless_hurried(self, work: Awaitable[Any], timeout: float) -> None:
+        """Await ``work`` for at most ``timeout`` seconds, or until ``hurry_close``; its
+        failure is ignored (what follows checks what is left to do)."""
+        done = asyncio.ensure_future(work)
+        hurry = asyncio.ensure_future(self._hurry.wait())
+        await asyncio.wait({done, hurry}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        for task in (done, hurry):
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+
+    def hurry_close(self) -> None:
+        """Leaving: stop waiting for the kernel to shut down by itself, kill it at once."""
+        self._hurry.set()
+
     async def close(self, shutdown: bool) -> None:
-        """Stop reading; shut the kernel down when ``shutdown`` (owned kernels only)."""
+        """Stop reading; shut the kernel down when ``shutdown`` (owned kernels only): politely
+        for at most SHUTDOWN_TIMEOUT seconds (or until ``hurry_close``), then killed."""
         if not await self._begin_close():
             return
         if shutdown and self.manager is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.manager.shutdown_kernel(now=False), 8)
+            await self.unless_hurried(self.manager.shutdown_kernel(now=False), SHUTDOWN_TIMEOUT)
             with contextlib.suppress(Exception):
                 if await self.manager.is_alive():
                     await self.manager.shutdown_kernel(now=True)

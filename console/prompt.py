@@ -21,11 +21,13 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.enums import EditingMode
 from prompt_toolkit.filters import Condition, has_completions, has_focus, is_searching
 from prompt_toolkit.formatted_text import StyleAndTextTuples
+from prompt_toolkit.input.typeahead import store_typeahead
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent, merge_key_bindings
 from prompt_toolkit.key_binding.key_processor import KeyPress
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.layout.processors import HighlightMatchingBracketProcessor
 from prompt_toolkit.lexers import DynamicLexer, Lexer, PygmentsLexer
+from prompt_toolkit.renderer import CPR_Support
 from prompt_toolkit.styles import Style
 
 from console import render
@@ -118,6 +120,8 @@ class EnterState:
         self._dirty = False
 
         async def run() -> None:
+            if self.pending:
+                return  # an Enter read in the same batch as the text asks itself
             text = buffer.text
             answer = await probe(text) if text.strip() else None
             if answer is not None:
@@ -150,9 +154,11 @@ def load_enter_bindings(
         st.pending = False
         if run:
             buf.validate_and_handle()
-            # Keys typed after Enter belong to the next prompt: the application stores the
-            # unprocessed queue as type-ahead when it exits.
-            event.app.key_processor.feed_multiple(held)
+            # Keys typed after Enter belong to the next prompt: stored as type-ahead at once,
+            # not queued here, where a late cursor-position report read while this prompt
+            # closes would make the closing prompt process them.
+            if held:
+                store_typeahead(event.app.input, held)
         else:
             buf.insert_text("\n" + indent)
             if held:
@@ -198,7 +204,11 @@ def load_enter_bindings(
     @kb.add(Keys.Any, filter=waiting, eager=True)
     @kb.add("enter", filter=waiting, eager=True)
     def _hold(event: KeyPressEvent) -> None:
-        st.held.extend(event.key_sequence)
+        for key in event.key_sequence:
+            if key.key == Keys.CPRResponse:
+                report_cursor_row(event.app, key.data)  # the terminal's answer is not a key
+            else:
+                st.held.append(key)
 
     def _force_run(event: KeyPressEvent) -> None:
         event.current_buffer.validate_and_handle()
@@ -221,6 +231,41 @@ def load_enter_bindings(
             buf.complete_state = None
 
     return kb
+
+
+def report_cursor_row(app: Any, data: str) -> None:
+    """Give the renderer a cursor-position report (``ESC [ row ; col R``) the terminal sent.
+
+    Held with the typed keys while an Enter waited, it would leave the closing prompt waiting
+    a second for an answer that already came.
+    """
+    try:
+        row = int(data[2:-1].split(";")[0])
+    except ValueError:
+        return
+    app.renderer.report_absolute_cursor_row(row)
+
+
+def never_wait_for_a_silent_terminal(renderer: Any) -> None:
+    """A prompt that closes before the terminal ever answered a cursor-position request does
+    not wait for the answer.
+
+    prompt_toolkit waits up to a second at the end of each prompt for the answers it asked
+    for, and decides the terminal does not answer only once a single prompt has lived two
+    seconds: a program driving the console through a pty (which answers nothing) would see
+    each cell stall a second. A terminal that answered once is waited for as before.
+    """
+    wait = renderer.wait_for_cpr_responses
+
+    async def bounded(timeout: int = 1) -> None:
+        if renderer.cpr_support == CPR_Support.UNKNOWN:
+            pending = getattr(renderer, "_waiting_for_cpr_futures", None)  # prompt_toolkit's own
+            if pending is not None:
+                pending.clear()  # the next prompt asks again
+            return
+        await wait(timeout)
+
+    renderer.wait_for_cpr_responses = bounded
 
 
 def load_paste_bindings() -> KeyBindings:
@@ -475,6 +520,7 @@ def create_prompt_session(
         output=output,
         mouse_support=False,
     )
+    never_wait_for_a_silent_terminal(session.app.renderer)
     if probe_complete is not None and enter_state is not None:
         st, probe = enter_state, probe_complete
         session.default_buffer.on_text_changed += lambda buf: st.speculate(buf, probe)

@@ -564,8 +564,9 @@ class ServerLink(KernelLink):
             return
         await self._close_socket()
         if shutdown and self.owned and self._api is not None:
-            with contextlib.suppress(LinkError):
-                await self._api.call("DELETE", self._kernel_path(), timeout=SHUTDOWN_TIMEOUT)
+            await self.unless_hurried(
+                self._api.call("DELETE", self._kernel_path(), timeout=SHUTDOWN_TIMEOUT), SHUTDOWN_TIMEOUT
+            )
         if self._api is not None:
             self._api.close()
         self._fail_waiters("the connection to the kernel was closed")

@@ -16,6 +16,10 @@ Modes:
     huge-bundle  a display_data bundle with 100,000 mime keys for each cell
     mute         never answers execute (only says it started), is_complete, complete,
                  inspect or interrupt
+    deaf         like a bash kernel given an unfinished ``for ...; do``: never answers
+                 is_complete, complete, inspect or shutdown; a cell says it started and never
+                 ends; an interrupt is answered but changes nothing
+    slow-is-complete  behaves, but answers is_complete only after 0.1 s
     no-iopub     answers kernel_info but never publishes anything on iopub
     no-hb        stops echoing heartbeats after start-up (otherwise behaves)
     wrong-types  well signed messages with the wrong type in every field (iopub and reply)
@@ -37,8 +41,8 @@ from jupyter_client.session import Session
 
 Msg = dict[str, Any]
 MODES = (
-    "good", "garbage", "wrong-parent", "disorder", "huge-stream", "huge-bundle", "mute",
-    "no-iopub", "no-hb", "wrong-types", "stdin",
+    "good", "garbage", "wrong-parent", "disorder", "huge-stream", "huge-bundle", "mute", "deaf",
+    "slow-is-complete", "no-iopub", "no-hb", "wrong-types", "stdin",
 )
 # iopub messages a console must survive: (msg_type, content), each field of a wrong type.
 WRONG_TYPES: list[tuple[str, Any]] = [
@@ -144,12 +148,16 @@ class BadKernel:
             }, msg)
             self.status("idle", msg)
         elif msg_type == "shutdown_request":
+            if self.mode == "deaf":
+                return  # stuck: it never gets to the request
             self.reply(sock, idents, "shutdown_reply", {"status": "ok", "restart": False}, msg)
             raise SystemExit(0)
         elif msg_type == "interrupt_request":
             if self.mode == "mute":
                 return
             self.reply(sock, idents, "interrupt_reply", {"status": "ok"}, msg)
+            if self.mode == "deaf":
+                return  # answered, and nothing stops
             for psock, pidents, pmsg in self.pending:
                 self.publish("error", {"ename": "KeyboardInterrupt", "evalue": "", "traceback": ["KeyboardInterrupt"]}, pmsg)
                 self.reply(psock, pidents, "execute_reply", {"status": "error", "execution_count": self.count,
@@ -169,9 +177,11 @@ class BadKernel:
                 self.late = (time.monotonic() + 0.3, pidents, pmsg)
         elif msg_type == "execute_request":
             self.execute(sock, idents, msg)
-        elif self.mode == "mute":
+        elif self.mode in ("mute", "deaf"):
             return
         elif msg_type == "is_complete_request":
+            if self.mode == "slow-is-complete":
+                time.sleep(0.1)
             self.reply(sock, idents, "is_complete_reply", {"status": "complete"}, msg)
         elif msg_type == "complete_request":
             pos = msg["content"].get("cursor_pos", 0)
@@ -189,7 +199,7 @@ class BadKernel:
         content = msg["content"]
         code = str(content.get("code", ""))
         silent = bool(content.get("silent"))
-        if self.mode == "mute" and code:
+        if self.mode in ("mute", "deaf") and code:
             # Says it started (so a test knows the cell runs), then never answers, not even
             # an interrupt.
             self.status("busy", msg)

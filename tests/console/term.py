@@ -58,8 +58,10 @@ def need_kernel(name: str) -> None:
 class Term:
     """One ``mycon`` process (or ``program``, e.g. ``jupyter console``) in a pseudo-terminal."""
 
-    def __init__(self, *args: str, cols: int = 120, rows: int = 40, env: dict[str, str] | None = None,
-                 program: str = MYCON):
+    def __init__(
+        self, *args: str, cols: int = 120, rows: int = 40, env: dict[str, str] | None = None,
+        answers_cpr: bool = False, program: str = MYCON,
+    ):
         full_env = dict(os.environ)
         full_env.update(
             {
@@ -78,15 +80,21 @@ class Term:
         )
         self.raw = ""
         self.pos = 0  # how far expectations have consumed plain(raw)
+        # Answer cursor-position requests (ESC [ 6 n) when read, as a terminal emulator does
+        # (mycon asks only when PROMPT_TOOLKIT_NO_CPR is not 1).
+        self.answers_cpr = answers_cpr
 
     def _read(self, deadline: float) -> None:
         left = deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError
         try:
-            self.raw += self.child.read_nonblocking(65536, timeout=left)
+            chunk = self.child.read_nonblocking(65536, timeout=left)
         except pexpect.TIMEOUT:
             raise TimeoutError from None
+        self.raw += chunk
+        if self.answers_cpr and "\x1b[6n" in chunk:
+            self.child.send("\x1b[1;1R" * chunk.count("\x1b[6n"))
 
     def expect(self, text: str | re.Pattern[str], timeout: float = WAIT) -> re.Match[str] | str:
         """Wait until ``text`` (or a regex) appears in the output after what was consumed."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ from term import CTRL_C, CTRL_D, ENTER, MYCON, Term, plain  # noqa: E402
 
 BAD_KERNEL = str(Path(__file__).with_name("bad_kernel.py"))
 MODES = (
-    "good", "garbage", "wrong-parent", "disorder", "huge-stream", "huge-bundle", "mute", "no-iopub", "no-hb",
+    "good", "garbage", "wrong-parent", "disorder", "huge-stream", "huge-bundle", "mute", "deaf", "slow-is-complete", "no-iopub", "no-hb",
     "wrong-types", "stdin",
 )
 
@@ -245,6 +246,63 @@ def test_mute_kernel(bad: list[Term], jupyter_env: dict[str, str]) -> None:
     leave(t)
 
 
+def test_kernel_that_never_ends_a_cell_nor_heeds_an_interrupt(bad: list[Term], jupyter_env: dict[str, str]) -> None:
+    """As bash_kernel with ``for i in 1 2 3; do``: no is_complete answer, a cell that never
+    ends, an interrupt answered but with no effect. A second Ctrl-C gives the prompt back,
+    says the kernel is still busy and how to restart it; keys typed meanwhile are kept."""
+    t = start(bad, jupyter_env, "deaf")
+    ready(t, "deaf")
+    t.run("for i in 1 2 3; do")  # is_complete unanswered: the line runs after the bound
+    t.expect("started for i in 1 2 3; do")
+    t.send(CTRL_C)  # answered, no effect
+    t.send("kept = 1")  # typed while stuck, after the first Ctrl-C
+    t.send(CTRL_C)
+    t.expect("stopped waiting for this cell", timeout=10)
+    t.expect("still busy")
+    t.expect("%mycon restart")
+    t.expect(re.compile(r"In \[\d+\]: kept = 1"))
+    no_traceback(t)
+    t.send("\x15")  # Ctrl-U: clear the line, then leave
+    t.send(CTRL_D)
+    t.expect("exit")
+    t.send("y" + ENTER)  # the kernel ignores the shutdown_request
+    t.expect("waiting for the kernel to shut down; Ctrl-C twice stops waiting")
+    t.send(CTRL_C)
+    t.expect("the kernel is shutting down; Ctrl-C again stops waiting for it")
+    t.send(CTRL_C)
+    assert t.wait_exit() == 0
+    no_traceback(t)
+    runtime = jupyter_env["JUPYTER_RUNTIME_DIR"]
+    assert not [pid for pid in os.listdir("/proc") if pid.isdigit() and runtime in _cmdline(pid)]
+
+
+def test_second_ctrl_c_stops_waiting_for_a_slow_restart(bad: list[Term], jupyter_env: dict[str, str]) -> None:
+    """The deaf kernel ignores the shutdown of a restart (jupyter_client kills it after 5 s):
+    a second Ctrl-C gives the prompt back meanwhile; a cell typed then waits for the restart."""
+    t = start(bad, jupyter_env, "deaf")
+    ready(t, "deaf")
+    t.run("%mycon restart")
+    t.expect("Restart the kernel?")
+    t.send("y" + ENTER)
+    t.expect("(restarting the kernel)")
+    t.send(CTRL_C)
+    t.send(CTRL_C)
+    t.expect("stopped waiting for the restart; it goes on")
+    t.prompt()
+    t.run("after")
+    t.expect("(kernel restarted)")
+    t.expect("started after")
+    no_traceback(t)
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def test_kernel_that_never_publishes(bad: list[Term], jupyter_env: dict[str, str]) -> None:
     t = start(bad, jupyter_env, "no-iopub", "--kernel-timeout", "3")
     t.expect("did not answer within 3 s")
@@ -355,3 +413,24 @@ def test_our_kernel_imports_nothing_from_cwd(tmp_path: Path, jupyter_env: dict[s
     t.prompt()
     leave(t)
     assert not marker.exists(), marker.read_text()
+
+
+def test_paste_of_two_cells_with_a_terminal_answering_cursor_requests(
+    bad: list[Term], jupyter_env: dict[str, str]
+) -> None:
+    """Two cells in one write (a paste without bracketed paste), on a terminal that answers
+    the prompt's cursor-position request: the answer for the second prompt comes while its
+    Enter waits for is_complete (0.1 s here). It must not leave that prompt waiting a second
+    for an answer already read (issue "no console is ever stuck", defect 5)."""
+    t = Term("--kernel", "bad-slow-is-complete", env={**jupyter_env, "PROMPT_TOOLKIT_NO_CPR": "0"},
+             answers_cpr=True)
+    bad.append(t)
+    ready(t, "slow-is-complete")
+    t.send(f"first{ENTER}second{ENTER}")
+    t.expect("ran first")
+    shown = time.monotonic()
+    t.expect("ran second")
+    took = time.monotonic() - shown
+    assert took < 0.6, f"the pasted second cell ran {took:.2f} s after the first (a 1 s stall is the bug)"
+    t.prompt()
+    no_traceback(t)
