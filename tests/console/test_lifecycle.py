@@ -167,8 +167,6 @@ def test_exit_command_payload_leaves(kernel_name: str) -> None:
 
 
 def test_set_next_input_prefills_prompt(kernel_name: str) -> None:
-    if kernel_name != "python3":
-        pytest.skip("set_next_input is an IPython feature")
     t = Term("--kernel", kernel_name, "--no-confirm-exit")
     try:
         t.expect("To attach another terminal")
