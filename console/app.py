@@ -292,6 +292,10 @@ class Console:
                 self.printer.ensure_line_start()
                 self.printer.write(self.screen.style(f"mycon: {outcome.error}\n", render.RED))
                 continue
+            if outcome.status == "lost":  # restarted under it by another client
+                self.life.cell_lost(outcome.error)
+                await self.life.wait_restart()
+                continue
             if outcome.status == "dead":
                 self.printer.ensure_line_start()
                 if self.link.kernel_comes_back or not self.link.alive:

@@ -28,6 +28,7 @@ Msg = dict[str, Any]
 Handler = Callable[[Msg], None]
 
 INTERRUPT_TIMEOUT = 5.0  # seconds an interrupt_request may go unanswered
+IDENTITY_TIMEOUT = 1.0  # seconds to wait for the kernel_info that tells which process answers
 
 
 def unreadable_reason(error: Exception) -> str:
@@ -422,6 +423,19 @@ class KernelLink:
             except Exception:
                 pass
         await self.request("interrupt_request", {}, INTERRUPT_TIMEOUT, channel="control")
+
+    async def replaced(self) -> bool:
+        """Whether another kernel process now answers on an attached kernel's ports (restarted
+        by its owner between two heartbeats): its kernel_info reply on control, which a busy
+        kernel answers too, comes from a new session. Unsure (no answer in time) is False."""
+        if self.manager is not None or self.kernel_comes_back or not self.kernel_session or not self.ready:
+            return False
+        try:
+            reply = await self.request("kernel_info_request", {}, IDENTITY_TIMEOUT, channel="control")
+        except LinkError:
+            return False
+        session = str((reply.get("header") or {}).get("session") or "")
+        return bool(session) and session != self.kernel_session
 
     def input_reply(self, value: str) -> None:
         """Answer the kernel's pending input_request."""
