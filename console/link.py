@@ -223,6 +223,10 @@ class KernelLink:
         """Stop reading; shut the kernel down when ``shutdown`` (owned kernels only)."""
         if not await self._begin_close():
             return
+        if not shutdown and self.manager is not None:
+            # Left running for other clients: its connection file stays (``mycon list``,
+            # attaching later), though the manager would remove it when collected.
+            self.manager._connection_file_written = False
         if shutdown and self.manager is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.manager.shutdown_kernel(now=False), 8)
