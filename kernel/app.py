@@ -329,6 +329,9 @@ class Channels:
                         else:
                             log("the process that started this kernel is gone; other clients remain: running on")
                             self.left_running = True
+                            if self.connection_file:  # its starter will not remove it now
+                                path = self.connection_file
+                                self.cleanups.append(lambda: _remove(path))
                     launcher_gone = os.getppid() != parent_ppid
             except Exception as exc:  # noqa: BLE001 - this thread must not die
                 if self._stopping:

@@ -361,12 +361,9 @@ def test_a_kernel_left_running_outlives_its_console_until_a_client_shuts_it_down
         first.expect("(the kernel was shut down)")
         assert first.wait_exit() == 0
         deadline = time.monotonic() + 10
-        while os.path.exists(cf):  # the kernel removes the file the console had written? no: ours does
-            if time.monotonic() > deadline:
-                break
+        while os.path.exists(cf):  # a kernel left running removes its file itself when shut down
+            assert time.monotonic() < deadline, "the connection file outlived the kernel"
             time.sleep(0.1)
-        listed = subprocess.run([MYCON, "list"], capture_output=True, text=True, timeout=60)
-        assert "alive" not in listed.stdout, listed.stdout
     finally:
         for t in firsts:
             t.close()

@@ -270,6 +270,7 @@ def test_kernel_counts_its_clients_and_outlives_its_parent_while_others_are_atta
         assert os.path.exists(path)  # still listed
         first.shutdown()
         _until(lambda: not os.path.exists(f"/proc/{kernel_pid}") or _zombie(kernel_pid), "shut down by the client")
+        assert not os.path.exists(path)  # nobody else would remove it now
     finally:
         for kc in clients:
             kc.stop_channels()
