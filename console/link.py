@@ -182,6 +182,11 @@ class KernelLink:
         return self.owned
 
     @property
+    def subscribers_are_clients(self) -> bool:
+        """Whether each iopub subscriber is one client (a Jupyter server subscribes for many)."""
+        return True
+
+    @property
     def kernel_comes_back(self) -> bool:
         """Whether a kernel lost under a running cell is brought back for us (restarted by this
         console, or by the server that holds it): then the console goes on."""
@@ -429,9 +434,8 @@ class KernelLink:
         await self.request("interrupt_request", {}, INTERRUPT_TIMEOUT, channel="control")
 
     async def replaced(self) -> bool:
-        """Whether another kernel process now answers on an attached kernel's ports (restarted
-        by its owner between two heartbeats): its kernel_info reply on control, which a busy
-        kernel answers too, comes from a new session. Unsure (no answer in time) is False."""
+        """Whether a new process answers on an attached kernel's ports (restarted by its owner
+        between two heartbeats): its kernel_info on control comes from a new session."""
         if self.manager is not None or self.kernel_comes_back or not self.kernel_session or not self.ready:
             return False
         try:

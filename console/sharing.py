@@ -52,7 +52,10 @@ class KernelSharing:
 
     async def attached(self) -> tuple[int | None, bool]:
         """(other clients attached now, whether the kernel outlived the console that started
-        it): our kernel knows; (None, False) when the kernel does not say."""
+        it): our kernel knows; (None, False) when the kernel does not say or its count of
+        subscribers is not one of clients."""
+        if not self.link.subscribers_are_clients:
+            return None, False
         try:
             reply = await self.link.request("kernel_info_request", {}, SHARING_TIMEOUT, channel="control")
         except LinkError:

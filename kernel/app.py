@@ -10,6 +10,7 @@ clients are still subscribed; then it is left running for them (until one shuts 
 
 from __future__ import annotations
 
+import functools
 import os
 import select
 import signal
@@ -330,8 +331,7 @@ class Channels:
                             log("the process that started this kernel is gone; other clients remain: running on")
                             self.left_running = True
                             if self.connection_file:  # its starter will not remove it now
-                                path = self.connection_file
-                                self.cleanups.append(lambda: _remove(path))
+                                self.cleanups.append(functools.partial(_remove, self.connection_file))
                     launcher_gone = os.getppid() != parent_ppid
             except Exception as exc:  # noqa: BLE001 - this thread must not die
                 if self._stopping:
