@@ -229,9 +229,7 @@ class KernelLink:
         if not await self._begin_close():
             return
         if not shutdown and self.manager is not None:
-            # Left running for other clients: its connection file stays (``mycon list``,
-            # attaching later), though the manager would remove it when collected.
-            self.manager._connection_file_written = False
+            self.manager._connection_file_written = False  # left running: keep its file
         if shutdown and self.manager is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.manager.shutdown_kernel(now=False), 8)
@@ -438,7 +436,7 @@ class KernelLink:
         between two heartbeats): its kernel_info on control comes from a new session."""
         if self.manager is not None or self.kernel_comes_back or not self.kernel_session or not self.ready:
             return False
-        try:
+        try:  # no answer in time: unsure, so not replaced
             reply = await self.request("kernel_info_request", {}, IDENTITY_TIMEOUT, channel="control")
         except LinkError:
             return False
