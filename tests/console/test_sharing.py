@@ -102,7 +102,7 @@ def test_restart_seen_by_the_other_console(pair: tuple[Term, Term, str]) -> None
     owner.expect("Restart the kernel?")
     owner.send("y" + ENTER)
     owner.expect("(kernel restarted)")
-    attached.expect("restarting")
+    attached.expect("(client 1 is restarting the kernel: its variables are lost)")  # who did it
     attached.send(ENTER)
     assert attached.prompt() == 1
 
@@ -372,6 +372,9 @@ def test_a_kernel_left_running_outlives_its_console_until_a_client_shuts_it_down
 
 def test_shutdown_command_from_an_attached_console(pair: tuple[Term, Term, str]) -> None:
     owner, attached, _ = pair
+    attached.run("%mycon")
+    attached.expect("%mycon interrupt")
+    attached.expect("%mycon shutdown      shut the kernel down for every client")
     attached.run("%mycon shutdown")
     attached.expect("Shut the kernel down for every client?")
     attached.send(ENTER)  # no
