@@ -39,7 +39,7 @@ class OtherClients:
 
     @property
     def seen_any(self) -> bool:
-        """Whether another client ever showed itself (every console asks kernel_info at once)."""
+        """Whether another client was ever seen at work (a cell, an input, a shutdown)."""
         return bool(self._clients)
 
     def forget_wait(self) -> None:
