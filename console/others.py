@@ -95,7 +95,7 @@ class OtherClients:
                 # means that another client subscribed. One from a new process: the kernel
                 # came back on its ports.
                 self.link.kernel_session = sender
-                self.restart_note("(the kernel's output channel reconnected: it was probably restarted)")
+                self.restart_note("(the kernel's output channel reconnected: it was probably restarted; its variables are lost)")
                 self.resync()
             return
         if msg_type == "execute_input":
