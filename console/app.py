@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from console import pager, render
-from console.console_commands import RESTART_WORD
+from console.console_commands import RESTART_WORD, kernel_command
 from console.history import ConsoleHistory
 from console.keys import KeyCatcher
 from console.lifecycle import KernelLifecycle, StartFailed
@@ -38,6 +38,7 @@ from console.questions import KernelQuestions
 from console.screen import Screen
 from console.session import CellOutcome, ConsoleSession, InputCancelled, SessionHooks
 from console.settings import Settings, key_sequences
+from console.sharing import KernelSharing, Leaving
 
 SLOW_SHUTDOWN_NOTE = 1.0
 """Seconds of waiting for an owned kernel to shut down, on leaving, before saying so."""
@@ -101,6 +102,7 @@ class Console:
             settings, self.link, self.session, self.screen, self.life.restart_note, self.life.resync_later
         )
         self.life.on_restart = self._on_restart
+        self.sharing = KernelSharing(self.link, self.screen, self.others, self.life.ask_restart)
         self._running = False
         self._interrupt_failed = False  # an interrupt went unanswered: Ctrl-C abandons the cell
         self._next_input = ""
@@ -188,10 +190,7 @@ class Console:
         """Run one cell with keys caught (Ctrl-C interrupts, others are type-ahead)."""
         self.screen.options = replace(self.screen.options, width=self._width())
         self.session.options = self.screen.options
-        if self.others.waiting is not None:
-            self.screen.note(
-                f"(the kernel waits for input from {self.others.waiting[1]}: this cell runs once it is answered)"
-            )
+        self.others.note_queued()  # behind another client's cell or wait for input
         self._running = True
         self._interrupt_failed = False
         try:
@@ -222,6 +221,10 @@ class Console:
         return True
 
     async def _confirm_exit(self) -> bool:
+        choice = await self.sharing.leaving()  # other clients attached: ask what becomes of it
+        if choice is not Leaving.USUAL:
+            self._keep_kernel = choice is Leaving.KEEP
+            return choice is not Leaving.CANCEL
         if not self.settings.confirm_exit:
             return True
         try:
@@ -277,6 +280,7 @@ class Console:
             try:
                 code = await self.prompt.prompt_async(default=default)
             except KeyboardInterrupt:
+                self.others.hint_interrupt()
                 continue
             except EOFError:
                 if await self._confirm_exit():
@@ -284,9 +288,10 @@ class Console:
                 continue
             if not code.strip():
                 continue
-            if code.split() == RESTART_WORD.split():
-                if await self.life.wait_started():
-                    await self.life.ask_restart()
+            verb = kernel_command(code)  # %mycon restart, interrupt, shutdown
+            if verb:
+                if await self.life.wait_started() and not await self.sharing.command(verb):
+                    return 0
                 continue
             if not await self.life.wait_started():
                 self.printer.write("(not run: the kernel is still starting)\n")
@@ -302,13 +307,17 @@ class Console:
             if outcome.status == "aborted":
                 # stop_on_error: an error before it (maybe another client's) made the kernel
                 # skip this cell. Nothing ran; the cell comes back to be run again.
-                self.screen.note("(not run: the kernel skipped this cell after an earlier error; it is back at the prompt)")
+                self.screen.note(self.others.skipped_note())
                 self._next_input = code
                 continue
             if outcome.status == "abandoned":
                 self.printer.ensure_line_start()
                 self.printer.write(self.screen.style(f"mycon: {outcome.error}\n", render.RED))
                 self.screen.note(_busy_hint(self.link.can_restart))
+                continue
+            if outcome.status == "lost":  # restarted under it by another client
+                self.life.cell_lost(outcome.error)
+                await self.life.wait_restart()
                 continue
             if outcome.status == "dead":
                 self.printer.ensure_line_start()

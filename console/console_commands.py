@@ -2,8 +2,8 @@
 
 ``page``, ``save`` and ``view`` act on the output area (the last cut output, the last image) and
 run here. ``notebook`` needs the session's record of cells (``ConsoleSession.save_notebook``) and
-``restart`` the kernel's life (``console.lifecycle``): their owners run them, under the names
-given here.
+``restart``, ``interrupt`` and ``shutdown`` the kernel's life (``console.lifecycle``,
+``console.sharing``): their owners run them, under the names given here.
 """
 
 from __future__ import annotations
@@ -17,14 +17,28 @@ from collections.abc import Callable
 from console.displays import OutputArea
 
 RESTART_WORD = "%mycon restart"
+SHUTDOWN_WORD = "%mycon shutdown"
+INTERRUPT_WORD = "%mycon interrupt"
 COMMANDS_HELP = """\
 mycon console commands (typed at the prompt, never sent to the kernel):
   %mycon page          show the last cut output in full, in $PAGER (default: less -R)
   %mycon save [DIR]    save the last image shown to DIR (default: the current folder)
   %mycon view          open the last image shown in the system's image viewer
   %mycon restart       restart the kernel (asks first; Ctrl-X Ctrl-K does the same)
+  %mycon interrupt     interrupt the cell the kernel runs (also another client's)
+  %mycon shutdown      shut the kernel down for every client, then leave (asks first)
   %mycon notebook FILE save this console's cells and outputs as a notebook (-f replaces FILE)
   %mycon               this help"""
+
+
+def kernel_command(code: str) -> str:
+    """``restart``, ``interrupt`` or ``shutdown`` for the commands that act on the kernel's
+    life (run by the console's owners of it, not here), else ``""``."""
+    words = code.split()
+    for word in (RESTART_WORD, INTERRUPT_WORD, SHUTDOWN_WORD):
+        if words == word.split():
+            return words[1]
+    return ""
 
 
 def is_console_command(code: str) -> bool:

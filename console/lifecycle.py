@@ -244,6 +244,7 @@ class KernelLifecycle:
 
     def restart_note(self, text: str) -> None:
         """Say once (not once per sign of it) that another client's kernel restarted."""
+        self.session.lose_cell("the kernel was restarted while it ran")  # it will never finish
         self.session.execution_count = 1
         self.on_restart()
         now = asyncio.get_running_loop().time()
@@ -251,6 +252,12 @@ class KernelLifecycle:
             return
         self._restart_noted = now
         self.screen.note(text)
+
+    def cell_lost(self, why: str) -> None:
+        """Our cell was lost to a restart by someone else: say so; count anew."""
+        self.screen.note(f"(the cell was lost: {why}; its variables are gone)", render.RED)
+        self.restart_note("(the kernel was restarted: its variables are lost)")
+        self.resync_later()
 
     def _on_death(self, reason: str) -> None:
         """The heartbeat stopped: restart an owned kernel, wait for an attached one."""

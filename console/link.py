@@ -29,6 +29,7 @@ Handler = Callable[[Msg], None]
 
 INTERRUPT_TIMEOUT = 5.0  # seconds an interrupt_request may go unanswered
 SHUTDOWN_TIMEOUT = 8.0  # seconds an owned kernel gets to shut down by itself when the console leaves
+IDENTITY_TIMEOUT = 1.0  # seconds to wait for the kernel_info that tells which process answers
 
 
 def unreadable_reason(error: Exception) -> str:
@@ -183,6 +184,11 @@ class KernelLink:
         return self.owned
 
     @property
+    def subscribers_are_clients(self) -> bool:
+        """Whether each iopub subscriber is one client (a Jupyter server subscribes for many)."""
+        return True
+
+    @property
     def kernel_comes_back(self) -> bool:
         """Whether a kernel lost under a running cell is brought back for us (restarted by this
         console, or by the server that holds it): then the console goes on."""
@@ -240,6 +246,8 @@ class KernelLink:
         for at most SHUTDOWN_TIMEOUT seconds (or until ``hurry_close``), then killed."""
         if not await self._begin_close():
             return
+        if not shutdown and self.manager is not None:
+            self.manager._connection_file_written = False  # left running: keep its file
         if shutdown and self.manager is not None:
             await self.unless_hurried(self.manager.shutdown_kernel(now=False), SHUTDOWN_TIMEOUT)
             with contextlib.suppress(Exception):
@@ -439,6 +447,18 @@ class KernelLink:
             except Exception:
                 pass
         await self.request("interrupt_request", {}, INTERRUPT_TIMEOUT, channel="control")
+
+    async def replaced(self) -> bool:
+        """Whether a new process answers on an attached kernel's ports (restarted by its owner
+        between two heartbeats): its kernel_info on control comes from a new session."""
+        if self.manager is not None or self.kernel_comes_back or not self.kernel_session or not self.ready:
+            return False
+        try:  # no answer in time: unsure, so not replaced
+            reply = await self.request("kernel_info_request", {}, IDENTITY_TIMEOUT, channel="control")
+        except LinkError:
+            return False
+        session = str((reply.get("header") or {}).get("session") or "")
+        return bool(session) and session != self.kernel_session
 
     def input_reply(self, value: str) -> None:
         """Answer the kernel's pending input_request."""

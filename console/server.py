@@ -475,6 +475,10 @@ class ServerLink(KernelLink):
         super()._dispatch(name, msg)
 
     @property
+    def subscribers_are_clients(self) -> bool:
+        return False  # the server holds the kernel's iopub subscriptions for its websockets
+
+    @property
     def kernel_comes_back(self) -> bool:
         """The server restarts a kernel that dies (and we restart one it lost)."""
         return True

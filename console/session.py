@@ -33,6 +33,10 @@ class CellAbandoned(Exception):
     """The user stopped waiting for a cell the kernel does not finish (nor interrupt)."""
 
 
+class CellLost(Exception):
+    """The kernel process that ran the cell is gone and another one answers on its ports."""
+
+
 @dataclass
 class CellOutcome:
     """What came back from one cell: its status, counter and payloads."""
@@ -153,11 +157,15 @@ class ConsoleSession:
                     break
                 if not await self.link.is_alive():
                     return CellOutcome("dead", error="the kernel died while running this cell")
+                if await self.link.replaced():
+                    return CellOutcome("lost", error="the kernel was restarted while running this cell")
             reply = reply_fut.result()
         except CellAbandoned:
             return CellOutcome(
                 "abandoned", error="stopped waiting for this cell (the kernel may still be running it)"
             )
+        except CellLost as e:
+            return CellOutcome("lost", error=str(e))
         except LinkError as e:
             return CellOutcome("dead", error=str(e))
         finally:
@@ -216,6 +224,13 @@ class ConsoleSession:
         cell = self._cell
         if cell is not None and not cell.reply.done():
             cell.reply.set_exception(CellAbandoned())
+            cell.idle.set()
+
+    def lose_cell(self, reason: str) -> None:
+        """The kernel behind the ports is a new process: the running cell will never finish."""
+        cell = self._cell
+        if cell is not None and not cell.reply.done():
+            cell.reply.set_exception(CellLost(reason))
             cell.idle.set()
 
     async def sync_execution_count(self, timeout: float, on_late: Callable[[], None] = lambda: None) -> None:

@@ -3,11 +3,14 @@
 Threads: the main thread serves shell requests and runs user code; a control thread serves
 control requests even while a cell runs; a heartbeat thread echoes pings (in C, via
 ``zmq.proxy``); an io thread turns captured output into stream messages, answers iopub
-subscriptions with ``iopub_welcome`` and watches the parent process.
+subscriptions with ``iopub_welcome`` (and counts the subscribers) and watches the parent
+process: when the console that started the kernel is gone the kernel exits, unless other
+clients are still subscribed; then it is left running for them (until one shuts it down).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import select
 import signal
@@ -66,6 +69,8 @@ class Channels:
         self._stopping = False
         self._control_ident: int | None = None
         self._input_wait: tuple[dict[str, Any], dict[str, Any]] | None = None  # (content, parent)
+        self.subscribers = 0  # iopub subscriptions now (a console, exec, ... holds one each)
+        self.left_running = False  # the process that started us is gone; clients remain
         self.connection_file: str | None = None
         self.idle_tasks: list[Any] = [_warm_language_services]
         self.shell = self._bind(zmq.ROUTER, "shell_port")
@@ -79,6 +84,7 @@ class Channels:
         sock.linger = 1000
         if kind == zmq.XPUB:
             sock.setsockopt(zmq.XPUB_VERBOSE, 1)
+            sock.setsockopt(zmq.XPUB_VERBOSER, 1)  # unsubscriptions too: count who is attached
             sock.sndhwm = IOPUB_HWM
         if kind == zmq.ROUTER:
             sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
@@ -303,6 +309,7 @@ class Channels:
             for fd in self.capture.readers:
                 poller.register(fd, select.POLLIN)
         next_parent_check = time.monotonic() + 1.0
+        launcher_gone = False
         interval_ms = int(FLUSH_INTERVAL * 1000)
         while not self._stopping:
             try:
@@ -312,11 +319,19 @@ class Channels:
                 self._answer_subscriptions()
                 if self.sink is not None:
                     self.sink.flush()
-                if parent_pid is not None and time.monotonic() >= next_parent_check:
+                if parent_pid is not None and not self.left_running and time.monotonic() >= next_parent_check:
                     next_parent_check = time.monotonic() + 1.0
-                    if os.getppid() != parent_ppid:
-                        log("the process that started this kernel is gone: exiting")
-                        self.stop(0)
+                    if launcher_gone:
+                        # A second later its own iopub subscription is surely gone too.
+                        if self.subscribers <= 0:
+                            log("the process that started this kernel is gone: exiting")
+                            self.stop(0)
+                        else:
+                            log("the process that started this kernel is gone; other clients remain: running on")
+                            self.left_running = True
+                            if self.connection_file:  # its starter will not remove it now
+                                self.cleanups.append(functools.partial(_remove, self.connection_file))
+                    launcher_gone = os.getppid() != parent_ppid
             except Exception as exc:  # noqa: BLE001 - this thread must not die
                 if self._stopping:
                     return
@@ -335,7 +350,10 @@ class Channels:
         """
         while _readable(self.iopub):
             frame = self.iopub.recv()
+            if frame[:1] == b"\x00":
+                self.subscribers = max(0, self.subscribers - 1)
             if frame[:1] == b"\x01":
+                self.subscribers += 1
                 topic = frame[1:].decode("utf-8", "replace")
                 welcome = self.session.serialize("iopub_welcome", {"subscription": topic}, {}, None,
                                                  [self._topic_prefix + b"iopub_welcome"])

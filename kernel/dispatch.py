@@ -260,7 +260,14 @@ class Dispatcher:
     # ----- simple requests --------------------------------------------------------------------
 
     def kernel_info_request(self, request: Request) -> None:
-        self.reply(request, "kernel_info_reply", kernel_info_content())
+        content = kernel_info_content()
+        # Not in the specification: who else is attached, for a console deciding on leaving
+        # whether to ask before it shuts the kernel down (clients ignore keys they do not know).
+        content["mycon_sharing"] = {
+            "subscribers": self.channels.subscribers,
+            "left_running": self.channels.left_running,
+        }
+        self.reply(request, "kernel_info_reply", content)
 
     def connect_request(self, request: Request) -> None:
         self.reply(request, "connect_reply", {"status": "ok", **self.channels.ports()})

@@ -169,3 +169,41 @@ def test_attached_console_busy_when_the_kernel_dies(tmp_path: os.PathLike[str]) 
     finally:
         t.close()
         km.shutdown_kernel(now=True)
+
+
+@pytest.mark.parametrize("extra", [(), ("--no-other-output",)], ids=["", "no-other-output"])
+@pytest.mark.parametrize("kind", ["mycon", "python3"])
+def test_attached_console_running_a_cell_when_the_owner_restarts_the_kernel(
+    kind: str, extra: tuple[str, ...], tmp_path: os.PathLike[str]
+) -> None:
+    """The kernel dies under the attached console's cell and its owner restarts it before the
+    attached heartbeat gives up: the attached console says the cell was lost, gives its prompt
+    back within seconds and runs the next cell on the new kernel. (The new process's iopub
+    welcome tells; without it, here unread with --no-other-output, the kernel_info session.)"""
+    need_kernel(kind)
+    cf = os.path.join(str(tmp_path), "kernel-lost.json")
+    owner = Term("--kernel", kind, "-f", cf)
+    attached: Term | None = None
+    try:
+        owner.expect("To attach another terminal")
+        owner.prompt()
+        attached = Term("--existing", cf, *extra)
+        attached.expect("To attach another terminal")
+        attached.prompt()
+        attached.run("import os, time; print('zz' + 'pid', os.getpid(), flush=True); time.sleep(60)")
+        m = attached.expect(re.compile(r"zzpid (\d+)"))
+        assert isinstance(m, re.Match)
+        os.kill(int(m.group(1)), signal.SIGKILL)
+        owner.expect("(kernel restarted)", timeout=NOTICE + 10)
+        attached.expect("(the cell was lost: the kernel was restarted", timeout=NOTICE + 5)
+        attached.expect("its variables are gone")
+        assert attached.prompt(timeout=NOTICE) == 1
+        attached.run("print('zz' + 'after', os.getpid())")  # a new kernel: its os is not imported
+        attached.expect("NameError")
+        attached.prompt()
+        attached.run("print('zz' + 'fine')")
+        attached.expect("zzfine")
+    finally:
+        if attached is not None:
+            attached.close()
+        owner.close()

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -101,7 +102,7 @@ def test_restart_seen_by_the_other_console(pair: tuple[Term, Term, str]) -> None
     owner.expect("Restart the kernel?")
     owner.send("y" + ENTER)
     owner.expect("(kernel restarted)")
-    attached.expect("restarting")
+    attached.expect("(client 1 is restarting the kernel: its variables are lost)")  # who did it
     attached.send(ENTER)
     assert attached.prompt() == 1
 
@@ -311,21 +312,159 @@ def test_a_cell_skipped_after_anothers_error_comes_back(tmp_path: os.PathLike[st
         attached.expect("this cell runs once it is answered")
         owner.send(CTRL_C)
         owner.expect("KeyboardInterrupt")
-        attached.expect("(not run: the kernel skipped this cell after an earlier error; it is back at the prompt)")
+        attached.expect("(not run: the kernel was interrupted before it reached this cell; it is back at the prompt)")
         attached.expect("print('zz' + 'after')")  # redrawn in the input line
         attached.send(ENTER)
         attached.expect("zzafter")
         attached.prompt()
 
 
-def test_the_owner_leaving_is_told_to_the_attached_console(pair: tuple[Term, Term, str]) -> None:
+def test_the_owner_leaving_is_told_to_the_attached_console(pair: tuple[Term, Term, str], request: pytest.FixtureRequest) -> None:
+    """Leaving asks first when others are attached. Our kernel counts them (and could be left
+    running); ipykernel cannot, and stops with the console that started it: the question says
+    so and asks only to shut down or stay."""
     owner, attached, _ = pair
+    attached.run("zz = 1")  # the owner sees the other client at work
+    owner.expect("[client 1] In [1]: zz = 1")
     owner.send(CTRL_D)
-    owner.expect("exit")
-    owner.send("y" + ENTER)
+    if request.node.callspec.params["pair"] == "mycon":
+        owner.expect("1 other client is attached to this kernel. Leave it running [Enter], "
+                     "shut it down for everyone (s), or cancel (c)?")
+        owner.send("s" + ENTER)
+    else:
+        owner.expect("Other clients may be attached; the kernel stops with this console. Shut it down for everyone")
+        owner.send("y" + ENTER)
     assert owner.wait_exit() == 0
-    attached.expect("(another client shut the kernel down)")  # from the shutdown_reply on iopub
+    # from the shutdown_reply on iopub, whose parent header names the sender's session
+    attached.expect("(client 1 shut the kernel down: its variables are gone)")
     attached.expect("it may be gone")
+
+
+def test_leaving_the_owner_cancelled_keeps_everything(pair: tuple[Term, Term, str]) -> None:
+    owner, attached, _ = pair
+    attached.run("zz = 6")
+    owner.expect("[client 1] In [1]: zz = 6")
+    owner.send(CTRL_D)
+    owner.expect(re.compile(r"\(y/\[n\]\)\?|or cancel \(c\)\?"))
+    owner.send("c" + ENTER)
+    owner.prompt()
+    owner.run("zz * 7")
+    owner.expect("42")
+    attached.expect("42")
+
+
+def _sharing_of(cf: str) -> dict[str, object]:
+    """Our kernel's own answer to who is attached (kernel_info on control, bounded)."""
+    from jupyter_client.blocking.client import BlockingKernelClient
+
+    kc = BlockingKernelClient()
+    kc.load_connection_file(cf)
+    kc.start_channels(shell=False, iopub=False, stdin=False, hb=False)
+    try:
+        msg = kc.session.msg("kernel_info_request", {})
+        kc.control_channel.send(msg)
+        reply = kc.control_channel.get_msg(timeout=10)
+        return dict(reply["content"]["mycon_sharing"])
+    finally:
+        kc.stop_channels()
+
+
+def test_a_kernel_left_running_outlives_its_console_until_a_client_shuts_it_down(tmp_path: os.PathLike[str]) -> None:
+    """The owner leaves its kernel running for two attached consoles (Enter: the default); the
+    kernel does not follow it out, is listed by `mycon list`, and the last console to leave is
+    asked again and shuts it down."""
+    need_kernel("mycon")
+    owner = Term("--kernel", "mycon")
+    firsts: list[Term] = []
+    try:
+        m = owner.expect(re.compile(r"To attach another terminal: mycon --existing (\S+)"))
+        assert isinstance(m, re.Match)
+        name = m.group(1)
+        owner.prompt()
+        for _ in range(2):
+            t = Term("--existing", name)
+            t.expect("To attach another terminal")
+            t.prompt()
+            firsts.append(t)
+        first, second = firsts
+        cf = os.path.join(os.environ["JUPYTER_RUNTIME_DIR"], f"kernel-{name}.json")
+        owner.run("zzkept = 42")
+        owner.prompt()
+        owner.send(CTRL_D)
+        owner.expect("2 other clients are attached to this kernel. Leave it running [Enter]")
+        owner.send(ENTER)
+        assert owner.wait_exit() == 0
+        deadline = time.monotonic() + 10
+        while _sharing_of(cf)["left_running"] is not True:  # the kernel saw its starter go
+            assert time.monotonic() < deadline, "the kernel never noticed its console left"
+            time.sleep(0.2)
+        first.run("zzkept")
+        first.expect("Out[2]: 42")
+        listed = subprocess.run([MYCON, "list"], capture_output=True, text=True, timeout=60)
+        assert re.search(rf"alive .*kernel-{name}\.json", listed.stdout), listed.stdout
+        second.send(CTRL_D)  # another client remains: the usual question
+        second.expect("Do you really want to exit")
+        second.send("y" + ENTER)
+        assert second.wait_exit() == 0
+        first.send(CTRL_D)
+        first.expect("This is the last client of a kernel its console left running. Leave it running [Enter], "
+                     "shut it down for everyone (s)")
+        first.send("s" + ENTER)
+        first.expect("(the kernel was shut down)")
+        assert first.wait_exit() == 0
+        deadline = time.monotonic() + 10
+        while os.path.exists(cf):  # a kernel left running removes its file itself when shut down
+            assert time.monotonic() < deadline, "the connection file outlived the kernel"
+            time.sleep(0.1)
+    finally:
+        for t in firsts:
+            t.close()
+        owner.close()
+
+
+def test_shutdown_command_from_an_attached_console(pair: tuple[Term, Term, str]) -> None:
+    owner, attached, _ = pair
+    attached.run("%mycon")
+    attached.expect("%mycon interrupt")
+    attached.expect("%mycon shutdown      shut the kernel down for every client")
+    attached.run("%mycon shutdown")
+    attached.expect("Shut the kernel down for every client?")
+    attached.send(ENTER)  # no
+    attached.expect("(not shut down)")
+    attached.prompt()
+    attached.run("%mycon shutdown")
+    attached.expect("Shut the kernel down for every client?")
+    attached.send("y" + ENTER)
+    attached.expect("(the kernel was shut down)")
+    assert attached.wait_exit() == 0
+    owner.expect("(client 1 shut the kernel down: its variables are gone)")
+    owner.expect("restarting it")  # the owner's own kernel: it brings it back
+    owner.expect("(kernel restarted)")
+
+
+def test_interrupting_another_clients_cell(pair: tuple[Term, Term, str]) -> None:
+    """Ctrl-C at an idle prompt clears the input and says how to interrupt the cell another
+    client runs; interrupting it makes the kernel skip our queued cell, which is said as such
+    (not as an error of someone's)."""
+    owner, attached, _ = pair
+    owner.run("import time; print('zz' + 'long', flush=True); time.sleep(60)")
+    attached.expect("zzlong")
+    attached.send("draft")
+    attached.send(CTRL_C)
+    attached.expect("(client 1's cell is running in the kernel: `%mycon interrupt` interrupts it)")
+    attached.run("print('zz' + 'queued')")  # waits behind the owner's cell
+    attached.expect("(the kernel runs client 1's cell: this one runs after it; Ctrl-C interrupts that cell)")
+    attached.send(CTRL_C)  # interrupts the owner's cell: the kernel then skips ours
+    owner.expect("KeyboardInterrupt")
+    attached.expect("(not run: the kernel was interrupted before it reached this cell; it is back at the prompt)")
+    attached.send(CTRL_C)  # clear the cell given back
+    owner.prompt()
+    owner.run("print('zz' + 'again', flush=True); time.sleep(60)")
+    attached.expect("zzagain")
+    attached.run("%mycon interrupt")
+    attached.expect("(interrupt sent to the kernel)")
+    owner.expect("KeyboardInterrupt")
+    assert "earlier error" not in plain(attached.raw)
 
 
 

@@ -250,6 +250,77 @@ def test_kernel_exits_when_its_parent_dies(tmp_path: Path) -> None:
     assert list((tmp_path / "rt").glob("kernel-*.json")) == []
 
 
+def _sharing(kc: BlockingKernelClient) -> dict[str, object]:
+    """Our kernel's own part of kernel_info_reply: who is attached, whether it was left running."""
+    msg_id = kc.kernel_info()
+    reply = check(kc.get_shell_msg(timeout=TIMEOUT), "kernel_info_reply", msg_id)
+    return dict(reply["content"]["mycon_sharing"])
+
+
+def _until(condition: object, what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within 10 s: {what}")
+        time.sleep(0.1)
+
+
+def test_kernel_counts_its_clients_and_outlives_its_parent_while_others_are_attached(tmp_path: Path) -> None:
+    """A console that leaves its kernel running for others: the kernel must not follow its
+    launcher out while a client is attached; it says so in kernel_info, and a client can still
+    shut it down."""
+    launcher = (
+        "import os, subprocess, sys\n"
+        "env = dict(os.environ, JPY_PARENT_PID=str(os.getpid()))\n"
+        "p = subprocess.Popen([sys.executable, '-m', 'kernel'], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)\n"
+        "print(p.pid, p.stdout.readline().split()[-1], flush=True)\n"
+        "sys.stdin.readline()\n"
+        "os._exit(0)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", launcher], cwd=tmp_path, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env=dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "rt")))
+    assert proc.stdout is not None and proc.stdin is not None
+    pid_text, path = proc.stdout.readline().split()
+    kernel_pid = int(pid_text)
+    clients = []
+    try:
+        for _ in range(2):
+            kc = BlockingKernelClient()
+            kc.load_connection_file(path)
+            kc.start_channels()
+            kc.wait_for_ready(timeout=TIMEOUT)
+            clients.append(kc)
+        first, second = clients
+        _until(lambda: _sharing(first) == {"subscribers": 2, "left_running": False}, "two subscribers")
+        second.stop_channels()
+        clients.pop()
+        _until(lambda: _sharing(first)["subscribers"] == 1, "the second one's leaving counted")
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        assert proc.wait(timeout=10) == 0
+        _until(lambda: _sharing(first)["left_running"] is True, "left running")
+        os.kill(kernel_pid, 0)  # still there
+        assert os.path.exists(path)  # still listed
+        first.shutdown()
+        _until(lambda: not os.path.exists(f"/proc/{kernel_pid}") or _zombie(kernel_pid), "shut down by the client")
+        assert not os.path.exists(path)  # nobody else would remove it now
+    finally:
+        for kc in clients:
+            kc.stop_channels()
+        try:
+            os.kill(kernel_pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 def test_collect_helper_sees_output_of_other_clients(kernel_client: BlockingKernelClient) -> None:
     other = BlockingKernelClient()
     other.load_connection_info(kernel_client.get_connection_info())
