@@ -123,10 +123,16 @@ class Channels:
                 self._welcome_locked()  # a new subscriber's first message is its welcome
             self.iopub.send_multipart(frames)
 
-    def emit_stream(self, name: str, text: str) -> None:
-        """Publish one stream message for the request being served."""
-        parent = self.dispatcher.parent if self.dispatcher else {}
+    def emit_stream(self, name: str, text: str, parent: Any = None) -> None:
+        """Publish one stream message for ``parent`` (None: the request being served)."""
+        if parent is None:
+            parent = self.dispatcher.parent if self.dispatcher else {}
         self.publish("stream", {"name": name, "text": text}, parent)
+
+    def route_streams(self) -> None:
+        """Output may now belong to a request other than the current one: tag each write."""
+        if self.sink is not None:
+            self.sink.route()
 
     def flush_streams(self) -> None:
         """Publish all output written so far (Python buffers, then the fd pipes, in order)."""
@@ -247,6 +253,12 @@ class Channels:
                 if self.idle_tasks and not self.shell.poll(IDLE_AFTER_MS):
                     self._run_idle_tasks()
                     continue
+                cell_loop = dispatcher.shell._cell_loop
+                if cell_loop is not None and cell_loop.pending():
+                    # tasks cells started run while no request waits
+                    cell_loop.run_until_readable(self.shell.FD, self._request_waiting, SIGNAL_CHECK_MS / 1000)
+                    if not self._request_waiting():
+                        continue
                 received = self.receive(self.shell)
                 if received is None:
                     continue
@@ -263,6 +275,9 @@ class Channels:
                     raise
                 self.stdin.close(linger=0)
                 self._closed_by_term(self.shell)
+
+    def _request_waiting(self) -> bool:
+        return _readable(self.shell)
 
     def _run_idle_tasks(self) -> None:
         """One-time work done in the first quiet moment (e.g. warming completion)."""
@@ -437,8 +452,16 @@ def parse_args(argv: list[str]) -> Options:
                 sys.stderr.write(f"python -m kernel: {name} needs a value (see --help)\n")
                 raise SystemExit(2)
             setattr(options, valued[name], value)
+        elif arg.startswith("-") and arg != "-":
+            # an option for IPython or ipykernel (``--profile-dir DIR``, ``--IPKernelApp.x=y``)
+            # in a kernelspec written for them: say so and start anyway
+            ignored = arg
+            if not eq and args and not args[0].startswith("-"):
+                ignored += " " + args.pop(0)
+            sys.stderr.write(f"python -m kernel: ignoring option {ignored!r}, which this kernel "
+                             "does not use (see --help)\n")
         else:
-            sys.stderr.write(f"python -m kernel: unknown argument {arg!r} (see --help)\n")
+            sys.stderr.write(f"python -m kernel: unexpected argument {arg!r} (see --help)\n")
             raise SystemExit(2)
     if options.transport not in ("tcp", "ipc"):
         sys.stderr.write(f"python -m kernel: --transport must be tcp or ipc, not {options.transport!r}\n")

@@ -19,9 +19,9 @@ from typing import Any
 from . import __version__
 from .comms import CommManager, set_manager
 from .execution.shell import CellOutcome, Shell
-from .iostream import in_fork_child
+from .iostream import in_fork_child, request_parent
 from .log import log
-from .wire import PROTOCOL_VERSION
+from .wire import PROTOCOL_VERSION, utc_timestamp
 
 Request = tuple[Any, list[bytes], dict[str, Any]]  # (socket, routing ids, message)
 # Code longer than this gets no completion, inspection or is_complete analysis: those services
@@ -67,6 +67,13 @@ def _cursor_in(code: str, cursor: Any) -> int:
     if not isinstance(cursor, int) or isinstance(cursor, bool):
         return len(code)
     return max(0, min(cursor, len(code)))
+
+
+def _header_of(parent: Any) -> Any:
+    """A message's header: ``parent`` may be a whole message (``get_parent()``) or a header."""
+    if isinstance(parent, dict) and isinstance(parent.get("header"), dict):
+        return parent["header"]
+    return parent
 
 
 class StdinNotImplementedError(RuntimeError):
@@ -132,6 +139,7 @@ class Dispatcher:
         header = msg["header"]
         if on_shell:
             self.parent, self.parent_idents = header, idents
+            request_parent.set(header)  # asyncio tasks the request starts keep it (their output)
         self.channels.publish("status", {"execution_state": "busy"}, header)
         try:
             if handler is None:
@@ -185,6 +193,7 @@ class Dispatcher:
         code = content.get("code", "")
         if not isinstance(code, str):
             raise TypeError("execute_request: code must be a string")
+        started = utc_timestamp()  # execute_reply metadata, as ipykernel's (ipyparallel reads it)
         silent = bool(content.get("silent", False))
         store_history = bool(content.get("store_history", not silent)) and not silent
         self.allow_stdin = bool(content.get("allow_stdin", True))
@@ -194,6 +203,7 @@ class Dispatcher:
             self.channels.publish("execute_input", {"code": code, "execution_count": count}, self.parent)
         outcome: CellOutcome = self.shell.run_cell(code, silent=silent, store_history=store_history)
         self.restore_sigint()
+        self._after_cell_tasks()
         if in_fork_child():
             # os.fork() in the cell: the child ran the rest of the cell; it ends here, so it
             # never answers or reads requests meant for the parent (which answers this one).
@@ -216,8 +226,46 @@ class Dispatcher:
         queued = []
         if outcome.status == "error" and not silent and content.get("stop_on_error", True):
             queued = self.channels.take_queued()
-        self.reply(request, "execute_reply", reply, {"status": outcome.status})
+        self.reply(request, "execute_reply", reply, {"status": outcome.status, "started": started})
         self.after_idle.extend(queued)
+
+    def _after_cell_tasks(self) -> None:
+        """Tasks the cell left on the asyncio loop run on between cells: their output must go
+        to the cell that started them from now on."""
+        if "asyncio" not in sys.modules:
+            return
+        cell_loop = self.shell.cell_loop()
+        cell_loop.adopt()  # asyncio imported by another thread, or asyncio.run() unset ours
+        if cell_loop.pending():
+            self.channels.route_streams()
+
+    # ----- parents (which request output belongs to; get_ipython() exposes these) -------------
+
+    def get_parent(self, channel: str = "shell") -> dict[str, Any]:
+        """The request that output written here belongs to (as ipykernel's ``get_parent``)."""
+        from . import iostream
+
+        parent = iostream.parent_of_write()
+        return {"header": parent if parent is not None else self.parent}
+
+    def set_parent(self, parent: Any) -> None:
+        """Send output of this thread, and of code with no parent of its own, to ``parent``."""
+        header = _header_of(parent)
+        self.parent = header
+        self.set_thread_parent(parent)
+
+    def set_thread_parent(self, parent: Any) -> Any:
+        """Send this thread's output to ``parent``; returns the token ``reset_thread_parent``
+        takes."""
+        from . import iostream
+
+        self.channels.route_streams()
+        return iostream.set_thread_parent(_header_of(parent))
+
+    def reset_thread_parent(self, token: Any) -> None:
+        from . import iostream
+
+        iostream.reset_thread_parent(token)
 
     def abort(self, request: Request) -> None:
         """Answer a queued execute_request with ``aborted`` (after a failed cell)."""
@@ -227,7 +275,7 @@ class Dispatcher:
         self.reply(request, "execute_reply", {
             "status": "aborted",
             "execution_count": self.shell.execution_count,
-        }, {"status": "aborted"})
+        }, {"status": "aborted", "started": utc_timestamp()})
         self.channels.publish("status", {"execution_state": "idle"}, header)
 
     # ----- stdin ---------------------------------------------------------------------------------

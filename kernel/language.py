@@ -163,6 +163,8 @@ def install(shell: Shell, channels: Any) -> None:
     from .display import api as display
 
     display.install(shell)
+    # asyncio.get_event_loop() in a cell is the kernel's loop, which runs between cells
+    display.after_import("asyncio", shell.cell_loop().adopt)
 
 
 def _wrap_publish(shell: Shell, recorder: HistoryRecorder) -> None:

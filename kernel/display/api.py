@@ -600,6 +600,19 @@ def _install_matplotlib(shell: Any) -> None:
         sys.meta_path.insert(0, _PostImportHook(callbacks))
 
 
+def after_import(name: str, callback: Callable[[ModuleType], None]) -> None:
+    """Call ``callback(module)`` once the module ``name`` is imported (now, if it already is)."""
+    module = sys.modules.get(name)
+    if module is not None:
+        callback(module)
+        return
+    for finder in sys.meta_path:
+        if isinstance(finder, _PostImportHook):
+            finder.callbacks[name] = callback
+            return
+    sys.meta_path.insert(0, _PostImportHook({name: callback}))
+
+
 INLINE_NAMES = ("", "inline")
 
 

@@ -97,7 +97,7 @@ class Shell:
         # ``word -> True`` when a line starting with ``word`` is a magic without its %
         # (services install it: a line magic not shadowed by a variable); None: no automagic
         self.automagic: Callable[[str], bool] | None = None
-        self._event_loop: Any = None
+        self._cell_loop: Any = None  # the asyncio loop (aio.CellLoop), made when first needed
         self.interruptible = False  # True while user code runs (SIGINT may interrupt it)
         self.extensions: dict[str, Any] = {}  # services attach here (magics, history, ...)
         self.pre_run_hooks: list[Callable[[str], None]] = []
@@ -225,11 +225,15 @@ class Shell:
 
     def _run_coroutine(self, coroutine: Any) -> Any:
         """Run a cell that uses top-level ``await`` on the kernel's own event loop."""
-        import asyncio
+        return self.cell_loop().run(coroutine)
 
-        if self._event_loop is None:
-            self._event_loop = asyncio.new_event_loop()
-        return self._event_loop.run_until_complete(coroutine)
+    def cell_loop(self) -> Any:
+        """The kernel's asyncio loop keeper (``aio.CellLoop``)."""
+        if self._cell_loop is None:
+            from .aio import CellLoop
+
+            self._cell_loop = CellLoop()
+        return self._cell_loop
 
     # ----- results and errors ----------------------------------------------------------------
 
