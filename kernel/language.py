@@ -165,6 +165,14 @@ def install(shell: Shell, channels: Any) -> None:
     display.install(shell)
     # asyncio.get_event_loop() in a cell is the kernel's loop, which runs between cells
     display.after_import("asyncio", shell.cell_loop().adopt)
+    display.after_import("pdb", _make_pdb_interruptible)
+
+
+def _make_pdb_interruptible(module: Any) -> None:
+    """pdb was imported: an interrupt at its prompt ends the debugger (kernel.execution.debugger)."""
+    from .execution.debugger import make_interruptible
+
+    make_interruptible(module)
 
 
 def _wrap_publish(shell: Shell, recorder: HistoryRecorder) -> None:

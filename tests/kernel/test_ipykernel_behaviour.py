@@ -1,0 +1,98 @@
+"""Behaviour the IPython world expects of a kernel, as ipykernel has it, over the wire: asyncio
+tasks that outlive their cell, pdb ended by an interrupt, IPython options in a kernelspec's argv, ``started`` in execute_reply metadata."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+from kernel_harness import TIMEOUT, check, execute, running_kernel, stdout_of
+
+
+def reply_to(kc: Any, msg_id: str) -> dict[str, Any]:
+    """The execute_reply to ``msg_id`` (replies to other requests are skipped)."""
+    while True:
+        reply = kc.get_shell_msg(timeout=TIMEOUT)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return check(reply, "execute_reply", msg_id)
+
+
+TASK_CELL = """\
+import asyncio
+
+async def ticker():
+    for i in range(4):
+        await asyncio.sleep(0.1)
+        print(i, end="", flush=True)
+
+task = asyncio.get_event_loop().create_task(ticker())
+"""
+
+
+@pytest.mark.parametrize("kernel_name", ["mycon", "python3"])
+def test_task_started_in_a_cell_runs_between_cells_printing_to_its_cell(kernel_name: str) -> None:
+    with running_kernel(kernel_name) as (_km, kc):
+        task_cell = kc.execute(TASK_CELL)
+        reply_to(kc, task_cell)
+        later_cell = kc.execute("pass")
+        printed = ""
+        deadline = time.monotonic() + 10
+        while len(printed) < 4 and time.monotonic() < deadline:
+            msg = check(kc.get_iopub_msg(timeout=5))
+            if msg["msg_type"] == "stream":
+                # the task's output belongs to the cell that started it, not to the later one
+                assert msg["parent_header"]["msg_id"] == task_cell, (msg, later_cell)
+                printed += msg["content"]["text"]
+        assert printed == "0123"
+        reply_to(kc, later_cell)
+        # nobody awaited it: it ran while the kernel waited for requests
+        reply, outputs = execute(kc, "print(task.done())")
+        assert stdout_of(outputs) == "True\n"
+
+
+def test_interrupted_pdb_prompt_ends_the_debugger_and_the_next_cell_runs() -> None:
+    with running_kernel() as (km, kc):
+        debugged = kc.execute("import pdb; pdb.set_trace()\nafter = 1")
+        queued = kc.execute("print(after + 1)")
+        # wait until pdb asks for its command
+        request = kc.get_stdin_msg(timeout=TIMEOUT)
+        assert request["msg_type"] == "input_request"
+        km.interrupt_kernel()
+        reply = reply_to(kc, debugged)
+        assert reply["content"]["status"] == "ok"  # as ipykernel: the cell runs on, untraced
+        reply = reply_to(kc, queued)
+        assert reply["content"]["status"] == "ok"
+
+
+def test_execute_reply_metadata_carries_started() -> None:
+    with running_kernel() as (_km, kc):
+        reply, _ = execute(kc, "1")
+        started = reply["metadata"]["started"]
+        assert isinstance(started, str) and started.endswith("Z")
+        assert started <= reply["header"]["date"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_ipython_options_in_argv_are_ignored_with_a_warning(tmp_path: Any) -> None:
+    connection_file = tmp_path / "kernel.json"
+    env = dict(os.environ)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kernel", "-f", str(connection_file), "--profile-dir", str(tmp_path),
+         "--IPKernelApp.trio_loop=False", "--matplotlib=inline"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not connection_file.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.poll() is None, process.communicate()
+        assert connection_file.exists()
+    finally:
+        process.terminate()
+        _out, err = process.communicate(timeout=10)
+    assert "ignoring option '--profile-dir " in err
+    assert "ignoring option '--IPKernelApp.trio_loop=False'" in err
+    assert "Traceback" not in err
