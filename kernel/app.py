@@ -35,6 +35,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 IOPUB_HWM = 1000
 IDLE_AFTER_MS = 300  # quiet time after which one-time warm-up work runs
 SIGNAL_CHECK_MS = 1000  # longest blocking receive in the main thread: signal handlers run between
+COMM_MESSAGES = ("comm_open", "comm_msg", "comm_close")  # served even while a cell awaits
 # This kernel's iopub message saying it waits for input (content: prompt, password, state).
 INPUT_WAIT = "mycon_input_wait"
 
@@ -69,6 +70,8 @@ class Channels:
         self._input_wait: tuple[dict[str, Any], dict[str, Any]] | None = None  # (content, parent)
         self.connection_file: str | None = None
         self.idle_tasks: list[Any] = [_warm_language_services]
+        # shell requests read while a cell awaited (comms were served then), oldest first
+        self.held: list[tuple[list[bytes], dict[str, Any]]] = []
         self.shell = self._bind(zmq.ROUTER, "shell_port")
         self.control = self._bind(zmq.ROUTER, "control_port")
         self.stdin = self._bind(zmq.ROUTER, "stdin_port")
@@ -238,7 +241,8 @@ class Channels:
 
     def take_queued(self) -> list[tuple[zmq.Socket, list[bytes], dict[str, Any]]]:
         """The shell requests already waiting in the socket (verified), oldest first."""
-        queued = []
+        queued = [(self.shell, idents, msg) for idents, msg in self.held]
+        self.held = []
         while self.shell.poll(0):
             received = self.receive(self.shell)
             if received is not None:
@@ -250,6 +254,10 @@ class Channels:
         self.shell.rcvtimeo = SIGNAL_CHECK_MS  # see the zmq.Again case below
         while True:
             try:
+                if self.held:
+                    idents, msg = self.held.pop(0)
+                    dispatcher.handle((self.shell, idents, msg), dispatcher.shell_handlers, True)
+                    continue
                 if self.idle_tasks and not self.shell.poll(IDLE_AFTER_MS):
                     self._run_idle_tasks()
                     continue
@@ -275,6 +283,20 @@ class Channels:
                     raise
                 self.stdin.close(linger=0)
                 self._closed_by_term(self.shell)
+
+    def serve_comms_while_awaiting(self) -> None:
+        """While a cell awaits: serve comm messages now (the cell may await what a widget
+        sends), hold every other shell request for after the cell, in order."""
+        dispatcher = self.dispatcher
+        while dispatcher is not None and _readable(self.shell):
+            received = self.receive(self.shell)
+            if received is None:
+                continue
+            idents, msg = received
+            if msg["msg_type"] in COMM_MESSAGES:  # ahead of held requests, as in ipykernel
+                dispatcher.handle_aside((self.shell, idents, msg))
+            else:
+                self.held.append((idents, msg))
 
     def _request_waiting(self) -> bool:
         return _readable(self.shell)
@@ -535,6 +557,7 @@ def main(argv: list[str] | None = None) -> None:
     _make_namespace_main(shell)
     dispatcher = Dispatcher(channels, shell)
     channels.dispatcher = dispatcher
+    shell.await_watch = (channels.shell.FD, channels.serve_comms_while_awaiting)
     sink = StreamSink(channels.emit_stream)
     channels.sink = sink
     try:

@@ -180,6 +180,16 @@ class Dispatcher:
                 else:
                     self.handle(queued_request, self.shell_handlers, True)
 
+    def handle_aside(self, request: Request) -> None:
+        """Serve a shell request while a cell runs (a comm message during an ``await``); the
+        cell's request stays the parent of its output."""
+        self.channels.flush_streams()  # the cell's output so far goes out as the cell's
+        saved = self.parent, self.parent_idents
+        try:
+            self.handle(request, self.shell_handlers, True)
+        finally:
+            self.parent, self.parent_idents = saved
+
     def _forget_hooks_in_fork_child(self) -> None:
         """A child forked by user code skips the run hooks (history): their threads and locks
         stayed in the parent, so a lock held at fork time would hang the child forever."""

@@ -166,6 +166,9 @@ def install(shell: Shell, channels: Any) -> None:
     # asyncio.get_event_loop() in a cell is the kernel's loop, which runs between cells
     display.after_import("asyncio", shell.cell_loop().adopt)
     display.after_import("pdb", _make_pdb_interruptible)
+    dispatcher = getattr(channels, "dispatcher", None)
+    if dispatcher is not None:  # comm.create_comm() (ipywidgets) opens comms of this kernel
+        display.after_import("comm", dispatcher.comms.adopt_comm_package)
 
 
 def _make_pdb_interruptible(module: Any) -> None:

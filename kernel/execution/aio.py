@@ -38,9 +38,19 @@ class CellLoop:
         if threading.current_thread() is threading.main_thread():
             self.get()
 
-    def run(self, coroutine: Any) -> Any:
-        """Run a cell's coroutine (top-level ``await``) to its end on the loop."""
-        return self.get().run_until_complete(coroutine)
+    def run(self, coroutine: Any, watch: tuple[int, Callable[[], None]] | None = None) -> Any:
+        """Run a cell's coroutine (top-level ``await``) to its end on the loop; meanwhile
+        ``watch`` = (fd, callback) runs the callback whenever fd is readable."""
+        loop = self.get()
+        if watch is None:
+            return loop.run_until_complete(coroutine)
+        fd, callback = watch
+        loop.add_reader(fd, callback)
+        try:
+            loop.call_soon(callback)  # what arrived before the reader was added
+            return loop.run_until_complete(coroutine)
+        finally:
+            loop.remove_reader(fd)
 
     def pending(self) -> bool:
         """True if tasks or timed callbacks wait on the loop (so it must run between cells)."""

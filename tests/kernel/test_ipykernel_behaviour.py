@@ -96,3 +96,29 @@ def test_ipython_options_in_argv_are_ignored_with_a_warning(tmp_path: Any) -> No
     assert "ignoring option '--profile-dir " in err
     assert "ignoring option '--IPKernelApp.trio_loop=False'" in err
     assert "Traceback" not in err
+
+
+AWAIT_COMM_CELL = """\
+import asyncio, comm
+reply = asyncio.get_running_loop().create_future()
+widget = comm.create_comm(target_name="await-test")
+widget.on_msg(lambda msg: reply.set_result(msg["content"]["data"]["value"]))
+print(await asyncio.wait_for(reply, 10))
+"""
+
+
+@pytest.mark.parametrize("kernel_name", ["mycon", "python3"])
+def test_cell_awaiting_a_comm_message_gets_it_ahead_of_the_queued_cell(kernel_name: str) -> None:
+    with running_kernel(kernel_name) as (_km, kc):
+        waiting = kc.execute(AWAIT_COMM_CELL)
+        while True:  # the comm the cell opened (through the comm package, as ipywidgets does)
+            msg = check(kc.get_iopub_msg(timeout=TIMEOUT))
+            if msg["msg_type"] == "comm_open" and msg["parent_header"].get("msg_id") == waiting:
+                comm_id = msg["content"]["comm_id"]
+                break
+        queued = kc.execute("after = 1")
+        kc.shell_channel.send(kc.session.msg("comm_msg", {"comm_id": comm_id, "data": {"value": 42}}))
+        assert reply_to(kc, waiting)["content"]["status"] == "ok"
+        assert reply_to(kc, queued)["content"]["status"] == "ok"
+        _reply, outputs = execute(kc, "print(comm.get_comm_manager().get_comm(widget.comm_id) is widget)")
+        assert stdout_of(outputs) == "True\n"
