@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from . import __version__
+from . import __version__, iostream
 from .comms import CommManager, set_manager
 from .execution.shell import CellOutcome, Shell
 from .iostream import in_fork_child, request_parent
@@ -113,7 +113,10 @@ class Dispatcher:
             "shutdown_request": self.shutdown_request,
             "interrupt_request": self.interrupt_request,
             "debug_request": self.debug_request,
+            "execute_request": self.control_execute_request,
         }
+        # held while a cell runs: one on the control channel waits for one on shell and back
+        self.execution_lock = threading.Lock()
         shell.publish = self.publish
         builtins.input = self.input  # type: ignore[assignment]
         if hasattr(os, "register_at_fork"):
@@ -125,7 +128,11 @@ class Dispatcher:
         """Publish on iopub with the current request as parent."""
         if msg_type != "stream":
             self.channels.flush_streams()
-        self.channels.publish(msg_type, content, self.parent)
+        parent = self.parent
+        sink = self.channels.sink
+        if sink is not None and sink.routed:  # a task's or thread's display goes to its cell
+            parent = iostream.parent_of_write() or parent
+        self.channels.publish(msg_type, content, parent)
 
     def reply(self, request: Request, msg_type: str, content: dict[str, Any], metadata: dict[str, Any] | None = None) -> None:
         socket, idents, msg = request
@@ -208,10 +215,12 @@ class Dispatcher:
         store_history = bool(content.get("store_history", not silent)) and not silent
         self.allow_stdin = bool(content.get("allow_stdin", True))
         self.channels.reopen_streams()
-        if not silent:
-            count = self.shell.execution_count + (1 if store_history else 0)
-            self.channels.publish("execute_input", {"code": code, "execution_count": count}, self.parent)
-        outcome: CellOutcome = self.shell.run_cell(code, silent=silent, store_history=store_history)
+        header = request[2]["header"]
+        with self.execution_lock:
+            if not silent:
+                count = self.shell.execution_count + (1 if store_history else 0)
+                self.channels.publish("execute_input", {"code": code, "execution_count": count}, header)
+            outcome: CellOutcome = self.shell.run_cell(code, silent=silent, store_history=store_history)
         self.restore_sigint()
         self._after_cell_tasks()
         if in_fork_child():
@@ -234,10 +243,23 @@ class Dispatcher:
         # Requests that arrived before this reply were sent without knowing of the failure:
         # take them now, so a request sent after the client saw the error is served normally.
         queued = []
-        if outcome.status == "error" and not silent and content.get("stop_on_error", True):
+        on_main = threading.get_ident() == self.main_thread_id
+        if outcome.status == "error" and not silent and content.get("stop_on_error", True) and on_main:
             queued = self.channels.take_queued()
         self.reply(request, "execute_reply", reply, {"status": outcome.status, "started": started})
         self.after_idle.extend(queued)
+
+    def control_execute_request(self, request: Request) -> None:
+        """An execute_request on the control channel (as ipykernel allows): run in the control
+        thread, after any running cell; its output goes to it (its reply too, on control)."""
+        header = request[2]["header"]
+        self.channels.route_streams()
+        token = iostream.set_thread_parent(header)
+        try:
+            self.execute_request(request)
+        finally:
+            self.channels.flush_streams()
+            iostream.reset_thread_parent(token)
 
     def _after_cell_tasks(self) -> None:
         """Tasks the cell left on the asyncio loop run on between cells: their output must go
@@ -253,8 +275,6 @@ class Dispatcher:
 
     def get_parent(self, channel: str = "shell") -> dict[str, Any]:
         """The request that output written here belongs to (as ipykernel's ``get_parent``)."""
-        from . import iostream
-
         parent = iostream.parent_of_write()
         return {"header": parent if parent is not None else self.parent}
 
@@ -267,14 +287,10 @@ class Dispatcher:
     def set_thread_parent(self, parent: Any) -> Any:
         """Send this thread's output to ``parent``; returns the token ``reset_thread_parent``
         takes."""
-        from . import iostream
-
         self.channels.route_streams()
         return iostream.set_thread_parent(_header_of(parent))
 
     def reset_thread_parent(self, token: Any) -> None:
-        from . import iostream
-
         iostream.reset_thread_parent(token)
 
     def abort(self, request: Request) -> None:
