@@ -88,6 +88,8 @@ class Dispatcher:
         self.shell = shell
         self.parent: dict[str, Any] = {}
         self.parent_idents: list[bytes] = []
+        self.control_parent: dict[str, Any] = {}  # the last control request (get_parent)
+        self.control_idents: list[bytes] = []
         self.allow_stdin = False
         self.main_thread_id = threading.main_thread().ident
         self.after_idle: list[Request] = []  # requests queued behind a failed cell
@@ -147,6 +149,8 @@ class Dispatcher:
         if on_shell:
             self.parent, self.parent_idents = header, idents
             request_parent.set(header)  # asyncio tasks the request starts keep it (their output)
+        else:
+            self.control_parent, self.control_idents = header, idents
         self.channels.publish("status", {"execution_state": "busy"}, header)
         try:
             if handler is None:
@@ -274,9 +278,17 @@ class Dispatcher:
     # ----- parents (which request output belongs to; get_ipython() exposes these) -------------
 
     def get_parent(self, channel: str = "shell") -> dict[str, Any]:
-        """The request that output written here belongs to (as ipykernel's ``get_parent``)."""
+        """The request that output written here belongs to, or the last control request (as
+        ipykernel's ``get_parent``): a message with its ``header``."""
+        if channel == "control":
+            return {"header": self.control_parent}
         parent = iostream.parent_of_write()
         return {"header": parent if parent is not None else self.parent}
+
+    def idents_of(self, channel: str = "shell") -> list[bytes]:
+        """The routing identities of the last request on ``channel`` (ipykernel's
+        ``_parent_ident``, which front ends read)."""
+        return self.control_idents if channel == "control" else self.parent_idents
 
     def set_parent(self, parent: Any) -> None:
         """Send output of this thread, and of code with no parent of its own, to ``parent``."""
