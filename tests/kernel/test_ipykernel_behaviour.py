@@ -122,3 +122,21 @@ def test_cell_awaiting_a_comm_message_gets_it_ahead_of_the_queued_cell(kernel_na
         assert reply_to(kc, queued)["content"]["status"] == "ok"
         _reply, outputs = execute(kc, "print(comm.get_comm_manager().get_comm(widget.comm_id) is widget)")
         assert stdout_of(outputs) == "True\n"
+
+
+@pytest.mark.parametrize("magic", ["%debug", "%pdb on"])
+@pytest.mark.parametrize("kernel_name", ["mycon", "python3"])
+def test_debugger_without_stdin_shows_the_source_context(kernel_name: str, magic: str) -> None:
+    import re
+
+    with running_kernel(kernel_name) as (_km, kc):
+        execute(kc, "def f(x):\n    return 1/x\n", allow_stdin=False)
+        if magic == "%debug":
+            execute(kc, "f(0)", allow_stdin=False)
+            _reply, outputs = execute(kc, "%debug", allow_stdin=False)
+        else:
+            execute(kc, "%pdb on", allow_stdin=False)
+            _reply, outputs = execute(kc, "f(0)", allow_stdin=False)
+        shown = re.sub(r"\x1b\[[0-9;]*m", "", stdout_of(outputs)).splitlines()
+        assert shown[0].startswith("> ") and shown[0].endswith("(2)f()"), shown
+        assert shown[1:3] == ["      1 def f(x):", "----> 2     return 1/x"], shown
