@@ -261,6 +261,15 @@ class Channels:
                 if self.idle_tasks and not self.shell.poll(IDLE_AFTER_MS):
                     self._run_idle_tasks()
                     continue
+                gui_loop = dispatcher.shell.gui_loop
+                if gui_loop is not None:  # %gui: windows respond while no request waits
+                    try:
+                        gui_loop.run_until_readable(self.shell.FD, self._request_waiting, SIGNAL_CHECK_MS / 1000)
+                    except Exception as exc:  # noqa: BLE001 - a broken toolkit must not stop the kernel
+                        log(f"the {gui_loop.name} event loop failed ({type(exc).__name__}: {exc}); it is off")
+                        dispatcher.shell.gui_loop = None
+                    if not self._request_waiting():
+                        continue
                 cell_loop = dispatcher.shell._cell_loop
                 if cell_loop is not None and cell_loop.pending():
                     # tasks cells started run while no request waits

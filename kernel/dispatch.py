@@ -80,6 +80,41 @@ class StdinNotImplementedError(RuntimeError):
     """``input()`` was called for a request that does not allow stdin."""
 
 
+class Parents:
+    """Which request output belongs to, as ipykernel's kernel and shell expose it
+    (``get_parent``, ``set_parent``, ``set_thread_parent``...; ``get_ipython()`` reaches these)."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+
+    def get_parent(self, channel: str = "shell") -> dict[str, Any]:
+        """The request that output written here belongs to, or the last control request (as
+        ipykernel's ``get_parent``): a message with its ``header``."""
+        if channel == "control":
+            return {"header": self.dispatcher.control_parent}
+        parent = iostream.parent_of_write()
+        return {"header": parent if parent is not None else self.dispatcher.parent}
+
+    def idents_of(self, channel: str = "shell") -> list[bytes]:
+        """The routing identities of the last request on ``channel`` (ipykernel's
+        ``_parent_ident``, which front ends read)."""
+        return self.dispatcher.control_idents if channel == "control" else self.dispatcher.parent_idents
+
+    def set_parent(self, parent: Any) -> None:
+        """Send output of this thread, and of code with no parent of its own, to ``parent``."""
+        self.dispatcher.parent = _header_of(parent)
+        self.set_thread_parent(parent)
+
+    def set_thread_parent(self, parent: Any) -> Any:
+        """Send this thread's output to ``parent``; returns the token ``reset_thread_parent``
+        takes."""
+        self.dispatcher.channels.route_streams()
+        return iostream.set_thread_parent(_header_of(parent))
+
+    def reset_thread_parent(self, token: Any) -> None:
+        iostream.reset_thread_parent(token)
+
+
 class Dispatcher:
     """Serves shell and control requests for one kernel."""
 
@@ -90,6 +125,7 @@ class Dispatcher:
         self.parent_idents: list[bytes] = []
         self.control_parent: dict[str, Any] = {}  # the last control request (get_parent)
         self.control_idents: list[bytes] = []
+        self.parents = Parents(self)
         self.allow_stdin = False
         self.main_thread_id = threading.main_thread().ident
         self.after_idle: list[Request] = []  # requests queued behind a failed cell
@@ -274,36 +310,6 @@ class Dispatcher:
         cell_loop.adopt()  # asyncio imported by another thread, or asyncio.run() unset ours
         if cell_loop.pending():
             self.channels.route_streams()
-
-    # ----- parents (which request output belongs to; get_ipython() exposes these) -------------
-
-    def get_parent(self, channel: str = "shell") -> dict[str, Any]:
-        """The request that output written here belongs to, or the last control request (as
-        ipykernel's ``get_parent``): a message with its ``header``."""
-        if channel == "control":
-            return {"header": self.control_parent}
-        parent = iostream.parent_of_write()
-        return {"header": parent if parent is not None else self.parent}
-
-    def idents_of(self, channel: str = "shell") -> list[bytes]:
-        """The routing identities of the last request on ``channel`` (ipykernel's
-        ``_parent_ident``, which front ends read)."""
-        return self.control_idents if channel == "control" else self.parent_idents
-
-    def set_parent(self, parent: Any) -> None:
-        """Send output of this thread, and of code with no parent of its own, to ``parent``."""
-        header = _header_of(parent)
-        self.parent = header
-        self.set_thread_parent(parent)
-
-    def set_thread_parent(self, parent: Any) -> Any:
-        """Send this thread's output to ``parent``; returns the token ``reset_thread_parent``
-        takes."""
-        self.channels.route_streams()
-        return iostream.set_thread_parent(_header_of(parent))
-
-    def reset_thread_parent(self, token: Any) -> None:
-        iostream.reset_thread_parent(token)
 
     def abort(self, request: Request) -> None:
         """Answer a queued execute_request with ``aborted`` (after a failed cell)."""

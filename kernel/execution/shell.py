@@ -106,6 +106,7 @@ class Shell:
         # (file descriptor, callback): while a cell awaits, the callback runs when the
         # descriptor is readable (the kernel serves comm messages then)
         self.await_watch: tuple[int, Callable[[], None]] | None = None
+        self.gui_loop: Any = None  # a toolkit's loop run between requests (display.gui)
         self.interruptible = False  # True while user code runs (SIGINT may interrupt it)
         self.extensions: dict[str, Any] = {}  # services attach here (magics, history, ...)
         self.pre_run_hooks: list[Callable[[str], None]] = []

@@ -1,0 +1,115 @@
+"""``%gui tk`` and ``%matplotlib tk`` over the wire, under a virtual X server (Xvfb): between
+requests the kernel runs Tk's event loop, so windows respond, and it still answers at once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+from kernel_harness import execute, running_kernel, stdout_of
+
+TICKING_WINDOW = """\
+import tkinter
+window = tkinter.Tk()
+ticks = [0]
+def tick():
+    ticks[0] += 1
+    window.after(20, tick)
+window.after(20, tick)
+"""
+
+
+@pytest.fixture(scope="module")
+def x_display() -> Iterator[str]:
+    """A virtual X display for the kernels of this module (``DISPLAY`` set meanwhile)."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt-get install xvfb; .ci/run installs it)")
+    pytest.importorskip("tkinter", reason="tkinter is not available (apt-get install python3-tk)")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp"],
+                              pass_fds=(write_end,), stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    number = b""
+    while not number.endswith(b"\n"):
+        chunk = os.read(read_end, 16)
+        if not chunk:
+            break
+        number += chunk
+    os.close(read_end)
+    if not number.strip():
+        server.kill()
+        pytest.fail("Xvfb did not report its display number")
+    saved = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = f":{number.decode().strip()}"
+    try:
+        yield os.environ["DISPLAY"]
+    finally:
+        if saved is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = saved
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def ticks_after_a_pause(kc: object) -> int:
+    execute(kc, "before = ticks[0]")  # type: ignore[arg-type]
+    time.sleep(1.0)  # the kernel is idle meanwhile: only its GUI loop can run the window's timer
+    _reply, outputs = execute(kc, "print(ticks[0] - before)")  # type: ignore[arg-type]
+    return int(stdout_of(outputs))
+
+
+def test_tk_window_runs_between_cells_with_gui_tk(x_display: str) -> None:
+    with running_kernel() as (_km, kc):
+        reply, _ = execute(kc, "%gui tk")
+        assert reply["content"]["status"] == "ok", reply["content"]
+        execute(kc, TICKING_WINDOW)
+        assert ticks_after_a_pause(kc) >= 5
+        # the kernel answers at once while the loop runs
+        started = time.monotonic()
+        execute(kc, "pass")
+        assert time.monotonic() - started < 2
+        # %gui alone stops the loop: the window no longer ticks between cells
+        execute(kc, "%gui")
+        assert ticks_after_a_pause(kc) <= 1
+
+
+def test_matplotlib_tk_draws_in_a_window_that_responds(x_display: str) -> None:
+    pytest.importorskip("matplotlib")
+    with running_kernel() as (_km, kc):
+        reply, _ = execute(kc, "%matplotlib tk")
+        assert reply["content"]["status"] == "ok", reply["content"]
+        reply, outputs = execute(kc, "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nprint(plt.get_backend())")
+        assert reply["content"]["status"] == "ok", reply["content"]
+        assert stdout_of(outputs).strip().lower() == "tkagg"
+        assert not [out for out in outputs if out["msg_type"] == "display_data"]  # a window, not a PNG
+        execute(kc, "window = plt.gcf().canvas.get_tk_widget().winfo_toplevel()\n" + TICKING_WINDOW.split("\n", 2)[2])
+        assert ticks_after_a_pause(kc) >= 3  # (without a loop: none)
+
+
+def test_gui_names_a_missing_or_unknown_toolkit_in_one_line() -> None:
+    with running_kernel() as (_km, kc):
+        reply, _ = execute(kc, "%gui wx")
+        assert reply["content"]["evalue"] == "%gui wx: this kernel integrates tk and qt only"
+        reply, _ = execute(kc, "%gui nosuch")
+        assert "unknown toolkit 'nosuch'" in reply["content"]["evalue"]
+        try:
+            import PyQt6  # noqa: F401
+        except ImportError:
+            reply, _ = execute(kc, "%gui qt")
+            if reply["content"]["status"] == "error":
+                assert "no Qt binding is installed" in reply["content"]["evalue"]
+
+
+def test_qtconsole_without_a_terminal_says_how_to_attach() -> None:
+    env = {"TMUX": "", "DISPLAY": "", "WAYLAND_DISPLAY": ""}
+    with running_kernel(env={**os.environ, **env}) as (_km, kc):
+        reply, outputs = execute(kc, "%qtconsole")
+        assert reply["content"]["status"] == "ok", reply["content"]
+        text = stdout_of(outputs)
+        assert text.startswith("No terminal can be opened from here; attach a console with: mycon --existing ")
+        assert text.count("\n") == 1
