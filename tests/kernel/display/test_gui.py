@@ -113,3 +113,36 @@ def test_qtconsole_without_a_terminal_says_how_to_attach() -> None:
         text = stdout_of(outputs)
         assert text.startswith("No terminal can be opened from here; attach a console with: mycon --existing ")
         assert text.count("\n") == 1
+
+
+def test_qtconsole_inside_tmux_opens_a_console_on_this_kernel_in_a_new_window(tmp_path: object) -> None:
+    if shutil.which("tmux") is None or shutil.which("mycon") is None:
+        pytest.skip("needs tmux and the mycon script on PATH")
+    server = f"mycon-qtconsole-{os.getpid()}"
+    subprocess.run(["tmux", "-L", server, "-f", os.devnull, "new-session", "-d", "-s", "main", "-x", "100", "-y", "30"], check=True)
+    try:
+        socket_path = subprocess.run(["tmux", "-L", server, "display-message", "-p", "#{socket_path}"],
+                                     capture_output=True, text=True, check=True).stdout.strip()
+        env = {**os.environ, "TMUX": f"{socket_path},0,0"}
+        with running_kernel(env=env) as (_km, kc):
+            reply, outputs = execute(kc, "%qtconsole")
+            assert reply["content"]["status"] == "ok", reply["content"]
+            assert stdout_of(outputs) == "Opened a console on this kernel (tmux).\n"
+            screen = ""
+            deadline = time.monotonic() + 20
+            while "In [" not in screen and time.monotonic() < deadline:
+                time.sleep(0.2)
+                screen = subprocess.run(["tmux", "-L", server, "capture-pane", "-p", "-t", "main:1"],
+                                        capture_output=True, text=True).stdout
+            assert "In [" in screen, screen
+            # the new console runs code in this kernel
+            execute(kc, "shared_name = 'from the first client'")
+            subprocess.run(["tmux", "-L", server, "send-keys", "-t", "main:1", "shared_name", "Enter"], check=True)
+            while "from the first client" not in screen and time.monotonic() < deadline + 10:
+                time.sleep(0.2)
+                screen = subprocess.run(["tmux", "-L", server, "capture-pane", "-p", "-t", "main:1"],
+                                        capture_output=True, text=True).stdout
+            assert "'from the first client'" in screen, screen
+    finally:
+        # our own server (its own socket): ending its sessions ends it
+        subprocess.run(["tmux", "-L", server, "kill-session", "-t", "main"], capture_output=True)
