@@ -126,7 +126,7 @@ def run_suites(copy: Path, report: Path) -> subprocess.CompletedProcess[str]:
     no coverage/doctest add-opts, the ``flaky`` marker registered without its re-run plugin
     (a test must pass the first time), an explicit fixture loop scope)."""
     command = [
-        sys.executable, "-m", "pytest", *SUITES, "-q", "-p", "no:cacheprovider",
+        sys.executable, "-m", "pytest", *SUITES, "-q", "-p", "no:cacheprovider", "-p", "no:flaky",
         "-o", "addopts=", "-o", "asyncio_default_fixture_loop_scope=function",
         "-o", "markers=flaky: marks a test that the flaky plugin would re-run",
         f"--timeout={PER_TEST_TIMEOUT}", f"--junitxml={report}", "-rfE", "--color=no",
