@@ -116,11 +116,13 @@ class Channels:
             return  # a forked child shares the sockets' descriptors but must never use them
         sock.send_multipart(self.session.serialize(msg_type, content, parent, metadata, idents))
 
-    def publish(self, msg_type: str, content: dict[str, Any], parent: dict[str, Any]) -> None:
-        """Publish on iopub (thread-safe)."""
+    def publish(self, msg_type: str, content: dict[str, Any], parent: dict[str, Any],
+                buffers: list[bytes] | None = None) -> None:
+        """Publish on iopub (thread-safe); ``buffers``: binary frames (comm messages)."""
         if in_fork_child():
             return
-        frames = self.session.serialize(msg_type, content, parent, None, [self._topic_prefix + msg_type.encode()])
+        frames = self.session.serialize(msg_type, content, parent, None, [self._topic_prefix + msg_type.encode()],
+                                        buffers)
         with self.iopub_lock:
             if _readable(self.iopub):
                 self._welcome_locked()  # a new subscriber's first message is its welcome

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-Publish = Callable[[str, dict[str, Any]], None]
+Publish = Callable[..., None]  # (msg_type, content[, buffers])
 MessageHandler = Callable[[dict[str, Any]], None]
 
 
@@ -152,7 +152,10 @@ class CommManager:
             def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None,
                             buffers: Any = None, **keys: Any) -> None:
                 content = {"data": {} if data is None else data, "comm_id": self.comm_id, **keys}
-                publish(msg_type, content)  # (binary buffers are not sent by this kernel)
+                if buffers:
+                    publish(msg_type, content, [bytes(buffer) for buffer in buffers])
+                else:
+                    publish(msg_type, content)
 
         package = self.package = PackageManager()
         module.create_comm = KernelComm

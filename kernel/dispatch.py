@@ -162,15 +162,15 @@ class Dispatcher:
 
     # ----- plumbing ----------------------------------------------------------------------------
 
-    def publish(self, msg_type: str, content: dict[str, Any]) -> None:
-        """Publish on iopub with the current request as parent."""
+    def publish(self, msg_type: str, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        """Publish on iopub with the current request as parent (``buffers``: binary frames)."""
         if msg_type != "stream":
             self.channels.flush_streams()
         parent = self.parent
         sink = self.channels.sink
         if sink is not None and sink.routed:  # a task's or thread's display goes to its cell
             parent = iostream.parent_of_write() or parent
-        self.channels.publish(msg_type, content, parent)
+        self.channels.publish(msg_type, content, parent, buffers)
 
     def reply(self, request: Request, msg_type: str, content: dict[str, Any], metadata: dict[str, Any] | None = None) -> None:
         socket, idents, msg = request

@@ -140,3 +140,27 @@ def test_debugger_without_stdin_shows_the_source_context(kernel_name: str, magic
         shown = re.sub(r"\x1b\[[0-9;]*m", "", stdout_of(outputs)).splitlines()
         assert shown[0].startswith("> ") and shown[0].endswith("(2)f()"), shown
         assert shown[1:3] == ["      1 def f(x):", "----> 2     return 1/x"], shown
+
+
+BUFFER_COMM_CELL = """\
+import comm
+received = []
+echo = comm.create_comm(target_name="buffers-test", data={"hello": 1}, buffers=[b"\\x00\\x01open"])
+echo.on_msg(lambda msg: received.append([bytes(b) for b in msg["buffers"]]))
+"""
+
+
+@pytest.mark.parametrize("kernel_name", ["mycon", "python3"])
+def test_comm_package_messages_carry_binary_buffers_both_ways(kernel_name: str) -> None:
+    with running_kernel(kernel_name) as (_km, kc):
+        _reply, outputs = execute(kc, BUFFER_COMM_CELL)
+        opened = [out for out in outputs if out["msg_type"] == "comm_open"]
+        assert len(opened) == 1 and opened[0]["content"]["data"] == {"hello": 1}
+        assert [bytes(b) for b in opened[0]["buffers"]] == [b"\x00\x01open"]
+        comm_id = opened[0]["content"]["comm_id"]
+        message = kc.session.msg("comm_msg", {"comm_id": comm_id, "data": {}})
+        kc.shell_channel.send(message)  # (the client's buffers follow)
+        kc.session.send(kc.shell_channel.socket, "comm_msg", {"comm_id": comm_id, "data": {}},
+                        buffers=[b"\x02\x03back"])
+        _reply, outputs = execute(kc, "print(received)")
+        assert stdout_of(outputs) == "[[], [b'\\x02\\x03back']]\n"
