@@ -60,6 +60,7 @@ class CommManager:
         self.targets: dict[str, OpenHandler] = {}
         self.comms: dict[str, Comm] = {}
         self.package: Any = None  # the ``comm`` package's manager, once user code imports it
+        self.package_comm_class: Any = None  # its comm class publishing through this kernel
 
     def register_target(self, target_name: str, opened: OpenHandler) -> None:
         """Accept comms opened by front ends for ``target_name``: ``opened(comm, message)``."""
@@ -158,8 +159,18 @@ class CommManager:
                     publish(msg_type, content)
 
         package = self.package = PackageManager()
+        self.package_comm_class = KernelComm
         module.create_comm = KernelComm
         module.get_comm_manager = lambda: package
+
+    def adopt_ipykernel_comm(self, module: Any) -> None:
+        """``ipykernel.comm`` was imported (matplotlib's nbagg backend makes its ``Comm``
+        directly): its ``Comm`` is the comm package's kernel comm, as ``create_comm`` makes."""
+        if self.package is None:
+            import comm
+
+            self.adopt_comm_package(comm)
+        module.Comm = self.package_comm_class
 
 
 _manager: CommManager | None = None

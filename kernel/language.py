@@ -169,6 +169,7 @@ def install(shell: Shell, channels: Any) -> None:
     dispatcher = getattr(channels, "dispatcher", None)
     if dispatcher is not None:  # comm.create_comm() (ipywidgets) opens comms of this kernel
         display.after_import("comm", dispatcher.comms.adopt_comm_package)
+        display.after_import("ipykernel.comm", dispatcher.comms.adopt_ipykernel_comm)
 
 
 def _make_pdb_interruptible(module: Any) -> None:

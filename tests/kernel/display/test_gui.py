@@ -146,3 +146,15 @@ def test_qtconsole_inside_tmux_opens_a_console_on_this_kernel_in_a_new_window(tm
     finally:
         # our own server (its own socket): ending its sessions ends it
         subprocess.run(["tmux", "-L", server, "kill-session", "-t", "main"], capture_output=True)
+
+
+@pytest.mark.parametrize("kernel_name", ["mycon", "python3"])
+def test_matplotlib_notebook_opens_the_figure_comm(kernel_name: str) -> None:
+    pytest.importorskip("matplotlib")
+    with running_kernel(kernel_name) as (_km, kc):
+        reply, _ = execute(kc, "%matplotlib notebook")
+        assert reply["content"]["status"] == "ok", reply["content"]
+        _reply, outputs = execute(kc, "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()")
+        opened = [out["content"] for out in outputs if out["msg_type"] == "comm_open"]
+        assert [content["target_name"] for content in opened] == ["matplotlib"]
+        assert any(out["msg_type"] == "comm_msg" for out in outputs)
