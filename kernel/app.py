@@ -34,6 +34,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # then missed messages, because their zmq threads fell that far behind.
 IOPUB_HWM = 1000
 IDLE_AFTER_MS = 300  # quiet time after which one-time warm-up work runs
+SHARED_SLICE = 0.02  # seconds each of a GUI loop and asyncio tasks runs in turn when both do
 SIGNAL_CHECK_MS = 1000  # longest blocking receive in the main thread: signal handlers run between
 COMM_MESSAGES = ("comm_open", "comm_msg", "comm_close")  # served even while a cell awaits
 # This kernel's iopub message saying it waits for input (content: prompt, password, state).
@@ -263,21 +264,8 @@ class Channels:
                 if self.idle_tasks and not self.shell.poll(IDLE_AFTER_MS):
                     self._run_idle_tasks()
                     continue
-                gui_loop = dispatcher.shell.gui_loop
-                if gui_loop is not None:  # %gui: windows respond while no request waits
-                    try:
-                        gui_loop.run_until_readable(self.shell.FD, self._request_waiting, SIGNAL_CHECK_MS / 1000)
-                    except Exception as exc:  # noqa: BLE001 - a broken toolkit must not stop the kernel
-                        log(f"the {gui_loop.name} event loop failed ({type(exc).__name__}: {exc}); it is off")
-                        dispatcher.shell.gui_loop = None
-                    if not self._request_waiting():
-                        continue
-                cell_loop = dispatcher.shell._cell_loop
-                if cell_loop is not None and cell_loop.pending():
-                    # tasks cells started run while no request waits
-                    cell_loop.run_until_readable(self.shell.FD, self._request_waiting, SIGNAL_CHECK_MS / 1000)
-                    if not self._request_waiting():
-                        continue
+                if not self._run_loops_until_request(dispatcher.shell):
+                    continue
                 received = self.receive(self.shell)
                 if received is None:
                     continue
@@ -308,6 +296,26 @@ class Channels:
                 dispatcher.handle_aside((self.shell, idents, msg))
             else:
                 self.held.append((idents, msg))
+
+    def _run_loops_until_request(self, shell: Shell) -> bool:
+        """Between requests: run the GUI toolkit's loop (``%gui``) and the asyncio tasks cells
+        started, if any, until a request waits (True) or a second passed (False). Both at once
+        take turns in short slices."""
+        gui_loop = shell.gui_loop
+        cell_loop = shell._cell_loop
+        tasks = cell_loop is not None and cell_loop.pending()
+        if gui_loop is None and not tasks:
+            return True  # nothing to run: block in the receive
+        limit = SHARED_SLICE if gui_loop is not None and tasks else SIGNAL_CHECK_MS / 1000
+        if gui_loop is not None:  # windows respond while no request waits
+            try:
+                gui_loop.run_until_readable(self.shell.FD, self._request_waiting, limit)
+            except Exception as exc:  # noqa: BLE001 - a broken toolkit must not stop the kernel
+                log(f"the {gui_loop.name} event loop failed ({type(exc).__name__}: {exc}); it is off")
+                shell.gui_loop = None
+        if tasks and not self._request_waiting():
+            cell_loop.run_until_readable(self.shell.FD, self._request_waiting, limit)
+        return self._request_waiting()
 
     def _request_waiting(self) -> bool:
         return _readable(self.shell)

@@ -158,3 +158,17 @@ def test_matplotlib_notebook_opens_the_figure_comm(kernel_name: str) -> None:
         opened = [out["content"] for out in outputs if out["msg_type"] == "comm_open"]
         assert [content["target_name"] for content in opened] == ["matplotlib"]
         assert any(out["msg_type"] == "comm_msg" for out in outputs)
+
+
+def test_asyncio_tasks_and_tk_windows_both_run_between_cells(x_display: str) -> None:
+    with running_kernel() as (_km, kc):
+        execute(kc, "%gui tk")
+        execute(kc, TICKING_WINDOW)
+        execute(kc, "import asyncio\nbeats = [0]\nasync def beat():\n    while True:\n"
+                    "        beats[0] += 1\n        await asyncio.sleep(0.02)\n"
+                    "task = asyncio.get_event_loop().create_task(beat())")
+        execute(kc, "before = ticks[0], beats[0]")
+        time.sleep(1.0)
+        _reply, outputs = execute(kc, "print(ticks[0] - before[0], beats[0] - before[1])")
+        ticks, beats = map(int, stdout_of(outputs).split())
+        assert ticks >= 5 and beats >= 5, (ticks, beats)
