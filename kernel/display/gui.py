@@ -131,6 +131,18 @@ def enable(shell: Any, name: str) -> str:
     return kind.name
 
 
+# what IPython's enable_gui is given for backends that need no event loop (matplotlib passes
+# these when its backend changes)
+NO_LOOP = ("", "none", "inline", "agg", "nbagg", "notebook", "webagg", "widget", "ipympl")
+
+
+def enable_gui(shell: Any, name: str | None = None) -> None:
+    """IPython's ``shell.enable_gui(name)`` (matplotlib calls it when its backend changes, with
+    ``get_ipython()``): a toolkit's loop for tk or qt, none for the others."""
+    name = (name or "").strip().lower()
+    enable(shell, "" if name in NO_LOOP else name)
+
+
 def terminal_command(connection_file: str) -> list[str] | None:
     """The command opening ``mycon --existing FILE`` in a new terminal, if one can be opened:
     a new tmux window when the kernel runs inside tmux, else $TERMINAL or
