@@ -36,7 +36,9 @@ from .wire import Session, Signer, WireError, new_id
 # then missed messages, because their zmq threads fell that far behind.
 IOPUB_HWM = 1000
 IDLE_AFTER_MS = 300  # quiet time after which one-time warm-up work runs
+SHARED_SLICE = 0.02  # seconds each of a GUI loop and asyncio tasks runs in turn when both do
 SIGNAL_CHECK_MS = 1000  # longest blocking receive in the main thread: signal handlers run between
+COMM_MESSAGES = ("comm_open", "comm_msg", "comm_close")  # served even while a cell awaits
 # This kernel's iopub message saying it waits for input (content: prompt, password, state).
 INPUT_WAIT = "mycon_input_wait"
 
@@ -73,6 +75,8 @@ class Channels:
         self.left_running = False  # the process that started us is gone; clients remain
         self.connection_file: str | None = None
         self.idle_tasks: list[Any] = [_warm_language_services]
+        # shell requests read while a cell awaited (comms were served then), oldest first
+        self.held: list[tuple[list[bytes], dict[str, Any]]] = []
         self.shell = self._bind(zmq.ROUTER, "shell_port")
         self.control = self._bind(zmq.ROUTER, "control_port")
         self.stdin = self._bind(zmq.ROUTER, "stdin_port")
@@ -118,20 +122,28 @@ class Channels:
             return  # a forked child shares the sockets' descriptors but must never use them
         sock.send_multipart(self.session.serialize(msg_type, content, parent, metadata, idents))
 
-    def publish(self, msg_type: str, content: dict[str, Any], parent: dict[str, Any]) -> None:
-        """Publish on iopub (thread-safe)."""
+    def publish(self, msg_type: str, content: dict[str, Any], parent: dict[str, Any],
+                buffers: list[bytes] | None = None) -> None:
+        """Publish on iopub (thread-safe); ``buffers``: binary frames (comm messages)."""
         if in_fork_child():
             return
-        frames = self.session.serialize(msg_type, content, parent, None, [self._topic_prefix + msg_type.encode()])
+        frames = self.session.serialize(msg_type, content, parent, None, [self._topic_prefix + msg_type.encode()],
+                                        buffers)
         with self.iopub_lock:
             if _readable(self.iopub):
                 self._welcome_locked()  # a new subscriber's first message is its welcome
             self.iopub.send_multipart(frames)
 
-    def emit_stream(self, name: str, text: str) -> None:
-        """Publish one stream message for the request being served."""
-        parent = self.dispatcher.parent if self.dispatcher else {}
+    def emit_stream(self, name: str, text: str, parent: Any = None) -> None:
+        """Publish one stream message for ``parent`` (None: the request being served)."""
+        if parent is None:
+            parent = self.dispatcher.parent if self.dispatcher else {}
         self.publish("stream", {"name": name, "text": text}, parent)
+
+    def route_streams(self) -> None:
+        """Output may now belong to a request other than the current one: tag each write."""
+        if self.sink is not None:
+            self.sink.route()
 
     def flush_streams(self) -> None:
         """Publish all output written so far (Python buffers, then the fd pipes, in order)."""
@@ -237,7 +249,8 @@ class Channels:
 
     def take_queued(self) -> list[tuple[zmq.Socket, list[bytes], dict[str, Any]]]:
         """The shell requests already waiting in the socket (verified), oldest first."""
-        queued = []
+        queued = [(self.shell, idents, msg) for idents, msg in self.held]
+        self.held = []
         while self.shell.poll(0):
             received = self.receive(self.shell)
             if received is not None:
@@ -249,8 +262,14 @@ class Channels:
         self.shell.rcvtimeo = SIGNAL_CHECK_MS  # see the zmq.Again case below
         while True:
             try:
+                if self.held:
+                    idents, msg = self.held.pop(0)
+                    dispatcher.handle((self.shell, idents, msg), dispatcher.shell_handlers, True)
+                    continue
                 if self.idle_tasks and not self.shell.poll(IDLE_AFTER_MS):
                     self._run_idle_tasks()
+                    continue
+                if not self._run_loops_until_request(dispatcher.shell):
                     continue
                 received = self.receive(self.shell)
                 if received is None:
@@ -268,6 +287,43 @@ class Channels:
                     raise
                 self.stdin.close(linger=0)
                 self._closed_by_term(self.shell)
+
+    def serve_comms_while_awaiting(self) -> None:
+        """While a cell awaits: serve comm messages now (the cell may await what a widget
+        sends), hold every other shell request for after the cell, in order."""
+        dispatcher = self.dispatcher
+        while dispatcher is not None and _readable(self.shell):
+            received = self.receive(self.shell)
+            if received is None:
+                continue
+            idents, msg = received
+            if msg["msg_type"] in COMM_MESSAGES:  # ahead of held requests, as in ipykernel
+                dispatcher.handle_aside((self.shell, idents, msg))
+            else:
+                self.held.append((idents, msg))
+
+    def _run_loops_until_request(self, shell: Shell) -> bool:
+        """Between requests: run the GUI toolkit's loop (``%gui``) and the asyncio tasks cells
+        started, if any, until a request waits (True) or a second passed (False). Both at once
+        take turns in short slices."""
+        gui_loop = shell.gui_loop
+        cell_loop = shell._cell_loop
+        tasks = cell_loop is not None and cell_loop.pending()
+        if gui_loop is None and not tasks:
+            return True  # nothing to run: block in the receive
+        limit = SHARED_SLICE if gui_loop is not None and tasks else SIGNAL_CHECK_MS / 1000
+        if gui_loop is not None:  # windows respond while no request waits
+            try:
+                gui_loop.run_until_readable(self.shell.FD, self._request_waiting, limit)
+            except Exception as exc:  # noqa: BLE001 - a broken toolkit must not stop the kernel
+                log(f"the {gui_loop.name} event loop failed ({type(exc).__name__}: {exc}); it is off")
+                shell.gui_loop = None
+        if tasks and not self._request_waiting():
+            cell_loop.run_until_readable(self.shell.FD, self._request_waiting, limit)
+        return self._request_waiting()
+
+    def _request_waiting(self) -> bool:
+        return _readable(self.shell)
 
     def _run_idle_tasks(self) -> None:
         """One-time work done in the first quiet moment (e.g. warming completion)."""
@@ -462,8 +518,16 @@ def parse_args(argv: list[str]) -> Options:
                 sys.stderr.write(f"python -m kernel: {name} needs a value (see --help)\n")
                 raise SystemExit(2)
             setattr(options, valued[name], value)
+        elif arg.startswith("-") and arg != "-":
+            # an option for IPython or ipykernel (``--profile-dir DIR``, ``--IPKernelApp.x=y``)
+            # in a kernelspec written for them: say so and start anyway
+            ignored = arg
+            if not eq and args and not args[0].startswith("-"):
+                ignored += " " + args.pop(0)
+            sys.stderr.write(f"python -m kernel: ignoring option {ignored!r}, which this kernel "
+                             "does not use (see --help)\n")
         else:
-            sys.stderr.write(f"python -m kernel: unknown argument {arg!r} (see --help)\n")
+            sys.stderr.write(f"python -m kernel: unexpected argument {arg!r} (see --help)\n")
             raise SystemExit(2)
     if options.transport not in ("tcp", "ipc"):
         sys.stderr.write(f"python -m kernel: --transport must be tcp or ipc, not {options.transport!r}\n")
@@ -549,6 +613,7 @@ def main(argv: list[str] | None = None) -> None:
     _make_namespace_main(shell)
     dispatcher = Dispatcher(channels, shell)
     channels.dispatcher = dispatcher
+    shell.await_watch = (channels.shell.FD, channels.serve_comms_while_awaiting)
     sink = StreamSink(channels.emit_stream)
     channels.sink = sink
     try:

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-Publish = Callable[[str, dict[str, Any]], None]
+Publish = Callable[..., None]  # (msg_type, content[, buffers])
 MessageHandler = Callable[[dict[str, Any]], None]
 
 
@@ -59,6 +59,8 @@ class CommManager:
         self.publish = publish
         self.targets: dict[str, OpenHandler] = {}
         self.comms: dict[str, Comm] = {}
+        self.package: Any = None  # the ``comm`` package's manager, once user code imports it
+        self.package_comm_class: Any = None  # its comm class publishing through this kernel
 
     def register_target(self, target_name: str, opened: OpenHandler) -> None:
         """Accept comms opened by front ends for ``target_name``: ``opened(comm, message)``."""
@@ -80,6 +82,9 @@ class CommManager:
         comm_id = str(content.get("comm_id", ""))
         target = str(content.get("target_name", ""))
         opened = self.targets.get(target)
+        if opened is None and self.package is not None and target in self.package.targets:
+            self.package.comm_open(None, None, message)
+            return True
         if opened is None or not comm_id:
             self.publish("comm_close", {"comm_id": comm_id, "data": {}})
             return False
@@ -96,30 +101,76 @@ class CommManager:
 
     def handle_msg(self, message: dict[str, Any]) -> bool:
         """Route a front end's comm_msg; False when the comm is unknown."""
-        comm = self.comms.get(str(message["content"].get("comm_id", "")))
+        comm_id = str(message["content"].get("comm_id", ""))
+        comm = self.comms.get(comm_id)
         if comm is None:
-            return False
+            return self._to_package("comm_msg", comm_id, message)
         if comm._on_msg is not None:
             comm._on_msg(message)
         return True
 
     def handle_close(self, message: dict[str, Any]) -> bool:
         """A front end closed a comm; False when it was unknown."""
-        comm = self.comms.pop(str(message["content"].get("comm_id", "")), None)
+        comm_id = str(message["content"].get("comm_id", ""))
+        comm = self.comms.pop(comm_id, None)
         if comm is None:
-            return False
+            return self._to_package("comm_close", comm_id, message)
         comm.closed = True
         if comm._on_close is not None:
             comm._on_close(message)
         return True
 
+    def _to_package(self, handler: str, comm_id: str, message: dict[str, Any]) -> bool:
+        """Hand a message for a comm of the ``comm`` package to its manager."""
+        if self.package is None or self.package.get_comm(comm_id) is None:
+            return False
+        getattr(self.package, handler)(None, None, message)
+        return True
+
     def info(self, target_name: str | None = None) -> dict[str, dict[str, str]]:
         """``comms`` of a comm_info_reply, optionally only those of one target."""
+        every: list[tuple[str, Any]] = list(self.comms.items())
+        if self.package is not None:
+            every += list(self.package.comms.items())
         return {
             comm_id: {"target_name": comm.target_name}
-            for comm_id, comm in self.comms.items()
+            for comm_id, comm in every
             if not target_name or comm.target_name == target_name
         }
+
+    def adopt_comm_package(self, module: Any) -> None:
+        """The ``comm`` package was imported (ipywidgets and others open comms through it):
+        its ``create_comm`` now makes comms of this kernel and its manager gets the front
+        end's messages for them, as in ipykernel."""
+        from comm.base_comm import BaseComm
+        from comm.base_comm import CommManager as PackageManager
+
+        publish = self.publish
+
+        class KernelComm(BaseComm):  # type: ignore[misc]
+            """A ``comm`` package comm whose messages this kernel publishes."""
+
+            def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None,
+                            buffers: Any = None, **keys: Any) -> None:
+                content = {"data": {} if data is None else data, "comm_id": self.comm_id, **keys}
+                if buffers:
+                    publish(msg_type, content, [bytes(buffer) for buffer in buffers])
+                else:
+                    publish(msg_type, content)
+
+        package = self.package = PackageManager()
+        self.package_comm_class = KernelComm
+        module.create_comm = KernelComm
+        module.get_comm_manager = lambda: package
+
+    def adopt_ipykernel_comm(self, module: Any) -> None:
+        """``ipykernel.comm`` was imported (matplotlib's nbagg backend makes its ``Comm``
+        directly): its ``Comm`` is the comm package's kernel comm, as ``create_comm`` makes."""
+        if self.package is None:
+            import comm
+
+            self.adopt_comm_package(comm)
+        module.Comm = self.package_comm_class
 
 
 _manager: CommManager | None = None

@@ -16,12 +16,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from . import __version__
+from . import __version__, iostream
 from .comms import CommManager, set_manager
 from .execution.shell import CellOutcome, Shell
-from .iostream import in_fork_child
+from .iostream import in_fork_child, request_parent
 from .log import log
-from .wire import PROTOCOL_VERSION
+from .wire import PROTOCOL_VERSION, utc_timestamp
 
 Request = tuple[Any, list[bytes], dict[str, Any]]  # (socket, routing ids, message)
 # Code longer than this gets no completion, inspection or is_complete analysis: those services
@@ -69,8 +69,50 @@ def _cursor_in(code: str, cursor: Any) -> int:
     return max(0, min(cursor, len(code)))
 
 
+def _header_of(parent: Any) -> Any:
+    """A message's header: ``parent`` may be a whole message (``get_parent()``) or a header."""
+    if isinstance(parent, dict) and isinstance(parent.get("header"), dict):
+        return parent["header"]
+    return parent
+
+
 class StdinNotImplementedError(RuntimeError):
     """``input()`` was called for a request that does not allow stdin."""
+
+
+class Parents:
+    """Which request output belongs to, as ipykernel's kernel and shell expose it
+    (``get_parent``, ``set_parent``, ``set_thread_parent``...; ``get_ipython()`` reaches these)."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+
+    def get_parent(self, channel: str = "shell") -> dict[str, Any]:
+        """The request that output written here belongs to, or the last control request (as
+        ipykernel's ``get_parent``): a message with its ``header``."""
+        if channel == "control":
+            return {"header": self.dispatcher.control_parent}
+        parent = iostream.parent_of_write()
+        return {"header": parent if parent is not None else self.dispatcher.parent}
+
+    def idents_of(self, channel: str = "shell") -> list[bytes]:
+        """The routing identities of the last request on ``channel`` (ipykernel's
+        ``_parent_ident``, which front ends read)."""
+        return self.dispatcher.control_idents if channel == "control" else self.dispatcher.parent_idents
+
+    def set_parent(self, parent: Any) -> None:
+        """Send output of this thread, and of code with no parent of its own, to ``parent``."""
+        self.dispatcher.parent = _header_of(parent)
+        self.set_thread_parent(parent)
+
+    def set_thread_parent(self, parent: Any) -> Any:
+        """Send this thread's output to ``parent``; returns the token ``reset_thread_parent``
+        takes."""
+        self.dispatcher.channels.route_streams()
+        return iostream.set_thread_parent(_header_of(parent))
+
+    def reset_thread_parent(self, token: Any) -> None:
+        iostream.reset_thread_parent(token)
 
 
 class Dispatcher:
@@ -81,6 +123,9 @@ class Dispatcher:
         self.shell = shell
         self.parent: dict[str, Any] = {}
         self.parent_idents: list[bytes] = []
+        self.control_parent: dict[str, Any] = {}  # the last control request (get_parent)
+        self.control_idents: list[bytes] = []
+        self.parents = Parents(self)
         self.allow_stdin = False
         self.main_thread_id = threading.main_thread().ident
         self.after_idle: list[Request] = []  # requests queued behind a failed cell
@@ -106,7 +151,10 @@ class Dispatcher:
             "shutdown_request": self.shutdown_request,
             "interrupt_request": self.interrupt_request,
             "debug_request": self.debug_request,
+            "execute_request": self.control_execute_request,
         }
+        # held while a cell runs: one on the control channel waits for one on shell and back
+        self.execution_lock = threading.Lock()
         shell.publish = self.publish
         builtins.input = self.input  # type: ignore[assignment]
         if hasattr(os, "register_at_fork"):
@@ -114,11 +162,15 @@ class Dispatcher:
 
     # ----- plumbing ----------------------------------------------------------------------------
 
-    def publish(self, msg_type: str, content: dict[str, Any]) -> None:
-        """Publish on iopub with the current request as parent."""
+    def publish(self, msg_type: str, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        """Publish on iopub with the current request as parent (``buffers``: binary frames)."""
         if msg_type != "stream":
             self.channels.flush_streams()
-        self.channels.publish(msg_type, content, self.parent)
+        parent = self.parent
+        sink = self.channels.sink
+        if sink is not None and sink.routed:  # a task's or thread's display goes to its cell
+            parent = iostream.parent_of_write() or parent
+        self.channels.publish(msg_type, content, parent, buffers)
 
     def reply(self, request: Request, msg_type: str, content: dict[str, Any], metadata: dict[str, Any] | None = None) -> None:
         socket, idents, msg = request
@@ -132,6 +184,9 @@ class Dispatcher:
         header = msg["header"]
         if on_shell:
             self.parent, self.parent_idents = header, idents
+            request_parent.set(header)  # asyncio tasks the request starts keep it (their output)
+        else:
+            self.control_parent, self.control_idents = header, idents
         self.channels.publish("status", {"execution_state": "busy"}, header)
         try:
             if handler is None:
@@ -172,6 +227,16 @@ class Dispatcher:
                 else:
                     self.handle(queued_request, self.shell_handlers, True)
 
+    def handle_aside(self, request: Request) -> None:
+        """Serve a shell request while a cell runs (a comm message during an ``await``); the
+        cell's request stays the parent of its output."""
+        self.channels.flush_streams()  # the cell's output so far goes out as the cell's
+        saved = self.parent, self.parent_idents
+        try:
+            self.handle(request, self.shell_handlers, True)
+        finally:
+            self.parent, self.parent_idents = saved
+
     def _forget_hooks_in_fork_child(self) -> None:
         """A child forked by user code skips the run hooks (history): their threads and locks
         stayed in the parent, so a lock held at fork time would hang the child forever."""
@@ -185,15 +250,19 @@ class Dispatcher:
         code = content.get("code", "")
         if not isinstance(code, str):
             raise TypeError("execute_request: code must be a string")
+        started = utc_timestamp()  # execute_reply metadata, as ipykernel's (ipyparallel reads it)
         silent = bool(content.get("silent", False))
         store_history = bool(content.get("store_history", not silent)) and not silent
         self.allow_stdin = bool(content.get("allow_stdin", True))
         self.channels.reopen_streams()
-        if not silent:
-            count = self.shell.execution_count + (1 if store_history else 0)
-            self.channels.publish("execute_input", {"code": code, "execution_count": count}, self.parent)
-        outcome: CellOutcome = self.shell.run_cell(code, silent=silent, store_history=store_history)
+        header = request[2]["header"]
+        with self.execution_lock:
+            if not silent:
+                count = self.shell.execution_count + (1 if store_history else 0)
+                self.channels.publish("execute_input", {"code": code, "execution_count": count}, header)
+            outcome: CellOutcome = self.shell.run_cell(code, silent=silent, store_history=store_history)
         self.restore_sigint()
+        self._after_cell_tasks()
         if in_fork_child():
             # os.fork() in the cell: the child ran the rest of the cell; it ends here, so it
             # never answers or reads requests meant for the parent (which answers this one).
@@ -214,10 +283,33 @@ class Dispatcher:
         # Requests that arrived before this reply were sent without knowing of the failure:
         # take them now, so a request sent after the client saw the error is served normally.
         queued = []
-        if outcome.status == "error" and not silent and content.get("stop_on_error", True):
+        on_main = threading.get_ident() == self.main_thread_id
+        if outcome.status == "error" and not silent and content.get("stop_on_error", True) and on_main:
             queued = self.channels.take_queued()
-        self.reply(request, "execute_reply", reply, {"status": outcome.status})
+        self.reply(request, "execute_reply", reply, {"status": outcome.status, "started": started})
         self.after_idle.extend(queued)
+
+    def control_execute_request(self, request: Request) -> None:
+        """An execute_request on the control channel (as ipykernel allows): run in the control
+        thread, after any running cell; its output goes to it (its reply too, on control)."""
+        header = request[2]["header"]
+        self.channels.route_streams()
+        token = iostream.set_thread_parent(header)
+        try:
+            self.execute_request(request)
+        finally:
+            self.channels.flush_streams()
+            iostream.reset_thread_parent(token)
+
+    def _after_cell_tasks(self) -> None:
+        """Tasks the cell left on the asyncio loop run on between cells: their output must go
+        to the cell that started them from now on."""
+        if "asyncio" not in sys.modules:
+            return
+        cell_loop = self.shell.cell_loop()
+        cell_loop.adopt()  # asyncio imported by another thread, or asyncio.run() unset ours
+        if cell_loop.pending():
+            self.channels.route_streams()
 
     def abort(self, request: Request) -> None:
         """Answer a queued execute_request with ``aborted`` (after a failed cell)."""
@@ -227,7 +319,7 @@ class Dispatcher:
         self.reply(request, "execute_reply", {
             "status": "aborted",
             "execution_count": self.shell.execution_count,
-        }, {"status": "aborted"})
+        }, {"status": "aborted", "started": utc_timestamp()})
         self.channels.publish("status", {"execution_state": "idle"}, header)
 
     # ----- stdin ---------------------------------------------------------------------------------

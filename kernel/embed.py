@@ -57,9 +57,10 @@ class EmbeddedChannels(app.Channels):
             raise KeyboardInterrupt
         raise _Leave
 
-    def publish(self, msg_type: str, content: dict[str, Any], parent: dict[str, Any]) -> None:
+    def publish(self, msg_type: str, content: dict[str, Any], parent: dict[str, Any],
+                buffers: list[bytes] | None = None) -> None:
         try:
-            super().publish(msg_type, content, parent)
+            super().publish(msg_type, content, parent, buffers)
         except zmq.ZMQError:
             if not self._stopping:
                 raise

@@ -9,16 +9,49 @@ The io thread flushes every ``FLUSH_INTERVAL`` seconds; the dispatcher flushes b
 from __future__ import annotations
 
 import codecs
+import contextvars
 import io
 import os
 import sys
 import threading
 from collections.abc import Callable
+from typing import Any
 
 FLUSH_INTERVAL = 0.05  # seconds between automatic flushes while output is pending
 MAX_MESSAGE_CHARS = 1 << 20  # text per stream message; larger output is split
 
-Emit = Callable[[str, str], None]  # (stream name, text) -> publish one stream message
+# (stream name, text, parent header or None for the current request) -> publish one message
+Emit = Callable[[str, str, Any], None]
+
+# The header of the request whose code runs in this context: asyncio tasks and callbacks copy it
+# when they are created, so their output goes to the cell that started them.
+request_parent: contextvars.ContextVar[Any] = contextvars.ContextVar("request_parent", default=None)
+# A thread's own parent (``set_thread_parent``): its output goes there whatever runs meanwhile.
+_thread_parent = threading.local()
+
+
+def thread_parent() -> Any:
+    """The parent this thread's output goes to, if it was given one."""
+    return getattr(_thread_parent, "parent", None)
+
+
+def set_thread_parent(parent: Any) -> Any:
+    """Send this thread's output to ``parent``; returns a token for ``reset_thread_parent``."""
+    token = thread_parent()
+    _thread_parent.parent = parent
+    return token
+
+
+def reset_thread_parent(token: Any) -> None:
+    """Undo ``set_thread_parent`` (``token`` is what it returned)."""
+    _thread_parent.parent = token
+
+
+def parent_of_write() -> Any:
+    """Where output written here and now belongs: the thread's parent, else the request that
+    started the running task or cell (None: whichever request is current when it is sent)."""
+    parent = getattr(_thread_parent, "parent", None)
+    return parent if parent is not None else request_parent.get()
 
 _forked = False  # True in a child that user code forked from the kernel (os.fork)
 
@@ -48,9 +81,22 @@ class StreamSink:
     """
 
     def __init__(self, emit: Emit):
-        self.parts: list[str | tuple[str, str]] = []
+        # str: stdout; (name, text): another stream; (name, text, parent): routed output
+        self.parts: list[str | tuple[str, str] | tuple[str, str, Any]] = []
         self._emit = emit
         self._lock = threading.Lock()
+        # False until output may belong to another request than the current one (a task or a
+        # thread outlives its cell): only then does each write look up its parent
+        self.routed = False
+
+    def route(self) -> None:
+        """From now on, tag each write with its parent (``parent_of_write``)."""
+        if self.routed:
+            return
+        self.routed = True
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            if isinstance(stream, OutStream) and stream._sink is self:
+                stream.use_routing()
 
     def flush(self) -> None:
         """Publish everything written so far, in order, one message per run of a stream."""
@@ -68,22 +114,28 @@ class StreamSink:
             else:
                 self._publish("stdout", text)
 
-    def _flush_runs(self, taken: list[str | tuple[str, str]]) -> None:
+    def _flush_runs(self, taken: list[str | tuple[str, str] | tuple[str, str, Any]]) -> None:
         name = "stdout"
+        parent: Any = None
         chunk: list[str] = []
         for part in taken:
-            part_name, text = ("stdout", part) if isinstance(part, str) else part
-            if part_name != name:
+            if isinstance(part, str):
+                part_name, text, part_parent = "stdout", part, None
+            elif len(part) == 2:
+                (part_name, text), part_parent = part, None  # type: ignore[misc]
+            else:
+                part_name, text, part_parent = part  # type: ignore[misc]
+            if part_name != name or part_parent is not parent:
                 if chunk:
-                    self._publish(name, "".join(chunk))
-                name, chunk = part_name, []
+                    self._publish(name, "".join(chunk), parent)
+                name, parent, chunk = part_name, part_parent, []
             chunk.append(text)
         if chunk:
-            self._publish(name, "".join(chunk))
+            self._publish(name, "".join(chunk), parent)
 
-    def _publish(self, name: str, text: str) -> None:
+    def _publish(self, name: str, text: str, parent: Any = None) -> None:
         for start in range(0, len(text), MAX_MESSAGE_CHARS):
-            self._emit(name, text[start : start + MAX_MESSAGE_CHARS])
+            self._emit(name, text[start : start + MAX_MESSAGE_CHARS], parent)
 
 
 def _closed_append(text: object) -> None:
@@ -108,6 +160,22 @@ class OutStream(io.TextIOBase):
                 parts.append((name, text))
 
             self._append = append_tagged
+        if sink.routed:
+            self.use_routing()
+
+    def use_routing(self) -> None:
+        """Tag each write with the request it belongs to (see ``StreamSink.route``)."""
+        parts, name = self._sink.parts, self.name_
+
+        def append_routed(text: str) -> None:
+            parts.append((name, text, parent_of_write()))
+
+        self._append = append_routed
+
+    def _is_master_process(self) -> bool:
+        """False in a process forked from the kernel (ipykernel's streams answer this too;
+        code written for ipykernel, its own tests among it, asks)."""
+        return not _forked
 
     # ``name`` is read-only on TextIOBase; expose the stream name the usual way.
     @property

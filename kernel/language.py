@@ -210,6 +210,20 @@ def install(shell: Shell, channels: Any) -> None:
     # IPython.get_ipython() (and IPython.core.getipython's) give ours once user code imports IPython
     display.after_import("IPython.core.getipython", lambda module: setattr(module, "get_ipython", get_ipython))
     display.after_import("IPython.core.interactiveshell", _register_shell_class)
+    # asyncio.get_event_loop() in a cell is the kernel's loop, which runs between cells
+    display.after_import("asyncio", shell.cell_loop().adopt)
+    display.after_import("pdb", _make_pdb_interruptible)
+    dispatcher = getattr(channels, "dispatcher", None)
+    if dispatcher is not None:  # comm.create_comm() (ipywidgets) opens comms of this kernel
+        display.after_import("comm", dispatcher.comms.adopt_comm_package)
+        display.after_import("ipykernel.comm", dispatcher.comms.adopt_ipykernel_comm)
+
+
+def _make_pdb_interruptible(module: Any) -> None:
+    """pdb was imported: an interrupt at its prompt ends the debugger (kernel.execution.debugger)."""
+    from .execution.debugger import make_interruptible
+
+    make_interruptible(module)
 
 
 def _wrap_publish(shell: Shell, recorder: HistoryRecorder) -> None:

@@ -635,7 +635,7 @@ def matplotlib_magic(line: str) -> None:
         return
     if name.startswith("-"):
         raise CellError(f"%matplotlib: unknown option {name!r} (use --list)")
-    backend = MPL_BACKEND if name in INLINE_NAMES else name
+    backend = MPL_BACKEND if name in INLINE_NAMES else GUI_BACKENDS.get(name.lower(), name)
     try:
         if "matplotlib.pyplot" in sys.modules:
             sys.modules["matplotlib.pyplot"].switch_backend(backend)
@@ -646,6 +646,22 @@ def matplotlib_magic(line: str) -> None:
     figure_module = sys.modules.get("matplotlib.figure")
     if figure_module is not None:
         _on_figure_module(figure_module)
+    toolkit = BACKEND_TOOLKITS.get(name.lower())
+    if toolkit is not None and _shell is not None:
+        # windows: their toolkit's loop runs between requests, and drawing does not block
+        from . import gui
+
+        gui.enable(_shell, toolkit)
+        matplotlib.interactive(True)
+
+
+# %matplotlib names of window and notebook backends -> matplotlib's backend, and the toolkit
+# whose event loop windows need (as in IPython)
+GUI_BACKENDS = {"tk": "TkAgg", "qt": "QtAgg", "qt5": "Qt5Agg", "qt6": "QtAgg",
+                "notebook": "nbAgg", "nbagg": "nbAgg", "widget": "module://ipympl.backend_nbagg",
+                "ipympl": "module://ipympl.backend_nbagg"}
+BACKEND_TOOLKITS = {"tk": "tk", "tkagg": "tk", "qt": "qt", "qt5": "qt", "qt6": "qt",
+                    "qtagg": "qt", "qt5agg": "qt"}
 
 
 def _adopt_ipython_display(module: ModuleType) -> None:

@@ -70,6 +70,11 @@ def _ends_with_semicolon(code: str) -> bool:
     return last is not None and last.string == ";"
 
 
+def _awaits(code: Any) -> bool:
+    """True if a compiled part of a cell uses top-level ``await``."""
+    return code is not None and bool(code.co_flags & CO_COROUTINE)
+
+
 def _defines_code(code: Any) -> bool:
     """True if a compiled cell holds nested code (functions, classes, lambdas, comprehensions)."""
     return code is not None and any(isinstance(const, CodeType) for const in code.co_consts)
@@ -97,7 +102,11 @@ class Shell:
         # ``word -> True`` when a line starting with ``word`` is a magic without its %
         # (services install it: a line magic not shadowed by a variable); None: no automagic
         self.automagic: Callable[[str], bool] | None = None
-        self._event_loop: Any = None
+        self._cell_loop: Any = None  # the asyncio loop (aio.CellLoop), made when first needed
+        # (file descriptor, callback): while a cell awaits, the callback runs when the
+        # descriptor is readable (the kernel serves comm messages then)
+        self.await_watch: tuple[int, Callable[[], None]] | None = None
+        self.gui_loop: Any = None  # a toolkit's loop run between requests (display.gui)
         self.interruptible = False  # True while user code runs (SIGINT may interrupt it)
         self.extensions: dict[str, Any] = {}  # services attach here (magics, history, ...)
         self.pre_run_hooks: list[Callable[[str], None]] = []
@@ -175,9 +184,12 @@ class Shell:
         try:
             self.interruptible = True
             try:
-                if body is not None:
-                    self._run_code(body)
-                value = self._run_code(last) if last is not None else None
+                if _awaits(body) or _awaits(last):
+                    value = self._run_coroutine(self._whole_cell(body, last))
+                else:
+                    if body is not None:
+                        self._run_code(body)
+                    value = self._run_code(last) if last is not None else None
             finally:
                 self.interruptible = False
         except CellError as exc:
@@ -248,13 +260,28 @@ class Shell:
             result = self._run_coroutine(result)
         return result
 
+    async def _whole_cell(self, body: Any, last: Any) -> Any:
+        """A cell with top-level ``await``, all of it inside the event loop (so that its
+        plain statements see a running loop too, as in IPython)."""
+        for code in (body, last):
+            if code is None:
+                continue
+            value = eval(code, self.user_ns)  # noqa: S307 - running user code is the job
+            if code.co_flags & CO_COROUTINE:
+                value = await value
+        return value
+
     def _run_coroutine(self, coroutine: Any) -> Any:
         """Run a cell that uses top-level ``await`` on the kernel's own event loop."""
-        import asyncio
+        return self.cell_loop().run(coroutine, self.await_watch)
 
-        if self._event_loop is None:
-            self._event_loop = asyncio.new_event_loop()
-        return self._event_loop.run_until_complete(coroutine)
+    def cell_loop(self) -> Any:
+        """The kernel's asyncio loop keeper (``aio.CellLoop``)."""
+        if self._cell_loop is None:
+            from .aio import CellLoop
+
+            self._cell_loop = CellLoop()
+        return self._cell_loop
 
     # ----- results and errors ----------------------------------------------------------------
 
