@@ -160,6 +160,23 @@ class KernelView:
     def session(self) -> Any:
         return getattr(self._channels, "session", None)
 
+    @property
+    def parents(self) -> Any:
+        """Which request output belongs to (``kernel.dispatch.Parents``), or None unserved."""
+        return getattr(getattr(self._channels, "dispatcher", None), "parents", None)
+
+    def get_parent(self, channel: str = "shell") -> dict[str, Any]:
+        """The request being served on ``channel`` (ipykernel's ``kernel.get_parent``)."""
+        return self.parents.get_parent(channel) if self.parents is not None else {}
+
+    @property
+    def _parent_ident(self) -> dict[str, list[bytes]]:
+        """The routing identities of the last request per channel, as ipykernel keeps them."""
+        parents = self.parents
+        if parents is None:
+            return {"shell": [], "control": []}
+        return {"shell": parents.idents_of("shell"), "control": parents.idents_of("control")}
+
 
 def _get_ipython_for(shell: Shell) -> Any:
     """The ``get_ipython`` of the user namespace (and of IPython, once imported): its first

@@ -310,6 +310,44 @@ class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
         payloads[:] = [p for p in payloads if p.get("source") != "set_next_input"]
         payloads.append({"source": "set_next_input", "text": text, "replace": replace})
 
+    # ----- the kernel's requests, GUI and inspection ------------------------------------------
+
+    def get_parent(self, channel: str = "shell") -> dict[str, Any]:
+        """The request output now belongs to (ipykernel's shell has it, for output in threads)."""
+        return self.kernel.get_parent(channel)
+
+    def set_parent(self, parent: Any) -> None:
+        self.kernel.parents.set_parent(parent)
+
+    def set_thread_parent(self, parent: Any) -> Any:
+        return self.kernel.parents.set_thread_parent(parent)
+
+    def reset_thread_parent(self, token: Any) -> None:
+        self.kernel.parents.reset_thread_parent(token)
+
+    def enable_gui(self, gui: str | None = None) -> None:
+        """Run ``gui``'s event loop between requests (matplotlib calls this on backend change)."""
+        from ..display.gui import enable_gui
+
+        enable_gui(self._shell, gui)
+
+    def object_inspect(self, oname: str, detail_level: int = 0) -> dict[str, Any]:
+        """What IPython's ``object_inspect`` gives for ``oname`` in the user namespace: whether
+        it was found, its type, its repr and its docstring."""
+        try:
+            obj = eval(oname, self._shell.user_ns)  # noqa: S307 - the user's own name
+        except Exception:
+            return {"name": oname, "found": False}
+        import inspect
+
+        text = repr(obj)
+        return {
+            "name": oname, "found": True, "isalias": False, "ismagic": False,
+            "namespace": "Interactive", "type_name": type(obj).__name__,
+            "string_form": text if len(text) < 200 else text[:100] + " ... " + text[-100:],
+            "docstring": inspect.getdoc(obj),
+        }
+
     # ----- events ------------------------------------------------------------------------------------
 
     def _before_cell(self, code: str) -> None:
