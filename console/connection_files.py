@@ -73,6 +73,21 @@ def _by_id_prefix(rdir: str, prefix: str) -> str:
     return matches[0] if matches else ""
 
 
+def short_kernel_id(rdir: str, kernel_id: str, least: int = 8) -> str:
+    """The shortest start of ``kernel_id`` (at least ``least`` characters) that no other kernel
+    file in ``rdir`` shares: what ``--existing`` needs to find this kernel."""
+    others = [
+        os.path.basename(p)[len("kernel-") : -len(".json")]
+        for p in glob.glob(os.path.join(rdir, "kernel-*.json"))
+    ]
+    others = [other for other in others if other != kernel_id]
+    for length in range(least, len(kernel_id)):
+        prefix = kernel_id[:length]
+        if not any(other.startswith(prefix) for other in others):
+            return prefix
+    return kernel_id
+
+
 def read_connection_file(path: str) -> dict[str, Any]:
     """The parsed connection file, or a UserInputError saying what is wrong with it."""
     try:

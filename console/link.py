@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.channels import ZmqChannels
-from console.connection_files import read_connection_file, runtime_dir
+from console.connection_files import read_connection_file, runtime_dir, short_kernel_id
 from console.errors import LinkError, LinkTimeout, UserInputError
 from console.heartbeat import HeartbeatWatch
 from console.launch import KernelOutput, new_manager
@@ -482,9 +482,11 @@ class KernelLink:
             return ""
         name = os.path.basename(path)
         try:
-            if os.path.dirname(os.path.abspath(path)) == os.path.abspath(runtime_dir()):
-                path = name[len("kernel-") :] if name.startswith("kernel-") else name
-                path = path[: -len(".json")] if path.endswith(".json") else path
+            rdir = os.path.abspath(runtime_dir())
+            if os.path.dirname(os.path.abspath(path)) == rdir:
+                kernel_id = name[len("kernel-") :] if name.startswith("kernel-") else name
+                kernel_id = kernel_id[: -len(".json")] if kernel_id.endswith(".json") else kernel_id
+                path = short_kernel_id(rdir, kernel_id) if name.startswith("kernel-") else kernel_id
         except Exception:
             pass
         if getattr(self.client, "curve_publickey", None):
