@@ -23,6 +23,7 @@ Publish = Callable[[str, dict[str, Any]], None]
 
 CO_COROUTINE = 0x0080
 TOP_LEVEL_AWAIT = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0x2000)
+CLEANUP_STARTS = frozenset(" \t\n>I")  # first characters of input IPython cleans up first
 MAGIC_MARKERS = ("%", "!", "?")  # a cell with none of these needs no input transformation
 # A line that may be a magic typed without its % (``cd ..``, ``pwd``, ``pip install x``): a
 # name alone, or a name and a space and something that does not make it Python's (``x = 1``,
@@ -90,6 +91,8 @@ class Shell:
         self.outputs: dict[int, Any] = {}
         self.user_ns.update(In=self.inputs, Out=self.outputs, _="", __="", ___="")
         self.user_ns.update(_i="", _ii="", _iii="", _ih=self.inputs, _oh=self.outputs)
+        self._last_input = ""
+        self.future_flags = 0  # ``from __future__`` imports of earlier cells apply to later ones
         self.cell_names: dict[str, int] = {}  # linecache filename -> execution count
         self.payloads: list[dict[str, Any]] = []
         self._cell_serial = 0
@@ -107,6 +110,10 @@ class Shell:
 
     def transform(self, code: str) -> str:
         """Turn magics, shell escapes and ``obj?`` into plain Python."""
+        if code[:1] in CLEANUP_STARTS:  # indented, pasted prompts, leading blank lines
+            from .transform import clean_input
+
+            code = clean_input(code)
         automagic = self.automagic
         if not any(marker in code for marker in MAGIC_MARKERS) and not (
             automagic is not None
@@ -204,8 +211,12 @@ class Shell:
 
     def _compile(self, source: str, filename: str) -> tuple[Any, Any]:
         """Compile a cell as (body, last expression), so the last value can be shown."""
+        flags = self.future_flags
+        if self.extensions.get("autoawait") is not False:
+            flags |= TOP_LEVEL_AWAIT
         tree = ast.parse(source, filename=filename, mode="exec", type_comments=False)
-        flags = TOP_LEVEL_AWAIT
+        if "__future__" in source:
+            tree, flags = self._take_future_imports(tree, flags)
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last_node = tree.body.pop()
             assert isinstance(last_node, ast.Expr)
@@ -216,6 +227,30 @@ class Shell:
             last = compile(expression, filename, "eval", flags=flags, dont_inherit=True)
             return body, last
         return compile(tree, filename, "exec", flags=flags, dont_inherit=True), None
+
+    def _take_future_imports(self, tree: ast.Module, flags: int) -> tuple[ast.Module, int]:
+        """Apply a cell's ``from __future__`` imports to it and to later cells, as IPython does.
+
+        IPython compiles statement by statement, so a future import after other lines is
+        accepted; here it becomes a compiler flag and a plain import of the feature's name.
+        """
+        import __future__
+
+        for index, node in enumerate(tree.body):
+            if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+                continue
+            for alias in node.names:
+                feature = getattr(__future__, alias.name, None)
+                if feature is None:
+                    return tree, flags  # let compile() report the unknown feature
+                self.future_flags |= feature.compiler_flag
+                flags |= feature.compiler_flag
+            if index:  # bind the names as the import would, without the position check
+                names = [alias.asname or alias.name for alias in node.names]
+                values = [f"__import__('__future__').{alias.name}" for alias in node.names]
+                plain = ast.parse(f"{', '.join(names)}, = {', '.join(values)},").body[0]
+                tree.body[index] = ast.copy_location(plain, node)
+        return tree, flags
 
     def _run_code(self, code: Any) -> Any:
         result = eval(code, self.user_ns)  # noqa: S307 - running user code is the job
@@ -238,7 +273,9 @@ class Shell:
         while len(self.inputs) < count:
             self.inputs.append("")
         self.inputs.append(code)
-        ns["_iii"], ns["_ii"], ns["_i"] = ns.get("_ii", ""), ns.get("_i", ""), code
+        # as IPython: ``_i`` is the input before this one, ``_iN`` this one
+        ns["_iii"], ns["_ii"], ns["_i"] = ns.get("_ii", ""), ns.get("_i", ""), self._last_input
+        self._last_input = code
         ns[f"_i{count}"] = code
 
     def display_result(self, value: Any, count: int, store: bool = True) -> None:

@@ -281,3 +281,28 @@ def _cell_magic(code: str) -> str:
     if args.endswith("?") and not body.strip():
         return f"{HELPER}.help({_quote('%%' + name)}, {1 if args.endswith('??') else 0})"
     return f"{HELPER}.cell({_quote(name)}, {_quote(args)}, {_quote(body)})"
+
+
+_PROMPTS = (  # (any line's prompt, what the first line must show) for pasted sessions
+    (re.compile(r"^(?:>>>|\.\.\.)(?: |$)"), re.compile(r"^>>>(?: |$)")),
+    (re.compile(r"^(?:In \[\d+\]: |\s*\.{3,}: ?)"), re.compile(r"^(?:In \[\d+\]: |\s*\.{3,}: ?)")),
+)
+
+
+def clean_input(code: str) -> str:
+    """Input as IPython cleans it before anything else: leading blank lines dropped, a cell
+    whose first line is indented dedented by that indent, pasted ``>>>`` / ``...`` and
+    ``In [n]:`` / ``...:`` prompts stripped (when the first line, or the second, has one)."""
+    lines = code.splitlines(keepends=True)
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines:
+        return code
+    first = lines[0]
+    indent = first[: len(first) - len(first.lstrip(" \t"))]
+    if indent:
+        lines = [line[len(indent):] if line.startswith(indent) else line for line in lines]
+    for prompt, initial in _PROMPTS:
+        if initial.match(lines[0]) or (len(lines) > 1 and prompt.match(lines[1])):
+            lines = [prompt.sub("", line, count=1) for line in lines]
+    return "".join(lines)

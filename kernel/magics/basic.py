@@ -128,6 +128,7 @@ def _runtime_dir() -> str:
         return ""
 
 
+@_builtin("hist")
 @_builtin("history")
 def _history(rt: MagicRuntime, args: str) -> None:
     """Print input history. Ranges: ``4``, ``4-6``, ``~1/`` (previous session), ``~1/2-5``.
@@ -147,31 +148,33 @@ def _history(rt: MagicRuntime, args: str) -> None:
         entries = store.search(pattern, raw, output, None, "u" in opts)
     elif "l" in opts:
         count = int(rest[0]) if rest and rest[0].isdigit() else 10
-        entries = store.tail(count, raw, output)
+        current = store.current_session()
+        entries = [  # as IPython's: the last ``count`` before this %history line
+            e for e in store.tail(count + 1, raw, output)
+            if (e[0], e[1]) != (current, rt.shell.execution_count)
+        ][-count:] if count else []
     elif rest:
         entries = []
         for spec in rest:
             entries.extend(_history_range(store, spec, raw, output))
     else:
         current = store.current_session()
-        entries = store.range(current, 1, None, raw, output)
-        entries = [e for e in entries if e[1] != rt.shell.execution_count]  # not this %history
+        entries = store.range(current, 1, None, raw, output)  # this %history line too, as IPython
     current = store.current_session()
     lines: list[str] = []
     for session, line, value in entries:
         source, out = (value[0], value[1]) if output else (value, None)
+        source = source.expandtabs(4).rstrip()
+        multiline = "\n" in source
         prefix = ""
-        if "n" in opts:
-            prefix = f"{line}: " if session == current else f"{session}/{line}: "
+        if "n" in opts or "g" in opts:  # numbers right-aligned in 4 columns, as IPython prints them
+            number = str(line) if session in (0, current) else f"{session}/{line}"
+            prefix = number.rjust(4) + (":\n" if multiline else ": ")
         if "p" in opts:
-            body = "\n".join(
-                (">>> " if i == 0 else "... ") + text for i, text in enumerate(source.splitlines() or [""])
-            )
-        else:
-            body = source
-        lines.append(prefix + body)
-        if out is not None:
-            lines.append(f"Out[{line}]: {out}")
+            source = ">>> " + ("\n... ".join(source.splitlines()) + "\n..." if multiline else source)
+        lines.append(prefix + source)
+        if out:
+            lines.append(str(out))
     text = "\n".join(lines)
     if "f" in opts:
         with open(os.path.expanduser(opts["f"]), "w", encoding="utf-8") as handle:
@@ -704,3 +707,24 @@ def _writefile(rt: MagicRuntime, args: str, body: str) -> None:
     except OSError as exc:
         raise CellError(f"cannot write {rest[0]}: {exc.strerror}") from None
     print(f"{verb} {rest[0]}")
+
+
+@_builtin("autoawait")
+def _autoawait(rt: MagicRuntime, args: str) -> None:
+    """Show or set whether a cell may ``await`` at top level: ``on``/``off``, or ``asyncio``.
+
+    With no argument, prints the current state. Cells run on the kernel's asyncio loop; other
+    loop runners (trio, curio) are not available here.
+    """
+    param = args.strip()
+    shell = rt.shell
+    if not param:
+        state = "off" if shell.extensions.get("autoawait") is False else "on"
+        print(f"IPython autoawait is `{state}`, and set to use `asyncio`")
+    elif param.lower() in ("false", "off"):
+        shell.extensions["autoawait"] = False
+    elif param.lower() in ("true", "on", "asyncio"):
+        shell.extensions.pop("autoawait", None)
+    else:
+        raise CellError(f"%autoawait {param}: this kernel runs top-level await on asyncio only "
+                        "(use on, off or asyncio)")

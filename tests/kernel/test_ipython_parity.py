@@ -1,0 +1,122 @@
+"""The same cells on our kernel and on ipykernel (the ``python3`` kernelspec): what a user sees
+must be the same. Where the two differ on purpose, the test says why.
+
+Both kernels run in this module for its whole length and get the same cells in the same order,
+so execution counts, ``_i`` and ``%history`` line numbers match too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kernel_harness import execute, running_kernel
+
+pytestmark = pytest.mark.timeout(120)
+
+ADDRESS = re.compile(r"0x[0-9a-f]+")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class Pair:
+    """A mycon kernel and an ipykernel, fed the same cells."""
+
+    def __init__(self, ours: Any, theirs: Any) -> None:
+        self.ours = ours
+        self.theirs = theirs
+
+    def run(self, code: str) -> tuple[list[Any], list[Any]]:
+        """What a user sees of ``code`` on (our kernel, ipykernel)."""
+        return visible(*execute(self.ours, code, timeout=30)), visible(*execute(self.theirs, code, timeout=30))
+
+    def same(self, code: str) -> list[Any]:
+        """Run ``code`` on both; assert the user sees the same; return it."""
+        ours, theirs = self.run(code)
+        assert ours == theirs, code
+        return ours
+
+
+def visible(reply: dict[str, Any], outputs: list[dict[str, Any]]) -> list[Any]:
+    """The parts of a run a user sees: status, streams, results, errors, pages; addresses masked."""
+    content = reply["content"]
+    seen: list[Any] = [content["status"]]
+    for payload in content.get("payload", []):
+        if payload.get("source") == "page":
+            seen.append(("page", payload["data"].get("text/plain", "")))
+    stream_text: dict[str, str] = {}
+    for msg in outputs:
+        kind, body = msg["msg_type"], msg["content"]
+        if kind == "stream":  # chunking differs between kernels: join consecutive chunks
+            if seen and isinstance(seen[-1], tuple) and seen[-1][0] == body["name"]:
+                seen[-1] = (body["name"], seen[-1][1] + body["text"])
+            else:
+                seen.append((body["name"], body["text"]))
+        elif kind in ("execute_result", "display_data"):
+            seen.append((kind, sorted(body["data"]), body["data"].get("text/plain")))
+        elif kind == "error":
+            seen.append(("error", body["ename"], body["evalue"]))
+    del stream_text
+    return [ADDRESS.sub("0x…", item) if isinstance(item, str) else _mask(item) for item in seen]
+
+
+def _mask(item: Any) -> Any:
+    if isinstance(item, tuple):
+        return tuple(_mask(part) for part in item)
+    if isinstance(item, list):
+        return [_mask(part) for part in item]
+    if isinstance(item, str):
+        return ADDRESS.sub("0x…", item)
+    return item
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    home = tmp_path_factory.mktemp("parity")  # fresh history databases: searches see this run only
+    env = {**os.environ, "MYCON_DATA_DIR": str(home / "mycon"), "IPYTHONDIR": str(home / "ipython")}
+    with running_kernel("mycon", env=env) as (_, ours), running_kernel("python3", env=env) as (_, theirs):
+        yield Pair(ours, theirs)
+
+
+# ----- input as IPython takes it ----------------------------------------------------------------
+
+
+def test_late_future_import_is_accepted_and_binds_its_name(pair: Pair) -> None:
+    assert pair.same("x = 1\nfrom __future__ import division") == ["ok"]
+    assert pair.same("division.compiler_flag")[1][2] == "131072"
+    pair.same("from __future__ import annotations\ndef late_f(a: undefined_name): pass\nlate_f.__annotations__")
+    # a future import stays in force for later cells, as IPython's compiler keeps its flags
+    assert pair.same("def late_g(a: undefined_name): pass\nlate_g.__annotations__")[1][2] == "{'a': 'undefined_name'}"
+
+
+def test_indented_cells_and_pasted_prompts(pair: Pair) -> None:
+    assert pair.same("    in_a = 1\n    in_b = 2\n\n    in_a + in_b")[1][2] == "3"
+    assert pair.same(">>> in_x = 5\n>>> in_x + 1")[1][2] == "6"
+    assert pair.same("In [1]: in_y = 7\n   ...: in_y *= 2\nIn [2]: in_y * 2")[1][2] == "28"
+    assert pair.same("\n\n  in_y")[1][2] == "14"
+
+
+def test_previous_inputs_and_history_formatting(pair: Pair) -> None:
+    pair.same("hist_one = 1")
+    pair.same("hist_two = 2\nhist_two")
+    pair.same("_i, _ii, _iii")
+    assert pair.same("_i == In[-2], _ii == In[-3], _iii == In[-4]")[1][2] == "(True, True, True)"
+    pair.same("%hist -l 2")
+    # (not -o with -l: ipykernel keeps no outputs in its database, so it shows none there)
+    pair.same("%history -n -o 1-40")
+    pair.same("%history -p -l 2")
+    pair.same("%history -n 1-4")
+    pair.same("%history -g hist_t")
+
+
+def test_autoawait(pair: Pair) -> None:
+    assert pair.same("%autoawait") == ["ok", ("stdout", "IPython autoawait is `on`, and set to use `asyncio`\n")]
+    pair.same("import asyncio\nawait asyncio.sleep(0)")
+    pair.same("%autoawait off")
+    pair.same("%autoawait")
+    ours, theirs = pair.run("await asyncio.sleep(0, 'late')")
+    assert ours[1][:2] == theirs[1][:2] == ("error", "SyntaxError")
+    pair.same("%autoawait on")
+    pair.same("await asyncio.sleep(0, 'back')")
