@@ -92,6 +92,7 @@ class Shell:
         self.user_ns.update(In=self.inputs, Out=self.outputs, _="", __="", ___="")
         self.user_ns.update(_i="", _ii="", _iii="", _ih=self.inputs, _oh=self.outputs)
         self._last_input = ""
+        self.display_error: BaseException | None = None  # the last repr that failed in display_result
         self.future_flags = 0  # ``from __future__`` imports of earlier cells apply to later ones
         self.cell_names: dict[str, int] = {}  # linecache filename -> execution count
         self.payloads: list[dict[str, Any]] = []
@@ -184,7 +185,12 @@ class Shell:
             self._report(outcome, type(exc), exc, self._format_current(exc))
         else:
             if last is not None and value is not None and not silent and not _ends_with_semicolon(code):
+                self.display_error = None
                 self.display_result(value, count, store=store_history)
+                if self.display_error is not None:  # the reply says error, as ipykernel's does
+                    error = self.display_error
+                    outcome.status, outcome.ename, outcome.evalue = "error", type(error).__name__, str(error)
+                    outcome.traceback = self._format_current(error)
             if not _defines_code(body) and not _defines_code(last):
                 self.forget_source(filename)
         return self._finish(code, outcome)
@@ -288,11 +294,18 @@ class Shell:
             self.outputs[count] = value
             if len(self.outputs) > OUTPUT_CACHE_SIZE:
                 self._flush_output_cache()
-        data, metadata, problems = formatting.format_object(value)
-        self._report_problems(problems)
-        self.publish(
-            "execute_result", {"execution_count": count, "data": data, "metadata": metadata}
-        )
+        errors: list[BaseException] = []
+        data, metadata, _ = formatting.format_object(value, errors)
+        for error in errors:  # a failing repr: its traceback, as IPython shows it
+            self.display_error = error
+            self.publish("error", {
+                "ename": type(error).__name__, "evalue": str(error),
+                "traceback": self._format_current(error),
+            })
+        if data:
+            self.publish(
+                "execute_result", {"execution_count": count, "data": data, "metadata": metadata}
+            )
 
     def _flush_output_cache(self) -> None:
         """Drop the oldest fifth of ``Out`` and their ``_N`` names, as IPython does.
@@ -314,6 +327,8 @@ class Shell:
         """Publish ``display_data`` (or ``update_display_data``) for any object."""
         data, metadata, problems = formatting.format_object(value)
         self._report_problems(problems)
+        if not data:  # it displayed itself (``_ipython_display_``)
+            return
         self.publish(
             "update_display_data" if update else "display_data",
             {"data": data, "metadata": metadata, "transient": transient or {}},

@@ -120,3 +120,31 @@ def test_autoawait(pair: Pair) -> None:
     assert ours[1][:2] == theirs[1][:2] == ("error", "SyntaxError")
     pair.same("%autoawait on")
     pair.same("await asyncio.sleep(0, 'back')")
+
+
+# ----- results as IPython's pretty printer writes them ------------------------------------------
+
+
+def test_reprs(pair: Pair) -> None:
+    assert pair.same("type(1)")[1][2] == "int"
+    assert pair.same("iter([1])")[1][2] == "<list_iterator at 0x…>"
+    assert pair.same("list(range(30))")[1][2].startswith("[0,\n 1,\n")
+    pair.same("{i: 'x' * 10 for i in range(12)}")
+    assert pair.same("{3, 1, 2}")[1][2] == "{1, 2, 3}"
+    pair.same("import collections\ncollections.Counter('abracadabra' * 9), collections.OrderedDict(a=[1] * 30)")
+    pair.same("class Plain: pass\nPlain, Plain(), [Plain()] * 4, print, len")
+
+
+def test_ipython_display_is_honoured(pair: Pair) -> None:
+    assert pair.same("class Shows:\n    def _ipython_display_(self):\n        print('shown')\nShows()") == [
+        "ok", ("stdout", "shown\n")]
+    pair.same("display(Shows(), 1)")
+
+
+def test_failing_reprs_give_ipykernels_errors(pair: Pair) -> None:
+    seen = pair.same("class BadHtml:\n    def _repr_html_(self):\n        raise ValueError('bad html')\nBadHtml()")
+    assert seen == ["error", ("error", "ValueError", "bad html"), ("execute_result", ["text/plain"], "<__main__.BadHtml at 0x…>")]
+    seen = pair.same("class BadRepr:\n    def __repr__(self):\n        raise ValueError('bad repr')\nBadRepr()")
+    assert seen == ["error", ("error", "ValueError", "bad repr")]
+    assert pair.same("[BadRepr()]") == seen
+    pair.same("1")  # and both still serve
