@@ -674,24 +674,6 @@ def _magic_summary() -> str:
     return "\n".join(lines)
 
 
-@_builtin("bash", cell=True)
-def _bash(rt: MagicRuntime, args: str, body: str) -> None:
-    """Run the cell as a bash script; output streamed."""
-    _script(["bash", *args.split()], body)
-
-
-@_builtin("sh", cell=True)
-def _sh(rt: MagicRuntime, args: str, body: str) -> None:
-    """Run the cell as a sh script; output streamed."""
-    _script(["sh", *args.split()], body)
-
-
-def _script(argv: list[str], body: str) -> None:
-    code = run_process(argv, stdin_text=body)
-    if code != 0:
-        raise CellError(f"the {argv[0]} script exited with status {code}")
-
-
 @_builtin("writefile", cell=True, expand=True)
 def _writefile(rt: MagicRuntime, args: str, body: str) -> None:
     """Write the cell to a file: ``%%writefile [-a] path`` (-a appends)."""

@@ -187,23 +187,39 @@ def _stop(proc: Any) -> None:
         pass
 
 
-def run_process(command: str | list[str], shell: bool = False, stdin_text: str | None = None) -> int:
-    """Run a child with the kernel's stdout/stderr (streamed live); its exit status."""
+def run_process(
+    command: str | list[str],
+    shell: bool = False,
+    stdin_text: str | None = None,
+    stdin_bytes: bytes | None = None,
+    missing_ok: bool = False,
+) -> int:
+    """Run a child with the kernel's stdout/stderr (streamed live); its exit status.
+
+    With ``missing_ok``, a program that does not exist raises ``FileNotFoundError`` (the
+    caller says so its own way) instead of a ``CellError``.
+    """
     import subprocess
 
+    if stdin_text is not None:
+        stdin_bytes = stdin_text.encode("utf-8")
     _flush_python_streams()
     try:
         proc = subprocess.Popen(
             command, shell=shell, executable=_shell_executable() if shell else None,
-            stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+            stdin=subprocess.PIPE if stdin_bytes is not None else subprocess.DEVNULL,
         )
+    except FileNotFoundError:
+        if missing_ok:
+            raise
+        raise CellError(f"cannot run {command!r}: not found") from None
     except OSError as exc:
         raise CellError(f"cannot run {command!r}: {exc}") from None
     try:
-        if stdin_text is not None:
+        if stdin_bytes is not None:
             assert proc.stdin is not None
             try:
-                proc.stdin.write(stdin_text.encode("utf-8"))
+                proc.stdin.write(stdin_bytes)
                 proc.stdin.close()
             except BrokenPipeError:
                 pass

@@ -148,3 +148,24 @@ def test_failing_reprs_give_ipykernels_errors(pair: Pair) -> None:
     assert seen == ["error", ("error", "ValueError", "bad repr")]
     assert pair.same("[BadRepr()]") == seen
     pair.same("1")  # and both still serve
+
+
+# ----- %%script and friends ---------------------------------------------------------------------
+
+
+def test_script_options(pair: Pair) -> None:
+    assert pair.same("%%bash --out sc_o\necho hi") == ["ok"]
+    assert pair.same("sc_o")[1][2] == "'hi\\n'"
+    assert pair.same("%%bash --err sc_e\necho err >&2\necho out") == ["ok", ("stdout", "out\n")]
+    assert pair.same("sc_e")[1][2] == "'err\\n'"
+    assert pair.same("%%script nonexistent_prog\nx") == ["ok", ("stdout", "Couldn't find program: 'nonexistent_prog'\n")]
+    failed = ("error", "CalledProcessError", "Command 'b'exit 3\\n'' returned non-zero exit status 3.")
+    assert pair.same("%%script bash\nexit 3") == ["error", failed]
+    pair.same("%%script --no-raise-error bash\necho x; exit 2")
+    assert pair.same("%%bash --proc sc_p\necho proc") == ["ok", ("stdout", "proc\n")]  # --proc needs --bg
+    pair.same("'sc_p' in dir()")
+    # --bg: nothing shown, the variables are set. They differ on purpose: ipykernel's are asyncio
+    # proxies whose methods return futures; ours are the subprocess.Popen and its pipes.
+    assert pair.same("%%bash --bg --out sc_bgo --err sc_bge --proc sc_bgp\necho bg") == ["ok"]
+    ours, _ = pair.run("sc_bgp.wait(), sc_bgo.read(), sc_bge.read()")
+    assert ours[1][2] == "(0, b'bg\\n', b'')"

@@ -203,7 +203,7 @@ def test_bash_sh_and_writefile(session: Session, tmp_path: Path, capfd: pytest.C
     session.ok("%%sh\necho three")
     assert capfd.readouterr().out == "three\n"
     outcome = session.run("%%bash\nexit 4")
-    assert outcome.ename == "UsageError" and "status 4" in outcome.evalue
+    assert outcome.ename == "CalledProcessError" and "exit status 4" in outcome.evalue  # as IPython
     session.ok("%%writefile out.txt\nline ✓")
     assert (tmp_path / "out.txt").read_text() == "line ✓\n"
     session.ok("%%writefile -a out.txt\nmore")
