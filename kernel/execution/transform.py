@@ -155,6 +155,8 @@ def _help(text: str) -> str | None:
         return None
     pre, post = match.group("pre") or "", match.group("post") or ""
     expr = match.group("expr").strip()
+    if not expr and (pre or post) and not (pre and post) and not text.strip("?"):
+        return f"{HELPER}.help('', 0)"  # a bare ``?``: the introduction
     if not (pre or post) or (pre and post) or not expr:
         return None
     if any(c in expr for c in "\n;") or "=" in expr.replace("==", ""):
@@ -280,6 +282,8 @@ def _cell_magic(code: str) -> str:
     args = first[match.end() :].strip()
     if args.endswith("?") and not body.strip():
         return f"{HELPER}.help({_quote('%%' + name)}, {1 if args.endswith('??') else 0})"
+    if body and not body.endswith("\n"):
+        body += "\n"  # IPython ends every cell with a newline before a cell magic sees it
     return f"{HELPER}.cell({_quote(name)}, {_quote(args)}, {_quote(body)})"
 
 

@@ -600,20 +600,35 @@ def _system(rt: MagicRuntime, args: str) -> LineList:
     return rt.getoutput(args)
 
 
+class MagicListing:
+    """What ``%lsmagic`` returns: shown as a result, as IPython shows its listing."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self.text))  # ipykernel's text/plain for it is the quoted string
+
+
 @_builtin("lsmagic")
-def _lsmagic(rt: MagicRuntime, args: str) -> None:
+def _lsmagic(rt: MagicRuntime, args: str) -> MagicListing:
     """List the available magics."""
     line = "  ".join("%" + name for name in sorted(_LINE))
     cell = "  ".join("%%" + name for name in sorted(_CELL))
-    print(f"Available line magics:\n{line}\n\nAvailable cell magics:\n{cell}\n\n"
-          "Shell escapes: !command, x = !command. Help: obj?, obj??, %magic?\n"
-          + _automagic_state(rt))
+    return MagicListing(f"Available line magics:\n{line}\n\nAvailable cell magics:\n{cell}\n\n"
+                        + _automagic_state(rt))
 
 
 def _automagic_state(rt: MagicRuntime) -> str:
-    if getattr(rt.shell.automagic, "enabled", False):
-        return "Automagic is on: a line magic needs no % unless a variable has its name."
-    return "Automagic is off: line magics need their %."
+    if getattr(rt.shell.automagic, "enabled", False):  # IPython's words
+        return "Automagic is ON, % prefix IS NOT needed for line magics."
+    return "Automagic is OFF, % prefix IS needed for line magics."
 
 
 @_builtin("automagic")
@@ -649,20 +664,23 @@ mycon kernel: quick reference
 """
 
 
+def page(rt: MagicRuntime, text: str) -> None:
+    """Show ``text`` in the front end's pager (a ``page`` payload), as IPython's help does."""
+    rt.shell.payloads.append({"source": "page", "data": {"text/plain": text}, "start": 0})
+
+
 @_builtin("quickref")
 def _quickref(rt: MagicRuntime, args: str) -> None:
     """Show a quick reference of the special syntax and the magics."""
-    print(QUICKREF)
-    print(_magic_summary())
+    page(rt, QUICKREF + "\n" + _magic_summary())
 
 
 @_builtin("magic")
 def _magic(rt: MagicRuntime, args: str) -> None:
     """Describe the magic system and every magic."""
-    print("Magics are commands for the kernel itself: %name args on a line, %%name args on a "
-          "cell's first line (the rest of the cell is its input).\nRegister your own with "
-          "kernel.magics.register_line_magic / register_cell_magic.\n")
-    print(_magic_summary())
+    page(rt, "Magics are commands for the kernel itself: %name args on a line, %%name args on a "
+             "cell's first line (the rest of the cell is its input).\nRegister your own with "
+             "kernel.magics.register_line_magic / register_cell_magic.\n\n" + _magic_summary())
 
 
 def _magic_summary() -> str:

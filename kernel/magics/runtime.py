@@ -117,7 +117,16 @@ class MagicRuntime:
 
     def help(self, expression: str, detail: int) -> None:
         """``obj?`` / ``obj??``: show the description as a ``page`` payload."""
-        text = self.describe(expression, detail)
+        if not expression or "*" in expression:
+            from ..services.inspection import INTRODUCTION, search_names
+
+            found = search_names(expression, self.shell.user_ns) if expression else None
+            if expression and found is None:
+                print(f"Object `{expression}` not found.")
+                return
+            text: str | None = "\n".join(found) if found is not None else INTRODUCTION
+        else:
+            text = self.describe(expression, detail)
         if text is None:
             print(f"Object `{expression}` not found.")
             return

@@ -259,3 +259,52 @@ def inspect(code: str, cursor_pos: int, detail_level: int, namespace: dict[str, 
     if text is None:
         return {"status": "ok", "found": False, "data": {}, "metadata": {}}
     return {"status": "ok", "found": True, "data": {"text/plain": text}, "metadata": {}}
+
+
+INTRODUCTION = """\
+The mycon kernel: Python with IPython's conveniences
+=====================================================
+
+Type Python as usual; the value of a cell's last expression is shown as Out[N].
+
+Getting help
+------------
+  ?             this introduction
+  obj? / ?obj   what obj is: type, signature, docstring, file
+  obj??         the same and its source
+  *pat*?        names matching a pattern (a*b?, os.*path*?)
+  %magic        the magic system; %lsmagic lists the magics, %name? describes one
+  %quickref     a quick reference card
+
+Special input
+-------------
+  %name args    a line magic (the % can go when no variable has the name)
+  %%name args   a cell magic: the rest of the cell is its input
+  !command      run a shell command; x = !command keeps its output lines
+  _ __ ___      the last three results; Out[N] / _N results, In[N] / _iN inputs
+"""
+
+
+def search_names(pattern: str, namespace: dict[str, Any], show_all: bool = False) -> list[str] | None:
+    """Names matching a wildcard ``pattern`` (``*`` any text, ``?`` one character), sorted.
+
+    ``a.*b*`` searches the attributes of ``a``; otherwise the namespace and the builtins. Names
+    starting with ``_`` only when ``show_all``. None when the object before the dot is unknown.
+    """
+    import builtins
+
+    owner_expression, dot, name_pattern = pattern.rpartition(".")
+    if dot:
+        found, owner = _lookup(owner_expression, namespace)
+        if not found:
+            return None
+        names = set(dir(owner))
+        prefix = owner_expression + "."
+    else:
+        names = set(namespace) | set(vars(builtins))
+        prefix = ""
+    regex = re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in name_pattern) + "$")
+    return sorted(
+        prefix + name for name in names
+        if regex.match(name) and (show_all or not name.startswith("_") or name_pattern.startswith("_"))
+    )

@@ -77,7 +77,16 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     home = tmp_path_factory.mktemp("parity")  # fresh history databases: searches see this run only
     env = {**os.environ, "MYCON_DATA_DIR": str(home / "mycon"), "IPYTHONDIR": str(home / "ipython")}
     with running_kernel("mycon", env=env) as (_, ours), running_kernel("python3", env=env) as (_, theirs):
+        for client in (ours, theirs):
+            _skip_stale_replies(client)
         yield Pair(ours, theirs)
+
+
+def _skip_stale_replies(client: Any) -> None:
+    """Read past replies left from start-up (waiting for the kernel may ask more than once)."""
+    msg_id = client.kernel_info()
+    while client.get_shell_msg(timeout=20)["parent_header"].get("msg_id") != msg_id:
+        pass
 
 
 # ----- input as IPython takes it ----------------------------------------------------------------
@@ -169,3 +178,40 @@ def test_script_options(pair: Pair) -> None:
     assert pair.same("%%bash --bg --out sc_bgo --err sc_bge --proc sc_bgp\necho bg") == ["ok"]
     ours, _ = pair.run("sc_bgp.wait(), sc_bgo.read(), sc_bge.read()")
     assert ours[1][2] == "(0, b'bg\\n', b'')"
+
+
+# ----- help and long texts ----------------------------------------------------------------------
+
+
+def _page_only(seen: list[Any]) -> bool:
+    return len(seen) == 2 and seen[0] == "ok" and seen[1][0] == "page"
+
+
+def test_help_goes_to_the_pager(pair: Pair) -> None:
+    # the texts are our own (the kernel's, not IPython's prose); their form is IPython's: a page
+    for code in ("%quickref", "%magic", "?"):
+        ours, theirs = pair.run(code)
+        assert _page_only(ours) and _page_only(theirs), code
+    assert pair.same("*int*?") == ["ok", ("page", "FloatingPointError\nbreakpoint\nint\nprint")]
+    pair.same("import os\nos.*sep*?")
+    ours, theirs = pair.run("%prun sum(range(10))")
+    # the figures are timings; the rest is the same: a page of the table, then one space printed
+    assert ours[0] == theirs[0] == "ok" and ours[2] == theirs[2] == ("stdout", " ")
+    def table(page: str) -> list[str]:
+        return re.sub(r"\d+\.\d+", "N", page).splitlines()
+
+    assert table(ours[1][1]) == table(theirs[1][1])
+
+
+def test_lsmagic_is_a_result(pair: Pair) -> None:
+    ours, theirs = pair.run("%lsmagic")
+    # the magics themselves differ (each kernel lists its own); the result and its form do not
+    assert ours[1][:2] == theirs[1][:2] == ("execute_result", ["text/plain"])
+    assert ours[1][2].startswith("'Available line magics:\\n%")
+    assert ours[1][2].endswith("\\n\\nAutomagic is ON, % prefix IS NOT needed for line magics.'")
+    assert theirs[1][2].endswith("\\n\\nAutomagic is ON, % prefix IS NOT needed for line magics.'")
+
+
+def test_display_cell_magics(pair: Pair) -> None:
+    for magic in ("html", "javascript", "latex", "markdown"):
+        pair.same(f"%%{magic}\n<b>x</b> $y$")
