@@ -17,12 +17,12 @@ REPR_METHODS: tuple[tuple[str, str], ...] = (
     ("_repr_markdown_", "text/markdown"),
     ("_repr_svg_", "image/svg+xml"),
     ("_repr_png_", "image/png"),
+    ("_repr_pdf_", "application/pdf"),
     ("_repr_jpeg_", "image/jpeg"),
     ("_repr_latex_", "text/latex"),
     ("_repr_json_", "application/json"),
     ("_repr_javascript_", "application/javascript"),
-    ("_repr_pdf_", "application/pdf"),
-)
+)  # IPython's order, which is also the order failing methods report in
 BINARY_TYPES = {"image/png", "image/jpeg", "application/pdf"}
 
 _pretty: Callable[[Any], str] | None = None  # kernel.display.pretty.pretty, imported on first use
@@ -103,6 +103,7 @@ def format_object(
                     errors.append(exc)
                 else:
                     problems.append(f"_repr_mimebundle_ of {_safe_repr(obj)} failed: {type(exc).__name__}: {exc}")
+        _add_plain_text(obj, data, errors)
         for method_name, mime in REPR_METHODS:
             if mime in data:
                 continue
@@ -126,12 +127,19 @@ def format_object(
                 if isinstance(meta, dict):
                     metadata[mime] = meta
             data[mime] = _encode(mime, value)
-    if "text/plain" not in data:
-        if errors is None:
-            data["text/plain"] = plain_text(obj)
-        else:
-            try:
-                data["text/plain"] = _pretty_function()(obj)
-            except Exception as exc:
-                errors.append(exc)
+    else:
+        _add_plain_text(obj, data, errors)
     return data, metadata, problems
+
+
+def _add_plain_text(obj: Any, data: dict[str, Any], errors: list[BaseException] | None) -> None:
+    """``text/plain`` unless the bundle has it; with ``errors``, a failing repr goes there."""
+    if "text/plain" in data:
+        return
+    if errors is None:
+        data["text/plain"] = plain_text(obj)
+        return
+    try:
+        data["text/plain"] = _pretty_function()(obj)
+    except Exception as exc:
+        errors.append(exc)

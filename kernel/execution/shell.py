@@ -128,11 +128,13 @@ class Shell:
         result: str = self._transformer(code, automagic)
         return result
 
-    def register_source(self, code: str, count: int) -> str:
-        """Keep a cell's source in linecache so tracebacks and ``inspect`` can read it."""
+    def register_source(self, code: str, count: int, typed: str | None = None) -> str:
+        """Keep a cell's source (``typed``: as the user typed it, line for line the same) in
+        linecache so tracebacks and ``inspect`` can read it."""
         self._cell_serial += 1
         filename = f"<cell-{count}-{self._cell_serial}>"
-        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+        shown = typed if typed is not None else code
+        linecache.cache[filename] = (len(shown), None, shown.splitlines(True), filename)
         self.cell_names[filename] = count
         return filename
 
@@ -159,7 +161,17 @@ class Shell:
         except SyntaxError as exc:
             self._report(outcome, type(exc), exc, tracebacks.syntax_error(exc, self.cell_names))
             return self._finish(code, outcome)
-        filename = self.register_source(source, count)
+        typed = None
+        if source is not code or code[:1] in CLEANUP_STARTS:
+            # tracebacks and inspect show the lines as typed (``%time f()``, not the call the
+            # transform made of it) when the transform kept the lines where they were
+            from .transform import HELPER, clean_input
+
+            typed = clean_input(code) if code[:1] in CLEANUP_STARTS else code
+            cell_magic = source.startswith(HELPER + ".cell(")  # line 1 shows as ``%%name args``
+            if len(typed.splitlines()) != len(source.splitlines()) and not cell_magic:
+                typed = None
+        filename = self.register_source(source, count, typed)
         try:
             body, last = self._compile(source, filename)
         except (SyntaxError, ValueError, OverflowError) as exc:

@@ -397,7 +397,7 @@ def test_error_in_a_magics_code_shows_that_code_not_the_rewritten_line(kernel_cl
         return re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(reply["content"]["traceback"]))
 
     text = traceback_of("%%time\nzzx = 1\n1/0")
-    assert "__mycon_magic__" not in text and "----> 2 1/0" in text
+    assert "__mycon_magic__" not in text and "----> 2 1/0" in text and "----> 1 %%time" in text
     text = traceback_of("def zzg():\n    return 1/0\nzzr = %time zzg()")
     assert "__mycon_magic__" not in text and "in zzg()" in text
     reply, _ = execute(kernel_client, "%nosuchmagic")  # the magic itself fails: its line is all there is
