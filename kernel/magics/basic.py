@@ -64,14 +64,24 @@ def _split_options(args: str, flags: str, with_value: str = "") -> tuple[dict[st
     return options, rest
 
 
-def _format_seconds(seconds: float) -> str:
-    if seconds >= 1:
-        return f"{seconds:.3g} s"
-    for unit, scale in (("ms", 1e3), ("µs", 1e6), ("ns", 1e9)):
-        value = seconds * scale
-        if value >= 1 or unit == "ns":
-            return f"{value:.3g} {unit}"
-    return f"{seconds:.3g} s"
+def _format_seconds(seconds: float, precision: int = 3) -> str:
+    """A duration as IPython's %time and %timeit write it: ``1.23 ms``, ``456 ns``, ``2min 3s``."""
+    if seconds >= 60.0:
+        parts = []
+        left = seconds
+        for suffix, length in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+            value = int(left / length)
+            if value > 0:
+                left = left % length
+                parts.append(f"{value}{suffix}")
+            if left < 1:
+                break
+        return " ".join(parts)
+    import math
+
+    order = min(-int(math.floor(math.log10(seconds))) // 3, 3) if seconds > 0.0 else 3
+    unit = ("s", "ms", "\u03bcs", "ns")[order]
+    return f"{seconds * (1, 1e3, 1e6, 1e9)[order]:.{precision}g} {unit}"
 
 
 def _compile_with_last(runtime: MagicRuntime, source: str) -> tuple[Any, Any]:
@@ -247,27 +257,34 @@ def _cpu_times() -> tuple[float, float]:
 
 
 class TimeitResult:
-    """What ``%timeit -o`` returns: per-loop times of each run."""
+    """What ``%timeit -o`` returns: per-loop times of each run (IPython's fields)."""
 
-    def __init__(self, loops: int, timings: list[float]) -> None:
+    def __init__(self, loops: int, all_runs: list[float], precision: int = 3) -> None:
         self.loops = loops
-        self.timings = timings  # seconds per loop, one per run
-        self.best = min(timings)
-        self.worst = max(timings)
-        self.average = sum(timings) / len(timings)
+        self.repeat = len(all_runs)
+        self.all_runs = all_runs  # seconds per run of ``loops`` loops
+        self.timings = [run / loops for run in all_runs]  # seconds per loop, one per run
+        self.best = min(self.timings)
+        self.worst = max(self.timings)
+        self.average = sum(self.timings) / len(self.timings)
         mean = self.average
-        self.stdev = (sum((t - mean) ** 2 for t in timings) / len(timings)) ** 0.5
+        self.stdev = (sum((t - mean) ** 2 for t in self.timings) / len(self.timings)) ** 0.5
+        self.compile_time = 0.0
+        self._precision = precision
+
+    def __str__(self) -> str:
+        return (
+            f"{_format_seconds(self.average, self._precision)} \u00b1 "
+            f"{_format_seconds(self.stdev, self._precision)} per loop (mean \u00b1 std. dev. of "
+            f"{self.repeat} run{'' if self.repeat == 1 else 's'}, "
+            f"{self.loops:,} loop{'' if self.loops == 1 else 's'} each)"
+        )
 
     def __repr__(self) -> str:
-        runs = len(self.timings)
-        spread = f" ± {_format_seconds(self.stdev)}" if runs > 1 else ""
-        plural = "s" if runs != 1 else ""
-        loops = "s" if self.loops != 1 else ""
-        return (
-            f"{_format_seconds(self.average)}{spread} per loop "
-            f"(mean{' ± std. dev.' if runs > 1 else ''} of {runs} run{plural}, "
-            f"{self.loops:,} loop{loops} each)"
-        )
+        return f"<TimeitResult : {self}>"
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self))
 
 
 @_builtin("timeit")
@@ -291,7 +308,7 @@ def _timeit_options(args: str) -> tuple[dict[str, str], str]:
     options: dict[str, str] = {}
     rest = args.strip()
     while True:
-        match = re.match(r"^-(n|r)\s*(\d+)\s*|^-(q|o)\b\s*", rest)
+        match = re.match(r"^-(n|r|p)\s*(\d+)\s*|^-(q|o)\b\s*", rest)
         if match is None:
             break
         if match.group(1):
@@ -311,11 +328,16 @@ def _run_timeit(rt: MagicRuntime, statement: str, setup: str, options: dict[str,
     repeat = int(options.get("r", 7)) or 1
     if "n" in options:
         loops = int(options["n"]) or 1
-    else:
-        loops, _ = timer.autorange()
-    per_loop = [t / loops for t in timer.repeat(repeat=repeat, number=loops)]
-    result = TimeitResult(loops, per_loop)
+    else:  # as IPython: the first power of ten whose loops take at least 0.2 s
+        for power in range(10):
+            loops = 10**power
+            if timer.timeit(loops) >= 0.2:
+                break
+    result = TimeitResult(loops, timer.repeat(repeat=repeat, number=loops), int(options.get("p", 3)))
     if "q" not in options:
+        if result.worst > 4 * result.best and result.best > 0 and result.worst > 1e-6:
+            print(f"The slowest run took {result.worst / result.best:0.2f} times longer than the "
+                  "fastest. This could mean that an intermediate result is being cached.")
         print(result)
     return result if "o" in options else None
 

@@ -259,3 +259,27 @@ def test_magics_in_tracebacks_are_shown_as_typed(pair: Pair) -> None:
     # (ipykernel shows get_ipython().run_line_magic(...) here; the issue asks for the line as typed)
     assert "----> 1 %time undefined_in_time\n" in ours[2]
     assert not any("__mycon_magic__" in part for part in ours)
+
+
+# ----- %timeit ----------------------------------------------------------------------------------
+
+TIMEIT = re.compile(
+    r"\d+(\.\d+)? (ns|\u03bcs|ms|s) \u00b1 \d+(\.\d+)? (ns|\u03bcs|ms|s) per loop "
+    r"\(mean \u00b1 std\. dev\. of (?P<runs>\d+) runs?, (?P<loops>[\d,]+) loops? each\)"
+)
+
+
+def test_timeit_loop_count_and_units(pair: Pair) -> None:
+    # timings differ from run to run; the form, the unit sign and how loops are counted do not
+    for code in ("%timeit sum(range(1000))", "%timeit -n 3 -r 2 sum(range(1000))", "%%timeit\nsum(range(1000))"):
+        ours, theirs = pair.run(code)
+        for seen in (ours, theirs):
+            assert seen[0] == "ok" and seen[1][0] == "stdout", (code, seen)
+            match = TIMEIT.fullmatch(seen[1][1].rstrip("\n").splitlines()[-1])
+            assert match, (code, seen)
+            loops = int(match.group("loops").replace(",", ""))
+            assert "\u03bcs" in seen[1][1]  # IPython's mu (U+03BC), not the micro sign
+            assert loops in ((3,) if "-n 3" in code else tuple(10**k for k in range(10))), (code, seen)
+    ours, theirs = pair.run("%timeit -o -q -n 10 -r 3 sum(range(1000))")
+    for seen in (ours, theirs):
+        assert seen[1][0] == "execute_result" and seen[1][2].startswith("<TimeitResult : ")
