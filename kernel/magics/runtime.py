@@ -95,7 +95,8 @@ class MagicRuntime:
 
     def system(self, command: str) -> None:
         """``!command``: run it in a shell, its output streamed as it comes."""
-        code = run_process(self.expand(command), shell=True)
+        expanded = self.expand(command)
+        code = run_in_terminal(expanded) if os.name == "posix" else run_process(expanded, shell=True)
         self.shell.user_ns["_exit_code"] = code
 
     def getoutput(self, command: str) -> LineList:
@@ -236,6 +237,55 @@ def run_process(
     except KeyboardInterrupt:
         _stop(proc)
         raise
+
+
+TERMINAL_SIZE = (24, 80)  # rows, columns of the terminal ``!command`` runs on (as IPython's)
+
+
+def run_in_terminal(command: str) -> int:
+    """Run a shell command on a pseudo-terminal, as IPython runs ``!command``: the program
+    sees a terminal (``ls`` prints columns, colours may appear), its output and errors come
+    as one stream with the terminal's line ends, streamed as they come. Its exit status.
+
+    Standard input is empty (not the terminal), so a program that reads it does not hang.
+    """
+    import codecs
+    import fcntl
+    import pty
+    import struct
+    import subprocess
+    import termios
+
+    _flush_python_streams()
+    master, slave = pty.openpty()
+    try:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *TERMINAL_SIZE, 0, 0))
+        proc = subprocess.Popen(
+            command, shell=True, executable=_shell_executable(),
+            stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
+        )
+    except OSError as exc:
+        os.close(master)
+        raise CellError(f"cannot run {command!r}: {exc}") from None
+    finally:
+        os.close(slave)
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    try:
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: every program holding the terminal has closed it
+                break
+            if not data:
+                break
+            sys.stdout.write(decoder.decode(data))
+            sys.stdout.flush()
+        return proc.wait()
+    except KeyboardInterrupt:
+        _stop(proc)
+        raise
+    finally:
+        os.close(master)
 
 
 # ----- installation -----------------------------------------------------------------------------

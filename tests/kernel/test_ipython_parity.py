@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -283,3 +284,16 @@ def test_timeit_loop_count_and_units(pair: Pair) -> None:
     ours, theirs = pair.run("%timeit -o -q -n 10 -r 3 sum(range(1000))")
     for seen in (ours, theirs):
         assert seen[1][0] == "execute_result" and seen[1][2].startswith("<TimeitResult : ")
+
+
+# ----- shell commands ---------------------------------------------------------------------------
+
+
+def test_shell_commands_run_on_a_terminal(pair: Pair, tmp_path: Path) -> None:
+    for name in ("alpha.txt", "beta.txt", "gamma", "delta.py"):
+        (tmp_path / name).write_text("")
+    assert pair.same("!echo hi; echo err >&2") == ["ok", ("stdout", "hi\r\nerr\r\n")]
+    assert pair.same(f"!ls {tmp_path}") == ["ok", ("stdout", "alpha.txt  beta.txt  delta.py  gamma\r\n")]
+    pair.same("!python3 -c 'import sys; print(sys.stdout.isatty(), sys.stderr.isatty())'")
+    pair.same("!exit 3")
+    pair.same("_exit_code")

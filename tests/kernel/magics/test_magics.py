@@ -42,7 +42,7 @@ def test_cell_time_runs_the_whole_cell(session: Session, capsys: pytest.CaptureF
 
 def test_cell_time_body_may_hold_magics(session: Session, capfd: pytest.CaptureFixture[str]) -> None:
     session.ok("%%time\n!echo inner\nz = %pwd\nz")
-    assert capfd.readouterr().out.startswith("inner\n")
+    assert capfd.readouterr().out.startswith("inner\r\n")  # ! runs on a terminal, as in IPython
     assert session.shell.user_ns["z"] == os.getcwd()
 
 
@@ -188,7 +188,7 @@ def test_load_and_edit_payloads(session: Session, tmp_path: Path) -> None:
 def test_shell_escape_and_capture(session: Session, capfd: pytest.CaptureFixture[str]) -> None:
     session.ok("word = 'héllo'")
     session.ok("!echo $word {1 + 1} $HOME_NOT_A_NAME")
-    assert capfd.readouterr().out == "héllo 2\n"
+    assert capfd.readouterr().out == "héllo 2\r\n"
     session.ok("lines = !printf 'a b\\nc\\n'")
     lines = session.shell.user_ns["lines"]
     assert list(lines) == ["a b", "c"] and lines.s == "a b c"
@@ -338,7 +338,7 @@ def test_kernel_time_and_shell_escape_stream_live(kernel_client: Any) -> None:
     while True:
         msg = kernel_client.get_iopub_msg(timeout=20)
         if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
-            assert msg["content"]["text"] == "first\n"
+            assert msg["content"]["text"] == "first\r\n"
             break
     Path(marker).touch()
     reply = kernel_client.get_shell_msg(timeout=20)

@@ -70,18 +70,19 @@ def test_capture_holds_back_print_shell_output_stderr_displays_and_the_value(kc:
     outputs = run_ok(kc, cell)
     assert [m["msg_type"] for m in outputs if m["msg_type"] != "execute_input"] == []
     outputs = run_ok(kc, "print(repr(c.stdout)); print(repr(c.stderr)); [o.data for o in c.outputs]")
-    assert stdout_of(outputs) == "'from print\\nfrom a shell\\n'\n'to stderr\\npython stderr\\n'\n"
+    # (a shell command's output and errors come as one terminal stream, as in IPython)
+    assert stdout_of(outputs) == "'from print\\nfrom a shell\\r\\nto stderr\\r\\n'\n'python stderr\\n'\n"
     assert result(outputs) == "[{'text/plain': '42'}]"
     outputs = run_ok(kc, "c.show()")
-    assert stdout_of(outputs) == "from print\nfrom a shell\n"
-    assert stdout_of(outputs, "stderr") == "to stderr\npython stderr\n"
+    assert stdout_of(outputs) == "from print\nfrom a shell\r\nto stderr\r\n"
+    assert stdout_of(outputs, "stderr") == "python stderr\n"
     assert [d["data"] for d in of_type(outputs, "display_data")] == [{"text/plain": "42"}]
     outputs = run_ok(kc, "c()")  # calling it shows it too
-    assert stdout_of(outputs) == "from print\nfrom a shell\n"
+    assert stdout_of(outputs) == "from print\nfrom a shell\r\nto stderr\r\n"
     assert "1 display output" in result(run_ok(kc, "c"))
     # the streams are the kernel's own again
     outputs = run_ok(kc, "print('after')\n!echo shell after")
-    assert stdout_of(outputs) == "after\nshell after\n"
+    assert stdout_of(outputs) == "after\nshell after\r\n"
 
 
 def test_capture_options_let_one_kind_of_output_through(kc: BlockingKernelClient) -> None:
@@ -285,4 +286,4 @@ def test_nbclient_runs_a_notebook_using_these_magics(tmp_path: Path) -> None:
     assert pi[0]["data"]["text/plain"] == "3.14"
     assert figure[0]["output_type"] == "display_data"
     assert set(figure[0]["metadata"]["image/png"]) == {"width", "height"}
-    assert captured[0]["data"]["text/plain"] == "'noisy set-up\\nmore noise\\n'"
+    assert captured[0]["data"]["text/plain"] == "'noisy set-up\\nmore noise\\r\\n'"
