@@ -132,7 +132,7 @@ class Shell:
         """Keep a cell's source (``typed``: as the user typed it, line for line the same) in
         linecache so tracebacks and ``inspect`` can read it."""
         self._cell_serial += 1
-        filename = f"<cell-{count}-{self._cell_serial}>"
+        filename = tracebacks.cell_file_name(count, self._cell_serial, code)
         shown = typed if typed is not None else code
         linecache.cache[filename] = (len(shown), None, shown.splitlines(True), filename)
         self.cell_names[filename] = count
@@ -216,6 +216,7 @@ class Shell:
         """
         linecache.cache.pop(filename, None)
         self.cell_names.pop(filename, None)
+        tracebacks.CELL_FILES.pop(filename, None)
 
     def _finish(self, code: str, outcome: CellOutcome) -> CellOutcome:
         outcome.payload = self.payloads
@@ -234,7 +235,7 @@ class Shell:
             flags |= TOP_LEVEL_AWAIT
         tree = ast.parse(source, filename=filename, mode="exec", type_comments=False)
         if "__future__" in source:
-            tree, flags = self._take_future_imports(tree, flags)
+            tree, flags = self._take_future_imports(tree, flags, filename)
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last_node = tree.body.pop()
             assert isinstance(last_node, ast.Expr)
@@ -246,7 +247,7 @@ class Shell:
             return body, last
         return compile(tree, filename, "exec", flags=flags, dont_inherit=True), None
 
-    def _take_future_imports(self, tree: ast.Module, flags: int) -> tuple[ast.Module, int]:
+    def _take_future_imports(self, tree: ast.Module, flags: int, filename: str) -> tuple[ast.Module, int]:
         """Apply a cell's ``from __future__`` imports to it and to later cells, as IPython does.
 
         IPython compiles statement by statement, so a future import after other lines is
@@ -259,8 +260,9 @@ class Shell:
                 continue
             for alias in node.names:
                 feature = getattr(__future__, alias.name, None)
-                if feature is None:
-                    return tree, flags  # let compile() report the unknown feature
+                if feature is None:  # compiled alone, it raises Python's own error for it
+                    compile(ast.Module(body=[node], type_ignores=[]), filename, "exec", dont_inherit=True)
+                    continue
                 self.future_flags |= feature.compiler_flag
                 flags |= feature.compiler_flag
             if index:  # bind the names as the import would, without the position check
@@ -353,7 +355,7 @@ class Shell:
     def _format_current(self, exc: BaseException) -> list[str]:
         tb = exc.__traceback__
         # the first frame is ours (the eval call in _run_code): skip it and anything above it
-        while tb is not None and not tb.tb_frame.f_code.co_filename.startswith("<cell-"):
+        while tb is not None and not tracebacks.is_cell_file(tb.tb_frame.f_code.co_filename):
             if tb.tb_next is None:
                 break
             tb = tb.tb_next

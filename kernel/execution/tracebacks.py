@@ -25,6 +25,28 @@ NUMBER_WIDTH = 7  # columns of the line numbers (the arrow fills them on the cur
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
+# every cell's file name -> (execution count, serial); the names have IPython's form,
+# ``<temp dir>/mycon_<pid>/<digits>.py``, so warnings and SyntaxErrors name them as ipykernel does
+CELL_FILES: dict[str, tuple[int, int]] = {}
+_cell_dir: list[str] = []
+
+
+def cell_file_name(count: int, serial: int, code: str) -> str:
+    """A new cell's file name (no file is written: the source lives in linecache)."""
+    if not _cell_dir:
+        import tempfile
+
+        _cell_dir.append(os.path.join(tempfile.gettempdir(), f"mycon_{os.getpid()}"))
+    name = os.path.join(_cell_dir[0], f"{hash((code, serial)) % 10**10}.py")
+    CELL_FILES[name] = (count, serial)
+    return name
+
+
+def is_cell_file(filename: str) -> bool:
+    """True for the file name of a cell (see ``cell_file_name``)."""
+    return filename in CELL_FILES
+
+
 class CellError(Exception):
     """Raised by kernel-side helpers (magics) to report a plain error without a traceback."""
 

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..execution import tracebacks
 from ..execution.tracebacks import CellError
 from .basic import (
     _compile_with_last,
@@ -294,7 +295,7 @@ def _recall(rt: MagicRuntime, args: str) -> None:
 
 def _has_cell_frame(tb: TracebackType | None) -> bool:
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename.startswith("<cell-"):
+        if tracebacks.is_cell_file(tb.tb_frame.f_code.co_filename):
             return True
         tb = tb.tb_next
     return False
@@ -307,8 +308,6 @@ def _tb(rt: MagicRuntime, args: str) -> None:
     if exc is None:
         print("No traceback available to show.")
         return
-    from ..execution import tracebacks
-
     if isinstance(exc, SyntaxError) and not _has_cell_frame(exc.__traceback__):
         lines = tracebacks.syntax_error(exc, rt.shell.cell_names)  # the cell did not compile
     else:
@@ -442,7 +441,7 @@ def _defining_file_text(value: Any) -> str | None:
         filename = inspect.getsourcefile(target) or ""
     except Exception:  # noqa: BLE001 - built-ins, odd objects
         return None
-    if filename.startswith("<cell-"):
+    if tracebacks.is_cell_file(filename):
         return "".join(linecache.getlines(filename)) or None  # defined in a cell
     text = _file_text(filename)
     if text is None:  # a frozen module's code names no file; the module may know its file

@@ -21,7 +21,6 @@ from .iscomplete import scan
 HEADING = "\x1b[31m"  # red, as IPython's "Signature:" headings
 RESET = "\x1b[0m"
 MAX_STRING_FORM = 200
-CELL_FILE = re.compile(r"<cell-(\d+)-(\d+)>")
 
 
 def _is_name_char(char: str) -> bool:
@@ -106,8 +105,10 @@ def _string_form(value: Any) -> str | None:
 
 
 def _cell_number(filename: str) -> tuple[int, int] | None:
-    cell = CELL_FILE.fullmatch(filename)
-    return (int(cell.group(1)), int(cell.group(2))) if cell else None
+    """(execution count, serial) of a cell's file name, None for other files."""
+    from ..execution.tracebacks import CELL_FILES
+
+    return CELL_FILES.get(filename)
 
 
 def _class_in_cell(cls: type) -> tuple[str, int, str] | None:

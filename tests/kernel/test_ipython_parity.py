@@ -297,3 +297,16 @@ def test_shell_commands_run_on_a_terminal(pair: Pair, tmp_path: Path) -> None:
     pair.same("!python3 -c 'import sys; print(sys.stdout.isatty(), sys.stderr.isatty())'")
     pair.same("!exit 3")
     pair.same("_exit_code")
+
+
+CELL_FILE = re.compile(r"(?:mycon|ipykernel)_\d+/\d+\.py|\b\d+\.py\b")
+
+
+def test_cell_file_names_in_warnings_and_syntax_errors(pair: Pair) -> None:
+    # the same form: <temp dir>/<kernel>_<pid>/<digits>.py; only the kernel's name differs
+    ours, theirs = pair.run("import warnings\nwarnings.warn('careful')")
+    assert CELL_FILE.sub("CELL", str(ours)) == CELL_FILE.sub("CELL", str(theirs))
+    assert "mycon_" in str(ours) and ".py:2: UserWarning: careful" in str(ours)
+    ours, theirs = pair.run("await_later = 1\nfrom __future__ import braces")
+    assert ours[1][:2] == theirs[1][:2] == ("error", "SyntaxError")
+    assert CELL_FILE.sub("CELL", ours[1][2]) == CELL_FILE.sub("CELL", theirs[1][2])
