@@ -377,9 +377,8 @@ class Shell:
         outcome.ename = ename
         outcome.evalue = message
         outcome.traceback = [f"{tracebacks.BOLD_RED}{ename}{tracebacks.RESET}: {message}"]
-        self.publish(
-            "error", {"ename": ename, "evalue": message, "traceback": outcome.traceback}
-        )
+        # as ipykernel shows a UsageError: one line on stderr, no traceback (the reply says error)
+        self.publish("stream", {"name": "stderr", "text": f"{ename}: {message}\n"})
 
     # ----- user expressions ------------------------------------------------------------------
 

@@ -79,7 +79,7 @@ def _format_seconds(seconds: float, precision: int = 3) -> str:
         return " ".join(parts)
     import math
 
-    order = min(-int(math.floor(math.log10(seconds))) // 3, 3) if seconds > 0.0 else 3
+    order = min(-int(math.floor(math.log10(seconds)) // 3), 3) if seconds > 0.0 else 3
     unit = ("s", "ms", "\u03bcs", "ns")[order]
     return f"{seconds * (1, 1e3, 1e6, 1e9)[order]:.{precision}g} {unit}"
 
@@ -231,17 +231,18 @@ def _run_timed(rt: MagicRuntime, source: str) -> Any:
     body, last = _compile_with_last(rt, source)
     run = rt.shell._run_code  # runs a code object in the namespace, awaiting it if needed
     cpu0, wall0 = _cpu_times(), time.perf_counter()
-    if body is not None:
-        run(body)
-    value = run(last) if last is not None else None
-    wall = time.perf_counter() - wall0
-    cpu1 = _cpu_times()
-    user, system = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
-    print(
-        f"CPU times: user {_format_seconds(user)}, sys: {_format_seconds(system)}, "
-        f"total: {_format_seconds(user + system)}\nWall time: {_format_seconds(wall)}"
-    )
-    return value
+    try:
+        if body is not None:
+            run(body)
+        return run(last) if last is not None else None
+    finally:  # the times are printed when the code fails too, as IPython does
+        wall = time.perf_counter() - wall0
+        cpu1 = _cpu_times()
+        user, system = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
+        print(
+            f"CPU times: user {_format_seconds(user)}, sys: {_format_seconds(system)}, "
+            f"total: {_format_seconds(user + system)}\nWall time: {_format_seconds(wall)}"
+        )
 
 
 def _cpu_times() -> tuple[float, float]:

@@ -73,8 +73,8 @@ class MagicRuntime:
         magic = lookup(name, cell=False)
         if magic is None:
             there = lookup(name, cell=True) is not None
-            hint = f" (there is a cell magic %%{name}: put it on the cell's first line)" if there else ""
-            raise CellError(f"Line magic function `%{name}` not found{hint}. %lsmagic lists the magics.")
+            hint = f" (But cell magic `%%{name}` exists, did you mean that instead?)" if there else ""
+            raise CellError(f"Line magic function `%{name}` not found{hint}.")  # IPython's words
         if magic.expand:
             args = self.expand(args)
         if magic.builtin:
@@ -85,8 +85,9 @@ class MagicRuntime:
         """Run the cell magic ``%%name args`` on ``body``."""
         magic = lookup(name, cell=True)
         if magic is None:
-            hint = f" (there is a line magic %{name})" if lookup(name, cell=False) is not None else ""
-            raise CellError(f"Cell magic `%%{name}` not found{hint}. %lsmagic lists the magics.")
+            there = lookup(name, cell=False) is not None
+            hint = f" (But line magic `%{name}` exists, did you mean that instead?)" if there else ""
+            raise CellError(f"Cell magic `%%{name}` not found{hint}.")
         if magic.expand:
             args = self.expand(args)
         if magic.builtin:

@@ -310,3 +310,20 @@ def test_cell_file_names_in_warnings_and_syntax_errors(pair: Pair) -> None:
     ours, theirs = pair.run("await_later = 1\nfrom __future__ import braces")
     assert ours[1][:2] == theirs[1][:2] == ("error", "SyntaxError")
     assert CELL_FILE.sub("CELL", ours[1][2]) == CELL_FILE.sub("CELL", theirs[1][2])
+
+
+def test_usage_errors_are_one_line_on_stderr(pair: Pair) -> None:
+    assert pair.same("%nosuch") == ["error", ("stderr", "UsageError: Line magic function `%nosuch` not found.\n")]
+    pair.same("%%nosuch\nx")
+    ours, theirs = pair.run("%time undefined_in_timed")  # the times are printed before the error
+    assert [part[0] for part in ours[1:]] == [part[0] for part in theirs[1:]] == ["stdout", "error"]
+
+
+def test_time_units(pair: Pair) -> None:
+    ours, theirs = pair.run("%time sum(range(10))")
+    unit = re.compile(r"\d+(\.\d+)? (ns|\u03bcs|ms|s)")
+    for seen in (ours, theirs):
+        lines = seen[1][1].splitlines()
+        assert re.fullmatch(rf"CPU times: user {unit.pattern}, sys: {unit.pattern}, total: {unit.pattern}", lines[0])
+        assert re.fullmatch(rf"Wall time: {unit.pattern}", lines[1])
+        assert "0.0" not in lines[0]  # 10 μs, never 0.01 ms

@@ -117,7 +117,11 @@ def error(kc: BlockingKernelClient, code: str) -> dict[str, Any]:
     reply, outputs = execute(kc, code)
     content: dict[str, Any] = reply["content"]
     assert content["status"] == "error", content
-    assert [m["msg_type"] for m in outputs] == ["execute_input", "error"]
+    if content["ename"] == "UsageError":  # one stderr line, as ipykernel shows it
+        assert [m["msg_type"] for m in outputs] == ["execute_input", "stream"]
+        assert outputs[1]["content"]["text"] == f"UsageError: {content['evalue']}\n"
+    else:
+        assert [m["msg_type"] for m in outputs] == ["execute_input", "error"]
     return content
 
 
