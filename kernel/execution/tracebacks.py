@@ -7,6 +7,7 @@ frame one string ending with a newline, as IPython's).
 
 from __future__ import annotations
 
+import ast
 import linecache
 import os
 import traceback
@@ -172,9 +173,11 @@ class _Frame:
     def __init__(self, frame: FrameType, lineno: int, cells: dict[str, int]) -> None:
         self.frame = frame
         self.code = frame.f_code
-        # ipykernel's cells have no file on disk, so IPython shows them by the frame's own
-        # current line (which, for an exception chained in the same frame, is the later one)
-        self.lineno = frame.f_lineno if self.code.co_filename in cells and frame.f_lineno else lineno
+        # ipykernel's cells (and frozen modules) have no file on disk: IPython shows such a
+        # frame by its own current line (for an exception chained in the same frame, the later)
+        filename = self.code.co_filename
+        raw = filename in cells or (not filename.endswith(".py") and filename.startswith("<frozen "))
+        self.lineno = frame.f_lineno if raw and frame.f_lineno else lineno
 
     @property
     def filename(self) -> str:
@@ -192,7 +195,114 @@ def _frame_record(entry: _Frame, cells: dict[str, int], verbose: bool) -> str:
     name = _qualname(entry.code)
     call = _arguments(entry.frame, verbose) if name != "<module>" else ""
     head = _location(entry.filename, entry.lineno, name, cells, call)
+    if entry.filename not in cells:
+        lines = _statement_lines(entry.filename, entry.code, entry.lineno)
+        if lines is not None:
+            return head + "\n" + lines
     return head + "\n" + _source_lines(entry.code, entry.frame, entry.lineno)
+
+
+PIECES_AROUND = 2  # statements shown before and after a library frame's (IPython's, via stack_data)
+MAX_PIECE_LINES = 6  # a longer statement around it shows its first 3 and last 2 lines
+
+
+def _pieces(tree: ast.AST, source_lines: list[str]) -> list[tuple[int, int]]:
+    """Line ranges of a file's statements, as pieces: a compound statement's header is one
+    piece and each statement in its bodies others; the lines between statements (comments,
+    ``else:``) are one piece, blank lines at its ends left out."""
+    covered: list[tuple[int, int]] = []
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            end = node.end_lineno or node.lineno
+            inner = [b for field in ("body", "orelse", "finalbody") for b in getattr(node, field, []) or []
+                     if isinstance(b, ast.stmt)]
+            handlers = list(getattr(node, "handlers", []) or []) + list(getattr(node, "cases", []) or [])
+            if inner and inner[0].lineno > start:
+                covered.append((start, inner[0].lineno - 1))
+                visit(inner)
+                for handler in handlers:
+                    handler_body = handler.body
+                    first = getattr(handler, "lineno", None) or handler_body[0].lineno
+                    if handler_body and handler_body[0].lineno > first:
+                        covered.append((first, handler_body[0].lineno - 1))
+                    visit(handler_body)
+            else:
+                covered.append((start, end))
+
+    visit(getattr(tree, "body", []))
+    taken: set[int] = set()
+    for start, end in covered:
+        taken.update(range(start, end + 1))
+    pieces = list(covered)
+    gap: list[int] = []  # lines between statements (comments, ``else:``) make one piece
+    for number in range(1, len(source_lines) + 2):
+        if number <= len(source_lines) and number not in taken:
+            gap.append(number)
+            continue
+        filled = [n for n in gap if source_lines[n - 1].strip()]
+        if filled:
+            pieces.append((filled[0], filled[-1]))
+        gap = []
+    return sorted(set(pieces))
+
+
+_parsed: dict[str, tuple[int, list[tuple[int, int]]]] = {}
+
+
+def _statement_lines(filename: str, code: CodeType, lineno: int) -> str | None:
+    """The lines IPython shows around a library frame's line: whole statements, dedented."""
+    lines = linecache.getlines(filename)
+    if not lines or not filename.endswith(".py") or len(lines) > 10_000:
+        return None
+    cached = _parsed.get(filename)
+    if cached is None or cached[0] != len(lines):
+        try:
+            tree = ast.parse("".join(lines))
+        except (SyntaxError, ValueError):
+            return None
+        cached = _parsed[filename] = (len(lines), _pieces(tree, lines))
+    pieces = [p for p in cached[1] if "".join(lines[p[0] - 1 : p[1]]).strip()]
+    if code.co_name != "<module>":  # only the function's own statements
+        first = code.co_firstlineno
+        scope = next((p for p in pieces if p[0] <= first <= p[1]), None)
+        last = max((ln for ln in _code_lines(code)), default=lineno)
+        pieces = [p for p in pieces if (scope[0] if scope else first) <= p[0] <= max(last, lineno)]
+    current = next((i for i, p in enumerate(pieces) if p[0] <= lineno <= p[1]), None)
+    if current is None:
+        return None
+    shown: list[int | None] = []  # line numbers; None is a gap
+    for index in range(max(0, current - PIECES_AROUND), min(len(pieces), current + PIECES_AROUND + 1)):
+        start, end = pieces[index]
+        while end > start and not lines[end - 1].strip():
+            end -= 1
+        numbers: list[int | None] = list(range(start, end + 1))
+        if index != current and len(numbers) > MAX_PIECE_LINES:
+            numbers = numbers[:3] + [None] + numbers[-2:]
+        shown.extend(numbers)
+    texts = [lines[n - 1].rstrip("\n") for n in shown if n is not None]
+    indent = min((len(t) - len(t.lstrip()) for t in texts if t.strip()), default=0)
+    out = []
+    for number in shown:
+        if number is None:
+            out.append("   (...)")
+            continue
+        text = lines[number - 1].rstrip("\n")[indent:] + "\n"
+        if number == lineno:
+            out.append(f"{GREEN}{_arrow(number)}{number}{RESET} {text}")
+        else:
+            out.append(f"{GREEN}{number:>{NUMBER_WIDTH}}{RESET} {text}")
+    return "".join(out)
+
+
+def _code_lines(code: CodeType) -> list[int]:
+    """The lines a code object (with its nested ones) spans."""
+    found = [line for _, _, line in code.co_lines() if line is not None]
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            found.extend(_code_lines(const))
+    return found
 
 
 def _frame_records(frames: list[_Frame], cells: dict[str, int], verbose: bool) -> list[str]:

@@ -248,6 +248,14 @@ def test_tracebacks_as_ipython_prints_them(pair: Pair) -> None:
     same_traceback(pair, "  1 +* 2")
 
 
+def test_library_frames_show_whole_statements(pair: Pair) -> None:
+    # frames in files on disk: two statements either side, long ones cut with (...), dedented
+    for code in ("import json\njson.loads('{bad')", "import json\njson.dumps(object())",
+                 "import fractions\nfractions.Fraction('x')", "import statistics\nstatistics.mean([])",
+                 "import os\nos.makedirs('/proc/no-such-dir/x')"):
+        same_traceback(pair, code)
+
+
 def test_xmode(pair: Pair) -> None:
     for mode in ("Plain", "Minimal", "Verbose", "Context"):
         pair.same(f"%xmode {mode}")
