@@ -192,7 +192,11 @@ class Dispatcher:
         if not silent:
             count = self.shell.execution_count + (1 if store_history else 0)
             self.channels.publish("execute_input", {"code": code, "execution_count": count}, self.parent)
-        outcome: CellOutcome = self.shell.run_cell(code, silent=silent, store_history=store_history)
+        shell = self.shell
+        if shell.typed_cell_runner is None:
+            outcome: CellOutcome = shell.run_cell(code, silent=silent, store_history=store_history)
+        else:  # get_ipython().run_cell was replaced (%autopx): cells go through the replacement
+            outcome = shell.typed_cell_runner(code, silent, store_history)
         self.restore_sigint()
         if in_fork_child():
             # os.fork() in the cell: the child ran the rest of the cell; it ends here, so it

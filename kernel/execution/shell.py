@@ -110,6 +110,12 @@ class Shell:
         self.ast_transformers: list[Any] = []
         self.custom_exc: tuple[Any, Callable[[BaseException], None]] | None = None
         self.running_silent = False  # the run in progress is silent (hooks tell it apart)
+        # get_ipython().run_cell / run_ast_nodes replaced by an extension (ipyparallel's %autopx):
+        # cells from the front end go through ``typed_cell_runner(code, silent, store_history)``;
+        # ``parsed_cell_runner(source, filename)`` runs a parsed cell instead of us (True: it
+        # failed). None, as almost always: nothing changes and nothing is spent.
+        self.typed_cell_runner: Callable[[str, bool, bool], CellOutcome] | None = None
+        self.parsed_cell_runner: Callable[[str, str], bool] | None = None
 
     # ----- input ---------------------------------------------------------------------------
 
@@ -172,6 +178,9 @@ class Shell:
                 lines = [f"{type(exc).__name__}: {exc}"]
             self._report(outcome, type(exc), exc, lines)
             return self._finish(code, outcome)
+        if self.parsed_cell_runner is not None:
+            self._run_elsewhere(self.parsed_cell_runner, source, filename, outcome)
+            return self._finish(code, outcome)
         try:
             self.interruptible = True
             try:
@@ -192,6 +201,25 @@ class Shell:
             if not _defines_code(body) and not _defines_code(last):
                 self.forget_source(filename)
         return self._finish(code, outcome)
+
+    def _run_elsewhere(self, runner: Callable[[str, str], bool], source: str, filename: str,
+                       outcome: CellOutcome) -> None:
+        """Hand the parsed cell to ``runner`` (it shows its own errors); a failure fails the cell."""
+        sys.last_value = None  # type: ignore[assignment]
+        try:
+            self.interruptible = True
+            try:
+                failed = runner(source, filename)
+            finally:
+                self.interruptible = False
+        except BaseException as exc:  # noqa: BLE001 - the runner runs user code too
+            self._report(outcome, type(exc), exc, self._format_current(exc))
+            return
+        if failed:  # the runner showed the error (showtraceback keeps it in sys.last_value)
+            shown = getattr(sys, "last_value", None)
+            outcome.status = "error"
+            outcome.ename = type(shown).__name__ if shown is not None else "Error"
+            outcome.evalue = str(shown) if shown is not None else "the cell failed"
 
     def forget_source(self, filename: str) -> None:
         """Drop a cell's source from linecache once nothing can need it again.
@@ -312,6 +340,12 @@ class Shell:
             self.publish("stream", {"name": "stderr", "text": problem + "\n"})
 
     def _format_current(self, exc: BaseException) -> list[str]:
+        render = getattr(exc, "_render_traceback_", None)  # an exception that draws its own (IPython's protocol)
+        if callable(render):
+            try:
+                return [str(line) for line in render()]
+            except Exception:  # noqa: BLE001 - a broken renderer: the usual traceback instead
+                pass
         tb = exc.__traceback__
         # the first frame is ours (the eval call in _run_code): skip it and anything above it
         while tb is not None and not tb.tb_frame.f_code.co_filename.startswith("<cell-"):
