@@ -60,14 +60,20 @@ def _bounded(what: str, action: Any, timeout: float) -> Any:
 
 
 @contextmanager
-def started_cluster(engines: str = "local", n: int = ENGINES, timeout: float = START_TIMEOUT,
-                    **cluster_options: Any) -> Iterator[PxCluster]:
-    """A cluster of ``n`` engines (launched by ipyparallel's ``engines`` launcher), all of them
-    registered with the controller; stopped (controller and engines) on leaving."""
+def started_cluster(engines: str | None = "local", n: int = ENGINES, timeout: float = START_TIMEOUT,
+                    profile_config: str = "", **cluster_options: Any) -> Iterator[PxCluster]:
+    """A cluster of ``n`` engines (launched by ipyparallel's ``engines`` launcher, or the one
+    ``profile_config``, an ``ipcluster_config.py``, names), all of them registered with the
+    controller; stopped (controller and engines) on leaving."""
     import ipyparallel as ipp
 
     profile_dir = tempfile.mkdtemp(prefix="mycon-px-")
-    cluster = ipp.Cluster(n=n, engines=engines, profile_dir=profile_dir, cluster_id="px",
+    if profile_config:
+        with open(os.path.join(profile_dir, "ipcluster_config.py"), "w") as config_file:
+            config_file.write(profile_config)
+    if engines is not None:
+        cluster_options["engines"] = engines
+    cluster = ipp.Cluster(n=n, profile_dir=profile_dir, cluster_id="px",
                           log_level=40, shutdown_atexit=True, **cluster_options)
     running = PxCluster(cluster, profile_dir, "px", n)
 
@@ -80,7 +86,7 @@ def started_cluster(engines: str = "local", n: int = ENGINES, timeout: float = S
             client.close()
 
     try:
-        _bounded(f"starting an ipyparallel cluster of {n} {engines} engines", start, timeout)
+        _bounded(f"starting an ipyparallel cluster of {n} {engines or 'configured'} engines", start, timeout)
         yield running
     finally:
         try:

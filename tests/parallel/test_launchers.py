@@ -1,6 +1,6 @@
 """Engines started by ipyparallel's other launchers, driven from our kernel with ``%px``: MPI
-(``mpiexec``, Debian's Open MPI and mpi4py) and SSH (to the loopback test sshd of
-tests/multi/test_ssh.py)."""
+(``mpiexec``, Debian's Open MPI and mpi4py), SSH (to the loopback test sshd of
+tests/multi/test_ssh.py), and Slurm with the README's example profile (stand-in commands)."""
 
 from __future__ import annotations
 
@@ -60,3 +60,19 @@ def test_ssh_engines_on_loopback(sshd: SshServer, tmp_path: Path) -> None:  # no
         outputs = mycon.ok("%%px --no-stream\nimport os\nprint(os.environ.get('SSH_CONNECTION', 'no ssh').split()[-1])")
         text = "".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream")
         assert text == f"[stdout:0] \n{sshd.port}\n[stdout:1] \n{sshd.port}\n"
+
+
+def test_slurm_example_profile(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The README's Slurm profile (examples/parallel/profile_slurm) as it is, run by
+    ipyparallel's Slurm launcher with stand-ins for sbatch, srun and scancel on PATH (no real
+    Slurm here): the job script it writes starts the engines, and ``%px`` runs on them."""
+    fakes = Path(__file__).parent / "fake_slurm"
+    monkeypatch.setenv("PATH", f"{fakes}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.chdir(tmp_path)  # ipyparallel writes the job script in the working directory
+    profile = (Path(__file__).parents[2] / "examples" / "parallel" / "profile_slurm" / "ipcluster_config.py").read_text()
+    with started_cluster(engines=None, profile_config=profile) as cluster, connected_kernel("mycon", cluster) as mycon:
+        outputs = mycon.ok("%%px --no-stream\nimport os\nprint(os.environ['SLURM_NTASKS'], os.environ['SLURM_PROCID'])")
+        text = "".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream")
+        assert sorted(re.findall(r"\n2 (\d)\n", text)) == ["0", "1"], text
+        script = tmp_path / "slurm_engine.sbatch"
+        assert "#SBATCH --ntasks=2\n" in script.read_text() and "#SBATCH --time=01:00:00\n" in script.read_text()
