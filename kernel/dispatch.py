@@ -193,9 +193,10 @@ class Dispatcher:
             count = self.shell.execution_count + (1 if store_history else 0)
             self.channels.publish("execute_input", {"code": code, "execution_count": count}, self.parent)
         shell = self.shell
-        if shell.typed_cell_runner is None:
+        if shell.typed_cell_runner is None or silent:
             outcome: CellOutcome = shell.run_cell(code, silent=silent, store_history=store_history)
-        else:  # get_ipython().run_cell was replaced (%autopx): cells go through the replacement
+        else:  # get_ipython().run_cell was replaced (%autopx): typed cells go through it (silent
+            # ones are a front end's own queries: they stay here)
             outcome = shell.typed_cell_runner(code, silent, store_history)
         self.restore_sigint()
         if in_fork_child():

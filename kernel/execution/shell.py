@@ -111,9 +111,10 @@ class Shell:
         self.custom_exc: tuple[Any, Callable[[BaseException], None]] | None = None
         self.running_silent = False  # the run in progress is silent (hooks tell it apart)
         # get_ipython().run_cell / run_ast_nodes replaced by an extension (ipyparallel's %autopx):
-        # cells from the front end go through ``typed_cell_runner(code, silent, store_history)``;
-        # ``parsed_cell_runner(source, filename)`` runs a parsed cell instead of us (True: it
-        # failed). None, as almost always: nothing changes and nothing is spent.
+        # typed cells from the front end go through ``typed_cell_runner(code, silent,
+        # store_history)``; ``parsed_cell_runner(source, filename)`` runs a parsed cell instead of
+        # us (True: it failed). Silent cells (a front end's own queries) skip both. None, as
+        # almost always: nothing changes and nothing is spent.
         self.typed_cell_runner: Callable[[str, bool, bool], CellOutcome] | None = None
         self.parsed_cell_runner: Callable[[str, str], bool] | None = None
 
@@ -178,7 +179,7 @@ class Shell:
                 lines = [f"{type(exc).__name__}: {exc}"]
             self._report(outcome, type(exc), exc, lines)
             return self._finish(code, outcome)
-        if self.parsed_cell_runner is not None:
+        if self.parsed_cell_runner is not None and not silent:  # (a silent cell is a front end's own)
             self._run_elsewhere(self.parsed_cell_runner, source, filename, outcome)
             return self._finish(code, outcome)
         try:

@@ -145,8 +145,13 @@ def test_autopx_on_and_off_as_in_ipykernel(mycon_px: PxSession, ipykernel_px: Px
         assert streams(ours[1]).keys() == streams(theirs[1]).keys() == {"stderr"}
         assert ours[1][-1] == theirs[1][-1] == ("error", "2 errors")
         assert (ours[0], theirs[0]) == ("error", "ok")
+        # a silent request is a front end's own query, not a typed cell: it runs here (ipykernel
+        # sends it to the engines too)
+        content, outputs = mycon_px.run("seen_here = where", silent=True)
+        assert content["status"] == "ok" and outputs == []
     finally:
         ours, theirs = both(mycon_px, ipykernel_px, "%autopx")
     assert ours == theirs == ("ok", [("stream:stdout", "%autopx disabled\n")])
     ours, theirs = both(mycon_px, ipykernel_px, "print(where)")
     assert ours == theirs == ("ok", [("stream:stdout", "kernel\n")])
+    assert mycon_px.ok("print(seen_here)")[0]["content"]["text"] == "kernel\n"
