@@ -56,9 +56,29 @@ def kernel_info_content() -> dict[str, Any]:
             {"text": "Python Reference", "url": "https://docs.python.org/3/"},
             {"text": "mycon: %lsmagic lists the magics", "url": "https://docs.python.org/3/tutorial/"},
         ],
-        "debugger": False,
-        "supported_features": [],
+        "debugger": _debugger_available(),
+        "supported_features": supported_features(),
     }
+
+
+def supported_features() -> list[str]:
+    """kernel_info's ``supported_features``: what this kernel offers beyond the basics."""
+    features = []
+    if _debugger_available():
+        features.append("debugger")
+    return features
+
+
+_debugger_found: list[bool] = []  # whether debugpy is installed, once looked up
+
+
+def _debugger_available() -> bool:
+    """True when the visual debugger can run (debugpy is installed); looked up once."""
+    if not _debugger_found:
+        from .debugger import available
+
+        _debugger_found.append(available())
+    return _debugger_found[0]
 
 
 def _cursor_in(code: str, cursor: Any) -> int:
@@ -130,6 +150,7 @@ class Dispatcher:
         self.main_thread_id = threading.main_thread().ident
         self.after_idle: list[Request] = []  # requests queued behind a failed cell
         self.comms = CommManager(self.publish)
+        self.debugger: Any = None  # the visual debugger, made by the first debug_request
         set_manager(self.comms)
         self.shell_handlers: dict[str, Handler] = {
             "execute_request": self.execute_request,
@@ -508,12 +529,16 @@ class Dispatcher:
         self.channels.stop(0)
 
     def debug_request(self, request: Request) -> None:
-        self.reply(request, "debug_reply", {
-            "status": "error",
-            "ename": "NotSupported",
-            "evalue": "this kernel has no debugger",
-            "traceback": [],
-        })
+        """A Debug Adapter Protocol request (the visual debugger); debugpy is loaded by the first."""
+        if self.debugger is None:
+            from .debugger.session import Debugger
+
+            self.debugger = Debugger(self.channels, self.shell, self.publish_debug_event)
+        self.reply(request, "debug_reply", self.debugger.handle(request[2]["content"]))
+
+    def publish_debug_event(self, event: dict[str, Any]) -> None:
+        """A DAP event from debugpy, as ``debug_event`` on iopub (parent: the shell request)."""
+        self.channels.publish("debug_event", event, self.parent)
 
     def on_sigint(self, signum: int, frame: Any) -> None:
         """SIGINT: interrupt user code while it runs; ignore it otherwise."""

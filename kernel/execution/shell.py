@@ -119,6 +119,9 @@ class Shell:
         self.ast_transformers: list[Any] = []
         self.custom_exc: tuple[Any, Callable[[BaseException], None]] | None = None
         self.running_silent = False  # the run in progress is silent (hooks tell it apart)
+        # While the visual debugger is on: the file a cell's code is compiled under (named by
+        # its code, where the front end set its breakpoints); None: ``<cell-N-M>`` names
+        self.cell_filename: Callable[[str], str] | None = None
 
     # ----- input ---------------------------------------------------------------------------
 
@@ -137,10 +140,17 @@ class Shell:
         result: str = self._transformer(code, automagic)
         return result
 
-    def register_source(self, code: str, count: int) -> str:
-        """Keep a cell's source in linecache so tracebacks and ``inspect`` can read it."""
-        self._cell_serial += 1
-        filename = f"<cell-{count}-{self._cell_serial}>"
+    def register_source(self, code: str, count: int, typed: str | None = None) -> str:
+        """Keep a cell's source in linecache so tracebacks and ``inspect`` can read it.
+
+        ``typed``: the cell as the user typed it (before magics became Python), which names
+        the cell's file while the debugger is on.
+        """
+        if self.cell_filename is not None:
+            filename = self.cell_filename(code if typed is None else typed)
+        else:
+            self._cell_serial += 1
+            filename = f"<cell-{count}-{self._cell_serial}>"
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
         self.cell_names[filename] = count
         return filename
@@ -171,7 +181,7 @@ class Shell:
         except SyntaxError as exc:
             self._report(outcome, type(exc), exc, tracebacks.syntax_error(exc, self.cell_names))
             return self._finish(code, outcome)
-        filename = self.register_source(source, count)
+        filename = self.register_source(source, count, code)
         try:
             body, last = self._compile(source, filename)
         except (SyntaxError, ValueError, OverflowError) as exc:
