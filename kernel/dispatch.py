@@ -96,6 +96,21 @@ def _header_of(parent: Any) -> Any:
     return parent
 
 
+def debugger_of(dispatcher: Dispatcher) -> Any:
+    """The kernel's visual debugger, made (and the debugger package imported) on the first
+    ``debug_request``; its DAP events go out as ``debug_event`` (parent: the shell request)."""
+    debugger = getattr(dispatcher, "debugger", None)
+    if debugger is None:
+        from .debugger.session import Debugger
+
+        def publish_event(event: dict[str, Any]) -> None:
+            dispatcher.channels.publish("debug_event", event, dispatcher.parent)
+
+        debugger = Debugger(dispatcher.channels, dispatcher.shell, publish_event)
+        dispatcher.debugger = debugger  # type: ignore[attr-defined]
+    return debugger
+
+
 class StdinNotImplementedError(RuntimeError):
     """``input()`` was called for a request that does not allow stdin."""
 
@@ -150,7 +165,6 @@ class Dispatcher:
         self.main_thread_id = threading.main_thread().ident
         self.after_idle: list[Request] = []  # requests queued behind a failed cell
         self.comms = CommManager(self.publish)
-        self.debugger: Any = None  # the visual debugger, made by the first debug_request
         set_manager(self.comms)
         self.shell_handlers: dict[str, Handler] = {
             "execute_request": self.execute_request,
@@ -529,16 +543,8 @@ class Dispatcher:
         self.channels.stop(0)
 
     def debug_request(self, request: Request) -> None:
-        """A Debug Adapter Protocol request (the visual debugger); debugpy is loaded by the first."""
-        if self.debugger is None:
-            from .debugger.session import Debugger
-
-            self.debugger = Debugger(self.channels, self.shell, self.publish_debug_event)
-        self.reply(request, "debug_reply", self.debugger.handle(request[2]["content"]))
-
-    def publish_debug_event(self, event: dict[str, Any]) -> None:
-        """A DAP event from debugpy, as ``debug_event`` on iopub (parent: the shell request)."""
-        self.channels.publish("debug_event", event, self.parent)
+        """A Debug Adapter Protocol request (the visual debugger, see ``debugger_of``)."""
+        self.reply(request, "debug_reply", debugger_of(self).handle(request[2]["content"]))
 
     def on_sigint(self, signum: int, frame: Any) -> None:
         """SIGINT: interrupt user code while it runs; ignore it otherwise."""

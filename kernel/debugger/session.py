@@ -23,6 +23,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from ..log import log
 from . import available, cells, launch
 from .dap import AdapterConnection, DebuggerError
 
@@ -34,6 +35,10 @@ HIDDEN_NAMES = frozenset({
     "__builtins__", "__builtin__", "In", "Out", "_ih", "_oh", "_dh", "_", "__", "___",
     "get_ipython", "exit", "quit",
 })
+# commands answered from the kernel's own state, also before initialize (a front end asks
+# debugInfo first, to learn whether a session is on and how cells are named)
+ANSWERED_BEFORE_START = frozenset({"debugInfo", "dumpCell", "source", "modules", "inspectVariables",
+                                   "richInspectVariables", "variables", "copyToGlobals"})
 NOT_INSTALLED = ("the debugger needs debugpy, which is not installed for this kernel's Python: "
                  "pip install 'mycon[debugger]' (or pip install debugpy), then restart the kernel")
 
@@ -85,27 +90,37 @@ class Debugger:
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         """The ``debug_reply`` content (a DAP response) for a ``debug_request``'s content."""
+        seq = request.get("seq")
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            request = {**request, "seq": 0}
         command = request.get("command")
         if not isinstance(command, str) or request.get("type", "request") != "request":
-            return response(request, False, message="a debug_request must hold a DAP request with a command")
-        if not available():
-            return response(request, False, message=NOT_INSTALLED)
+            return response({**request, "command": ""}, False,
+                            message="a debug_request must hold a DAP request: type 'request' and a command")
+        if not isinstance(request.get("arguments", {}), dict):
+            return response(request, False, message=f"{command}: arguments must be an object")
         try:
-            if command == "initialize":
-                self.start()
-            handler = self.local.get(command)
-            if handler is not None and (self.started or command in ("debugInfo", "dumpCell", "source", "modules",
-                                                                     "inspectVariables", "richInspectVariables",
-                                                                     "variables", "copyToGlobals")):
-                return handler(request)
-            if not self.started:
-                return response(request, False, message=f"the debugger is not started: send 'initialize' before {command!r}")
-            reply = self.forward(request)
-            if command == "disconnect":
-                self.stop()
-            return reply
+            return self._handle(command, request)
         except DebuggerError as exc:
             return response(request, False, message=str(exc))
+        except Exception as exc:  # noqa: BLE001 - a malformed request is answered, never fatal
+            log(f"debugger: {command} failed: {type(exc).__name__}: {exc}", exc)
+            return response(request, False, message=f"{command} failed: {type(exc).__name__}: {exc}")
+
+    def _handle(self, command: str, request: dict[str, Any]) -> dict[str, Any]:
+        if not available():
+            return response(request, False, message=NOT_INSTALLED)
+        if command == "initialize":
+            self.start()
+        handler = self.local.get(command)
+        if handler is not None and (self.started or command in ANSWERED_BEFORE_START):
+            return handler(request)
+        if not self.started:
+            return response(request, False, message=f"the debugger is not started: send 'initialize' before {command!r}")
+        reply = self.forward(request)
+        if command == "disconnect":
+            self.stop()
+        return reply
 
     # ----- the session -------------------------------------------------------------------------
 
@@ -138,6 +153,7 @@ class Debugger:
             arguments = request.get("arguments")
         reply = self.adapter.request(command, arguments, REQUEST_TIMEOUT)
         reply["request_seq"] = request.get("seq", 0)
+        reply["command"] = request["command"]  # the front end's command, also when we sent another
         return reply
 
     def _on_event(self, event: dict[str, Any]) -> None:
