@@ -67,3 +67,29 @@ def remove_all() -> None:
     import shutil
 
     shutil.rmtree(directory(), ignore_errors=True)
+
+
+def remove_stale() -> None:
+    """Remove the cell directories of our kernels that are gone (killed before clean-up)."""
+    import shutil
+
+    if not hasattr(os, "getuid"):
+        return  # (no owners to compare: leave them)
+    root = tempfile.gettempdir()
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    for name in names:
+        pid = name[len("mycon_") :]
+        if not name.startswith("mycon_") or not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        path = os.path.join(root, name)
+        try:
+            if os.stat(path).st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue  # not ours to judge (another user's process, or gone meanwhile)

@@ -129,6 +129,7 @@ class Debugger:
         if self.started:
             return
         if self.port is None:
+            cells.remove_stale()
             port = launch.free_port(HOST)
             self.port = port  # even if the main thread is late: it will listen there
             launch.listen_in_main_thread(self.channels, HOST, port)

@@ -223,3 +223,34 @@ def test_without_debugpy_the_kernel_says_what_to_install(tmp_path: Path) -> None
         kc.stop_channels()
         process.kill()
         process.wait(timeout=TIMEOUT)
+
+
+def test_cell_file_names_hash_as_ipykernel_and_jupyterlab_do() -> None:
+    from ipykernel.compiler import murmur2_x86  # the reference
+
+    from kernel.debugger.cells import HASH_SEED, murmur2
+
+    for code in ("", "a", "ab", "abc", "abcd", CELL, "print('é, 日本, 🐍')\n" * 3):
+        assert murmur2(code.encode("utf-8"), HASH_SEED) == murmur2_x86(code, HASH_SEED), code
+
+
+def test_cell_directories_of_killed_kernels_are_removed_at_the_next_start() -> None:
+    from kernel.debugger import cells
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    dead = Path(tempfile.gettempdir()) / f"mycon_{gone.stdout.strip()}"
+    alive = Path(tempfile.gettempdir()) / f"mycon_{os.getppid()}"  # our parent runs on
+    made = [path for path in (dead, alive) if not path.exists()]
+    for path in made:
+        path.mkdir()
+        (path / "1.py").write_text("x = 1\n", encoding="utf-8")
+    try:
+        cells.remove_stale()
+        assert not dead.exists()
+        assert alive.exists()
+    finally:
+        for path in made:
+            if path.exists():
+                (path / "1.py").unlink()
+                path.rmdir()
