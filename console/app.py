@@ -93,7 +93,7 @@ class Console:
 
         self.printer.set_app(self.prompt.app)
         self.printer.style_note = lambda text: self.screen.style(text, render.DIM)
-        self.catcher = KeyCatcher(self.prompt.input, self._on_ctrl_c)
+        self.catcher = KeyCatcher(self.prompt.input, self._on_ctrl_c, self._say_still_waiting)
         self.life = KernelLifecycle(
             settings, self.link, self.session, self.screen, self.history, self.state, self.catcher
         )
@@ -120,6 +120,11 @@ class Console:
         return shutil.get_terminal_size((80, 24)).columns
 
     # -- running ----------------------------------------------------------------------------
+
+    def _say_still_waiting(self) -> None:
+        """A Ctrl-C did not end the wait within a second: say how to leave it."""
+        if not self._leaving:  # leaving said so at once
+            self.screen.note("(still waiting for the kernel: Ctrl-C again stops waiting)")
 
     def _on_ctrl_c(self) -> None:
         if self._leaving:

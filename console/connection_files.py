@@ -73,6 +73,40 @@ def _by_id_prefix(rdir: str, prefix: str) -> str:
     return matches[0] if matches else ""
 
 
+def short_kernel_id(rdir: str, kernel_id: str, least: int = 8) -> str:
+    """The shortest start of ``kernel_id`` (at least ``least`` characters) that no other kernel
+    file in ``rdir`` shares: what ``--existing`` needs to find this kernel."""
+    others = [
+        os.path.basename(p)[len("kernel-") : -len(".json")]
+        for p in glob.glob(os.path.join(rdir, "kernel-*.json"))
+    ]
+    others = [other for other in others if other != kernel_id]
+    for length in range(least, len(kernel_id)):
+        prefix = kernel_id[:length]
+        if not any(other.startswith(prefix) for other in others):
+            return prefix
+    return kernel_id
+
+
+def attach_hint(path: str, encrypted: bool) -> str:
+    """The banner's line on how to attach another terminal to the kernel of connection file
+    ``path``: a file of the runtime directory by its short kernel id, any other by its path."""
+    name = os.path.basename(path)
+    try:
+        rdir = os.path.abspath(runtime_dir())
+        if os.path.dirname(os.path.abspath(path)) == rdir and name.startswith("kernel-"):
+            path = short_kernel_id(rdir, name[len("kernel-") :].removesuffix(".json"))
+        elif os.path.dirname(os.path.abspath(path)) == rdir:
+            path = name.removesuffix(".json")
+    except Exception:  # an unusable runtime directory: the path as given
+        pass
+    if encrypted:
+        how = "encrypted with CurveZMQ: jupyter console and qtconsole cannot attach"
+    else:
+        how = "not encrypted: any Jupyter client can attach"
+    return f"To attach another terminal: mycon --existing {path} ({how})"
+
+
 def read_connection_file(path: str) -> dict[str, Any]:
     """The parsed connection file, or a UserInputError saying what is wrong with it."""
     try:

@@ -11,6 +11,7 @@ wait's ``on_break`` instead, which gives the prompt back; keys typed ahead are k
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterator
@@ -22,14 +23,19 @@ from prompt_toolkit.keys import Keys
 
 BREAK_WINDOW = 5.0
 """Seconds after a Ctrl-C that had no effect within which a second one breaks the wait."""
+STUCK_HINT_AFTER = 1.0
+"""Seconds after a Ctrl-C that has not ended a breakable wait before saying how to leave it."""
 
 
 class KeyCatcher:
     """Reads the terminal while a cell runs; Ctrl-C calls ``on_interrupt``."""
 
-    def __init__(self, input: Any, on_interrupt: Callable[[], None]) -> None:
+    def __init__(
+        self, input: Any, on_interrupt: Callable[[], None], on_stuck: Callable[[], None] | None = None
+    ) -> None:
         self.input = input
         self.on_interrupt = on_interrupt
+        self.on_stuck = on_stuck  # says how to leave a wait a Ctrl-C did not end
         self.keys: list[KeyPress] = []
         self._on_break: Callable[[], None] | None = None
         self._pressed_at: float | None = None  # the last Ctrl-C of the current wait
@@ -56,6 +62,14 @@ class KeyCatcher:
             return
         self.keys.clear()  # like a terminal: Ctrl-C drops what was typed ahead
         self.on_interrupt()
+        if self._on_break is not None and self.on_stuck is not None:
+            with contextlib.suppress(RuntimeError):  # no running loop: nobody to tell
+                asyncio.get_running_loop().call_later(STUCK_HINT_AFTER, self._hint_if_stuck, now)
+
+    def _hint_if_stuck(self, pressed_at: float) -> None:
+        """The wait that Ctrl-C at ``pressed_at`` should have ended still goes on: say so."""
+        if self._pressed_at == pressed_at and self._on_break is not None and self.on_stuck is not None:
+            self.on_stuck()
 
     def pressed_elsewhere(self) -> None:
         """A Ctrl-C read by another prompt during this wait (an ``input()`` prompt): it counts

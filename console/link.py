@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.channels import ZmqChannels
-from console.connection_files import read_connection_file, runtime_dir
+from console.connection_files import attach_hint, read_connection_file
 from console.errors import LinkError, LinkTimeout, UserInputError
 from console.heartbeat import HeartbeatWatch
 from console.launch import KernelOutput, new_manager
@@ -48,6 +48,28 @@ def unreadable_reason(error: Exception) -> str:
     if isinstance(error, ValueError):  # JSONDecodeError and UnicodeDecodeError among them
         return f"not valid JSON ({text[:60]})"
     return f"{type(error).__name__}: {text[:80]}"
+
+
+async def wait_unless(work: Awaitable[Any], stop: asyncio.Event, timeout: float) -> None:
+    """Await ``work`` for at most ``timeout`` seconds, or until ``stop`` is set; its failure is
+    ignored (what follows checks what is left to do)."""
+    done = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({done, stopped}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    for task in (done, stopped):
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+
+
+def kernelspec_guess(kernel_info: Msg) -> str:
+    """The likely kernelspec name of a kernel from its kernel_info: ours is ``mycon``,
+    IPython's ``python3``, others are named by their language."""
+    implementation = str(kernel_info.get("implementation") or "")
+    if implementation in ("mycon", "ipython"):
+        return "mycon" if implementation == "mycon" else "python3"
+    language_info = kernel_info.get("language_info") or {}
+    return str(language_info.get("name") or "") if isinstance(language_info, dict) else ""
 
 
 class MalformedMessage(Exception):
@@ -227,15 +249,8 @@ class KernelLink:
         return True
 
     async def unless_hurried(self, work: Awaitable[Any], timeout: float) -> None:
-        """Await ``work`` for at most ``timeout`` seconds, or until ``hurry_close``; its
-        failure is ignored (what follows checks what is left to do)."""
-        done = asyncio.ensure_future(work)
-        hurry = asyncio.ensure_future(self._hurry.wait())
-        await asyncio.wait({done, hurry}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        for task in (done, hurry):
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+        """Await ``work`` for at most ``timeout`` seconds, or until ``hurry_close``."""
+        await wait_unless(work, self._hurry, timeout)
 
     def hurry_close(self) -> None:
         """Leaving: stop waiting for the kernel to shut down by itself, kill it at once."""
@@ -465,30 +480,12 @@ class KernelLink:
         self._send("stdin", self.client.session.msg("input_reply", {"value": value}))
 
     def kernel_name(self) -> str:
-        """The kernelspec name of this kernel: known when we started it, else a good guess
-        from kernel_info (ours is ``mycon``, IPython's ``python3``, others their language)."""
+        """The kernelspec name of this kernel: known when we started it, else guessed."""
         if self.manager is not None and self.manager.kernel_name:
             return str(self.manager.kernel_name)
-        implementation = str(self.kernel_info.get("implementation") or "")
-        if implementation in ("mycon", "ipython"):
-            return "mycon" if implementation == "mycon" else "python3"
-        language_info = self.kernel_info.get("language_info") or {}
-        return str(language_info.get("name") or "") if isinstance(language_info, dict) else ""
+        return kernelspec_guess(self.kernel_info)
 
     def attach_hint(self) -> str:
         """One line telling how to attach another terminal to this kernel."""
-        path = self.connection_file
-        if not path:
-            return ""
-        name = os.path.basename(path)
-        try:
-            if os.path.dirname(os.path.abspath(path)) == os.path.abspath(runtime_dir()):
-                path = name[len("kernel-") :] if name.startswith("kernel-") else name
-                path = path[: -len(".json")] if path.endswith(".json") else path
-        except Exception:
-            pass
-        if getattr(self.client, "curve_publickey", None):
-            how = "encrypted with CurveZMQ: jupyter console and qtconsole cannot attach"
-        else:
-            how = "not encrypted: any Jupyter client can attach"
-        return f"To attach another terminal: mycon --existing {path} ({how})"
+        encrypted = bool(getattr(self.client, "curve_publickey", None))
+        return attach_hint(self.connection_file, encrypted) if self.connection_file else ""

@@ -55,6 +55,37 @@ def _readable(sock: zmq.Socket) -> bool:
     return bool(int(sock.get(zmq.EVENTS)) & zmq.POLLIN)
 
 
+def bind_socket(context: zmq.Context, info: connection.ConnectionInfo, kind: int, port_name: str) -> zmq.Socket:
+    """A socket of ``kind`` bound to ``info``'s port ``port_name`` (a free one when 0, which is
+    then written into ``info``), with Curve when ``info`` has a secret key."""
+    sock = context.socket(kind)
+    sock.linger = 1000
+    if kind == zmq.XPUB:
+        sock.setsockopt(zmq.XPUB_VERBOSE, 1)
+        sock.setsockopt(zmq.XPUB_VERBOSER, 1)  # unsubscriptions too: count who is attached
+        sock.sndhwm = IOPUB_HWM
+    if kind == zmq.ROUTER:
+        sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
+    if info.curve_secretkey:
+        sock.curve_secretkey = info.curve_secretkey.encode("ascii")
+        sock.curve_server = True
+    port = getattr(info, port_name)
+    if port:
+        sock.bind(info.endpoint(port))
+    elif info.transport == "ipc":
+        port = 1
+        while os.path.exists(f"{info.ip}-{port}"):
+            port += 1
+        sock.bind(info.endpoint(port))
+    else:
+        host = f"[{info.ip}]" if ":" in info.ip else info.ip
+        if ":" in info.ip:
+            sock.ipv6 = True
+        port = sock.bind_to_random_port(f"tcp://{host}")
+    setattr(info, port_name, port)
+    return sock
+
+
 class Channels:
     """The kernel's sockets and the ways to send on them safely from several threads."""
 
@@ -84,32 +115,7 @@ class Channels:
         self.heartbeat = self._bind(zmq.ROUTER, "hb_port")
 
     def _bind(self, kind: int, port_name: str) -> zmq.Socket:
-        sock = self.context.socket(kind)
-        sock.linger = 1000
-        if kind == zmq.XPUB:
-            sock.setsockopt(zmq.XPUB_VERBOSE, 1)
-            sock.setsockopt(zmq.XPUB_VERBOSER, 1)  # unsubscriptions too: count who is attached
-            sock.sndhwm = IOPUB_HWM
-        if kind == zmq.ROUTER:
-            sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
-        if self.info.curve_secretkey:
-            sock.curve_secretkey = self.info.curve_secretkey.encode("ascii")
-            sock.curve_server = True
-        port = getattr(self.info, port_name)
-        if port:
-            sock.bind(self.info.endpoint(port))
-        elif self.info.transport == "ipc":
-            port = 1
-            while os.path.exists(f"{self.info.ip}-{port}"):
-                port += 1
-            sock.bind(self.info.endpoint(port))
-        else:
-            host = f"[{self.info.ip}]" if ":" in self.info.ip else self.info.ip
-            if ":" in self.info.ip:
-                sock.ipv6 = True
-            port = sock.bind_to_random_port(f"tcp://{host}")
-        setattr(self.info, port_name, port)
-        return sock
+        return bind_socket(self.context, self.info, kind, port_name)
 
     def ports(self) -> dict[str, int]:
         return {name: getattr(self.info, name) for name in connection.PORT_NAMES}

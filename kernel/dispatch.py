@@ -111,6 +111,35 @@ def debugger_of(dispatcher: Dispatcher) -> Any:
     return debugger
 
 
+def _undeliverable(handler: Any) -> str | None:
+    """Why a SIGINT would not interrupt the running code under ``handler``, or None."""
+    if handler not in (signal.SIG_IGN, signal.SIG_DFL, None):
+        return None
+    what = "ignores SIGINT" if handler == signal.SIG_IGN else "set SIGINT to its default action"
+    return (
+        f"the running code {what}, so the interrupt was not delivered; "
+        "the kernel restores its own handler when the cell ends"
+    )
+
+
+def restore_sigint(own_handler: Any) -> None:
+    """Put ``own_handler`` back as SIGINT's handler if a cell replaced it.
+
+    Otherwise later interrupts would be ignored, kill the kernel (SIG_DFL), or raise inside
+    the kernel's own code between cells (``default_int_handler``).
+    """
+    try:
+        handler = signal.getsignal(signal.SIGINT)
+        if handler != own_handler:
+            signal.signal(signal.SIGINT, own_handler)
+            bdb = sys.modules.get("bdb")
+            if bdb is None or not isinstance(getattr(handler, "__self__", None), bdb.Bdb):
+                # (pdb's own handler, left by `continue`, is routine: not worth a line)
+                log("user code replaced the SIGINT handler: the kernel's own is back")
+    except (ValueError, OSError) as exc:
+        log(f"cannot restore the SIGINT handler: {exc}")
+
+
 class StdinNotImplementedError(RuntimeError):
     """``input()`` was called for a request that does not allow stdin."""
 
@@ -501,12 +530,9 @@ class Dispatcher:
         SIGINT handler with SIG_IGN or SIG_DFL (a signal would be ignored, or kill the kernel).
         """
         handler = signal.getsignal(signal.SIGINT)
-        if handler in (signal.SIG_IGN, signal.SIG_DFL, None):
-            what = "ignores SIGINT" if handler == signal.SIG_IGN else "set SIGINT to its default action"
-            return (
-                f"the running code {what}, so the interrupt was not delivered; "
-                "the kernel restores its own handler when the cell ends"
-            )
+        problem = _undeliverable(handler)
+        if problem is not None:
+            return problem
         if self.main_thread_id is not None and hasattr(signal, "pthread_kill"):
             signal.pthread_kill(self.main_thread_id, signal.SIGINT)
         else:
@@ -518,21 +544,8 @@ class Dispatcher:
         return None
 
     def restore_sigint(self) -> None:
-        """Put the kernel's SIGINT handler back if the cell replaced it.
-
-        Otherwise later interrupts would be ignored, kill the kernel (SIG_DFL), or raise inside
-        the kernel's own code between cells (``default_int_handler``).
-        """
-        try:
-            handler = signal.getsignal(signal.SIGINT)
-            if handler != self.on_sigint:
-                signal.signal(signal.SIGINT, self.on_sigint)
-                bdb = sys.modules.get("bdb")
-                if bdb is None or not isinstance(getattr(handler, "__self__", None), bdb.Bdb):
-                    # (pdb's own handler, left by `continue`, is routine: not worth a line)
-                    log("user code replaced the SIGINT handler: the kernel's own is back")
-        except (ValueError, OSError) as exc:
-            log(f"cannot restore the SIGINT handler: {exc}")
+        """Put the kernel's SIGINT handler back if the cell replaced it."""
+        restore_sigint(self.on_sigint)
 
     def shutdown_request(self, request: Request) -> None:
         restart = bool(request[2]["content"].get("restart", False))

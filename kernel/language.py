@@ -58,9 +58,20 @@ class HistoryRecorder:
         self.history = history
         self.last_count = shell.execution_count
         self.result_text: str | None = None
+        self.stored = False  # this run's input went to the store (its output may follow)
 
     def before(self, code: str) -> None:
+        """Store the input before it runs, as IPython does: ``%history`` sees its own line."""
         self.result_text = None
+        count = self.shell.execution_count
+        if count != self.last_count:  # silent and store_history=False runs keep the count
+            self.last_count = count
+            try:
+                source = self.shell.transform(code)
+            except Exception:  # noqa: BLE001 - the cell reports its own error when it runs
+                source = code
+            self.history.store.store_input(count, source, code)
+            self.stored = True
 
     def on_publish(self, msg_type: str, content: dict[str, Any]) -> None:
         if msg_type == "execute_result":
@@ -68,17 +79,11 @@ class HistoryRecorder:
             self.result_text = text if isinstance(text, str) else None
 
     def after(self, code: str, outcome: CellOutcome) -> None:
-        count = outcome.execution_count
-        if count != self.last_count:  # silent and store_history=False runs keep the count
-            self.last_count = count
-            try:
-                source = self.shell.transform(code)
-            except Exception:  # noqa: BLE001 - the cell already reported its own error
-                source = code
+        if self.stored:
+            self.stored = False
             store = self.history.store
-            store.store_input(count, source, code)
             if self.result_text is not None:
-                store.store_output(count, self.result_text)
+                store.store_output(outcome.execution_count, self.result_text)
             for warning in store.take_warnings():
                 print(warning, file=sys.stderr)
         self.result_text = None

@@ -14,6 +14,7 @@ import tempfile
 HASH_METHOD = "Murmur2"
 HASH_SEED = 0xC70F6907  # the seed JupyterLab and other kernels use (any works: it is told)
 SUFFIX = ".py"
+DIRECTORY_PREFIX = "mycon_debugger_"  # + the kernel's pid
 _MULTIPLIER = 0x5BD1E995
 _MASK = 0xFFFFFFFF
 
@@ -40,7 +41,7 @@ def murmur2(data: bytes, seed: int) -> int:
 
 def directory() -> str:
     """This kernel's directory of cell files (one per kernel process)."""
-    return os.path.join(tempfile.gettempdir(), f"mycon_{os.getpid()}")
+    return os.path.join(tempfile.gettempdir(), f"{DIRECTORY_PREFIX}{os.getpid()}")
 
 
 def prefix() -> str:
@@ -81,8 +82,8 @@ def remove_stale() -> None:
     except OSError:
         return
     for name in names:
-        pid = name[len("mycon_") :]
-        if not name.startswith("mycon_") or not pid.isdigit() or int(pid) == os.getpid():
+        pid = name[len(DIRECTORY_PREFIX) :]
+        if not name.startswith(DIRECTORY_PREFIX) or not pid.isdigit() or int(pid) == os.getpid():
             continue
         path = os.path.join(root, name)
         try:

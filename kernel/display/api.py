@@ -135,6 +135,8 @@ def display(
         clear_output(wait=True)
     for obj in objs:
         data, bundle_metadata = _bundle(obj, raw, include, exclude)
+        if not data and not raw:  # it displayed itself (``_ipython_display_``)
+            continue
         if metadata:
             bundle_metadata.update(metadata)
         publish_display_data(data, bundle_metadata, transient, update=update)

@@ -17,12 +17,12 @@ REPR_METHODS: tuple[tuple[str, str], ...] = (
     ("_repr_markdown_", "text/markdown"),
     ("_repr_svg_", "image/svg+xml"),
     ("_repr_png_", "image/png"),
+    ("_repr_pdf_", "application/pdf"),
     ("_repr_jpeg_", "image/jpeg"),
     ("_repr_latex_", "text/latex"),
     ("_repr_json_", "application/json"),
     ("_repr_javascript_", "application/javascript"),
-    ("_repr_pdf_", "application/pdf"),
-)
+)  # IPython's order, which is also the order failing methods report in
 BINARY_TYPES = {"image/png", "image/jpeg", "application/pdf"}
 
 # mime -> a callable giving that mime's value for an object, or None when it has no printer for
@@ -33,15 +33,19 @@ TYPE_FORMATTERS: dict[str, Callable[[Any], Any]] = {}
 _pretty: Callable[[Any], str] | None = None  # kernel.display.pretty.pretty, imported on first use
 
 
-def plain_text(obj: Any) -> str:
-    """``text/plain`` for ``obj``, as IPython's pretty printer writes it."""
+def _pretty_function() -> Callable[[Any], str]:
     global _pretty
     if _pretty is None:
         from .pretty import pretty
 
         _pretty = pretty
+    return _pretty
+
+
+def plain_text(obj: Any) -> str:
+    """``text/plain`` for ``obj``, as IPython's pretty printer writes it (never raises)."""
     try:
-        return _pretty(obj)
+        return _pretty_function()(obj)
     except Exception as exc:  # a broken __repr__ must not break the kernel
         try:
             return repr(obj)
@@ -62,12 +66,30 @@ def _safe_repr(obj: Any) -> str:
         return f"<{type(obj).__name__} object>"
 
 
-def format_object(obj: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    """``(data, metadata, problems)`` for ``obj``; problems name repr methods that failed."""
+def format_object(
+    obj: Any, errors: list[BaseException] | None = None
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """``(data, metadata, problems)`` for ``obj``; problems name repr methods that failed.
+
+    With ``errors``, a failing repr method is not a problem line: its exception goes to
+    ``errors`` (to be shown as IPython shows it, with its traceback), and a failing plain-text
+    repr leaves ``text/plain`` out. An object with ``_ipython_display_`` displays itself: the
+    bundle is empty.
+    """
     data: dict[str, Any] = {}
     metadata: dict[str, Any] = {}
     problems: list[str] = []
     if not isinstance(obj, type):
+        display_itself = getattr(obj, "_ipython_display_", None)
+        if callable(display_itself):
+            try:
+                display_itself()
+            except Exception as exc:
+                if errors is None:
+                    problems.append(f"_ipython_display_ of {_safe_repr(obj)} failed: {type(exc).__name__}: {exc}")
+                else:
+                    errors.append(exc)
+            return data, metadata, problems
         bundle_method = getattr(obj, "_repr_mimebundle_", None)
         if callable(bundle_method):
             try:
@@ -82,9 +104,13 @@ def format_object(obj: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
                 if isinstance(meta, dict):
                     metadata.update(meta)
             except Exception as exc:
-                problems.append(f"_repr_mimebundle_ of {_safe_repr(obj)} failed: {type(exc).__name__}: {exc}")
+                if errors is not None:
+                    errors.append(exc)
+                else:
+                    problems.append(f"_repr_mimebundle_ of {_safe_repr(obj)} failed: {type(exc).__name__}: {exc}")
     if TYPE_FORMATTERS:
         _apply_type_formatters(obj, data, problems)
+    _add_plain_text(obj, data, errors)
     if not isinstance(obj, type):
         for method_name, mime in REPR_METHODS:
             if mime in data:
@@ -97,7 +123,10 @@ def format_object(obj: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
             except NotImplementedError:
                 continue
             except Exception as exc:
-                problems.append(f"{method_name} of {_safe_repr(obj)} failed: {type(exc).__name__}: {exc}")
+                if errors is not None:
+                    errors.append(exc)
+                else:
+                    problems.append(f"{method_name} of {_safe_repr(obj)} failed: {type(exc).__name__}: {exc}")
                 continue
             if value is None:
                 continue
@@ -106,8 +135,6 @@ def format_object(obj: Any) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
                 if isinstance(meta, dict):
                     metadata[mime] = meta
             data[mime] = _encode(mime, value)
-    if "text/plain" not in data:
-        data["text/plain"] = plain_text(obj)
     return data, metadata, problems
 
 
@@ -123,3 +150,16 @@ def _apply_type_formatters(obj: Any, data: dict[str, Any], problems: list[str]) 
             continue
         if value is not None:
             data[mime] = _encode(mime, value)
+
+
+def _add_plain_text(obj: Any, data: dict[str, Any], errors: list[BaseException] | None) -> None:
+    """``text/plain`` unless the bundle has it; with ``errors``, a failing repr goes there."""
+    if "text/plain" in data:
+        return
+    if errors is None:
+        data["text/plain"] = plain_text(obj)
+        return
+    try:
+        data["text/plain"] = _pretty_function()(obj)
+    except Exception as exc:
+        errors.append(exc)

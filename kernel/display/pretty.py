@@ -1,29 +1,28 @@
-"""Readable ``text/plain`` for results: ``repr``, with long containers wrapped.
+"""``text/plain`` for results, laid out as IPython's pretty printer lays it out.
 
-``pretty(obj)`` is what ``Out[n]:`` shows. Containers (lists, tuples, dicts, sets and the
-common ``collections`` types) that fit on one line print exactly as ``repr`` would; when they
-do not fit they are broken one item per line with an indent, recursively, keeping the
-container's own order (dict keys are not sorted). It never raises: a ``__repr__`` that fails is
-reported in place, recursive structures show ``[...]``, very long or very deep containers are
-cut with a note. Objects whose class defines IPython's ``_repr_pretty_(self, p, cycle)`` print
-through it, with a ``p`` of our own (``ReprPrinter``) laid out as IPython lays it out; everything
-else is ``repr(obj)``.
+``pretty(obj)`` is what ``Out[n]:`` shows. Every object is printed through a ``ReprPrinter``
+(the ``p`` that IPython's ``_repr_pretty_(self, p, cycle)`` methods receive): containers as
+groups whose items break all together when the line gets longer than the width (``[0,\\n 1,``
+with the items under the first), sets sorted, classes by name (``int``, ``__main__.C``),
+functions with their signature, objects with the default ``__repr__`` as ``<mod.C at 0x...>``;
+anything that defines ``__repr__`` prints by it. The lookup follows IPython's: along the MRO,
+a registered printer for a type, then ``_repr_pretty_``, then an own ``__repr__``. A failing
+``__repr__`` raises, as in IPython: the caller reports it. IPython itself is never imported.
 """
 
 from __future__ import annotations
 
 import collections
-import sys
-from collections.abc import Iterable, Iterator
+import types
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from itertools import islice
 from typing import Any
 
 WIDTH = 79
-MAX_ITEMS = 1000  # items shown per container before "... (N more items)"
-MAX_TOTAL = 20000  # items shown in one result, all containers together
-MAX_DEPTH = 100  # nesting shown before a container is abbreviated as "..."
-INDENT = "    "
+MAX_ITEMS = 1000  # items shown per container before "...", IPython's max_seq_length
+MAX_DEPTH = 100  # nesting shown before an object is abbreviated as "..." (no RecursionError)
+
+Printer = Callable[[Any, "ReprPrinter", bool], None]
 
 _float_format: str | None = None  # ``%precision``: floats print as ``_float_format % value``
 
@@ -34,24 +33,25 @@ def set_float_format(fmt: str | None) -> None:
     _float_format = fmt
 
 
+_ATOMS = frozenset({int, float, complex, bool, type(None), str, bytes})  # printed by repr
+_FLAT_SEQUENCES = frozenset({list, tuple})  # printed as their repr when that fits the width
+
+
 def pretty(obj: Any, width: int = WIDTH, max_items: int = MAX_ITEMS) -> str:
-    """``obj`` as readable text: ``repr``, with containers wrapped to ``width`` columns."""
+    """``obj`` as IPython's pretty printer writes it, ``width`` columns wide.
+
+    Raises what a user's ``__repr__`` or ``_repr_pretty_`` raises, as IPython does.
+    """
     cls = type(obj)
-    if cls in _ATOMS:
-        return safe_repr(obj)  # safe: a huge int refuses str()
-    try:
-        if _pretty_method(cls) is not None:
-            printer = _Printer(width, max_items)
-            return printer.render(obj, printer.width, 0, 0)
-        if _layout_for(obj) is None:
-            return safe_repr(obj)
-        if cls in _SHORTCUT and _float_format is None and len(obj) <= 16 and _all_atoms(obj, width):
-            text = repr(obj)
-            if len(text) <= width:
-                return text
-        return _Printer(width, max_items).format(obj)
-    except Exception:  # noqa: BLE001 - e.g. a container changed size while being printed
-        return safe_repr(obj)
+    if cls in _ATOMS and not (cls is float and _float_format is not None):
+        return repr(obj)
+    if cls in _FLAT_SEQUENCES and len(obj) <= 16 and _float_format is None and _all_atoms(obj):
+        text = repr(obj)  # what the printer would write, when it needs no break
+        if len(text) <= width and "\n" not in text:
+            return text
+    printer = ReprPrinter(_Printer(width, max_items), width)
+    printer.pretty(obj)
+    return printer.getvalue()
 
 
 def pretty_with(printer_function: Any, obj: Any, width: int = WIDTH) -> str:
@@ -62,470 +62,343 @@ def pretty_with(printer_function: Any, obj: Any, width: int = WIDTH) -> str:
     return printer.getvalue()
 
 
-def _all_atoms(obj: Any, width: int) -> bool:
-    """True when a small builtin container holds only short numbers and strings."""
-    items: Iterable[Any] = obj
-    if isinstance(obj, dict):
-        items = [part for pair in obj.items() for part in pair]
-    for item in items:
-        cls = type(item)
-        if cls not in _ATOMS or (cls in (str, bytes) and len(item) > width):
-            return False
-    return True
+def _all_atoms(items: Iterable[Any]) -> bool:
+    return all(type(item) in _ATOMS and type(item) is not float for item in items)
 
 
 def safe_repr(obj: Any) -> str:
     """``repr(obj)``, or a note naming the error when that ``__repr__`` raises."""
-    if _float_format is not None and obj.__class__ is float:
-        return _float_format % obj
     try:
-        text = repr(obj)
+        return repr(obj)
     except Exception as exc:  # noqa: BLE001 - any user __repr__ may fail
-        return _failed_repr(obj, exc)
-    if not isinstance(text, str):  # pragma: no cover - repr() itself enforces str
-        return _failed_repr(obj, TypeError("__repr__ returned a non-string"))
-    return text
-
-
-def _failed_repr(obj: Any, exc: BaseException, method: str = "repr") -> str:
-    try:
-        detail = str(exc)
-    except Exception:  # noqa: BLE001
-        detail = ""
-    name = type(obj).__qualname__
-    reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-    return f"<{name} object at {id(obj):#x}; {method} failed: {reason}>"
-
-
-# ----- container layouts ------------------------------------------------------------------------
-
-
-class _Layout:
-    """How one kind of container prints: its brackets and its items."""
-
-    separator = ": "  # between a mapping's key and its value
-    raw_keys = False  # keys are names printed as they are (``field=value``)
-
-    def __init__(self, open_: str, close: str, empty: str, mapping: bool = False) -> None:
-        self.open = open_
-        self.close = close
-        self.empty = empty
-        self.mapping = mapping
-
-    def size(self, obj: Any) -> int:
-        """How many items ``items`` yields."""
-        return len(obj)
-
-    def items(self, obj: Any) -> Iterator[Any]:
-        """The items in display order (pairs for mappings)."""
-        return iter(obj.items()) if self.mapping else iter(obj)
-
-    def brackets(self, obj: Any) -> tuple[str, str]:
-        return self.open, self.close
-
-    def empty_text(self, obj: Any) -> str:
-        return self.empty
-
-    def single_suffix(self, obj: Any) -> str:
-        """Text after a sole item (the comma of a one-element tuple)."""
-        return ""
-
-
-class _TupleLayout(_Layout):
-    def single_suffix(self, obj: Any) -> str:
-        return ","
-
-
-class _NamedLayout(_Layout):
-    """``Name(<inner>)`` for ``deque``, ``Counter``, ``OrderedDict``..."""
-
-    def brackets(self, obj: Any) -> tuple[str, str]:
-        name = type(obj).__name__
-        return f"{name}({self.open}", f"{self.close}{self._tail(obj)})"
-
-    def empty_text(self, obj: Any) -> str:
-        return f"{type(obj).__name__}()"
-
-    def _tail(self, obj: Any) -> str:
-        return ""
-
-
-class _SetLayout(_Layout):
-    """``{1, 2}`` for a plain set, ``Name({1, 2})`` for frozensets and set subclasses."""
-
-    def brackets(self, obj: Any) -> tuple[str, str]:
-        if type(obj) is set:
-            return "{", "}"
-        return f"{type(obj).__name__}({{", "})"
-
-    def empty_text(self, obj: Any) -> str:
-        return f"{type(obj).__name__}()"
-
-
-class _DequeLayout(_NamedLayout):
-    def _tail(self, obj: Any) -> str:
-        return "" if obj.maxlen is None else f", maxlen={obj.maxlen}"
-
-    def empty_text(self, obj: Any) -> str:
-        return f"{type(obj).__name__}([]{self._tail(obj)})"
-
-
-class _ViewLayout(_NamedLayout):
-    """``dict_keys([...])`` and the other views, ``mappingproxy({...})``: brackets when empty."""
-
-    def empty_text(self, obj: Any) -> str:
-        return f"{type(obj).__name__}({self.open}{self.close})"
-
-
-class _CounterLayout(_NamedLayout):
-    def items(self, obj: Any) -> Iterator[Any]:
         try:
-            return iter(obj.most_common())  # what Counter's own repr shows
-        except TypeError:  # counts that cannot be ordered
-            return iter(obj.items())
+            detail = f": {exc}"
+        except Exception:  # noqa: BLE001
+            detail = ""
+        return f"<{type(obj).__qualname__} object at {id(obj):#x}; repr failed: {type(exc).__name__}{detail}>"
 
 
-class _DefaultDictLayout(_Layout):
-    def brackets(self, obj: Any) -> tuple[str, str]:
-        return f"{type(obj).__name__}({safe_repr(obj.default_factory)}, {{", "})"
-
-    def empty_text(self, obj: Any) -> str:
-        return f"{type(obj).__name__}({safe_repr(obj.default_factory)}, {{}})"
+# ----- the printers for builtin types (IPython's choices, our code) -----------------------------
 
 
-class _FieldsLayout(_Layout):
-    """``Name(field=value, ...)`` for dataclasses and named tuples with their generated repr."""
-
-    separator = "="
-    raw_keys = True
-
-    def __init__(self, qualified: bool) -> None:
-        super().__init__("(", ")", "", mapping=True)
-        self.qualified = qualified  # dataclasses show __qualname__, named tuples __name__
-
-    def _name(self, obj: Any) -> str:
-        cls = type(obj)
-        return cls.__qualname__ if self.qualified else cls.__name__
-
-    def names(self, obj: Any) -> list[str]:
-        if self.qualified:
-            import dataclasses
-
-            return [f.name for f in dataclasses.fields(obj) if f.repr]
-        return list(type(obj)._fields)
-
-    def size(self, obj: Any) -> int:
-        return len(self.names(obj))
-
-    def items(self, obj: Any) -> Iterator[Any]:
-        return iter([(name, getattr(obj, name)) for name in self.names(obj)])
-
-    def brackets(self, obj: Any) -> tuple[str, str]:
-        return f"{self._name(obj)}(", ")"
-
-    def empty_text(self, obj: Any) -> str:
-        return f"{self._name(obj)}()"
+def _repr_printer(obj: Any, p: ReprPrinter, cycle: bool) -> None:
+    """``repr(obj)``, each of its lines on a line of its own at the current indentation."""
+    text = repr(obj)
+    with p.group():
+        for index, line in enumerate(text.splitlines()):
+            if index:
+                p.break_()
+            p.text(line)
 
 
-_DATACLASS = _FieldsLayout(qualified=True)
-_NAMEDTUPLE = _FieldsLayout(qualified=False)
-_generated_reprs: dict[str, Any] = {}
+def _float_printer(obj: Any, p: ReprPrinter, cycle: bool) -> None:
+    if _float_format is None:
+        _repr_printer(obj, p, cycle)
+    else:
+        p.text(_float_format % obj)
 
 
-def _generated_repr_code(kind: str) -> Any:
-    """The code object of the ``__repr__`` that dataclasses / namedtuple generate."""
-    code = _generated_reprs.get(kind)
-    if code is None:
-        if kind == "dataclass":
-            import dataclasses
-
-            representer: Any = dataclasses.make_dataclass("Probe", ["a"]).__repr__
-        else:
-            representer = collections.namedtuple("Probe", "a").__repr__  # noqa: PYI024
-        code = getattr(representer, "__code__", False)
-        _generated_reprs[kind] = code
-    return code
+def _items(p: ReprPrinter, items: Iterable[Any]) -> Iterator[Any]:
+    """The items to print, separated by ``,`` and a breakable; ``...`` after ``max_seq_length``."""
+    for index, item in enumerate(items):
+        if index:
+            p.text(",")
+            p.breakable()
+        if index >= p.max_seq_length:
+            p.text("...")
+            return
+        yield item
 
 
-def _fields_layout(obj: Any, cls: type, representer: Any) -> _Layout | None:
-    """The layout of a dataclass or named tuple that uses its generated repr, else None."""
-    code = getattr(representer, "__code__", None)
-    if code is None:
-        return None
+def _sequence(opening: str, closing: str) -> Printer:
+    def print_sequence(obj: Any, p: ReprPrinter, cycle: bool) -> None:
+        if cycle:
+            p.text(f"{opening}...{closing}")
+            return
+        step = len(opening)
+        p.begin_group(step, opening)
+        for item in _items(p, obj):
+            p.pretty(item)
+        if isinstance(obj, tuple) and len(obj) == 1:
+            p.text(",")
+        p.end_group(step, closing)
+
+    return print_sequence
+
+
+def _sorted(items: Iterable[Any]) -> list[Any]:
+    """Sorted if the items compare, else by their ``str``, else as they come (as IPython)."""
+    items = list(items)
     try:
-        fields = getattr(cls, "__dataclass_fields__", None)
-    except Exception:  # noqa: BLE001 - a metaclass with an odd __getattr__
-        return None
-    if fields is not None:
-        if code is _generated_repr_code("dataclass"):
-            return _DATACLASS
-    elif isinstance(obj, tuple) and isinstance(getattr(cls, "_fields", None), tuple):
-        if code is _generated_repr_code("namedtuple"):
-            return _NAMEDTUPLE
-    return None
+        return sorted(items)
+    except Exception:  # noqa: BLE001
+        try:
+            return sorted(items, key=str)
+        except Exception:  # noqa: BLE001
+            return items
 
 
-_LIST = _Layout("[", "]", "[]")
-_TUPLE = _TupleLayout("(", ")", "()")
-_DICT = _Layout("{", "}", "{}", mapping=True)
-_SET = _SetLayout("{", "}", "set()")
+def _set(opening: str, closing: str) -> Printer:
+    def print_set(obj: Any, p: ReprPrinter, cycle: bool) -> None:
+        if cycle:
+            p.text(f"{opening}...{closing}")
+            return
+        if not obj:
+            p.text(f"{type(obj).__name__}()")
+            return
+        step = len(opening)
+        p.begin_group(step, opening)
+        items = obj if len(obj) >= p.max_seq_length else _sorted(obj)
+        for item in _items(p, items):
+            p.pretty(item)
+        p.end_group(step, closing)
 
-_LAYOUTS: dict[type, _Layout] = {
-    list: _LIST,
-    tuple: _TUPLE,
-    dict: _DICT,
-    set: _SET,
-    frozenset: _SET,
-    collections.deque: _DequeLayout("[", "]", "deque([])"),
-    collections.Counter: _CounterLayout("{", "}", "Counter()", mapping=True),
-    collections.defaultdict: _DefaultDictLayout("{", "}", "", mapping=True),
-    type({}.keys()): _ViewLayout("[", "]", ""),
-    type({}.values()): _ViewLayout("[", "]", ""),
-    type({}.items()): _ViewLayout("[", "]", ""),
-    type(type.__dict__): _ViewLayout("{", "}", "", mapping=True),  # mappingproxy
+    return print_set
+
+
+def _dict(opening: str, closing: str) -> Printer:
+    def print_dict(obj: Any, p: ReprPrinter, cycle: bool) -> None:
+        if cycle:
+            p.text("{...}")
+            return
+        step = len(opening)
+        p.begin_group(step, opening)
+        for key in _items(p, obj.keys()):
+            p.pretty(key)
+            p.text(": ")
+            p.pretty(obj[key])
+        p.end_group(step, closing)
+
+    return print_dict
+
+
+def _type_printer(obj: Any, p: ReprPrinter, cycle: bool) -> None:
+    """A class by name: ``int``, ``collections.OrderedDict``; a metaclass's ``__repr__`` wins."""
+    own = [klass for klass in _mro(type(obj)) if "__repr__" in vars(klass)][:1]
+    if own != [type]:
+        _repr_printer(obj, p, cycle)
+        return
+    module = _safe_getattr(obj, "__module__")
+    try:
+        name = obj.__qualname__
+        if not isinstance(name, str):
+            raise TypeError(name)
+    except Exception:  # noqa: BLE001 - a __qualname__ that is not a string
+        name = obj.__name__
+        if not isinstance(name, str):
+            name = "<unknown type>"
+    p.text(name if module in (None, "__builtin__", "builtins", "exceptions") else f"{module}.{name}")
+
+
+def _function_printer(obj: Any, p: ReprPrinter, cycle: bool) -> None:
+    """``<function mod.name(signature)>``."""
+    name = _safe_getattr(obj, "__qualname__") or obj.__name__
+    module = obj.__module__
+    if module and module not in ("__builtin__", "builtins", "exceptions"):
+        name = f"{module}.{name}"
+    import inspect
+
+    try:
+        name += str(inspect.signature(obj))
+    except ValueError:
+        pass
+    p.text(f"<function {name}>")
+
+
+def _call(p: ReprPrinter, name: str, args: Iterable[Any] = (), kwargs: dict[str, Any] | None = None) -> None:
+    """``name(arg, ..., key=value)`` with breakables between the arguments."""
+    prefix = name + "("
+    with p.group(len(prefix), prefix, ")"):
+        first = True
+        for arg in args:
+            if not first:
+                p.text(",")
+                p.breakable()
+            first = False
+            p.pretty(arg)
+        for key, value in (kwargs or {}).items():
+            if not first:
+                p.text(",")
+                p.breakable()
+            first = False
+            with p.group(len(key) + 1, key + "="):
+                p.pretty(value)
+
+
+class _Raw:
+    """An object that prints as the text it holds."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _repr_pretty_(self, p: ReprPrinter, cycle: bool) -> None:
+        p.text(self.text)
+
+
+def _exception_printer(obj: Any, p: ReprPrinter, cycle: bool) -> None:
+    cls = obj.__class__
+    name = getattr(cls, "__qualname__", cls.__name__)
+    if cls.__module__ not in ("exceptions", "builtins"):
+        name = f"{cls.__module__}.{name}"
+    _call(p, name, getattr(obj, "args", ()))
+
+
+def _namespace_printer(obj: Any, p: ReprPrinter, cycle: bool) -> None:
+    if cycle:
+        _call(p, "namespace", [_Raw("...")])
+    else:
+        _call(p, "namespace", (), dict(obj.__dict__))
+
+
+def _super_printer(obj: Any, p: ReprPrinter, cycle: bool) -> None:
+    p.begin_group(8, "<super: ")
+    p.pretty(obj.__thisclass__)
+    p.text(",")
+    p.breakable()
+    p.pretty(obj.__self__)
+    p.end_group(8, ">")
+
+
+_RE_FLAGS = ("IGNORECASE", "LOCALE", "MULTILINE", "DOTALL", "UNICODE", "VERBOSE", "DEBUG")
+
+
+def _pattern_printer(obj: Any, p: ReprPrinter, cycle: bool) -> None:
+    """``re.compile(r'...', re.FLAG|...)``."""
+    import re
+
+    text = repr(obj.pattern)
+    prefix = "r"
+    if text[:1] in "uU":
+        text, prefix = text[1:], "ur"
+    literal = prefix + text.replace("\\\\", "\\")
+    args: list[Any] = [_Raw(literal)]
+    if obj.flags:
+        names = [f"re.{flag}" for flag in _RE_FLAGS if obj.flags & getattr(re, flag)]
+        args.append(_Raw("|".join(names)))
+    _call(p, "re.compile", args)
+
+
+def _named_call(build: Callable[[Any], tuple[list[Any], dict[str, Any]] | None]) -> Printer:
+    """A printer for ``Name(args)`` (collections types): ``build`` gives the arguments."""
+
+    def print_call(obj: Any, p: ReprPrinter, cycle: bool) -> None:
+        name = obj.__class__.__name__
+        if cycle:
+            _call(p, name, [_Raw("...")])
+            return
+        parts = build(obj)
+        args, kwargs = parts if parts is not None else ([], {})
+        _call(p, name, args, kwargs)
+
+    return print_call
+
+
+_PRINTERS: dict[type, Printer] = {
+    int: _repr_printer,
+    float: _float_printer,
+    str: _repr_printer,
+    bytes: _repr_printer,
+    range: _repr_printer,
+    slice: _repr_printer,
+    tuple: _sequence("(", ")"),
+    list: _sequence("[", "]"),
+    dict: _dict("{", "}"),
+    set: _set("{", "}"),
+    frozenset: _set("frozenset({", "})"),
+    super: _super_printer,
+    type: _type_printer,
+    types.FunctionType: _function_printer,
+    types.BuiltinFunctionType: _function_printer,
+    types.MethodType: _repr_printer,
+    types.SimpleNamespace: _namespace_printer,
+    types.MappingProxyType: _dict("mappingproxy({", "})"),
+    BaseException: _exception_printer,
 }
+for _singleton in (None, True, False, Ellipsis, NotImplemented):
+    _PRINTERS[type(_singleton)] = _repr_printer
 
-if sys.version_info >= (3, 12):  # before 3.12 its repr is a list of pairs: leave it as it is
-    _LAYOUTS[collections.OrderedDict] = _NamedLayout("{", "}", "OrderedDict()", mapping=True)
+# types printed by name, so that printing them imports nothing: (module, name) -> printer
+_PRINTERS_BY_NAME: dict[tuple[str, str], Printer] = {
+    ("re", "Pattern"): _pattern_printer,
+    ("os", "_Environ"): _dict("environ{", "}"),
+    ("datetime", "datetime"): _repr_printer,
+    ("datetime", "timedelta"): _repr_printer,
+    ("collections", "defaultdict"): _named_call(lambda obj: ([obj.default_factory, dict(obj)], {})),
+    ("collections", "OrderedDict"): _named_call(lambda obj: ([list(obj.items())], {}) if obj else None),
+    ("collections", "deque"): _named_call(
+        lambda obj: ([list(obj)], {} if obj.maxlen is None else {"maxlen": obj.maxlen})
+    ),
+    ("collections", "Counter"): _named_call(lambda obj: ([dict(obj.most_common())], {}) if obj else None),
+    ("collections", "UserList"): _named_call(lambda obj: ([obj.data], {})),
+}
+_BY_NAME_MODULES = {"re", "os", "datetime", "collections"}
 
-# subclasses that keep the builtin __repr__ print like their base
-_PLAIN_BASES: tuple[tuple[type, _Layout], ...] = (
-    (list, _LIST),
-    (tuple, _TUPLE),
-    (dict, _DICT),
-    (set, _SET),
-    (frozenset, _SET),
-)
 
-
-_ATOMS = frozenset({int, float, complex, bool, type(None), str, bytes})  # builtin repr, no items
-_SHORTCUT = frozenset({list, tuple, dict, set, frozenset})  # repr as pretty() would print them
-
-
-def _layout_for(obj: Any) -> _Layout | None:
-    """The layout for ``obj``, or None when it is printed by its own ``repr``."""
-    cls = type(obj)
-    if cls in _ATOMS:
+def _safe_getattr(obj: Any, name: str) -> Any:
+    try:
+        return getattr(obj, name, None)
+    except Exception:  # noqa: BLE001 - an odd __getattr__
         return None
-    layout = _LAYOUTS.get(cls)
-    if layout is not None:
-        return layout
-    representer = getattr(cls, "__repr__", None)
-    for base, base_layout in _PLAIN_BASES:
-        if representer is base.__repr__ and isinstance(obj, base):
-            return base_layout
-    for base, base_layout in _LAYOUTS.items():
-        if base in (list, tuple, dict, set, frozenset):
-            continue
-        if representer is base.__repr__ and isinstance(obj, base):
-            return base_layout
-    return _fields_layout(obj, cls, representer)
 
 
-class _TooWide(Exception):
-    """A one-line rendering ran past its budget."""
+def _mro(cls: type) -> tuple[type, ...]:
+    mro = _safe_getattr(cls, "__mro__")
+    return mro if isinstance(mro, tuple) else (cls,)
+
+
+def _default_printer(obj: Any, p: ReprPrinter, cycle: bool) -> None:
+    """``<module.Class at 0x...>`` for objects that keep ``object.__repr__``."""
+    cls = _safe_getattr(obj, "__class__") or type(obj)
+    if _safe_getattr(cls, "__repr__") is not object.__repr__:
+        _repr_printer(obj, p, cycle)
+        return
+    p.begin_group(1, "<")
+    p.pretty(cls)
+    p.text(f" at 0x{id(obj):x}")
+    if cycle:
+        p.text(" ...")
+    p.end_group(1, ">")
+
+
+def printer_for(cls: type) -> Printer:
+    """The printer IPython would pick for instances of ``cls``, walking its MRO."""
+    for klass in _mro(cls):
+        printer = _PRINTERS.get(klass)
+        if printer is not None:
+            return printer
+        module = _safe_getattr(klass, "__module__")
+        if module in _BY_NAME_MODULES:
+            printer = _PRINTERS_BY_NAME.get((module, _safe_getattr(klass, "__name__")))
+            if printer is not None:
+                return printer
+        namespace = _safe_getattr(klass, "__dict__") or {}
+        if "_repr_pretty_" in namespace:
+            method = _safe_getattr(klass, "_repr_pretty_")
+            if callable(method):
+                own: Printer = method
+                return own
+        if klass is not object and "__repr__" in namespace and callable(_safe_getattr(klass, "__repr__")):
+            return _repr_printer
+    return _default_printer
 
 
 class _Printer:
-    """One ``pretty()`` call: the width, the cuts, the path (for cycles), cached reprs."""
+    """One ``pretty()`` call: the item limit and the printers looked up so far, by type."""
 
     def __init__(self, width: int, max_items: int) -> None:
         self.width = max(width, 1)
         self.max_items = max(max_items, 1)
-        self.total = MAX_TOTAL
-        self.path: set[int] = set()
-        self.leaf_cache: dict[int, str] = {}
-        self.methods: dict[type, Any] = {}
+        self.printers: dict[type, Printer] = {}
 
-    def pretty_method(self, obj: Any) -> Any:
-        """The ``_repr_pretty_`` that prints ``obj``, or None (looked up once per type)."""
-        cls = type(obj)
-        if cls in _ATOMS:
-            return None
+    def printer(self, obj: Any) -> Printer:
+        cls = _safe_getattr(obj, "__class__") or type(obj)
         try:
-            return self.methods[cls]
+            return self.printers[cls]
         except KeyError:
-            method = self.methods[cls] = _pretty_method(cls)
-            return method
-
-    def render(self, obj: Any, width: int, column: int, depth: int) -> str:
-        """``obj`` through a ``ReprPrinter`` of ``width`` columns, starting at ``column``."""
-        printer = ReprPrinter(self, width, column, depth)
-        try:
-            printer.pretty(obj)
-            return printer.getvalue()
-        except Exception as exc:  # noqa: BLE001 - any user _repr_pretty_ may fail
-            return _failed_repr(obj, exc, "_repr_pretty_")
-
-    def format(self, obj: Any) -> str:
-        return self.block(obj, "", len(""), 0, 0)
-
-    # ----- one line --------------------------------------------------------------------------
-
-    def leaf(self, obj: Any) -> str:
-        key = id(obj)
-        text = self.leaf_cache.get(key)
-        if text is None:
-            text = safe_repr(obj)
-            self.leaf_cache[key] = text
-        return text
-
-    def flat(self, obj: Any, budget: int, depth: int) -> str | None:
-        """``obj`` on one line if it takes at most ``budget`` characters, else None."""
-        try:
-            parts: list[str] = []
-            self._flat(obj, budget, depth, parts, [0])
-        except _TooWide:
-            return None
-        return "".join(parts)
-
-    def _flat(self, obj: Any, budget: int, depth: int, parts: list[str], used: list[int]) -> None:
-        def put(text: str) -> None:
-            used[0] += len(text)
-            if used[0] > budget or "\n" in text:
-                raise _TooWide
-            parts.append(text)
-
-        if self.pretty_method(obj) is not None:
-            room = budget - used[0]
-            if room <= 0:
-                raise _TooWide
-            put(self.render(obj, room, 0, depth))
-            return
-        layout = _layout_for(obj)
-        if layout is None:
-            put(self.leaf(obj))
-            return
-        marker = self.cut_marker(obj, layout, depth)
-        if marker is not None:
-            put(marker)
-            return
-        try:
-            size = layout.size(obj)
-        except Exception:  # noqa: BLE001 - a broken __len__ in a subclass
-            put(self.leaf(obj))
-            return
-        if size == 0:
-            put(layout.empty_text(obj))
-            return
-        if size > self.max_items:
-            raise _TooWide  # the cut note needs its own line
-        opening, closing = layout.brackets(obj)
-        put(opening)
-        self.path.add(id(obj))
-        try:
-            for index, item in enumerate(layout.items(obj)):
-                if index:
-                    put(", ")
-                if layout.mapping:
-                    key, value = item
-                    if layout.raw_keys:
-                        put(key)
-                    else:
-                        self._flat(key, budget, depth + 1, parts, used)
-                    put(layout.separator)
-                    self._flat(value, budget, depth + 1, parts, used)
-                else:
-                    self._flat(item, budget, depth + 1, parts, used)
-            if size == 1:
-                put(layout.single_suffix(obj))
-        finally:
-            self.path.discard(id(obj))
-        put(closing)
-
-    def cut_marker(self, obj: Any, layout: _Layout, depth: int) -> str | None:
-        """``[...]`` for a container already being printed (a cycle) or nested too deep."""
-        if id(obj) in self.path or depth >= MAX_DEPTH:
-            opening, closing = layout.brackets(obj)
-            return f"{opening}...{closing}"
-        return None
-
-    # ----- several lines ---------------------------------------------------------------------
-
-    def block(self, obj: Any, indent: str, column: int, trailing: int, depth: int) -> str:
-        """``obj`` starting at ``column``; continuation lines start with ``indent``.
-
-        ``trailing`` is the number of characters that will follow it on its last line.
-        """
-        flat = self.flat(obj, self.width - column - trailing, depth)
-        if flat is not None:
-            return flat
-        if self.pretty_method(obj) is not None:
-            text = self.render(obj, self.width - len(indent), column - len(indent), depth)
-            return self.indent_lines(text, indent)
-        layout = _layout_for(obj)
-        if layout is None:
-            return self.indent_lines(self.leaf(obj), indent)
-        marker = self.cut_marker(obj, layout, depth)
-        if marker is not None:
-            return marker
-        try:
-            size = layout.size(obj)
-        except Exception:  # noqa: BLE001
-            return self.indent_lines(self.leaf(obj), indent)
-        return self.broken(obj, layout, size, indent, depth)
-
-    def broken(self, obj: Any, layout: _Layout, size: int, indent: str, depth: int) -> str:
-        """A container one item per line, each followed by a comma."""
-        inner = indent + INDENT
-        opening, closing = layout.brackets(obj)
-        lines = [opening]
-        shown = 0
-        self.path.add(id(obj))
-        try:
-            for item in self.limited(layout.items(obj), size):
-                shown += 1
-                if layout.mapping:
-                    key, value = item
-                    separator = layout.separator
-                    if layout.raw_keys:
-                        key_text = str(key)
-                    else:
-                        key_text = self.block(key, inner, len(inner), len(separator), depth + 1)
-                    column = len(inner) + len(key_text.rsplit("\n", 1)[-1]) + len(separator)
-                    value_text = self.block(value, inner, column, 1, depth + 1)
-                    lines.append(f"{inner}{key_text}{separator}{value_text},")
-                else:
-                    lines.append(f"{inner}{self.block(item, inner, len(inner), 1, depth + 1)},")
-        finally:
-            self.path.discard(id(obj))
-        if shown < size:
-            lines.append(f"{inner}... ({size - shown:,} more items)")
-        lines.append(f"{indent}{closing}")
-        return "\n".join(lines)
-
-    def limited(self, items: Iterable[Any], size: int) -> Iterator[Any]:
-        """The items to show: at most ``max_items`` here and ``MAX_TOTAL`` in all."""
-        count = min(size, self.max_items, max(self.total, 0))
-        for item in islice(items, count):
-            self.total -= 1
-            yield item
-
-    @staticmethod
-    def indent_lines(text: str, indent: str) -> str:
-        """A multi-line repr with its later lines indented to sit inside the container."""
-        if "\n" not in text or not indent:
-            return text
-        return text.replace("\n", "\n" + indent)
-
-
-# ----- IPython's _repr_pretty_ protocol ---------------------------------------------------------
-
-
-def _pretty_method(cls: type) -> Any:
-    """``cls._repr_pretty_`` when the class defines it before any ``__repr__`` in its MRO."""
-    try:
-        for klass in cls.__mro__:
-            namespace = klass.__dict__
-            if "_repr_pretty_" in namespace:
-                method = klass._repr_pretty_  # type: ignore[attr-defined]
-                if callable(method):
-                    return method
-            if klass is not object and "__repr__" in namespace:
-                return None
-    except Exception:  # noqa: BLE001 - an odd metaclass: print by repr
-        return None
-    return None
+            found = self.printers[cls] = printer_for(cls)
+            return found
+        except TypeError:  # an unhashable class
+            return printer_for(cls)
 
 
 class _Group:
@@ -558,17 +431,16 @@ class ReprPrinter:
     with the text after them; when the line gets longer than ``max_width``, the outermost
     group that has waiting breakables breaks (all its breakables become newlines with the
     indentation they were made with), and so on until the line fits or nothing can break.
-    Nested objects go through ``pretty``: their own ``_repr_pretty_``, our containers, or repr.
+    Nested objects go through ``pretty``, which picks their printer as IPython would.
     """
 
-    def __init__(self, owner: _Printer, width: int, column: int = 0, depth: int = 0) -> None:
-        self.owner = owner  # the pretty() call: item limits, the objects being printed
+    def __init__(self, owner: _Printer, width: int) -> None:
+        self.owner = owner  # the pretty() call: item limit, printers by type
         self.max_width = width
         self.max_seq_length = owner.max_items
-        self.output_width = column  # column where committed text ends
+        self.output_width = 0  # column where committed text ends
         self.indentation = 0
         self.verbose = False
-        self.depth = depth
         self.stack: list[int] = []  # ids of the objects being printed, outermost first
         self._done: list[str] = []
         self._waiting: collections.deque[str | _Break] = collections.deque()
@@ -641,90 +513,24 @@ class ReprPrinter:
             self.indentation -= indent
 
     def pretty(self, obj: Any) -> None:
-        """Print a nested object as ``pretty()`` would, in a group of its own."""
+        """Print a nested object with the printer IPython would pick, in a group of its own."""
         key = id(obj)
-        cycle = key in self.stack or key in self.owner.path
+        cycle = key in self.stack
         self.stack.append(key)
-        self.depth += 1
         self.begin_group()
         try:
-            if self.depth > MAX_DEPTH:
+            if len(self.stack) > MAX_DEPTH:
                 self.text("...")
                 return
-            method = self.owner.pretty_method(obj)
-            if method is not None:
-                method(obj, self, cycle)
-                return
-            layout = _layout_for(obj)
-            if layout is None:
-                self._repr_lines(self.owner.leaf(obj))
-            elif cycle:
-                opening, closing = layout.brackets(obj)
-                self.text(f"{opening}...{closing}")
-            else:
-                self._container(obj, layout)
+            self.owner.printer(obj)(obj, self, cycle)
         finally:
             self.end_group()
-            self.depth -= 1
             self.stack.pop()
 
     def getvalue(self) -> str:
         """Everything printed so far, waiting breakables laid out flat."""
         self._flush()
         return "".join(self._done)
-
-    # ----- our printing of nested objects ----------------------------------------------------
-
-    def _repr_lines(self, text: str) -> None:
-        """A repr of several lines: each on its own line, at the current indentation."""
-        with self.group():
-            for index, line in enumerate(text.splitlines()):
-                if index:
-                    self.break_()
-                self.text(line)
-
-    def _container(self, obj: Any, layout: _Layout) -> None:
-        """A container as ``pretty()`` prints it: flat if it fits, else one item per line."""
-        try:
-            size = layout.size(obj)
-        except Exception:  # noqa: BLE001 - a broken __len__ in a subclass
-            self._repr_lines(self.owner.leaf(obj))
-            return
-        if size == 0:
-            self.text(layout.empty_text(obj))
-            return
-        opening, closing = layout.brackets(obj)
-        self.text(opening)
-        self.begin_group()
-        group = self._open[-1]
-        group.broken = size > self.owner.max_items  # the cut note needs its own line
-        outer = self.indentation
-        self.indentation += len(INDENT)
-        shown = 0
-        for item in self.owner.limited(layout.items(obj), size):
-            self._breakable(", " if shown else "", "," if shown else "", self.indentation)
-            shown += 1
-            if layout.mapping:
-                key, value = item
-                if layout.raw_keys:
-                    self.text(str(key))
-                else:
-                    self.pretty(key)
-                self.text(layout.separator)
-                self.pretty(value)
-            else:
-                self.pretty(item)
-        if shown < size:
-            group.broken = True
-            self._breakable(", ", ",", self.indentation)
-            self.text(f"... ({size - shown:,} more items)")
-            self.indentation = outer
-            self._breakable("", "", outer)
-        else:
-            self.indentation = outer
-            self._breakable(layout.single_suffix(obj) if size == 1 else "", ",", outer)
-        self.end_group()
-        self.text(closing)
 
     # ----- layout ----------------------------------------------------------------------------
 
@@ -758,7 +564,10 @@ class ReprPrinter:
             for index in range(len(groups) - 1, -1, -1):
                 group = groups[index]
                 if group.pending:
-                    del groups[index]
+                    # IPython counts this index from the end but deletes from the front: the
+                    # group deleted may be another one, which then never breaks; the same here,
+                    # so that the same objects print the same
+                    del groups[len(groups) - 1 - index]
                     group.broken = True
                     return group
             for group in groups:

@@ -23,6 +23,7 @@ Publish = Callable[[str, dict[str, Any]], None]
 
 CO_COROUTINE = 0x0080
 TOP_LEVEL_AWAIT = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0x2000)
+CLEANUP_STARTS = frozenset(" \t\n>I")  # first characters of input IPython cleans up first
 MAGIC_MARKERS = ("%", "!", "?")  # a cell with none of these needs no input transformation
 # A line that may be a magic typed without its % (``cd ..``, ``pwd``, ``pip install x``): a
 # name alone, or a name and a space and something that does not make it Python's (``x = 1``,
@@ -95,6 +96,9 @@ class Shell:
         self.outputs: dict[int, Any] = {}
         self.user_ns.update(In=self.inputs, Out=self.outputs, _="", __="", ___="")
         self.user_ns.update(_i="", _ii="", _iii="", _ih=self.inputs, _oh=self.outputs)
+        self._last_input = ""
+        self.display_error: BaseException | None = None  # the last repr that failed in display_result
+        self.future_flags = 0  # ``from __future__`` imports of earlier cells apply to later ones
         self.cell_names: dict[str, int] = {}  # linecache filename -> execution count
         self.payloads: list[dict[str, Any]] = []
         self._cell_serial = 0
@@ -120,13 +124,21 @@ class Shell:
         self.custom_exc: tuple[Any, Callable[[BaseException], None]] | None = None
         self.running_silent = False  # the run in progress is silent (hooks tell it apart)
         # While the visual debugger is on: the file a cell's code is compiled under (named by
-        # its code, where the front end set its breakpoints); None: ``<cell-N-M>`` names
+        # its code, where the front end set its breakpoints); None: the usual cell names
         self.cell_filename: Callable[[str], str] | None = None
 
     # ----- input ---------------------------------------------------------------------------
 
     def transform(self, code: str) -> str:
         """Turn magics, shell escapes and ``obj?`` into plain Python."""
+        if code[:1] in CLEANUP_STARTS:  # indented, pasted prompts, leading blank lines
+            from .transform import clean_input
+
+            cleaned = clean_input(code)
+            if self.cell_filename is not None:
+                # the debugger's breakpoints are on the lines as typed: blank lines stay
+                cleaned = "\n" * (len(code.splitlines()) - len(cleaned.splitlines())) + cleaned
+            code = cleaned
         automagic = self.automagic
         if not any(marker in code for marker in MAGIC_MARKERS) and not (
             automagic is not None
@@ -140,18 +152,18 @@ class Shell:
         result: str = self._transformer(code, automagic)
         return result
 
-    def register_source(self, code: str, count: int, typed: str | None = None) -> str:
-        """Keep a cell's source in linecache so tracebacks and ``inspect`` can read it.
-
-        ``typed``: the cell as the user typed it (before magics became Python), which names
-        the cell's file while the debugger is on.
-        """
-        if self.cell_filename is not None:
-            filename = self.cell_filename(code if typed is None else typed)
+    def register_source(self, code: str, count: int, typed: str | None = None, cell: str | None = None) -> str:
+        """Keep a cell's source (``typed``: as the user typed it, line for line the same) in
+        linecache so tracebacks and ``inspect`` can read it. ``cell``: the cell as it came,
+        which names its file while the debugger is on (``cell_filename``)."""
+        self._cell_serial += 1
+        if self.cell_filename is not None and cell is not None:
+            filename = self.cell_filename(cell)
+            tracebacks.CELL_FILES[filename] = (count, self._cell_serial)
         else:
-            self._cell_serial += 1
-            filename = f"<cell-{count}-{self._cell_serial}>"
-        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+            filename = tracebacks.cell_file_name(count, self._cell_serial, code)
+        shown = typed if typed is not None else code
+        linecache.cache[filename] = (len(shown), None, shown.splitlines(True), filename)
         self.cell_names[filename] = count
         return filename
 
@@ -181,7 +193,17 @@ class Shell:
         except SyntaxError as exc:
             self._report(outcome, type(exc), exc, tracebacks.syntax_error(exc, self.cell_names))
             return self._finish(code, outcome)
-        filename = self.register_source(source, count, code)
+        typed = None
+        if source is not code or code[:1] in CLEANUP_STARTS:
+            # tracebacks and inspect show the lines as typed (``%time f()``, not the call the
+            # transform made of it) when the transform kept the lines where they were
+            from .transform import HELPER, clean_input
+
+            typed = clean_input(code) if code[:1] in CLEANUP_STARTS else code
+            cell_magic = source.startswith(HELPER + ".cell(")  # line 1 shows as ``%%name args``
+            if len(typed.splitlines()) != len(source.splitlines()) and not cell_magic:
+                typed = None
+        filename = self.register_source(source, count, typed, code)
         try:
             body, last = self._compile(source, filename)
         except (SyntaxError, ValueError, OverflowError) as exc:
@@ -210,7 +232,12 @@ class Shell:
             self._report(outcome, type(exc), exc, self._format_current(exc))
         else:
             if last is not None and value is not None and not silent and not _ends_with_semicolon(code):
+                self.display_error = None
                 self.display_result(value, count, store=store_history)
+                if self.display_error is not None:  # the reply says error, as ipykernel's does
+                    error = self.display_error
+                    outcome.status, outcome.ename, outcome.evalue = "error", type(error).__name__, str(error)
+                    outcome.traceback = self._format_current(error)
             if not _defines_code(body) and not _defines_code(last):
                 self.forget_source(filename)
         return self._finish(code, outcome)
@@ -224,6 +251,7 @@ class Shell:
         """
         linecache.cache.pop(filename, None)
         self.cell_names.pop(filename, None)
+        tracebacks.CELL_FILES.pop(filename, None)
 
     def _finish(self, code: str, outcome: CellOutcome) -> CellOutcome:
         outcome.payload = self.payloads
@@ -237,10 +265,14 @@ class Shell:
 
     def _compile(self, source: str, filename: str) -> tuple[Any, Any]:
         """Compile a cell as (body, last expression), so the last value can be shown."""
+        flags = self.future_flags
+        if self.extensions.get("autoawait") is not False:
+            flags |= TOP_LEVEL_AWAIT
         tree = ast.parse(source, filename=filename, mode="exec", type_comments=False)
         if self.ast_transformers:
             tree = self._transform_tree(tree)
-        flags = TOP_LEVEL_AWAIT
+        if "__future__" in source:
+            tree, flags = self._take_future_imports(tree, flags, filename)
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last_node = tree.body.pop()
             assert isinstance(last_node, ast.Expr)
@@ -263,6 +295,31 @@ class Shell:
                     f"AST transformer {transformer!r} failed ({type(exc).__name__}: {exc}); "
                     "it is unregistered.\n")})
         return tree
+
+    def _take_future_imports(self, tree: ast.Module, flags: int, filename: str) -> tuple[ast.Module, int]:
+        """Apply a cell's ``from __future__`` imports to it and to later cells, as IPython does.
+
+        IPython compiles statement by statement, so a future import after other lines is
+        accepted; here it becomes a compiler flag and a plain import of the feature's name.
+        """
+        import __future__
+
+        for index, node in enumerate(tree.body):
+            if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+                continue
+            for alias in node.names:
+                feature = getattr(__future__, alias.name, None)
+                if feature is None:  # compiled alone, it raises Python's own error for it
+                    compile(ast.Module(body=[node], type_ignores=[]), filename, "exec", dont_inherit=True)
+                    continue
+                self.future_flags |= feature.compiler_flag
+                flags |= feature.compiler_flag
+            if index:  # bind the names as the import would, without the position check
+                names = [alias.asname or alias.name for alias in node.names]
+                values = [f"__import__('__future__').{alias.name}" for alias in node.names]
+                plain = ast.parse(f"{', '.join(names)}, = {', '.join(values)},").body[0]
+                tree.body[index] = ast.copy_location(plain, node)
+        return tree, flags
 
     def _run_code(self, code: Any) -> Any:
         result = eval(code, self.user_ns)  # noqa: S307 - running user code is the job
@@ -300,7 +357,9 @@ class Shell:
         while len(self.inputs) < count:
             self.inputs.append("")
         self.inputs.append(code)
-        ns["_iii"], ns["_ii"], ns["_i"] = ns.get("_ii", ""), ns.get("_i", ""), code
+        # as IPython: ``_i`` is the input before this one, ``_iN`` this one
+        ns["_iii"], ns["_ii"], ns["_i"] = ns.get("_ii", ""), ns.get("_i", ""), self._last_input
+        self._last_input = code
         ns[f"_i{count}"] = code
 
     def display_result(self, value: Any, count: int, store: bool = True) -> None:
@@ -313,11 +372,18 @@ class Shell:
             self.outputs[count] = value
             if len(self.outputs) > OUTPUT_CACHE_SIZE:
                 self._flush_output_cache()
-        data, metadata, problems = formatting.format_object(value)
-        self._report_problems(problems)
-        self.publish(
-            "execute_result", {"execution_count": count, "data": data, "metadata": metadata}
-        )
+        errors: list[BaseException] = []
+        data, metadata, _ = formatting.format_object(value, errors)
+        for error in errors:  # a failing repr: its traceback, as IPython shows it
+            self.display_error = error
+            self.publish("error", {
+                "ename": type(error).__name__, "evalue": str(error),
+                "traceback": self._format_current(error),
+            })
+        if data:
+            self.publish(
+                "execute_result", {"execution_count": count, "data": data, "metadata": metadata}
+            )
 
     def _flush_output_cache(self) -> None:
         """Drop the oldest fifth of ``Out`` and their ``_N`` names, as IPython does.
@@ -339,6 +405,8 @@ class Shell:
         """Publish ``display_data`` (or ``update_display_data``) for any object."""
         data, metadata, problems = formatting.format_object(value)
         self._report_problems(problems)
+        if not data:  # it displayed itself (``_ipython_display_``)
+            return
         self.publish(
             "update_display_data" if update else "display_data",
             {"data": data, "metadata": metadata, "transient": transient or {}},
@@ -351,7 +419,7 @@ class Shell:
     def _format_current(self, exc: BaseException) -> list[str]:
         tb = exc.__traceback__
         # the first frame is ours (the eval call in _run_code): skip it and anything above it
-        while tb is not None and not tb.tb_frame.f_code.co_filename.startswith("<cell-"):
+        while tb is not None and not tracebacks.is_cell_file(tb.tb_frame.f_code.co_filename):
             if tb.tb_next is None:
                 break
             tb = tb.tb_next
@@ -377,9 +445,8 @@ class Shell:
         outcome.ename = ename
         outcome.evalue = message
         outcome.traceback = [f"{tracebacks.BOLD_RED}{ename}{tracebacks.RESET}: {message}"]
-        self.publish(
-            "error", {"ename": ename, "evalue": message, "traceback": outcome.traceback}
-        )
+        # as ipykernel shows a UsageError: one line on stderr, no traceback (the reply says error)
+        self.publish("stream", {"name": "stderr", "text": f"{ename}: {message}\n"})
 
     # ----- user expressions ------------------------------------------------------------------
 

@@ -155,6 +155,8 @@ def _help(text: str) -> str | None:
         return None
     pre, post = match.group("pre") or "", match.group("post") or ""
     expr = match.group("expr").strip()
+    if not expr and (pre or post) and not (pre and post) and not text.strip("?"):
+        return f"{HELPER}.help('', 0)"  # a bare ``?``: the introduction
     if not (pre or post) or (pre and post) or not expr:
         return None
     if any(c in expr for c in "\n;") or "=" in expr.replace("==", ""):
@@ -280,4 +282,31 @@ def _cell_magic(code: str) -> str:
     args = first[match.end() :].strip()
     if args.endswith("?") and not body.strip():
         return f"{HELPER}.help({_quote('%%' + name)}, {1 if args.endswith('??') else 0})"
+    if body and not body.endswith("\n"):
+        body += "\n"  # IPython ends every cell with a newline before a cell magic sees it
     return f"{HELPER}.cell({_quote(name)}, {_quote(args)}, {_quote(body)})"
+
+
+_PROMPTS = (  # (any line's prompt, what the first line must show) for pasted sessions
+    (re.compile(r"^(?:>>>|\.\.\.)(?: |$)"), re.compile(r"^>>>(?: |$)")),
+    (re.compile(r"^(?:In \[\d+\]: |\s*\.{3,}: ?)"), re.compile(r"^(?:In \[\d+\]: |\s*\.{3,}: ?)")),
+)
+
+
+def clean_input(code: str) -> str:
+    """Input as IPython cleans it before anything else: leading blank lines dropped, a cell
+    whose first line is indented dedented by that indent, pasted ``>>>`` / ``...`` and
+    ``In [n]:`` / ``...:`` prompts stripped (when the first line, or the second, has one)."""
+    lines = code.splitlines(keepends=True)
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines:
+        return code
+    first = lines[0]
+    indent = first[: len(first) - len(first.lstrip(" \t"))]
+    if indent:
+        lines = [line[len(indent):] if line.startswith(indent) else line for line in lines]
+    for prompt, initial in _PROMPTS:
+        if initial.match(lines[0]) or (len(lines) > 1 and prompt.match(lines[1])):
+            lines = [prompt.sub("", line, count=1) for line in lines]
+    return "".join(lines)

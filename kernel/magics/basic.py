@@ -64,14 +64,24 @@ def _split_options(args: str, flags: str, with_value: str = "") -> tuple[dict[st
     return options, rest
 
 
-def _format_seconds(seconds: float) -> str:
-    if seconds >= 1:
-        return f"{seconds:.3g} s"
-    for unit, scale in (("ms", 1e3), ("µs", 1e6), ("ns", 1e9)):
-        value = seconds * scale
-        if value >= 1 or unit == "ns":
-            return f"{value:.3g} {unit}"
-    return f"{seconds:.3g} s"
+def _format_seconds(seconds: float, precision: int = 3) -> str:
+    """A duration as IPython's %time and %timeit write it: ``1.23 ms``, ``456 ns``, ``2min 3s``."""
+    if seconds >= 60.0:
+        parts = []
+        left = seconds
+        for suffix, length in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+            value = int(left / length)
+            if value > 0:
+                left = left % length
+                parts.append(f"{value}{suffix}")
+            if left < 1:
+                break
+        return " ".join(parts)
+    import math
+
+    order = min(-int(math.floor(math.log10(seconds)) // 3), 3) if seconds > 0.0 else 3
+    unit = ("s", "ms", "\u03bcs", "ns")[order]
+    return f"{seconds * (1, 1e3, 1e6, 1e9)[order]:.{precision}g} {unit}"
 
 
 def _compile_with_last(runtime: MagicRuntime, source: str) -> tuple[Any, Any]:
@@ -138,6 +148,7 @@ def _runtime_dir() -> str:
         return ""
 
 
+@_builtin("hist")
 @_builtin("history")
 def _history(rt: MagicRuntime, args: str) -> None:
     """Print input history. Ranges: ``4``, ``4-6``, ``~1/`` (previous session), ``~1/2-5``.
@@ -157,31 +168,33 @@ def _history(rt: MagicRuntime, args: str) -> None:
         entries = store.search(pattern, raw, output, None, "u" in opts)
     elif "l" in opts:
         count = int(rest[0]) if rest and rest[0].isdigit() else 10
-        entries = store.tail(count, raw, output)
+        current = store.current_session()
+        entries = [  # as IPython's: the last ``count`` before this %history line
+            e for e in store.tail(count + 1, raw, output)
+            if (e[0], e[1]) != (current, rt.shell.execution_count)
+        ][-count:] if count else []
     elif rest:
         entries = []
         for spec in rest:
             entries.extend(_history_range(store, spec, raw, output))
     else:
         current = store.current_session()
-        entries = store.range(current, 1, None, raw, output)
-        entries = [e for e in entries if e[1] != rt.shell.execution_count]  # not this %history
+        entries = store.range(current, 1, None, raw, output)  # this %history line too, as IPython
     current = store.current_session()
     lines: list[str] = []
     for session, line, value in entries:
         source, out = (value[0], value[1]) if output else (value, None)
+        source = source.expandtabs(4).rstrip()
+        multiline = "\n" in source
         prefix = ""
-        if "n" in opts:
-            prefix = f"{line}: " if session == current else f"{session}/{line}: "
+        if "n" in opts or "g" in opts:  # numbers right-aligned in 4 columns, as IPython prints them
+            number = str(line) if session in (0, current) else f"{session}/{line}"
+            prefix = number.rjust(4) + (":\n" if multiline else ": ")
         if "p" in opts:
-            body = "\n".join(
-                (">>> " if i == 0 else "... ") + text for i, text in enumerate(source.splitlines() or [""])
-            )
-        else:
-            body = source
-        lines.append(prefix + body)
-        if out is not None:
-            lines.append(f"Out[{line}]: {out}")
+            source = ">>> " + ("\n... ".join(source.splitlines()) + "\n..." if multiline else source)
+        lines.append(prefix + source)
+        if out:
+            lines.append(str(out))
     text = "\n".join(lines)
     if "f" in opts:
         with open(os.path.expanduser(opts["f"]), "w", encoding="utf-8") as handle:
@@ -228,17 +241,18 @@ def _run_timed(rt: MagicRuntime, source: str) -> Any:
     body, last = _compile_with_last(rt, source)
     run = rt.shell._run_code  # runs a code object in the namespace, awaiting it if needed
     cpu0, wall0 = _cpu_times(), time.perf_counter()
-    if body is not None:
-        run(body)
-    value = run(last) if last is not None else None
-    wall = time.perf_counter() - wall0
-    cpu1 = _cpu_times()
-    user, system = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
-    print(
-        f"CPU times: user {_format_seconds(user)}, sys: {_format_seconds(system)}, "
-        f"total: {_format_seconds(user + system)}\nWall time: {_format_seconds(wall)}"
-    )
-    return value
+    try:
+        if body is not None:
+            run(body)
+        return run(last) if last is not None else None
+    finally:  # the times are printed when the code fails too, as IPython does
+        wall = time.perf_counter() - wall0
+        cpu1 = _cpu_times()
+        user, system = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
+        print(
+            f"CPU times: user {_format_seconds(user)}, sys: {_format_seconds(system)}, "
+            f"total: {_format_seconds(user + system)}\nWall time: {_format_seconds(wall)}"
+        )
 
 
 def _cpu_times() -> tuple[float, float]:
@@ -254,27 +268,34 @@ def _cpu_times() -> tuple[float, float]:
 
 
 class TimeitResult:
-    """What ``%timeit -o`` returns: per-loop times of each run."""
+    """What ``%timeit -o`` returns: per-loop times of each run (IPython's fields)."""
 
-    def __init__(self, loops: int, timings: list[float]) -> None:
+    def __init__(self, loops: int, all_runs: list[float], precision: int = 3) -> None:
         self.loops = loops
-        self.timings = timings  # seconds per loop, one per run
-        self.best = min(timings)
-        self.worst = max(timings)
-        self.average = sum(timings) / len(timings)
+        self.repeat = len(all_runs)
+        self.all_runs = all_runs  # seconds per run of ``loops`` loops
+        self.timings = [run / loops for run in all_runs]  # seconds per loop, one per run
+        self.best = min(self.timings)
+        self.worst = max(self.timings)
+        self.average = sum(self.timings) / len(self.timings)
         mean = self.average
-        self.stdev = (sum((t - mean) ** 2 for t in timings) / len(timings)) ** 0.5
+        self.stdev = (sum((t - mean) ** 2 for t in self.timings) / len(self.timings)) ** 0.5
+        self.compile_time = 0.0
+        self._precision = precision
+
+    def __str__(self) -> str:
+        return (
+            f"{_format_seconds(self.average, self._precision)} \u00b1 "
+            f"{_format_seconds(self.stdev, self._precision)} per loop (mean \u00b1 std. dev. of "
+            f"{self.repeat} run{'' if self.repeat == 1 else 's'}, "
+            f"{self.loops:,} loop{'' if self.loops == 1 else 's'} each)"
+        )
 
     def __repr__(self) -> str:
-        runs = len(self.timings)
-        spread = f" ± {_format_seconds(self.stdev)}" if runs > 1 else ""
-        plural = "s" if runs != 1 else ""
-        loops = "s" if self.loops != 1 else ""
-        return (
-            f"{_format_seconds(self.average)}{spread} per loop "
-            f"(mean{' ± std. dev.' if runs > 1 else ''} of {runs} run{plural}, "
-            f"{self.loops:,} loop{loops} each)"
-        )
+        return f"<TimeitResult : {self}>"
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self))
 
 
 @_builtin("timeit")
@@ -298,7 +319,7 @@ def _timeit_options(args: str) -> tuple[dict[str, str], str]:
     options: dict[str, str] = {}
     rest = args.strip()
     while True:
-        match = re.match(r"^-(n|r)\s*(\d+)\s*|^-(q|o)\b\s*", rest)
+        match = re.match(r"^-(n|r|p)\s*(\d+)\s*|^-(q|o)\b\s*", rest)
         if match is None:
             break
         if match.group(1):
@@ -318,11 +339,16 @@ def _run_timeit(rt: MagicRuntime, statement: str, setup: str, options: dict[str,
     repeat = int(options.get("r", 7)) or 1
     if "n" in options:
         loops = int(options["n"]) or 1
-    else:
-        loops, _ = timer.autorange()
-    per_loop = [t / loops for t in timer.repeat(repeat=repeat, number=loops)]
-    result = TimeitResult(loops, per_loop)
+    else:  # as IPython: the first power of ten whose loops take at least 0.2 s
+        for power in range(10):
+            loops = 10**power
+            if timer.timeit(loops) >= 0.2:
+                break
+    result = TimeitResult(loops, timer.repeat(repeat=repeat, number=loops), int(options.get("p", 3)))
     if "q" not in options:
+        if result.worst > 4 * result.best and result.best > 0 and result.worst > 1e-6:
+            print(f"The slowest run took {result.worst / result.best:0.2f} times longer than the "
+                  "fastest. This could mean that an intermediate result is being cached.")
         print(result)
     return result if "o" in options else None
 
@@ -607,20 +633,35 @@ def _system(rt: MagicRuntime, args: str) -> LineList:
     return rt.getoutput(args)
 
 
+class MagicListing:
+    """What ``%lsmagic`` returns: shown as a result, as IPython shows its listing."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self.text))  # ipykernel's text/plain for it is the quoted string
+
+
 @_builtin("lsmagic")
-def _lsmagic(rt: MagicRuntime, args: str) -> None:
+def _lsmagic(rt: MagicRuntime, args: str) -> MagicListing:
     """List the available magics."""
     line = "  ".join("%" + name for name in sorted(_LINE))
     cell = "  ".join("%%" + name for name in sorted(_CELL))
-    print(f"Available line magics:\n{line}\n\nAvailable cell magics:\n{cell}\n\n"
-          "Shell escapes: !command, x = !command. Help: obj?, obj??, %magic?\n"
-          + _automagic_state(rt))
+    return MagicListing(f"Available line magics:\n{line}\n\nAvailable cell magics:\n{cell}\n\n"
+                        + _automagic_state(rt))
 
 
 def _automagic_state(rt: MagicRuntime) -> str:
-    if getattr(rt.shell.automagic, "enabled", False):
-        return "Automagic is on: a line magic needs no % unless a variable has its name."
-    return "Automagic is off: line magics need their %."
+    if getattr(rt.shell.automagic, "enabled", False):  # IPython's words
+        return "Automagic is ON, % prefix IS NOT needed for line magics."
+    return "Automagic is OFF, % prefix IS needed for line magics."
 
 
 @_builtin("automagic")
@@ -656,20 +697,23 @@ mycon kernel: quick reference
 """
 
 
+def page(rt: MagicRuntime, text: str) -> None:
+    """Show ``text`` in the front end's pager (a ``page`` payload), as IPython's help does."""
+    rt.shell.payloads.append({"source": "page", "data": {"text/plain": text}, "start": 0})
+
+
 @_builtin("quickref")
 def _quickref(rt: MagicRuntime, args: str) -> None:
     """Show a quick reference of the special syntax and the magics."""
-    print(QUICKREF)
-    print(_magic_summary())
+    page(rt, QUICKREF + "\n" + _magic_summary())
 
 
 @_builtin("magic")
 def _magic(rt: MagicRuntime, args: str) -> None:
     """Describe the magic system and every magic."""
-    print("Magics are commands for the kernel itself: %name args on a line, %%name args on a "
-          "cell's first line (the rest of the cell is its input).\nRegister your own with "
-          "kernel.magics.register_line_magic / register_cell_magic.\n")
-    print(_magic_summary())
+    page(rt, "Magics are commands for the kernel itself: %name args on a line, %%name args on a "
+             "cell's first line (the rest of the cell is its input).\nRegister your own with "
+             "kernel.magics.register_line_magic / register_cell_magic.\n\n" + _magic_summary())
 
 
 def _magic_summary() -> str:
@@ -679,24 +723,6 @@ def _magic_summary() -> str:
             doc = (table[name].func.__doc__ or "").strip().splitlines()
             lines.append(f"  {prefix + name:<16} {doc[0] if doc else ''}")
     return "\n".join(lines)
-
-
-@_builtin("bash", cell=True)
-def _bash(rt: MagicRuntime, args: str, body: str) -> None:
-    """Run the cell as a bash script; output streamed."""
-    _script(["bash", *args.split()], body)
-
-
-@_builtin("sh", cell=True)
-def _sh(rt: MagicRuntime, args: str, body: str) -> None:
-    """Run the cell as a sh script; output streamed."""
-    _script(["sh", *args.split()], body)
-
-
-def _script(argv: list[str], body: str) -> None:
-    code = run_process(argv, stdin_text=body)
-    if code != 0:
-        raise CellError(f"the {argv[0]} script exited with status {code}")
 
 
 @_builtin("writefile", cell=True, expand=True)
@@ -714,3 +740,24 @@ def _writefile(rt: MagicRuntime, args: str, body: str) -> None:
     except OSError as exc:
         raise CellError(f"cannot write {rest[0]}: {exc.strerror}") from None
     print(f"{verb} {rest[0]}")
+
+
+@_builtin("autoawait")
+def _autoawait(rt: MagicRuntime, args: str) -> None:
+    """Show or set whether a cell may ``await`` at top level: ``on``/``off``, or ``asyncio``.
+
+    With no argument, prints the current state. Cells run on the kernel's asyncio loop; other
+    loop runners (trio, curio) are not available here.
+    """
+    param = args.strip()
+    shell = rt.shell
+    if not param:
+        state = "off" if shell.extensions.get("autoawait") is False else "on"
+        print(f"IPython autoawait is `{state}`, and set to use `asyncio`")
+    elif param.lower() in ("false", "off"):
+        shell.extensions["autoawait"] = False
+    elif param.lower() in ("true", "on", "asyncio"):
+        shell.extensions.pop("autoawait", None)
+    else:
+        raise CellError(f"%autoawait {param}: this kernel runs top-level await on asyncio only "
+                        "(use on, off or asyncio)")

@@ -86,51 +86,77 @@ def _xmode(rt: MagicRuntime, args: str) -> None:
     print(f"Exception reporting mode: {mode}")
 
 
-def _prun_options(args: str) -> tuple[str, int, str]:
-    """(sort key, lines, statement) from ``[-s key] [-l lines] statement``."""
-    words = args.split()
-    sort, limit = "cumulative", 25
-    while words and words[0] in ("-s", "-l"):
-        if len(words) < 2:
-            raise CellError(f"%prun {words[0]} needs a value")
-        option, value = words[0], words[1]
-        if option == "-s":
-            sort = value
-        else:
-            if not value.isdigit():
-                raise CellError(f"%prun -l needs a number of lines, not {value!r}")
-            limit = int(value)
-        words = words[2:]
-    return sort, limit, " ".join(words)
+@_builtin("prun")
+def _prun(rt: MagicRuntime, args: str) -> Any:
+    """Profile a statement with cProfile: ``%prun [-s key] [-l limit] [-q] [-r] [-D file]
+    [-T file] statement``. The table goes to the pager, sorted by internal time by default."""
+    options, statement = _prun_options(args)
+    return _profile(rt, statement, options)
 
 
-def _profile(rt: MagicRuntime, source: str, sort: str, limit: int) -> Any:
+@_builtin("prun", cell=True)
+def _prun_cell(rt: MagicRuntime, args: str, body: str) -> Any:
+    """Profile the whole cell: ``%%prun [options] [first statement]`` (options as %prun)."""
+    options, statement = _prun_options(args)
+    return _profile(rt, statement + "\n" + body, options)
+
+
+def _prun_options(args: str) -> tuple[dict[str, list[str]], str]:
+    """IPython's %prun options (``-s``/``-l`` may repeat) and the statement after them."""
+    options: dict[str, list[str]] = {"s": [], "l": [], "D": [], "T": [], "q": [], "r": []}
+    rest = args.lstrip()
+    while rest.startswith("-") and len(rest) > 1 and rest[1] in options:
+        flag, rest = rest[1], rest[2:]
+        if flag in "qr":
+            options[flag].append("")
+            rest = rest.lstrip()
+            continue
+        value, _, rest = rest.lstrip().partition(" ")
+        if not value:
+            raise CellError(f"%prun -{flag} needs a value")
+        options[flag].append(value)
+        rest = rest.lstrip()
+    return options, rest
+
+
+def _profile(rt: MagicRuntime, source: str, options: dict[str, list[str]]) -> Any:
+    """Run ``source`` under cProfile; its table as a page, as IPython's %prun shows it."""
     import cProfile
+    import io
     import pstats
 
     if not source.strip():
         raise CellError("%prun needs a statement to profile, e.g. %prun sum(range(10**6))")
-    if sort not in pstats.Stats.sort_arg_dict_default:
-        raise CellError(f"%prun -s {sort}: unknown sort key (cumulative, tottime, calls, ...)")
-    code = compile(rt.shell.transform(source), "<prun>", "exec")
+    sort = options["s"] or ["time"]
+    for key in sort:
+        if key not in pstats.Stats.sort_arg_dict_default:
+            raise CellError(f"%prun -s {key}: unknown sort key (time, cumulative, calls, ...)")
+    limits: list[Any] = []
+    for limit in options["l"]:
+        try:
+            limits.append(int(limit))
+        except ValueError:
+            try:
+                limits.append(float(limit))
+            except ValueError:
+                limits.append(limit)
     profile = cProfile.Profile()
-    profile.enable()
+    exit_note = ""
     try:
-        exec(code, rt.shell.user_ns)  # noqa: S102 - the user's own statement
-    finally:
-        profile.disable()
-        pstats.Stats(profile, stream=sys.stdout).sort_stats(sort).print_stats(limit)
-
-
-@_builtin("prun")
-def _prun(rt: MagicRuntime, args: str) -> None:
-    """Profile a statement with cProfile: ``%prun [-s sortkey] [-l lines] statement``."""
-    sort, limit, statement = _prun_options(args)
-    _profile(rt, statement, sort, limit)
-
-
-@_builtin("prun", cell=True)
-def _prun_cell(rt: MagicRuntime, args: str, body: str) -> None:
-    """Profile the whole cell: ``%%prun [-s sortkey] [-l lines]``."""
-    sort, limit, _ = _prun_options(args)
-    _profile(rt, body, sort, limit)
+        profile.runctx(rt.shell.transform(source), rt.shell.user_ns, rt.shell.user_ns)
+    except SystemExit:
+        exit_note = "*** SystemExit exception caught in code being profiled."
+    table = io.StringIO()
+    stats = pstats.Stats(profile, stream=table).strip_dirs().sort_stats(*sort)
+    stats.print_stats(*limits)
+    if not options["q"]:
+        rt.shell.payloads.append({"source": "page", "data": {"text/plain": table.getvalue().rstrip()}, "start": 0})
+    print(exit_note, end=" ")
+    if options["D"]:
+        profile.dump_stats(options["D"][0])
+        print(f"\n*** Profile stats marshalled to file {options['D'][0]!r}.{exit_note}")
+    if options["T"]:
+        with open(options["T"][0], "w", encoding="utf-8") as handle:
+            handle.write(table.getvalue().rstrip())
+        print(f"\n*** Profile printout saved to text file {options['T'][0]!r}.{exit_note}")
+    return stats if options["r"] else None

@@ -265,11 +265,6 @@ def _no_arguments(magic: str, args: str) -> None:
         raise CellError(f"%%{magic} takes no arguments (the cell is its content)")
 
 
-def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _publish(mime: str, body: str, plain: str, metadata: dict[str, Any] | None = None) -> None:
     _display.publish_display_data({mime: body, "text/plain": plain}, metadata)
 
@@ -282,35 +277,35 @@ def _html(rt: MagicRuntime, args: str, body: str) -> None:
     if unknown:
         raise CellError(f"%%html: unknown argument {unknown[0]!r} (only --isolated)")
     metadata = {"text/html": {"isolated": True}} if words else None
-    _publish("text/html", body, _display._html_to_text(body), metadata)
+    _publish("text/html", body, "<IPython.core.display.HTML object>", metadata)
 
 
 @_builtin("javascript", cell=True)
 def _javascript(rt: MagicRuntime, args: str, body: str) -> None:
     """Send the cell as JavaScript, for front ends that run it (browsers, not terminals)."""
     _no_arguments("javascript", args)
-    _publish("application/javascript", body, f"<Javascript: {_short(body)}>")
+    _publish("application/javascript", body, "<IPython.core.display.Javascript object>")
 
 
 @_builtin("js", cell=True)
 def _js(rt: MagicRuntime, args: str, body: str) -> None:
     """Same as %%javascript."""
     _no_arguments("js", args)
-    _publish("application/javascript", body, f"<Javascript: {_short(body)}>")
+    _publish("application/javascript", body, "<IPython.core.display.Javascript object>")
 
 
 @_builtin("latex", cell=True)
 def _latex(rt: MagicRuntime, args: str, body: str) -> None:
-    """Show the cell as LaTeX (``$...$``, ``\\begin{align}`` ...); its plain form is the source."""
+    """Show the cell as LaTeX (``$...$``, ``\\begin{align}`` ...)."""
     _no_arguments("latex", args)
-    _publish("text/latex", body, body)
+    _publish("text/latex", body, "<IPython.core.display.Latex object>")
 
 
 @_builtin("markdown", cell=True)
 def _markdown(rt: MagicRuntime, args: str, body: str) -> None:
-    """Show the cell as Markdown; its plain form is the source."""
+    """Show the cell as Markdown."""
     _no_arguments("markdown", args)
-    _publish("text/markdown", body, body)
+    _publish("text/markdown", body, "<IPython.core.display.Markdown object>")
 
 
 @_builtin("svg", cell=True)
@@ -321,7 +316,7 @@ def _svg(rt: MagicRuntime, args: str, body: str) -> None:
     if start < 0:
         raise CellError("%%svg: the cell holds no <svg> element")
     image = body[start:]
-    _publish("image/svg+xml", image, f"<SVG image, {len(image):,} characters>")
+    _publish("image/svg+xml", image, "<IPython.core.display.SVG object>")
 
 
 # ----- %config ----------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def _builtin(name: str, cell: bool = False, expand: bool = False) -> Callable[[C
     return decorate
 
 
-BUILTIN_MODULES = ("basic", "debugging", "autoreload", "notebook", "workspace", "gui")  # each registers on import
+BUILTIN_MODULES = ("basic", "debugging", "autoreload", "notebook", "workspace", "scripts", "gui")  # each registers on import
 
 
 def _ensure_builtins() -> None:

@@ -73,8 +73,8 @@ class MagicRuntime:
         magic = lookup(name, cell=False)
         if magic is None:
             there = lookup(name, cell=True) is not None
-            hint = f" (there is a cell magic %%{name}: put it on the cell's first line)" if there else ""
-            raise CellError(f"Line magic function `%{name}` not found{hint}. %lsmagic lists the magics.")
+            hint = f" (But cell magic `%%{name}` exists, did you mean that instead?)" if there else ""
+            raise CellError(f"Line magic function `%{name}` not found{hint}.")  # IPython's words
         if magic.expand:
             args = self.expand(args)
         if magic.builtin:
@@ -85,8 +85,9 @@ class MagicRuntime:
         """Run the cell magic ``%%name args`` on ``body``."""
         magic = lookup(name, cell=True)
         if magic is None:
-            hint = f" (there is a line magic %{name})" if lookup(name, cell=False) is not None else ""
-            raise CellError(f"Cell magic `%%{name}` not found{hint}. %lsmagic lists the magics.")
+            there = lookup(name, cell=False) is not None
+            hint = f" (But line magic `%{name}` exists, did you mean that instead?)" if there else ""
+            raise CellError(f"Cell magic `%%{name}` not found{hint}.")
         if magic.expand:
             args = self.expand(args)
         if magic.builtin:
@@ -95,7 +96,8 @@ class MagicRuntime:
 
     def system(self, command: str) -> None:
         """``!command``: run it in a shell, its output streamed as it comes."""
-        code = run_process(self.expand(command), shell=True)
+        expanded = self.expand(command)
+        code = run_in_terminal(expanded) if os.name == "posix" else run_process(expanded, shell=True)
         self.shell.user_ns["_exit_code"] = code
 
     def getoutput(self, command: str) -> LineList:
@@ -117,7 +119,16 @@ class MagicRuntime:
 
     def help(self, expression: str, detail: int) -> None:
         """``obj?`` / ``obj??``: show the description as a ``page`` payload."""
-        text = self.describe(expression, detail)
+        if not expression or "*" in expression:
+            from ..services.inspection import INTRODUCTION, search_names
+
+            found = search_names(expression, self.shell.user_ns) if expression else None
+            if expression and found is None:
+                print(f"Object `{expression}` not found.")
+                return
+            text: str | None = "\n".join(found) if found is not None else INTRODUCTION
+        else:
+            text = self.describe(expression, detail)
         if text is None:
             print(f"Object `{expression}` not found.")
             return
@@ -187,23 +198,39 @@ def _stop(proc: Any) -> None:
         pass
 
 
-def run_process(command: str | list[str], shell: bool = False, stdin_text: str | None = None) -> int:
-    """Run a child with the kernel's stdout/stderr (streamed live); its exit status."""
+def run_process(
+    command: str | list[str],
+    shell: bool = False,
+    stdin_text: str | None = None,
+    stdin_bytes: bytes | None = None,
+    missing_ok: bool = False,
+) -> int:
+    """Run a child with the kernel's stdout/stderr (streamed live); its exit status.
+
+    With ``missing_ok``, a program that does not exist raises ``FileNotFoundError`` (the
+    caller says so its own way) instead of a ``CellError``.
+    """
     import subprocess
 
+    if stdin_text is not None:
+        stdin_bytes = stdin_text.encode("utf-8")
     _flush_python_streams()
     try:
         proc = subprocess.Popen(
             command, shell=shell, executable=_shell_executable() if shell else None,
-            stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+            stdin=subprocess.PIPE if stdin_bytes is not None else subprocess.DEVNULL,
         )
+    except FileNotFoundError:
+        if missing_ok:
+            raise
+        raise CellError(f"cannot run {command!r}: not found") from None
     except OSError as exc:
         raise CellError(f"cannot run {command!r}: {exc}") from None
     try:
-        if stdin_text is not None:
+        if stdin_bytes is not None:
             assert proc.stdin is not None
             try:
-                proc.stdin.write(stdin_text.encode("utf-8"))
+                proc.stdin.write(stdin_bytes)
                 proc.stdin.close()
             except BrokenPipeError:
                 pass
@@ -211,6 +238,55 @@ def run_process(command: str | list[str], shell: bool = False, stdin_text: str |
     except KeyboardInterrupt:
         _stop(proc)
         raise
+
+
+TERMINAL_SIZE = (24, 80)  # rows, columns of the terminal ``!command`` runs on (as IPython's)
+
+
+def run_in_terminal(command: str) -> int:
+    """Run a shell command on a pseudo-terminal, as IPython runs ``!command``: the program
+    sees a terminal (``ls`` prints columns, colours may appear), its output and errors come
+    as one stream with the terminal's line ends, streamed as they come. Its exit status.
+
+    Standard input is empty (not the terminal), so a program that reads it does not hang.
+    """
+    import codecs
+    import fcntl
+    import pty
+    import struct
+    import subprocess
+    import termios
+
+    _flush_python_streams()
+    master, slave = pty.openpty()
+    try:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *TERMINAL_SIZE, 0, 0))
+        proc = subprocess.Popen(
+            command, shell=True, executable=_shell_executable(),
+            stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
+        )
+    except OSError as exc:
+        os.close(master)
+        raise CellError(f"cannot run {command!r}: {exc}") from None
+    finally:
+        os.close(slave)
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    try:
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: every program holding the terminal has closed it
+                break
+            if not data:
+                break
+            sys.stdout.write(decoder.decode(data))
+            sys.stdout.flush()
+        return proc.wait()
+    except KeyboardInterrupt:
+        _stop(proc)
+        raise
+    finally:
+        os.close(master)
 
 
 # ----- installation -----------------------------------------------------------------------------

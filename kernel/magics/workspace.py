@@ -23,11 +23,11 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..execution import tracebacks
 from ..execution.tracebacks import CellError
 from .basic import (
     _compile_with_last,
     _history_range,
-    _script,
     _split_options,
     change_directory,
     confirm_deletion,
@@ -295,7 +295,7 @@ def _recall(rt: MagicRuntime, args: str) -> None:
 
 def _has_cell_frame(tb: TracebackType | None) -> bool:
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename.startswith("<cell-"):
+        if tracebacks.is_cell_file(tb.tb_frame.f_code.co_filename):
             return True
         tb = tb.tb_next
     return False
@@ -308,8 +308,6 @@ def _tb(rt: MagicRuntime, args: str) -> None:
     if exc is None:
         print("No traceback available to show.")
         return
-    from ..execution import tracebacks
-
     if isinstance(exc, SyntaxError) and not _has_cell_frame(exc.__traceback__):
         lines = tracebacks.syntax_error(exc, rt.shell.cell_names)  # the cell did not compile
     else:
@@ -443,7 +441,7 @@ def _defining_file_text(value: Any) -> str | None:
         filename = inspect.getsourcefile(target) or ""
     except Exception:  # noqa: BLE001 - built-ins, odd objects
         return None
-    if filename.startswith("<cell-"):
+    if tracebacks.is_cell_file(filename):
         return "".join(linecache.getlines(filename)) or None  # defined in a cell
     text = _file_text(filename)
     if text is None:  # a frozen module's code names no file; the module may know its file
@@ -730,60 +728,6 @@ def _default_aliases() -> None:
 
 
 _default_aliases()
-
-
-# ----- running the cell with another program ------------------------------------------------------
-
-
-def _program_words(args: str, magic: str) -> list[str]:
-    import shlex
-
-    try:
-        words = shlex.split(args)
-    except ValueError as exc:
-        raise CellError(f"%%{magic}: cannot parse the arguments: {exc}") from None
-    return words
-
-
-def _run_with(program: str, words: list[str], body: str) -> None:
-    import shutil
-
-    if shutil.which(program) is None:
-        raise CellError(f"`{program}` was not found: is it installed and on PATH?")
-    _script([program, *words], body)
-
-
-@_builtin("script", cell=True, expand=True)
-def _script_cell(rt: MagicRuntime, args: str, body: str) -> None:
-    """Run the cell with a program: ``%%script python3``, ``%%script bash -e``; output streamed."""
-    words = _program_words(args, "script")
-    if not words:
-        raise CellError("%%script needs a program, e.g. %%script python3")
-    _run_with(words[0], words[1:], body)
-
-
-@_builtin("python", cell=True, expand=True)
-def _python(rt: MagicRuntime, args: str, body: str) -> None:
-    """Run the cell in a new process of this kernel's Python; output streamed."""
-    _script([sys.executable, *_program_words(args, "python")], body)
-
-
-@_builtin("python3", cell=True, expand=True)
-def _python3(rt: MagicRuntime, args: str, body: str) -> None:
-    """Same as %%python."""
-    _script([sys.executable, *_program_words(args, "python3")], body)
-
-
-@_builtin("perl", cell=True, expand=True)
-def _perl(rt: MagicRuntime, args: str, body: str) -> None:
-    """Run the cell with perl; output streamed."""
-    _run_with("perl", _program_words(args, "perl"), body)
-
-
-@_builtin("ruby", cell=True, expand=True)
-def _ruby(rt: MagicRuntime, args: str, body: str) -> None:
-    """Run the cell with ruby; output streamed."""
-    _run_with("ruby", _program_words(args, "ruby"), body)
 
 
 @_builtin("file", cell=True, expand=True)

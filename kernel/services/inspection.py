@@ -21,7 +21,6 @@ from .iscomplete import scan
 HEADING = "\x1b[31m"  # red, as IPython's "Signature:" headings
 RESET = "\x1b[0m"
 MAX_STRING_FORM = 200
-CELL_FILE = re.compile(r"<cell-(\d+)-(\d+)>")
 
 
 def _is_name_char(char: str) -> bool:
@@ -106,8 +105,10 @@ def _string_form(value: Any) -> str | None:
 
 
 def _cell_number(filename: str) -> tuple[int, int] | None:
-    cell = CELL_FILE.fullmatch(filename)
-    return (int(cell.group(1)), int(cell.group(2))) if cell else None
+    """(execution count, serial) of a cell's file name, None for other files."""
+    from ..execution.tracebacks import CELL_FILES
+
+    return CELL_FILES.get(filename)
 
 
 def _class_in_cell(cls: type) -> tuple[str, int, str] | None:
@@ -259,3 +260,52 @@ def inspect(code: str, cursor_pos: int, detail_level: int, namespace: dict[str, 
     if text is None:
         return {"status": "ok", "found": False, "data": {}, "metadata": {}}
     return {"status": "ok", "found": True, "data": {"text/plain": text}, "metadata": {}}
+
+
+INTRODUCTION = """\
+The mycon kernel: Python with IPython's conveniences
+=====================================================
+
+Type Python as usual; the value of a cell's last expression is shown as Out[N].
+
+Getting help
+------------
+  ?             this introduction
+  obj? / ?obj   what obj is: type, signature, docstring, file
+  obj??         the same and its source
+  *pat*?        names matching a pattern (a*b?, os.*path*?)
+  %magic        the magic system; %lsmagic lists the magics, %name? describes one
+  %quickref     a quick reference card
+
+Special input
+-------------
+  %name args    a line magic (the % can go when no variable has the name)
+  %%name args   a cell magic: the rest of the cell is its input
+  !command      run a shell command; x = !command keeps its output lines
+  _ __ ___      the last three results; Out[N] / _N results, In[N] / _iN inputs
+"""
+
+
+def search_names(pattern: str, namespace: dict[str, Any], show_all: bool = False) -> list[str] | None:
+    """Names matching a wildcard ``pattern`` (``*`` any text, ``?`` one character), sorted.
+
+    ``a.*b*`` searches the attributes of ``a``; otherwise the namespace and the builtins. Names
+    starting with ``_`` only when ``show_all``. None when the object before the dot is unknown.
+    """
+    import builtins
+
+    owner_expression, dot, name_pattern = pattern.rpartition(".")
+    if dot:
+        found, owner = _lookup(owner_expression, namespace)
+        if not found:
+            return None
+        names = set(dir(owner))
+        prefix = owner_expression + "."
+    else:
+        names = set(namespace) | set(vars(builtins))
+        prefix = ""
+    regex = re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in name_pattern) + "$")
+    return sorted(
+        prefix + name for name in names
+        if regex.match(name) and (show_all or not name.startswith("_") or name_pattern.startswith("_"))
+    )

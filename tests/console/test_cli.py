@@ -185,3 +185,21 @@ def test_keys_table_is_checked(tmp_path: Path) -> None:
         cfg.write_text(text)
         result = run("--config", str(cfg), "--existing", "x")
         assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_short_kernel_id_is_unique_among_the_runtime_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The banner's `--existing ID` is the first 8 characters unless another kernel shares them;
+    what it prints always finds exactly this kernel."""
+    from console.connection_files import short_kernel_id
+
+    ids = ["abcdef12-0000", "abcdef12-1111", "99999999-2222"]
+    for kernel_id in ids:
+        (tmp_path / f"kernel-{kernel_id}.json").write_text('{"shell_port": 1}')
+    assert short_kernel_id(str(tmp_path), "99999999-2222") == "99999999"
+    assert short_kernel_id(str(tmp_path), "abcdef12-0000") == "abcdef12-0"
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
+    for kernel_id in ids:
+        found = resolve_connection_file(short_kernel_id(str(tmp_path), kernel_id))
+        assert found == str(tmp_path / f"kernel-{kernel_id}.json")

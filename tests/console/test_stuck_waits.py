@@ -28,6 +28,7 @@ def test_second_ctrl_c_leaves_a_kernel_that_ignores_sigint(kernel: str) -> None:
         t.run(IGNORE_SIGINT)
         t.expect("deaf now")
         t.send(CTRL_C)  # the kernel ignores it
+        t.expect("Ctrl-C again stops waiting")  # a second later the console says how out
         t.send("kept = 41")  # typed while stuck: not lost
         t.send(CTRL_C)
         t.expect("stopped waiting for this cell", timeout=10)

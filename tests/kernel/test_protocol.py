@@ -184,9 +184,11 @@ def test_display_data_and_rich_repr(kernel_client: BlockingKernelClient) -> None
 def test_failing_repr_is_reported_not_fatal(kernel_client: BlockingKernelClient) -> None:
     code = "class B:\n    def _repr_html_(self):\n        raise ValueError('nope')\n    def __repr__(self):\n        return 'B!'\nB()"
     reply, outputs = execute(kernel_client, code)
-    assert reply["content"]["status"] == "ok"
+    # as ipykernel: the error and its traceback, the reply an error, the plain text still shown
+    assert reply["content"]["status"] == "error" and reply["content"]["evalue"] == "nope"
     assert outputs[-1]["content"]["data"] == {"text/plain": "B!"}
-    assert "nope" in stdout_of(outputs, "stderr")
+    assert [m["content"]["ename"] for m in outputs if m["msg_type"] == "error"] == ["ValueError"]
+    assert execute(kernel_client, "1")[0]["content"]["status"] == "ok"
 
 
 def test_input_over_stdin(kernel_client: BlockingKernelClient) -> None:

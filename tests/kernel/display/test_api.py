@@ -291,8 +291,12 @@ def test_kernel_failing_repr_is_reported(kernel_client: BlockingKernelClient) ->
         "        return 'Shaky()'\n"
         "Shaky()"
     )
-    outputs = run_ok(kernel_client, code)
-    assert "_repr_html_ of Shaky() failed: ZeroDivisionError: no html" in stdout_of(outputs, "stderr")
+    reply, outputs = execute(kernel_client, code)
+    # as ipykernel: the error with its traceback, the reply an error, the plain text still shown
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "ZeroDivisionError"
+    errors = outputs_of(outputs, "error")
+    assert errors[0]["content"]["evalue"] == "no html"
+    assert "raise ZeroDivisionError('no html')" in "\n".join(errors[0]["content"]["traceback"])
     result = outputs_of(outputs, "execute_result")
     assert result[0]["content"]["data"] == {"text/plain": "Shaky()"}
     run_ok(kernel_client, "1")  # and the kernel still serves
@@ -301,8 +305,8 @@ def test_kernel_failing_repr_is_reported(kernel_client: BlockingKernelClient) ->
 def test_kernel_results_are_pretty_printed(kernel_client: BlockingKernelClient) -> None:
     outputs = run_ok(kernel_client, "{'numbers': list(range(25)), 'name': 'x'}")
     text = outputs_of(outputs, "execute_result")[0]["content"]["data"]["text/plain"]
-    assert text.startswith("{\n    'numbers': [\n        0,\n")
-    assert text.endswith("    ],\n    'name': 'x',\n}")
+    assert text.startswith("{'numbers': [0,\n  1,\n")  # as IPython lays it out
+    assert text.endswith("\n  24],\n 'name': 'x'}")
 
 
 def png_of(message: dict[str, Any]) -> bytes:

@@ -29,8 +29,8 @@ def test_cell_frames_are_named_and_kernel_frames_hidden() -> None:
 
 def test_recursion_is_folded() -> None:
     text = _error("def f(n):\n    return f(n + 1)\nf(0)")
-    assert text.count("in f()") == 3
-    assert re.search(r"\[\.\.\. the frame above repeated \d+ more times\]", text)
+    assert text.count("in f(n)") == 3
+    assert re.search(r"\[\.\.\. skipping similar frames: f \(\d+ more times\)\]", text)
     assert len(text) < 2000
 
 

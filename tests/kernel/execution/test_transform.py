@@ -92,7 +92,7 @@ def test_cell_magic_takes_the_whole_cell() -> None:
 
 
 def test_cell_magic_after_leading_blank_lines() -> None:
-    assert transform_cell("\n\n%%time\nx = 1") == f"{H}.cell('time', '', 'x = 1')"
+    assert transform_cell("\n\n%%time\nx = 1") == f"{H}.cell('time', '', 'x = 1\\n')"
 
 
 def test_cell_magic_help() -> None:
@@ -125,8 +125,12 @@ def test_help_on_unicode_names_and_in_blocks() -> None:
 
 
 def test_question_marks_that_are_not_help() -> None:
-    for code in ("x = y?", "?", "a ? b ?", "f(x) if y? else z"):
+    for code in ("x = y?", "a ? b ?", "f(x) if y? else z"):
         assert transform_cell(code) == code
+
+
+def test_a_bare_question_mark_is_the_introduction() -> None:
+    assert transform_cell("?") == f"{H}.help('', 0)"
 
 
 def test_magic_and_assignment_produce_valid_python() -> None:

@@ -231,7 +231,7 @@ def test_kernel_history_requests(kernel_client: Any) -> None:
                      raw=True, output=False)
     assert [entry[2] for entry in found] == ["hist_a = 6 * 7", "hist_a"]
     reply, outputs = execute(kernel_client, "%history -n -l 2")
-    assert stdout_of(outputs).splitlines() == [f"{line + 1}: hist_a", f"{line + 2}: %time hist_a"]
+    assert stdout_of(outputs).splitlines() == [f"{line + 1:>4}: hist_a", f"{line + 2:>4}: %time hist_a"]
 
 
 def test_kernel_with_a_corrupt_database_warns_and_keeps_history(tmp_path: Path) -> None:

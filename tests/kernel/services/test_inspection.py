@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kernel_harness import execute, request
 
+from kernel.execution.tracebacks import cell_file_name
 from kernel.services.inspection import describe, expression_at, inspect
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -42,7 +43,7 @@ class BadStr:
 @pytest.fixture
 def namespace() -> dict[str, Any]:
     source = "def plot(alpha, beta=1):\n    '''Draw things.'''\n    return alpha\n"
-    filename = "<cell-3-7>"
+    filename = cell_file_name(3, 7, source)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     ns: dict[str, Any] = {}
     exec(compile(source, filename, "exec"), ns)  # noqa: S102 - a cell, as the shell runs it
@@ -181,7 +182,7 @@ def test_any_text_and_cursor_gives_a_valid_reply(namespace: dict[str, Any], code
 
 
 def _run_cell(source: str, count: int, serial: int, ns: dict[str, Any]) -> None:
-    filename = f"<cell-{count}-{serial}>"
+    filename = cell_file_name(count, serial, source)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), ns)  # noqa: S102 - a cell, as the shell runs it
 
