@@ -129,6 +129,9 @@ class Debugger:
         if self.started:
             return
         if self.port is None:
+            if self.shell.interruptible:  # the main thread, which must start debugpy, is busy
+                raise DebuggerError("the kernel is running a cell, and debugpy starts between cells: "
+                                    "turn the debugger on again when the cell has finished")
             cells.remove_stale()
             port = launch.free_port(HOST)
             self.port = port  # even if the main thread is late: it will listen there

@@ -259,3 +259,31 @@ def test_cell_directories_of_killed_kernels_are_removed_at_the_next_start() -> N
             if path.exists():
                 (path / "1.py").unlink()
                 path.rmdir()
+
+
+def test_the_debugger_starts_on_an_encrypted_kernel() -> None:
+    """The kernel asks itself (over its own shell socket, a client like any other) to start
+    debugpy: with CurveZMQ on, that request must be encrypted too."""
+    with running_kernel("mycon", transport_encryption="required") as (km, kc):
+        assert km.get_connection_info().get("curve_publickey")
+        start_session(kc)
+        assert debug(kc, "debugInfo")["body"]["isStarted"] is True
+        assert debug(kc, "disconnect", {"restart": False})["success"]
+
+
+def test_turning_the_debugger_on_during_a_cell_is_refused_at_once_and_works_after() -> None:
+    """debugpy must start in the main thread, between cells: the control thread says so rather
+    than wait (it must stay free for interrupts)."""
+    with running_kernel("mycon") as (km, kc):
+        msg_id = kc.execute("import time\nprint('started', flush=True)\ntime.sleep(60)")
+        while True:
+            msg = check(kc.get_iopub_msg(timeout=TIMEOUT))
+            if msg["msg_type"] == "stream" and msg["parent_header"].get("msg_id") == msg_id:
+                break
+        asked = time.monotonic()
+        reply = debug(kc, "initialize", {"clientID": "mycon-tests", "adapterID": "python"})
+        assert time.monotonic() - asked < 5
+        assert reply["success"] is False and "running a cell" in reply["message"]
+        km.interrupt_kernel()
+        assert check(kc.get_shell_msg(timeout=TIMEOUT), "execute_reply", msg_id)["content"]["status"] == "error"
+        start_session(kc)
