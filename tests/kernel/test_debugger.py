@@ -171,6 +171,11 @@ def test_a_breakpoint_stops_the_cell_shows_its_frame_and_continue_ends_it(
                                          "srcFrameId": frames[0]["id"]})
     assert copied["success"], copied
 
+    assert debug(kc, "next", {"threadId": thread})["success"]  # a step: to ``return c``
+    assert wait_for_event(kc, "stopped")["content"]["body"]["reason"] == "step"
+    frames = debug(kc, "stackTrace", {"threadId": thread})["body"]["stackFrames"]
+    assert (frames[0]["name"], frames[0]["line"]) == ("f", line + 1)
+
     assert debug(kc, "continue", {"threadId": thread})["success"]
     reply = check(kc.get_shell_msg(timeout=TIMEOUT), "execute_reply", msg_id)
     assert reply["content"]["status"] == "ok"
