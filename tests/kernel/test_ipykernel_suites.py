@@ -10,6 +10,9 @@ listed in ``DESELECTED`` below, each with its reason.
 Offline: getting the files needs the network (PyPI). Without it the test fails, saying so: CI
 has the network, and a silent skip there would hide a broken kernel. Set ``MYCON_OFFLINE=1`` to
 turn the failure into a skip on a machine that is knowingly offline.
+
+Their ``test_debugger.py`` (the visual debugger, on debugpy) runs in a test of its own, all of
+it: it needs debugpy (the ``debugger`` and ``test`` extras).
 """
 
 from __future__ import annotations
