@@ -320,11 +320,16 @@ class Dispatcher:
         self.allow_stdin = bool(content.get("allow_stdin", True))
         self.channels.reopen_streams()
         header = request[2]["header"]
+        shell = self.shell
         with self.execution_lock:
             if not silent:
-                count = self.shell.execution_count + (1 if store_history else 0)
+                count = shell.execution_count + (1 if store_history else 0)
                 self.channels.publish("execute_input", {"code": code, "execution_count": count}, header)
-            outcome: CellOutcome = self.shell.run_cell(code, silent=silent, store_history=store_history)
+            if shell.typed_cell_runner is None or silent:
+                outcome: CellOutcome = shell.run_cell(code, silent=silent, store_history=store_history)
+            else:  # get_ipython().run_cell was replaced (%autopx): typed cells go through it
+                # (silent ones are a front end's own queries: they stay here)
+                outcome = shell.typed_cell_runner(code, silent, store_history)
         self.restore_sigint()
         self._after_cell_tasks()
         if in_fork_child():

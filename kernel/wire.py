@@ -61,6 +61,9 @@ def _clean_for_json(value: Any) -> Any:
         return base64.b64encode(bytes(value)).decode("ascii")
     if value is None or isinstance(value, (str, int, bool)):
         return value
+    if hasattr(value, "isoformat"):  # datetime and date (ipyparallel's metadata): ISO 8601, UTC as Z
+        text: str = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
     return repr(value)
 
 

@@ -123,9 +123,15 @@ class Shell:
         self.ast_transformers: list[Any] = []
         self.custom_exc: tuple[Any, Callable[[BaseException], None]] | None = None
         self.running_silent = False  # the run in progress is silent (hooks tell it apart)
-        # While the visual debugger is on: the file a cell's code is compiled under (named by
-        # its code, where the front end set its breakpoints); None: the usual cell names
+        # the visual debugger on: a cell's file, named by its code (the front end's breakpoints)
         self.cell_filename: Callable[[str], str] | None = None
+        # get_ipython().run_cell / run_ast_nodes replaced by an extension (ipyparallel's %autopx):
+        # typed cells from the front end go through ``typed_cell_runner(code, silent,
+        # store_history)``; ``parsed_cell_runner(source, filename)`` runs a parsed cell instead of
+        # us (True: it failed). Silent cells (a front end's own queries) skip both. None, as
+        # almost always: nothing changes and nothing is spent.
+        self.typed_cell_runner: Callable[[str, bool, bool], CellOutcome] | None = None
+        self.parsed_cell_runner: Callable[[str, str], bool] | None = None
 
     # ----- input ---------------------------------------------------------------------------
 
@@ -135,8 +141,7 @@ class Shell:
             from .transform import clean_input
 
             cleaned = clean_input(code)
-            if self.cell_filename is not None:
-                # the debugger's breakpoints are on the lines as typed: blank lines stay
+            if self.cell_filename is not None:  # debugging: breakpoints are on the lines as typed
                 cleaned = "\n" * (len(code.splitlines()) - len(cleaned.splitlines())) + cleaned
             code = cleaned
         automagic = self.automagic
@@ -213,6 +218,9 @@ class Shell:
                 lines = [f"{type(exc).__name__}: {exc}"]
             self._report(outcome, type(exc), exc, lines)
             return self._finish(code, outcome)
+        if self.parsed_cell_runner is not None and not silent:  # (a silent cell is a front end's own)
+            self._run_elsewhere(self.parsed_cell_runner, source, filename, outcome)
+            return self._finish(code, outcome)
         try:
             self.interruptible = True
             try:
@@ -241,6 +249,25 @@ class Shell:
             if not _defines_code(body) and not _defines_code(last):
                 self.forget_source(filename)
         return self._finish(code, outcome)
+
+    def _run_elsewhere(self, runner: Callable[[str, str], bool], source: str, filename: str,
+                       outcome: CellOutcome) -> None:
+        """Hand the parsed cell to ``runner`` (it shows its own errors); a failure fails the cell."""
+        sys.last_value = None  # type: ignore[assignment]
+        try:
+            self.interruptible = True
+            try:
+                failed = runner(source, filename)
+            finally:
+                self.interruptible = False
+        except BaseException as exc:  # noqa: BLE001 - the runner runs user code too
+            self._report(outcome, type(exc), exc, self._format_current(exc))
+            return
+        if failed:  # the runner showed the error (showtraceback keeps it in sys.last_value)
+            shown = getattr(sys, "last_value", None)
+            outcome.status = "error"
+            outcome.ename = type(shown).__name__ if shown is not None else "Error"
+            outcome.evalue = str(shown) if shown is not None else "the cell failed"
 
     def forget_source(self, filename: str) -> None:
         """Drop a cell's source from linecache once nothing can need it again.
@@ -272,7 +299,9 @@ class Shell:
         if self.ast_transformers:
             tree = self._transform_tree(tree)
         if "__future__" in source:
-            tree, flags = self._take_future_imports(tree, flags, filename)
+            tree, cell_flags = take_future_imports(tree, filename)
+            self.future_flags |= cell_flags
+            flags |= cell_flags
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last_node = tree.body.pop()
             assert isinstance(last_node, ast.Expr)
@@ -295,31 +324,6 @@ class Shell:
                     f"AST transformer {transformer!r} failed ({type(exc).__name__}: {exc}); "
                     "it is unregistered.\n")})
         return tree
-
-    def _take_future_imports(self, tree: ast.Module, flags: int, filename: str) -> tuple[ast.Module, int]:
-        """Apply a cell's ``from __future__`` imports to it and to later cells, as IPython does.
-
-        IPython compiles statement by statement, so a future import after other lines is
-        accepted; here it becomes a compiler flag and a plain import of the feature's name.
-        """
-        import __future__
-
-        for index, node in enumerate(tree.body):
-            if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
-                continue
-            for alias in node.names:
-                feature = getattr(__future__, alias.name, None)
-                if feature is None:  # compiled alone, it raises Python's own error for it
-                    compile(ast.Module(body=[node], type_ignores=[]), filename, "exec", dont_inherit=True)
-                    continue
-                self.future_flags |= feature.compiler_flag
-                flags |= feature.compiler_flag
-            if index:  # bind the names as the import would, without the position check
-                names = [alias.asname or alias.name for alias in node.names]
-                values = [f"__import__('__future__').{alias.name}" for alias in node.names]
-                plain = ast.parse(f"{', '.join(names)}, = {', '.join(values)},").body[0]
-                tree.body[index] = ast.copy_location(plain, node)
-        return tree, flags
 
     def _run_code(self, code: Any) -> Any:
         result = eval(code, self.user_ns)  # noqa: S307 - running user code is the job
@@ -417,6 +421,12 @@ class Shell:
             self.publish("stream", {"name": "stderr", "text": problem + "\n"})
 
     def _format_current(self, exc: BaseException) -> list[str]:
+        render = getattr(exc, "_render_traceback_", None)  # an exception that draws its own (IPython's protocol)
+        if callable(render):
+            try:
+                return [str(line) for line in render()]
+            except Exception:  # noqa: BLE001 - a broken renderer: the usual traceback instead
+                pass
         tb = exc.__traceback__
         # the first frame is ours (the eval call in _run_code): skip it and anything above it
         while tb is not None and not tracebacks.is_cell_file(tb.tb_frame.f_code.co_filename):
@@ -470,3 +480,30 @@ class Shell:
                     ),
                 }
         return results
+
+
+def take_future_imports(tree: ast.Module, filename: str) -> tuple[ast.Module, int]:
+    """A cell's ``from __future__`` imports as compiler flags (for it and later cells, as IPython
+    applies them), and the cell with those imports made plain.
+
+    IPython compiles statement by statement, so a future import after other lines is accepted;
+    here it becomes a compiler flag and a plain import of the feature's name.
+    """
+    import __future__
+
+    flags = 0
+    for index, node in enumerate(tree.body):
+        if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+            continue
+        for alias in node.names:
+            feature = getattr(__future__, alias.name, None)
+            if feature is None:  # compiled alone, it raises Python's own error for it
+                compile(ast.Module(body=[node], type_ignores=[]), filename, "exec", dont_inherit=True)
+                continue
+            flags |= feature.compiler_flag
+        if index:  # bind the names as the import would, without the position check
+            names = [alias.asname or alias.name for alias in node.names]
+            values = [f"__import__('__future__').{alias.name}" for alias in node.names]
+            plain = ast.parse(f"{', '.join(names)}, = {', '.join(values)},").body[0]
+            tree.body[index] = ast.copy_location(plain, node)
+    return tree, flags

@@ -96,6 +96,9 @@ class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
         self.display_pub = DisplayPublisher()
         self.user_ns_hidden: dict[str, Any] = {}
         self._info: ExecutionInfo | None = None
+        self._run_cell_replacement: Callable[..., Any] | None = None
+        self._run_nodes_replacement: Callable[..., Any] | None = None
+        self._last_outcome: CellOutcome | None = None
         self._profile_dir: ProfileDir | None = None
         # as a kernel's: code tells a notebook kernel from a terminal by ``'IPKernelApp' in config``
         connection_file = getattr(shell.extensions.get("kernel"), "connection_file", "")
@@ -198,8 +201,8 @@ class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
 
     # ----- running code ----------------------------------------------------------------------------
 
-    def run_cell(self, raw_cell: str, store_history: bool = False, silent: bool = False,
-                 shell_futures: bool = True, cell_id: str | None = None) -> ExecutionResult:
+    def _run_cell(self, raw_cell: str, store_history: bool = False, silent: bool = False,
+                  shell_futures: bool = True, cell_id: str | None = None) -> ExecutionResult:
         """Run a cell from code (output and events as for a typed one); its ``ExecutionResult``."""
         shell = self._shell
         outer_payloads = shell.payloads
@@ -219,10 +222,80 @@ class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
             self._info = outer_info
             shell.display_result = display_result  # type: ignore[method-assign]
         shell.payloads = outer_payloads + outcome.payload
+        self._last_outcome = outcome
         result = self._result(info, outcome)
         if shown:
             result.result = shown[-1]
         return result
+
+    def _run_ast_nodes(self, nodelist: list[Any], cell_name: str, interactivity: str = "last_expr",
+                       compiler: Any = None, result: Any = None) -> bool:
+        """Run parsed statements in the user namespace; True if one raised (its error shown)."""
+        import ast
+
+        try:
+            for node in nodelist:
+                exec(compile(ast.Module([node], []), cell_name, "exec"), self.user_ns)  # noqa: S102
+        except Exception:  # noqa: BLE001 - user code: shown, as IPython does
+            self.showtraceback()
+            return True
+        return False
+
+    # ``run_cell`` and ``run_ast_nodes`` can be replaced on the object, as ipyparallel's %autopx
+    # does (it keeps the original and puts it back). A replacement of ``run_cell`` then runs the
+    # cells the front end sends; one of ``run_ast_nodes`` runs each parsed cell instead of us.
+
+    @property
+    def run_cell(self) -> Callable[..., Any]:
+        """``run_cell(raw_cell, store_history=False, silent=False)``: run a cell from code."""
+        return self._run_cell_replacement or self._run_cell
+
+    @run_cell.setter
+    def run_cell(self, replacement: Callable[..., Any] | None) -> None:
+        original = replacement is None or replacement == self._run_cell
+        self._run_cell_replacement = None if original else replacement
+        self._shell.typed_cell_runner = None if original else self._run_typed_cell
+
+    @run_cell.deleter
+    def run_cell(self) -> None:
+        self.run_cell = None
+
+    @property
+    def run_ast_nodes(self) -> Callable[..., Any]:
+        """``run_ast_nodes(nodelist, cell_name)``: run a parsed cell; True if it failed."""
+        return self._run_nodes_replacement or self._run_ast_nodes
+
+    @run_ast_nodes.setter
+    def run_ast_nodes(self, replacement: Callable[..., Any] | None) -> None:
+        original = replacement is None or replacement == self._run_ast_nodes
+        self._run_nodes_replacement = None if original else replacement
+        self._shell.parsed_cell_runner = None if original else self._run_parsed_elsewhere
+
+    @run_ast_nodes.deleter
+    def run_ast_nodes(self) -> None:
+        self.run_ast_nodes = None
+
+    def _run_typed_cell(self, code: str, silent: bool, store_history: bool) -> CellOutcome:
+        """A cell from the front end, run through the replacement of ``run_cell``."""
+        from ..execution.shell import CellOutcome
+
+        shell = self._shell
+        self._last_outcome = None
+        result = self.run_cell(code, store_history=store_history, silent=silent)
+        outcome, self._last_outcome = self._last_outcome, None
+        shell.payloads = []
+        if outcome is None:  # the replacement did not run the cell here: its result says how it went
+            outcome = CellOutcome(shell.execution_count)
+            error = getattr(result, "error_before_exec", None) or getattr(result, "error_in_exec", None)
+            if error is not None:
+                outcome.status, outcome.ename, outcome.evalue = "error", type(error).__name__, str(error)
+        return outcome
+
+    def _run_parsed_elsewhere(self, source: str, filename: str) -> bool:
+        """A parsed cell, given to the replacement of ``run_ast_nodes`` (True: it failed)."""
+        import ast
+
+        return bool(self.run_ast_nodes(ast.parse(source, filename).body, filename))
 
     def ev(self, expr: str) -> Any:
         """Evaluate ``expr`` in the user namespace."""
@@ -288,6 +361,7 @@ class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
             print("No traceback available to show.", file=sys.stderr)
             return
         shell = self._shell
+        sys.last_type, sys.last_value = type(value), value
         if exception_only:
             lines = [f"{tracebacks.BOLD_RED}{type(value).__name__}{tracebacks.RESET}: {value}"]
         else:
