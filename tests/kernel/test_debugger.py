@@ -292,3 +292,17 @@ def test_turning_the_debugger_on_during_a_cell_is_refused_at_once_and_works_afte
         km.interrupt_kernel()
         assert check(kc.get_shell_msg(timeout=TIMEOUT), "execute_reply", msg_id)["content"]["status"] == "error"
         start_session(kc)
+
+
+def test_turning_the_debugger_off_at_a_breakpoint_lets_the_cell_finish(session_kernel: BlockingKernelClient) -> None:
+    kc = session_kernel
+    start_session(kc)
+    path = debug(kc, "dumpCell", {"code": CELL})["body"]["sourcePath"]
+    assert debug(kc, "setBreakpoints", {"source": {"path": path}, "breakpoints": [{"line": 2}]})["success"]
+    msg_id = kc.execute(CELL)
+    wait_for_event(kc, "stopped")
+    assert debug(kc, "disconnect", {"restart": False, "terminateDebuggee": False})["success"]
+    reply = check(kc.get_shell_msg(timeout=TIMEOUT), "execute_reply", msg_id)
+    assert reply["content"]["status"] == "ok"
+    assert debug(kc, "debugInfo")["body"]["stoppedThreads"] == []
+    assert result_of(kc, "f(4, 5)") == "9"  # and cells run untroubled after
