@@ -13,6 +13,8 @@ Process and protocol (this folder's modules):
     embed        ``embed_kernel()``: a kernel inside any running program
     language     the language layer put onto a started shell: history, magics, display, exit
     log, threads the kernel's own log line and helper threads
+    debugger/    the visual debugger: DAP of ``debug_request`` served by debugpy, loaded on the
+                 first ``debug_request``
 Language layer (sub-packages; none of them imports the modules above or zmq):
     execution/   running a cell: ``shell``, IPython syntax to Python (``transform``),
                  ``tracebacks``; uses ``display.formatting`` for results

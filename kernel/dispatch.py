@@ -56,9 +56,29 @@ def kernel_info_content() -> dict[str, Any]:
             {"text": "Python Reference", "url": "https://docs.python.org/3/"},
             {"text": "mycon: %lsmagic lists the magics", "url": "https://docs.python.org/3/tutorial/"},
         ],
-        "debugger": False,
-        "supported_features": [],
+        "debugger": _debugger_available(),
+        "supported_features": supported_features(),
     }
+
+
+def supported_features() -> list[str]:
+    """kernel_info's ``supported_features``: what this kernel offers beyond the basics."""
+    features = []
+    if _debugger_available():
+        features.append("debugger")
+    return features
+
+
+_debugger_found: list[bool] = []  # whether debugpy is installed, once looked up
+
+
+def _debugger_available() -> bool:
+    """True when the visual debugger can run (debugpy is installed); looked up once."""
+    if not _debugger_found:
+        from .debugger import available
+
+        _debugger_found.append(available())
+    return _debugger_found[0]
 
 
 def _cursor_in(code: str, cursor: Any) -> int:
@@ -74,6 +94,21 @@ def _header_of(parent: Any) -> Any:
     if isinstance(parent, dict) and isinstance(parent.get("header"), dict):
         return parent["header"]
     return parent
+
+
+def debugger_of(dispatcher: Dispatcher) -> Any:
+    """The kernel's visual debugger, made (and the debugger package imported) on the first
+    ``debug_request``; its DAP events go out as ``debug_event`` (parent: the shell request)."""
+    debugger = getattr(dispatcher, "debugger", None)
+    if debugger is None:
+        from .debugger.session import Debugger
+
+        def publish_event(event: dict[str, Any]) -> None:
+            dispatcher.channels.publish("debug_event", event, dispatcher.parent)
+
+        debugger = Debugger(dispatcher.channels, dispatcher.shell, publish_event)
+        dispatcher.debugger = debugger  # type: ignore[attr-defined]
+    return debugger
 
 
 def _undeliverable(handler: Any) -> str | None:
@@ -526,12 +561,8 @@ class Dispatcher:
         self.channels.stop(0)
 
     def debug_request(self, request: Request) -> None:
-        self.reply(request, "debug_reply", {
-            "status": "error",
-            "ename": "NotSupported",
-            "evalue": "this kernel has no debugger",
-            "traceback": [],
-        })
+        """A Debug Adapter Protocol request (the visual debugger, see ``debugger_of``)."""
+        self.reply(request, "debug_reply", debugger_of(self).handle(request[2]["content"]))
 
     def on_sigint(self, signum: int, frame: Any) -> None:
         """SIGINT: interrupt user code while it runs; ignore it otherwise."""

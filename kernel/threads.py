@@ -27,5 +27,9 @@ def start_helper(target: Callable[..., Any], *args: Any, name: str) -> threading
         target(*args)
 
     thread = threading.Thread(target=run, name=name, daemon=True)
+    # the kernel's own machinery, never user code: debugpy (the visual debugger) must neither
+    # trace these threads nor suspend them when user code stops at a breakpoint
+    thread.pydev_do_not_trace = True  # type: ignore[attr-defined]
+    thread.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
     thread.start()
     return thread

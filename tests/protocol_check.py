@@ -23,7 +23,27 @@ _EXTRA: dict[str, dict[str, Any]] = {
     },
     "comm_msg": {"properties": {"comm_id": {"type": "string"}, "data": {"type": "object"}}},
     "comm_close": {"properties": {"comm_id": {"type": "string"}, "data": {"type": "object"}}},
-    "debug_reply": {"properties": {"status": {"type": "string"}}, "required": ["status"]},
+    # debug_reply and debug_event carry a Debug Adapter Protocol response and event as they are
+    "debug_reply": {
+        "properties": {
+            "type": {"enum": ["response"]},
+            "request_seq": {"type": "integer"},
+            "success": {"type": "boolean"},
+            "command": {"type": "string"},
+            "message": {"type": "string"},
+            "body": {"type": "object"},
+        },
+        "required": ["type", "request_seq", "success", "command"],
+    },
+    "debug_event": {
+        "properties": {
+            "type": {"enum": ["event"]},
+            "seq": {"type": "integer"},
+            "event": {"type": "string"},
+            "body": {"type": "object"},
+        },
+        "required": ["type", "seq", "event"],
+    },
     # Not in the specification: our kernel's own iopub note that it waits for input.
     "mycon_input_wait": {
         "properties": {

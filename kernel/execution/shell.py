@@ -123,6 +123,8 @@ class Shell:
         self.ast_transformers: list[Any] = []
         self.custom_exc: tuple[Any, Callable[[BaseException], None]] | None = None
         self.running_silent = False  # the run in progress is silent (hooks tell it apart)
+        # the visual debugger on: a cell's file, named by its code (the front end's breakpoints)
+        self.cell_filename: Callable[[str], str] | None = None
         # get_ipython().run_cell / run_ast_nodes replaced by an extension (ipyparallel's %autopx):
         # typed cells from the front end go through ``typed_cell_runner(code, silent,
         # store_history)``; ``parsed_cell_runner(source, filename)`` runs a parsed cell instead of
@@ -138,7 +140,10 @@ class Shell:
         if code[:1] in CLEANUP_STARTS:  # indented, pasted prompts, leading blank lines
             from .transform import clean_input
 
-            code = clean_input(code)
+            cleaned = clean_input(code)
+            if self.cell_filename is not None:  # debugging: breakpoints are on the lines as typed
+                cleaned = "\n" * (len(code.splitlines()) - len(cleaned.splitlines())) + cleaned
+            code = cleaned
         automagic = self.automagic
         if not any(marker in code for marker in MAGIC_MARKERS) and not (
             automagic is not None
@@ -152,11 +157,16 @@ class Shell:
         result: str = self._transformer(code, automagic)
         return result
 
-    def register_source(self, code: str, count: int, typed: str | None = None) -> str:
+    def register_source(self, code: str, count: int, typed: str | None = None, cell: str | None = None) -> str:
         """Keep a cell's source (``typed``: as the user typed it, line for line the same) in
-        linecache so tracebacks and ``inspect`` can read it."""
+        linecache so tracebacks and ``inspect`` can read it. ``cell``: the cell as it came,
+        which names its file while the debugger is on (``cell_filename``)."""
         self._cell_serial += 1
-        filename = tracebacks.cell_file_name(count, self._cell_serial, code)
+        if self.cell_filename is not None and cell is not None:
+            filename = self.cell_filename(cell)
+            tracebacks.CELL_FILES[filename] = (count, self._cell_serial)
+        else:
+            filename = tracebacks.cell_file_name(count, self._cell_serial, code)
         shown = typed if typed is not None else code
         linecache.cache[filename] = (len(shown), None, shown.splitlines(True), filename)
         self.cell_names[filename] = count
@@ -198,7 +208,7 @@ class Shell:
             cell_magic = source.startswith(HELPER + ".cell(")  # line 1 shows as ``%%name args``
             if len(typed.splitlines()) != len(source.splitlines()) and not cell_magic:
                 typed = None
-        filename = self.register_source(source, count, typed)
+        filename = self.register_source(source, count, typed, code)
         try:
             body, last = self._compile(source, filename)
         except (SyntaxError, ValueError, OverflowError) as exc:

@@ -10,6 +10,9 @@ listed in ``DESELECTED`` below, each with its reason.
 Offline: getting the files needs the network (PyPI). Without it the test fails, saying so: CI
 has the network, and a silent skip there would hide a broken kernel. Set ``MYCON_OFFLINE=1`` to
 turn the failure into a skip on a machine that is knowingly offline.
+
+Their ``test_debugger.py`` (the visual debugger, on debugpy) runs in a test of its own, all of
+it: it needs debugpy (the ``debugger`` and ``test`` extras).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 import pytest
 
 SUITES = ("tests/test_message_spec.py", "tests/test_kernel.py", "tests/test_async.py")
+DEBUGGER_SUITE = "tests/test_debugger.py"  # run by a test of its own (needs debugpy)
 DOWNLOAD_TIMEOUT = 180  # seconds for pip (it builds the sdist's metadata: fetches hatchling)
 SUITES_TIMEOUT = 300  # seconds for the three suites together (about a minute when all pass)
 PER_TEST_TIMEOUT = 40  # seconds for any one of their tests (their own setting is 30)
@@ -121,17 +125,18 @@ def prepare_run(sources: Path, into: Path) -> Path:
     return copy
 
 
-def run_suites(copy: Path, report: Path) -> subprocess.CompletedProcess[str]:
-    """Their three suites under pytest in a subprocess (their pyproject's settings, except:
+def run_suites(copy: Path, report: Path, suites: tuple[str, ...] = SUITES,
+               deselected: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Their suites under pytest in a subprocess (their pyproject's settings, except:
     no coverage/doctest add-opts, the ``flaky`` marker registered without its re-run plugin
     (a test must pass the first time), an explicit fixture loop scope)."""
     command = [
-        sys.executable, "-m", "pytest", *SUITES, "-q", "-p", "no:cacheprovider", "-p", "no:flaky",
+        sys.executable, "-m", "pytest", *suites, "-q", "-p", "no:cacheprovider", "-p", "no:flaky",
         "-o", "addopts=", "-o", "asyncio_default_fixture_loop_scope=function",
         "-o", "markers=flaky: marks a test that the flaky plugin would re-run",
         f"--timeout={PER_TEST_TIMEOUT}", f"--junitxml={report}", "-rfE", "--color=no",
     ]
-    for test_id in DESELECTED:
+    for test_id in DESELECTED if deselected is None else deselected:
         command += ["--deselect", test_id]
     env = dict(os.environ)
     env.pop("PYTEST_ADDOPTS", None)
@@ -169,3 +174,23 @@ def test_ipykernel_suites_pass_on_our_kernel(tmp_path: Path) -> None:
     assert not bad, f"{len(bad)} of ipykernel's tests fail on our kernel: {bad}\n{done.stdout[-20000:]}"
     # a collection problem would pass nothing: about fifty run on Linux
     assert passed >= 45, f"only {passed} of ipykernel's tests passed:\n{done.stdout[-5000:]}"
+
+
+@pytest.mark.timeout(DOWNLOAD_TIMEOUT + SUITES_TIMEOUT + 30)
+def test_ipykernel_debugger_suite_passes_on_our_kernel(tmp_path: Path) -> None:
+    """Their ``test_debugger.py`` (the visual debugger's DAP messages, on debugpy): all of it."""
+    pytest.importorskip("pytest_asyncio", reason="their conftest needs pytest-asyncio (the test extra)")
+    pytest.importorskip("debugpy", reason="the debugger needs debugpy (the debugger and test extras)")
+    sources = ipykernel_sources(_ipykernel_version())
+    copy = prepare_run(sources, tmp_path)
+    report = tmp_path / "report.xml"
+    try:
+        done = run_suites(copy, report, (DEBUGGER_SUITE,), {})
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"ipykernel's test_debugger.py took over {SUITES_TIMEOUT} s:\n{exc.stdout}")
+    assert report.is_file(), f"pytest wrote no report:\n{done.stdout}\n{done.stderr}"
+    results = outcomes(report)
+    bad = sorted(test_id for test_id, kind in results.items() if kind in ("failure", "error"))
+    passed = sum(kind == "passed" for kind in results.values())
+    assert not bad, f"{len(bad)} of ipykernel's debugger tests fail on our kernel: {bad}\n{done.stdout[-20000:]}"
+    assert passed >= 11, f"only {passed} of ipykernel's debugger tests passed:\n{done.stdout[-5000:]}"
