@@ -90,6 +90,7 @@ class KernelLink:
     kernel_info: Msg = field(default_factory=dict)
     kernel_session: str = ""  # the session id in the kernel's own headers: new with each kernel process
     interrupt_mode: str = "signal"
+    subshell_id: str = ""  # every shell request goes to this kernel subshell ("": the main shell)
     _waiters: dict[str, _Waiter] = field(default_factory=dict)
     _channels: ZmqChannels | None = None
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -314,9 +315,18 @@ class KernelLink:
 
     # -- requests ---------------------------------------------------------------------------
 
-    def send(self, msg_type: str, content: Msg, channel: str = "shell") -> str:
+    def new_request(self, msg_type: str, content: Msg, channel: str = "shell", subshell: str | None = None) -> Msg:
+        """A request message; one on shell carries ``subshell_id`` in its header (protocol 5.5)
+        when ``subshell`` (default: the link's ``subshell_id``) names a kernel subshell."""
+        msg: Msg = self.client.session.msg(msg_type, content)
+        target = self.subshell_id if subshell is None else subshell
+        if channel == "shell" and target:
+            msg["header"]["subshell_id"] = target
+        return msg
+
+    def send(self, msg_type: str, content: Msg, channel: str = "shell", subshell: str | None = None) -> str:
         """Send a request without waiting; returns its msg_id."""
-        msg = self.client.session.msg(msg_type, content)
+        msg = self.new_request(msg_type, content, channel, subshell)
         self._send(channel, msg)
         return str(msg["header"]["msg_id"])
 
@@ -335,10 +345,11 @@ class KernelLink:
         self._waiters.pop(msg_id, None)
 
     async def request(
-        self, msg_type: str, content: Msg, timeout: float, channel: str = "shell"
+        self, msg_type: str, content: Msg, timeout: float, channel: str = "shell", subshell: str | None = None
     ) -> Msg:
-        """Send a request and await its reply for at most ``timeout`` seconds."""
-        msg = self.client.session.msg(msg_type, content)
+        """Send a request and await its reply for at most ``timeout`` seconds (``subshell``:
+        as for ``new_request``)."""
+        msg = self.new_request(msg_type, content, channel, subshell)
         msg_id = msg["header"]["msg_id"]
         fut = self.expect(msg_id, msg_type)
         self._send(channel, msg)

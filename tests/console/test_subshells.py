@@ -1,0 +1,148 @@
+"""Kernel subshells in the console: while a cell runs (ours or another client's), Tab completion,
+``obj?`` and side cells are answered at once from this console's subshell; ``--subshell`` runs an
+attached console's cells in a subshell of its own, so two consoles run cells at the same time.
+
+Parametrised over the kernels that have subshells (kernel_info's ``supported_features`` lists
+"kernel subshells"); a kernel without them is skipped, saying so.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from term import CTRL_C, TAB, Term, kernel_available
+
+pytestmark = pytest.mark.timeout(120)
+
+ANSWER = 8.0  # seconds an answer from the subshell may take (the busy cell runs for 30 s)
+SLOW_CELL = "for i in range(300): x = i; time.sleep(0.1); print('count' 'ing') if i == 2 else None"
+SIDE_KEY = "\x18s"  # Ctrl-X s
+
+
+@functools.cache
+def has_subshells(name: str) -> bool:
+    """Whether kernelspec ``name`` lists "kernel subshells" in its kernel_info (asked once)."""
+    code = (
+        "from jupyter_client.manager import start_new_kernel\n"
+        f"km, kc = start_new_kernel(kernel_name={name!r}, startup_timeout=20)\n"
+        "reply = kc.kernel_info(reply=True, timeout=10)\n"
+        "print('kernel subshells' in reply['content'].get('supported_features', []))\n"
+        "kc.stop_channels(); km.shutdown_kernel(now=True)\n"
+    )
+    try:
+        done = subprocess.run([sys.executable, "-c", code], timeout=40, capture_output=True, text=True)
+    except subprocess.TimeoutExpired:
+        return False
+    return done.stdout.strip().endswith("True")
+
+
+@pytest.fixture(params=["python3", "mycon"])
+def subshell_kernel(request: pytest.FixtureRequest) -> str:
+    """A kernelspec with subshells: ipykernel's, and ours once it has them."""
+    name = str(request.param)
+    if not kernel_available(name):
+        pytest.skip(f"kernelspec {name!r} cannot start here")
+    if not has_subshells(name):
+        pytest.skip(f"kernelspec {name!r} has no kernel subshells (kernel_info lists no 'kernel subshells')")
+    return name
+
+
+@contextmanager
+def owner_and_attached(kernel: str, cf: str, *attached_flags: str) -> Iterator[tuple[Term, Term]]:
+    """A console on a fresh kernel, and one attached to it, both at their prompt."""
+    owner = Term("--kernel", kernel, "-f", cf)
+    attached: Term | None = None
+    try:
+        owner.expect("To attach another terminal")
+        owner.prompt()
+        attached = Term("--existing", cf, *attached_flags)
+        attached.expect("To attach another terminal")
+        attached.prompt()
+        yield owner, attached
+    finally:
+        if attached is not None:
+            attached.close()
+        owner.close()
+
+
+def test_side_key_completes_and_answers_during_our_busy_cell(subshell_kernel: str) -> None:
+    """Our own cell runs: Ctrl-X s opens a side prompt; Tab there completes and ``x?`` and a
+    side cell answer within seconds, from the subshell, while the cell goes on."""
+    t = Term("--kernel", subshell_kernel)
+    try:
+        t.expect("To attach another terminal")
+        t.prompt()
+        t.run("import time; x = 0")
+        t.prompt()
+        t.run(SLOW_CELL)
+        t.expect("counting")
+        t.send(SIDE_KEY)
+        t.expect("side>", timeout=ANSWER)
+        t.send("x.nume" + TAB)
+        t.expect("numerator", timeout=ANSWER)  # the completion menu
+        t.send(CTRL_C)  # leaves the side prompt, running nothing
+        t.send(SIDE_KEY)
+        t.expect("side>", timeout=ANSWER)
+        t.run("x + 1000")
+        m = t.expect(re.compile(r"\b(10\d\d)\b"), timeout=ANSWER)  # x + 1000 while x counts up
+        assert isinstance(m, re.Match)
+        t.send(SIDE_KEY)
+        t.expect("side>", timeout=ANSWER)
+        t.run("x?")
+        t.expect("int", timeout=ANSWER)  # the page of x? (Type: int), printed above
+        t.send(CTRL_C)  # the slow cell ends on the interrupt
+        t.expect("KeyboardInterrupt")
+        t.prompt()
+    finally:
+        t.close()
+
+
+def test_attached_console_asks_while_anothers_cell_runs(subshell_kernel: str, tmp_path: os.PathLike[str]) -> None:
+    """Another client's cell keeps the kernel busy: at our prompt Tab completion, ``x?`` and
+    ``%mycon side x`` answer at once (without subshells they would wait for that cell)."""
+    cf = os.path.join(str(tmp_path), "kernel-side.json")
+    with owner_and_attached(subshell_kernel, cf) as (owner, attached):
+        owner.run("import time; x = 0")
+        owner.prompt()
+        owner.run(SLOW_CELL)
+        attached.expect("counting")  # shown live: the kernel is busy with it now
+        attached.send("x.nume" + TAB)
+        attached.expect("rator", timeout=ANSWER)  # completed in place (only the new letters are drawn)
+        attached.send(CTRL_C)  # clears the input
+        attached.prompt()
+        attached.run("x?")
+        attached.expect("int", timeout=ANSWER)
+        attached.run("%mycon side x + 1000")
+        m = attached.expect(re.compile(r"\b(10\d\d)\b"), timeout=ANSWER)
+        assert isinstance(m, re.Match)
+        owner.send(CTRL_C)
+        owner.expect("KeyboardInterrupt")
+
+
+def test_two_consoles_with_subshell_run_cells_at_once(subshell_kernel: str, tmp_path: os.PathLike[str]) -> None:
+    """``--subshell``: two attached consoles each run cells in a subshell of their own, so the
+    second one's cell runs while the first one's still waits for it."""
+    cf = os.path.join(str(tmp_path), "kernel-two.json")
+    with owner_and_attached(subshell_kernel, cf, "--subshell") as (owner, first):
+        second = Term("--existing", cf, "--subshell")
+        try:
+            second.expect("To attach another terminal")
+            second.prompt()
+            first.run("import time; seen = False")
+            first.prompt()
+            # Waits up to 20 s for the other console's cell; each console sleeps in its cell.
+            first.run("print('first saw second' if any(seen or time.sleep(0.05) for _ in range(400)) else 'first gave up')")
+            second.run("time.sleep(1); seen = True; print('second ran')")
+            second.expect("second ran", timeout=ANSWER)
+            first.expect("first saw second", timeout=ANSWER)
+            first.prompt()
+            second.prompt()
+        finally:
+            second.close()
