@@ -40,7 +40,7 @@ from console.session import CellOutcome, ConsoleSession, InputCancelled, Session
 from console.settings import Settings, key_sequences
 from console.sharing import KernelSharing, Leaving
 from console.side import SIDE_WORD, SideCells
-from console.subshell import Subshell
+from console.subshell import NO_INTERRUPT_NOTE, Subshell
 
 SLOW_SHUTDOWN_NOTE = 1.0
 """Seconds of waiting for an owned kernel to shut down, on leaving, before saying so."""
@@ -140,6 +140,9 @@ class Console:
             return
         if self._running and self._interrupt_failed:
             self.session.abandon()  # the kernel ignored the interrupt: give the prompt back
+            return
+        if self._running and self.link.subshell_id:  # --subshell: an interrupt hits the main shell
+            self.screen.note(NO_INTERRUPT_NOTE)
             return
         if self._running and self.link.client is not None:
             self.life.background(self._interrupt())  # kept: a collected task would never send

@@ -66,6 +66,17 @@ def well_formed(msg: Msg) -> None:
         raise MalformedMessage("its parent msg_id is not a string")
 
 
+def new_request(session: Any, msg_type: str, content: Msg, channel: str, subshell_id: str) -> Msg:
+    """A request made by jupyter_client's ``session``; one on shell carries ``subshell_id`` in
+    its header when given (protocol 5.5: a kernel subshell answers it, ``console.subshell``).
+    The link's ``send`` and ``request`` take ``subshell`` ("" for the main shell), else use its
+    ``subshell_id`` (``--subshell``)."""
+    msg: Msg = session.msg(msg_type, content)
+    if channel == "shell" and subshell_id:
+        msg["header"]["subshell_id"] = subshell_id
+    return msg
+
+
 @dataclass
 class _Waiter:
     future: asyncio.Future[Msg]
@@ -315,18 +326,9 @@ class KernelLink:
 
     # -- requests ---------------------------------------------------------------------------
 
-    def new_request(self, msg_type: str, content: Msg, channel: str = "shell", subshell: str | None = None) -> Msg:
-        """A request message; one on shell carries ``subshell_id`` in its header (protocol 5.5)
-        when ``subshell`` (default: the link's ``subshell_id``) names a kernel subshell."""
-        msg: Msg = self.client.session.msg(msg_type, content)
-        target = self.subshell_id if subshell is None else subshell
-        if channel == "shell" and target:
-            msg["header"]["subshell_id"] = target
-        return msg
-
     def send(self, msg_type: str, content: Msg, channel: str = "shell", subshell: str | None = None) -> str:
         """Send a request without waiting; returns its msg_id."""
-        msg = self.new_request(msg_type, content, channel, subshell)
+        msg = new_request(self.client.session, msg_type, content, channel, self.subshell_id if subshell is None else subshell)
         self._send(channel, msg)
         return str(msg["header"]["msg_id"])
 
@@ -347,9 +349,8 @@ class KernelLink:
     async def request(
         self, msg_type: str, content: Msg, timeout: float, channel: str = "shell", subshell: str | None = None
     ) -> Msg:
-        """Send a request and await its reply for at most ``timeout`` seconds (``subshell``:
-        as for ``new_request``)."""
-        msg = self.new_request(msg_type, content, channel, subshell)
+        """Send a request and await its reply for at most ``timeout`` seconds."""
+        msg = new_request(self.client.session, msg_type, content, channel, self.subshell_id if subshell is None else subshell)
         msg_id = msg["header"]["msg_id"]
         fut = self.expect(msg_id, msg_type)
         self._send(channel, msg)

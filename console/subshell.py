@@ -20,6 +20,10 @@ from console.link import KernelLink, Msg
 SUBSHELL_FEATURE = "kernel subshells"  # in kernel_info's supported_features
 CREATE_TIMEOUT = 3.0  # seconds a create_subshell_request may go unanswered
 DELETE_TIMEOUT = 1.0  # seconds given to delete_subshell_request when the console leaves
+NO_INTERRUPT_NOTE = (
+    "(this cell runs in a kernel subshell, which an interrupt does not reach (it would stop the "
+    "main shell's cell, maybe another client's); Ctrl-C again stops waiting for it)"
+)
 
 
 class SubshellUnavailable(LinkError):

@@ -15,15 +15,18 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
-from term import CTRL_C, TAB, Term, kernel_available
+from term import CTRL_C, TAB, Term, kernel_available, plain
 
 pytestmark = pytest.mark.timeout(120)
 
 ANSWER = 8.0  # seconds an answer from the subshell may take (the busy cell runs for 30 s)
 SLOW_CELL = "for i in range(300): x = i; time.sleep(0.1); print('count' 'ing') if i == 2 else None"
 SIDE_KEY = "\x18s"  # Ctrl-X s
+SUM = re.compile(r"\b1[0-2]\d\d\b")  # x + 10**3 while x counts up (never in the typed text)
+TYPE_INT = re.compile(r"Type:\s+int")  # the page of x?
 
 
 @functools.cache
@@ -90,13 +93,13 @@ def test_side_key_completes_and_answers_during_our_busy_cell(subshell_kernel: st
         t.send(CTRL_C)  # leaves the side prompt, running nothing
         t.send(SIDE_KEY)
         t.expect("side>", timeout=ANSWER)
-        t.run("x + 1000")
-        m = t.expect(re.compile(r"\b(10\d\d)\b"), timeout=ANSWER)  # x + 1000 while x counts up
+        t.run("x + 10**3")
+        m = t.expect(SUM, timeout=ANSWER)  # x + 1000 while x counts up
         assert isinstance(m, re.Match)
         t.send(SIDE_KEY)
         t.expect("side>", timeout=ANSWER)
         t.run("x?")
-        t.expect("int", timeout=ANSWER)  # the page of x? (Type: int), printed above
+        t.expect(TYPE_INT, timeout=ANSWER)  # the page of x?, printed above
         t.send(CTRL_C)  # the slow cell ends on the interrupt
         t.expect("KeyboardInterrupt")
         t.prompt()
@@ -118,10 +121,12 @@ def test_attached_console_asks_while_anothers_cell_runs(subshell_kernel: str, tm
         attached.send(CTRL_C)  # clears the input
         attached.prompt()
         attached.run("x?")
-        attached.expect("int", timeout=ANSWER)
-        attached.run("%mycon side x + 1000")
-        m = attached.expect(re.compile(r"\b(10\d\d)\b"), timeout=ANSWER)
+        attached.expect(TYPE_INT, timeout=ANSWER)
+        attached.run("%mycon side x + 10**3")
+        m = attached.expect(SUM, timeout=ANSWER)
         assert isinstance(m, re.Match)
+        line = plain(attached.raw)[: m.end()].rsplit("\n", 1)[-1]
+        assert "client" not in line, f"our side cell's output is shown as another client's: {line!r}"
         owner.send(CTRL_C)
         owner.expect("KeyboardInterrupt")
 
@@ -138,11 +143,65 @@ def test_two_consoles_with_subshell_run_cells_at_once(subshell_kernel: str, tmp_
             first.run("import time; seen = False")
             first.prompt()
             # Waits up to 20 s for the other console's cell; each console sleeps in its cell.
-            first.run("print('first saw second' if any(seen or time.sleep(0.05) for _ in range(400)) else 'first gave up')")
-            second.run("time.sleep(1); seen = True; print('second ran')")
+            first.run("print('wait' 'ing', flush=True); "
+                      "print('first saw' ' second' if any(seen or time.sleep(0.05) for _ in range(400)) else 'first gave up')")
+            first.expect("waiting")  # the first console's cell runs (its printed text, not the echo)
+            second.run("time.sleep(1); seen = True; print('second' ' ran')")
             second.expect("second ran", timeout=ANSWER)
             first.expect("first saw second", timeout=ANSWER)
             first.prompt()
             second.prompt()
+            # Ctrl-C sends no interrupt (it would stop the main shell's cell): it says so, and a
+            # second one stops waiting.
+            second.run("print('sleep' 'ing', flush=True); time.sleep(30)")
+            second.expect("sleeping")
+            second.send(CTRL_C)
+            second.expect("which an interrupt does not reach")
+            second.send(CTRL_C)
+            second.expect("stopped waiting for this cell")
+            second.prompt()
         finally:
             second.close()
+
+
+BAD_KERNEL = str(Path(__file__).with_name("bad_kernel.py"))
+
+
+@pytest.fixture
+def kernel_without_subshells(tmp_path: Path) -> Iterator[str]:
+    """A kernel without subshells (tests/console/bad_kernel.py, behaving), started by the test;
+    its connection file."""
+    from jupyter_client.connect import write_connection_file
+
+    path, _ = write_connection_file(str(tmp_path / "kernel-plain.json"), ip="127.0.0.1")
+    proc = subprocess.Popen([sys.executable, BAD_KERNEL, "-f", path, "good"])
+    try:
+        yield path
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def test_a_kernel_without_subshells_is_said_once_and_cells_still_run(kernel_without_subshells: str) -> None:
+    """``--subshell`` and side cells on a kernel that lacks subshells: one line each says so
+    (once), and cells run as before, in the main shell."""
+    t = Term("--existing", kernel_without_subshells, "--subshell")
+    try:
+        t.expect("bad kernel, mode good")
+        t.prompt()
+        t.run("one")
+        t.expect("--subshell: bad_kernel has no kernel subshells")
+        t.expect("ran one")
+        t.prompt()
+        t.run("%mycon side two")
+        t.expect("no side cells: bad_kernel has no kernel subshells")
+        t.prompt()
+        t.run("%mycon side three")
+        t.run("four")
+        t.expect("ran four")
+        t.prompt()
+        screen = plain(t.raw)
+        assert screen.count("no side cells") == 1 and screen.count("--subshell: bad_kernel") == 1, screen
+        assert "ran two" not in screen and "ran three" not in screen  # side cells need a subshell
+    finally:
+        t.close()
