@@ -319,8 +319,10 @@ class Console:
                 continue
             if not code.strip():
                 continue
-            if await self.side.typed(code, others_busy=bool(self.others.running)):
-                continue  # %mycon side CODE, or obj? while another client's cell runs
+            kept = await self.side.typed(code, others_busy=bool(self.others.running))
+            if kept is not None:  # %mycon side CODE, or obj? while another client's cell runs
+                self._next_input = kept  # what could not run comes back
+                continue
             verb = kernel_command(code)  # %mycon restart, interrupt, shutdown
             if verb:
                 if await self.life.wait_started() and not await self.sharing.command(verb):

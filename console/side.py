@@ -81,11 +81,15 @@ class SideCells:
             self._told_unsupported = True
             self._say(f"(no side cells: {self.subshell.unsupported_reason()}; cells wait for the running one)")
 
-    async def run(self, code: str) -> None:
-        """Run ``code`` in the subshell and show its output; bounded by SIDE_TIMEOUT."""
+    async def run(self, code: str) -> bool:
+        """Run ``code`` in the subshell and show its output, bounded by SIDE_TIMEOUT; False
+        when it could not be sent (said why)."""
         if not code.strip():
             self._say(f"usage: {SIDE_WORD} CODE  (runs CODE in a kernel subshell, also while a cell runs)")
-            return
+            return True
+        if not self.link.ready:
+            self._say("(side cell not run: the kernel is not ready yet)")
+            return False
         try:
             subshell_id = await self.subshell.ensure()
         except SubshellUnavailable as e:
@@ -93,14 +97,14 @@ class SideCells:
                 self.say_unsupported_once()
             else:
                 self._say(f"(side cell not run: {e})", render.RED)
-            return
+            return False
         content = {"code": code, "silent": False, "store_history": False, "user_expressions": {},
                    "allow_stdin": False, "stop_on_error": False}
         try:
             msg_id = self.link.send("execute_request", content, subshell=subshell_id)
         except LinkError as e:
             self._say(f"(side cell not run: {e})", render.RED)
-            return
+            return False
         reply_fut = self.link.expect(msg_id, "execute_reply")
         idle = self._idle[msg_id] = asyncio.Event()
         both = asyncio.ensure_future(asyncio.gather(reply_fut, idle.wait()))
@@ -108,16 +112,17 @@ class SideCells:
             await asyncio.wait_for(asyncio.shield(both), SIDE_TIMEOUT)
         except asyncio.TimeoutError:
             self._say(f"(the side cell did not finish within {SIDE_TIMEOUT:g} s; what it prints later still shows)")
-            return
+            return True
         except LinkError as e:
             self._say(f"(side cell: {e})", render.RED)
-            return
+            return True
         finally:
             self.link.forget(msg_id)
             self._idle.pop(msg_id, None)
             if not both.done():
                 both.cancel()
         self._show_pages(reply_fut.result())
+        return True
 
     def _show_pages(self, reply: Msg) -> None:
         """``obj?`` answers with a page payload: printed here (a pager would take the terminal)."""
@@ -129,17 +134,16 @@ class SideCells:
                 self.screen.printer.write(text if text.endswith("\n") else text + "\n")
                 self.screen.invalidate()
 
-    async def typed(self, code: str, others_busy: bool) -> bool:
+    async def typed(self, code: str, others_busy: bool) -> str | None:
         """A cell typed at the prompt that runs on the side: ``%mycon side CODE``, or ``obj?``
-        while another client's cell keeps the kernel busy. True when it was run here."""
+        while another client's cell keeps the kernel busy. None when it is not one; else what
+        goes back to the prompt (the code, when it could not run)."""
         side = side_code(code)
         if side is not None:
-            await self.run(side)
-            return True
+            return "" if await self.run(side) else side
         if others_busy and is_help_query(code) and self.available:
-            await self.run(code)
-            return True
-        return False
+            return "" if await self.run(code) else code
+        return None
 
     def key(self, prepare: Callable[[], None], restore: Callable[[], None], completer: object) -> None:
         """The side key pressed while our cell runs: a side prompt, unless one is up already."""
@@ -175,4 +179,5 @@ class SideCells:
                 return
         finally:
             restore()
-        await self.run(code)
+        if not await self.run(code):
+            self._say(f"(not run: {code})")

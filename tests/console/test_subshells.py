@@ -127,6 +127,8 @@ def test_attached_console_asks_while_anothers_cell_runs(subshell_kernel: str, tm
         assert isinstance(m, re.Match)
         line = plain(attached.raw)[: m.end()].rsplit("\n", 1)[-1]
         assert "client" not in line, f"our side cell's output is shown as another client's: {line!r}"
+        attached.send("x * 0 + 10**3" + SIDE_KEY)  # the typed text, run on the side by the key
+        attached.expect(re.compile(r"\b1000\b"), timeout=ANSWER)
         owner.send(CTRL_C)
         owner.expect("KeyboardInterrupt")
 
@@ -195,8 +197,11 @@ def test_a_kernel_without_subshells_is_said_once_and_cells_still_run(kernel_with
         t.prompt()
         t.run("%mycon side two")
         t.expect("no side cells: bad_kernel has no kernel subshells")
-        t.prompt()
+        t.expect("In [2]: two")  # the code comes back to the prompt: nothing is lost
+        t.send("\x15")  # Ctrl-U: clear it
         t.run("%mycon side three")
+        t.expect("In [2]: three")
+        t.send("\x15")
         t.run("four")
         t.expect("ran four")
         t.prompt()
