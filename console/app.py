@@ -40,7 +40,7 @@ from console.session import CellOutcome, ConsoleSession, InputCancelled, Session
 from console.settings import Settings, key_sequences
 from console.sharing import KernelSharing, Leaving
 from console.side import SIDE_WORD, SideCells
-from console.subshell import NO_INTERRUPT_NOTE, Subshell
+from console.subshell import NO_INTERRUPT_NOTE, Subshell, watch_subshells
 
 SLOW_SHUTDOWN_NOTE = 1.0
 """Seconds of waiting for an owned kernel to shut down, on leaving, before saying so."""
@@ -75,6 +75,7 @@ class Console:
         self.subshell = Subshell(self.link)  # side cells and questions while the kernel is busy
         self.cells_subshell = Subshell(self.link)  # --subshell: where this console's cells run
         self.side = SideCells(self.link, self.subshell, self.screen)
+        watch_subshells(self.link, [self.subshell, self.cells_subshell])
         self.questions = KernelQuestions(
             self.link, busy=lambda: self._running or bool(self.others.running), subshell=self.subshell
         )
@@ -371,7 +372,9 @@ class Console:
     async def _close(self) -> None:
         await self.life.stop_starting()
         for subshell in (self.subshell, self.cells_subshell):
-            await subshell.close()  # bounded; nothing to do when none was made
+            note = await subshell.close()  # bounded; nothing to do when none was made
+            if note:
+                self.screen.note(note)
         if self.link.client is not None:
             shutdown = self.link.owned and not self._keep_kernel
             self._leaving = shutdown

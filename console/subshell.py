@@ -50,6 +50,22 @@ class Subshell:
         self.subshell_id = ""
         self._lock = asyncio.Lock()  # one create_subshell_request at a time
         self._refused = False  # take_cells found no subshell (said once)
+        self.running: set[str] = set()  # our requests it is busy with (busy seen, idle not yet)
+
+    def see(self, msg: Msg) -> None:
+        """An iopub message: a status of one of our requests to this subshell (its parent
+        header names the subshell) tells whether the subshell is busy with it."""
+        if msg["header"]["msg_type"] != "status" or not self.subshell_id:
+            return
+        parent = msg.get("parent_header") or {}
+        if parent.get("subshell_id") != self.subshell_id or parent.get("session") != self.link.client.session.session:
+            return
+        state = (msg.get("content") or {}).get("execution_state")
+        msg_id = str(parent.get("msg_id") or "")
+        if state == "busy":
+            self.running.add(msg_id)
+        elif state == "idle":
+            self.running.discard(msg_id)
 
     @property
     def supported(self) -> bool:
@@ -93,6 +109,7 @@ class Subshell:
 
     def forget(self) -> None:
         """The kernel restarted: its subshells are gone with the old process."""
+        self.running.clear()
         if self.subshell_id and self.link.subshell_id == self.subshell_id:
             self.link.subshell_id = ""
         self.subshell_id = ""
@@ -108,14 +125,31 @@ class Subshell:
             reply = await self.link.request(msg_type, content, timeout, subshell=await self.ensure())
         return reply
 
-    async def close(self) -> None:
-        """Delete the subshell (bounded; a kernel gone or slow is not waited for)."""
+    async def close(self) -> str:
+        """Delete the subshell (bounded; a kernel gone or slow is not waited for). One still
+        running a cell of ours is left: a kernel deleting it (ipykernel) holds its control
+        channel, everyone's interrupts included, until that cell ends. Returns a note then."""
         subshell_id, self.subshell_id = self.subshell_id, ""
         if subshell_id and self.link.subshell_id == subshell_id:
             self.link.subshell_id = ""
-        if not subshell_id or not self.link.ready:
-            return
+        if not subshell_id or not self.link.ready or not self.link.alive:
+            return ""
+        if self.running:
+            return "(the kernel subshell still runs a cell of this console: it is left to finish it)"
         with contextlib.suppress(LinkError):
             await self.link.request(
                 "delete_subshell_request", {"subshell_id": subshell_id}, DELETE_TIMEOUT, channel="control"
             )
+        return ""
+
+
+def watch_subshells(link: KernelLink, subshells: list[Subshell]) -> None:
+    """Let each subshell see iopub (before the link's handler) to know when it is busy."""
+    shown = link.on_iopub
+
+    def on_iopub(msg: Msg) -> None:
+        for subshell in subshells:
+            subshell.see(msg)
+        shown(msg)
+
+    link.on_iopub = on_iopub

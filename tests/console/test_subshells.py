@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from term import CTRL_C, TAB, Term, kernel_available, plain
+from term import CTRL_C, CTRL_D, TAB, Term, kernel_available, plain
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -55,6 +55,24 @@ def subshell_kernel(request: pytest.FixtureRequest) -> str:
     if not has_subshells(name):
         pytest.skip(f"kernelspec {name!r} has no kernel subshells (kernel_info lists no 'kernel subshells')")
     return name
+
+
+def subshells_of(cf: str) -> set[str]:
+    """The kernel's subshells, as list_subshell_request on control tells (a client of the test)."""
+    from jupyter_client import BlockingKernelClient
+
+    kc = BlockingKernelClient()
+    kc.load_connection_file(cf)
+    kc.start_channels()
+    try:
+        msg = kc.session.msg("list_subshell_request", {})
+        kc.control_channel.send(msg)
+        while True:
+            reply = kc.control_channel.get_msg(timeout=10)
+            if reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+                return set(reply["content"]["subshell_id"])
+    finally:
+        kc.stop_channels()
 
 
 @contextmanager
@@ -162,6 +180,19 @@ def test_two_consoles_with_subshell_run_cells_at_once(subshell_kernel: str, tmp_
             second.send(CTRL_C)
             second.expect("stopped waiting for this cell")
             second.prompt()
+            # Leaving: a subshell still running a cell is left (deleting it would hold the
+            # kernel's control channel until the cell ends); an idle one is deleted.
+            made = subshells_of(cf)
+            second.send(CTRL_D)
+            second.expect("exit")
+            second.run("y")
+            second.expect("it is left to finish it")
+            assert second.wait_exit() == 0
+            kept = subshells_of(cf)  # answered within 10 s, the cell sleeps 30 s: control is free
+            assert kept and kept <= made  # its busy one is left (an idle one for Tab and Enter goes)
+            first.close()
+            left = subshells_of(cf)
+            assert left < kept, (kept, left)  # the first console's idle ones are deleted
         finally:
             second.close()
 
