@@ -20,6 +20,7 @@ from console.link import KernelLink, Msg
 SUBSHELL_FEATURE = "kernel subshells"  # in kernel_info's supported_features
 CREATE_TIMEOUT = 3.0  # seconds a create_subshell_request may go unanswered
 DELETE_TIMEOUT = 1.0  # seconds given to delete_subshell_request when the console leaves
+RETRY_AFTER = 30.0  # seconds after a failed create_subshell_request before another is tried
 NO_INTERRUPT_NOTE = (
     "(this cell runs in a kernel subshell, which an interrupt does not reach (it would stop the "
     "main shell's cell, maybe another client's); Ctrl-C again stops waiting for it)"
@@ -50,6 +51,7 @@ class Subshell:
         self.subshell_id = ""
         self._lock = asyncio.Lock()  # one create_subshell_request at a time
         self._refused = False  # take_cells found no subshell (said once)
+        self._failed: tuple[float, str] | None = None  # when and why the last creation failed
         self.running: set[str] = set()  # our requests it is busy with (busy seen, idle not yet)
 
     def see(self, msg: Msg) -> None:
@@ -84,17 +86,28 @@ class Subshell:
                 return self.subshell_id
             if not self.supported:
                 raise SubshellUnavailable(self.unsupported_reason())
+            now = asyncio.get_running_loop().time()
+            if self._failed is not None and now - self._failed[0] < RETRY_AFTER:
+                raise SubshellUnavailable(self._failed[1])  # not asked again so soon: no new wait
             try:
-                reply = await self.link.request("create_subshell_request", {}, CREATE_TIMEOUT, channel="control")
-            except LinkError as e:
-                raise SubshellUnavailable(f"could not make a kernel subshell: {e}") from None
-            content = reply.get("content") or {}
-            subshell_id = content.get("subshell_id")
-            if content.get("status", "ok") != "ok" or not isinstance(subshell_id, str) or not subshell_id:
-                why = content.get("evalue") or content.get("ename") or "no subshell_id in its reply"
-                raise SubshellUnavailable(f"the kernel did not make a subshell: {why}")
-            self.subshell_id = subshell_id
-            return subshell_id
+                self.subshell_id = await self._create()
+            except SubshellUnavailable as e:
+                self._failed = (now, str(e))
+                raise
+            self._failed = None
+            return self.subshell_id
+
+    async def _create(self) -> str:
+        try:
+            reply = await self.link.request("create_subshell_request", {}, CREATE_TIMEOUT, channel="control")
+        except LinkError as e:
+            raise SubshellUnavailable(f"could not make a kernel subshell: {e}") from None
+        content = reply.get("content") or {}
+        subshell_id = content.get("subshell_id")
+        if content.get("status", "ok") != "ok" or not isinstance(subshell_id, str) or not subshell_id:
+            why = content.get("evalue") or content.get("ename") or "no subshell_id in its reply"
+            raise SubshellUnavailable(f"the kernel did not make a subshell: {why}")
+        return subshell_id
 
     async def take_cells(self, say: Callable[[str], None]) -> None:
         """``--subshell``: every shell request of the link (its cells) goes to this subshell from
@@ -110,6 +123,7 @@ class Subshell:
     def forget(self) -> None:
         """The kernel restarted: its subshells are gone with the old process."""
         self.running.clear()
+        self._failed = None
         if self.subshell_id and self.link.subshell_id == self.subshell_id:
             self.link.subshell_id = ""
         self.subshell_id = ""

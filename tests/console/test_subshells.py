@@ -241,3 +241,15 @@ def test_a_kernel_without_subshells_is_said_once_and_cells_still_run(kernel_with
         assert "ran two" not in screen and "ran three" not in screen  # side cells need a subshell
     finally:
         t.close()
+
+
+def test_which_lines_run_on_the_side() -> None:
+    """``%mycon side CODE`` always; help queries (``obj?``, ``obj??``, ``?obj``) while another
+    client's cell runs; nothing else."""
+    from console.side import is_help_query, side_code
+
+    assert side_code("%mycon side x + 1") == "x + 1"
+    assert side_code("  %mycon   side  ") == ""
+    assert side_code("%mycon sidecar") is None and side_code("x = 1") is None
+    assert all(is_help_query(c) for c in ("x?", "x??", "?x", "np.linalg.norm?", " d['k']? "))
+    assert not any(is_help_query(c) for c in ("x = 1?", "print(x)?", "x?\ny", "?", "a if b else c?"))
