@@ -39,6 +39,8 @@ from console.screen import Screen
 from console.session import CellOutcome, ConsoleSession, InputCancelled, SessionHooks
 from console.settings import Settings, key_sequences
 from console.sharing import KernelSharing, Leaving
+from console.side import SIDE_WORD, SideCells
+from console.subshell import NO_INTERRUPT_NOTE, Subshell, watch_subshells
 
 SLOW_SHUTDOWN_NOTE = 1.0
 """Seconds of waiting for an owned kernel to shut down, on leaving, before saying so."""
@@ -70,7 +72,13 @@ class Console:
         self.printer.watch(self.session.area.seen)  # rows others write, for in-place redraws
         self.history = ConsoleHistory(settings.history_size)
         self.state = PromptState(count=lambda: self.session.execution_count, prompts=self.screen.options.prompts)
-        self.questions = KernelQuestions(self.link, busy=lambda: self._running)
+        self.subshell = Subshell(self.link)  # side cells and questions while the kernel is busy
+        self.cells_subshell = Subshell(self.link)  # --subshell: where this console's cells run
+        self.side = SideCells(self.link, self.subshell, self.screen)
+        watch_subshells(self.link, [self.subshell, self.cells_subshell])
+        self.questions = KernelQuestions(
+            self.link, busy=lambda: self._running or bool(self.others.running), subshell=self.subshell
+        )
         self.prompt = create_prompt_session(
             self.state,
             ask_complete=self.questions.is_complete,
@@ -94,6 +102,10 @@ class Console:
         self.printer.set_app(self.prompt.app)
         self.printer.style_note = lambda text: self.screen.style(text, render.DIM)
         self.catcher = KeyCatcher(self.prompt.input, self._on_ctrl_c, self._say_still_waiting)
+        self.catcher.side_keys = key_sequences(settings.keys, "side")
+        self.catcher.on_side = lambda: self.side.key(
+            self._hand_terminal, lambda: self.printer.set_app(self.prompt.app), self.prompt.completer
+        )
         self.life = KernelLifecycle(
             settings, self.link, self.session, self.screen, self.history, self.state, self.catcher
         )
@@ -135,6 +147,9 @@ class Console:
         if self._running and self._interrupt_failed:
             self.session.abandon()  # the kernel ignored the interrupt: give the prompt back
             return
+        if self._running and self.link.subshell_id:  # --subshell: an interrupt hits the main shell
+            self.screen.note(NO_INTERRUPT_NOTE)
+            return
         if self._running and self.link.client is not None:
             self.life.background(self._interrupt())  # kept: a collected task would never send
 
@@ -152,11 +167,15 @@ class Console:
         """SIGINT outside prompt_toolkit's raw mode (a brief window): same as Ctrl-C."""
         self.catcher.ctrl_c()
 
+    def _hand_terminal(self) -> None:
+        """Output so far is out; what comes next prints plainly above another prompt."""
+        self.printer.flush()
+        self.printer.set_app(None)
+
     async def _ask_input(self, prompt: str, password: bool) -> str:
         """Answer input()/getpass at the terminal; Ctrl-C cancels, Ctrl-D is end of file."""
-        self.printer.flush()
         self.catcher.hand_over()
-        self.printer.set_app(None)
+        self._hand_terminal()
         try:
             return await self.screen.ask(prompt, password=password)
         except KeyboardInterrupt:
@@ -170,6 +189,8 @@ class Console:
         """The kernel restarted: it waits for nobody, and the notebook record marks the break."""
         self.others.forget_wait()
         self.session.recorder.restarted()
+        self.subshell.forget()  # a new kernel process has none of the old one's subshells
+        self.cells_subshell.forget()
 
     def _on_kernel_output(self, text: str) -> None:
         """What the kernel process itself writes to its stdout/stderr (not cell output)."""
@@ -189,18 +210,29 @@ class Console:
         for sequence in key_sequences(self.settings.keys, "restart"):
             kb.add(*sequence)(_)
 
+        def side(event: Any) -> None:  # the typed text runs as a side cell (console.side)
+            event.app.exit(result=f"{SIDE_WORD} {event.app.current_buffer.text}")
+
+        for sequence in key_sequences(self.settings.keys, "side"):
+            kb.add(*sequence)(side)
+
         self.prompt.key_bindings = merge_key_bindings([self.prompt.key_bindings or KeyBindings(), kb])
 
     async def run_cell(self, code: str) -> CellOutcome:
         """Run one cell with keys caught (Ctrl-C interrupts, others are type-ahead)."""
         self.screen.options = replace(self.screen.options, width=self._width())
         self.session.options = self.screen.options
-        self.others.note_queued()  # behind another client's cell or wait for input
+        if self.settings.subshell:
+            await self.cells_subshell.take_cells(self.screen.note)
+        if not self.link.subshell_id:
+            self.others.note_queued()  # behind another client's cell or wait for input
         self._running = True
         self._interrupt_failed = False
         try:
             with self.catcher.active(on_break=self.session.abandon):
-                return await self.session.run_cell(code)
+                outcome = await self.session.run_cell(code)
+                await self.side.settle()  # a side prompt still up is done before the next prompt
+                return outcome
         finally:
             self._running = False
             self.printer.flush()
@@ -293,6 +325,10 @@ class Console:
                 continue
             if not code.strip():
                 continue
+            kept = await self.side.typed(code, others_busy=bool(self.others.running))
+            if kept is not None:  # %mycon side CODE, or obj? while another client's cell runs
+                self._next_input = kept  # what could not run comes back
+                continue
             verb = kernel_command(code)  # %mycon restart, interrupt, shutdown
             if verb:
                 if await self.life.wait_started() and not await self.sharing.command(verb):
@@ -340,6 +376,10 @@ class Console:
 
     async def _close(self) -> None:
         await self.life.stop_starting()
+        for subshell in (self.subshell, self.cells_subshell):
+            note = await subshell.close()  # bounded; nothing to do when none was made
+            if note:
+                self.screen.note(note)
         if self.link.client is not None:
             shutdown = self.link.owned and not self._keep_kernel
             self._leaving = shutdown

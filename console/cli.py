@@ -80,6 +80,13 @@ class UserError(click.ClickException):
     help="With --existing: reach the kernel through ssh tunnels to HOST.",
 )
 @click.option(
+    "--subshell",
+    is_flag=True,
+    default=None,
+    help="With --existing: run this console's cells in a kernel subshell of its own, so they "
+    "run while other clients' cells do (kernels with subshells, protocol 5.5).",
+)
+@click.option(
     "--server",
     metavar="URL",
     default=None,
@@ -134,6 +141,7 @@ def main(
     include_other_output: bool | None,
     encrypt: bool | None,
     ssh: str | None,
+    subshell: bool | None,
     server: str | None,
     token: str | None,
     kernel_timeout: float | None,
@@ -178,6 +186,8 @@ def main(
         raise UserError("--token goes with --server (it is the Jupyter server's token)")
     if ssh is not None and existing is None:
         raise UserError("--ssh goes with --existing (it reaches a kernel running elsewhere)")
+    if subshell and existing is None:
+        raise UserError("--subshell goes with --existing (it shares a running kernel with its other clients)")
     if mime_order is not None:
         from console.mime import parse_order
 
@@ -199,6 +209,7 @@ def main(
         include_other_output=include_other_output,
         encrypt=encrypt,
         ssh=ssh,
+        subshell=subshell,
         server=server,
         token=token,
         kernel_timeout=kernel_timeout,

@@ -28,6 +28,8 @@ mycon console commands (typed at the prompt, never sent to the kernel):
   %mycon interrupt     interrupt the cell the kernel runs (also another client's)
   %mycon shutdown      shut the kernel down for every client, then leave (asks first)
   %mycon notebook FILE save this console's cells and outputs as a notebook (-f replaces FILE)
+  %mycon side CODE     run CODE in a kernel subshell: answered at once, even while a cell
+                       runs (Ctrl-X s: the typed text, or a side> prompt while a cell runs)
   %mycon               this help"""
 
 

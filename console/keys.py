@@ -39,6 +39,8 @@ class KeyCatcher:
         self.keys: list[KeyPress] = []
         self._on_break: Callable[[], None] | None = None
         self._pressed_at: float | None = None  # the last Ctrl-C of the current wait
+        self.side_keys: list[tuple[str, ...]] = []  # key sequences that call ``on_side``
+        self.on_side: Callable[[], None] = lambda: None  # the side-cell key (console.side)
 
     def _read(self) -> None:
         for key in self.input.read_keys():
@@ -51,6 +53,16 @@ class KeyCatcher:
             self.ctrl_c()
         else:
             self.keys.append(key)
+            self._side_key()
+
+    def _side_key(self) -> None:
+        """The last keys typed are a side-cell key: they are not type-ahead, they call ``on_side``."""
+        names = [k.key.value if isinstance(k.key, Keys) else k.key for k in self.keys]
+        for sequence in self.side_keys:
+            if sequence and tuple(names[-len(sequence):]) == sequence:
+                del self.keys[-len(sequence):]
+                self.on_side()
+                return
 
     def ctrl_c(self) -> None:
         """A Ctrl-C (read here, or a SIGINT while the terminal was not in raw mode)."""

@@ -88,6 +88,17 @@ def well_formed(msg: Msg) -> None:
         raise MalformedMessage("its parent msg_id is not a string")
 
 
+def new_request(session: Any, msg_type: str, content: Msg, channel: str, subshell_id: str) -> Msg:
+    """A request made by jupyter_client's ``session``; one on shell carries ``subshell_id`` in
+    its header when given (protocol 5.5: a kernel subshell answers it, ``console.subshell``).
+    The link's ``send`` and ``request`` take ``subshell`` ("" for the main shell), else use its
+    ``subshell_id`` (``--subshell``)."""
+    msg: Msg = session.msg(msg_type, content)
+    if channel == "shell" and subshell_id:
+        msg["header"]["subshell_id"] = subshell_id
+    return msg
+
+
 @dataclass
 class _Waiter:
     future: asyncio.Future[Msg]
@@ -112,6 +123,7 @@ class KernelLink:
     kernel_info: Msg = field(default_factory=dict)
     kernel_session: str = ""  # the session id in the kernel's own headers: new with each kernel process
     interrupt_mode: str = "signal"
+    subshell_id: str = ""  # every shell request goes to this kernel subshell ("": the main shell)
     _waiters: dict[str, _Waiter] = field(default_factory=dict)
     _channels: ZmqChannels | None = None
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -329,9 +341,9 @@ class KernelLink:
 
     # -- requests ---------------------------------------------------------------------------
 
-    def send(self, msg_type: str, content: Msg, channel: str = "shell") -> str:
+    def send(self, msg_type: str, content: Msg, channel: str = "shell", subshell: str | None = None) -> str:
         """Send a request without waiting; returns its msg_id."""
-        msg = self.client.session.msg(msg_type, content)
+        msg = new_request(self.client.session, msg_type, content, channel, self.subshell_id if subshell is None else subshell)
         self._send(channel, msg)
         return str(msg["header"]["msg_id"])
 
@@ -350,10 +362,10 @@ class KernelLink:
         self._waiters.pop(msg_id, None)
 
     async def request(
-        self, msg_type: str, content: Msg, timeout: float, channel: str = "shell"
+        self, msg_type: str, content: Msg, timeout: float, channel: str = "shell", subshell: str | None = None
     ) -> Msg:
         """Send a request and await its reply for at most ``timeout`` seconds."""
-        msg = self.client.session.msg(msg_type, content)
+        msg = new_request(self.client.session, msg_type, content, channel, self.subshell_id if subshell is None else subshell)
         msg_id = msg["header"]["msg_id"]
         fut = self.expect(msg_id, msg_type)
         self._send(channel, msg)

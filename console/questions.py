@@ -1,6 +1,8 @@
 """The prompt's questions to the kernel while the person types: is the cell complete (Enter),
 completions (Tab) and help for the name at the cursor (the toolbar). Each is bounded in time and
-asynchronous, so no key ever waits on the network; no answer means the local fallback."""
+asynchronous, so no key ever waits on the network; no answer means the local fallback. While the
+kernel is busy (our cell or another client's) they go to this console's kernel subshell, when
+the kernel has subshells (``console.subshell``), and are answered at once."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from console.errors import LinkError
-from console.link import KernelLink
+from console.link import KernelLink, Msg
 from console.prompt import Completeness, local_completeness
+from console.subshell import Subshell
 
 IS_COMPLETE_TIMEOUT = 0.5
 COMPLETE_TIMEOUT = 3.0
@@ -17,17 +20,31 @@ INSPECT_TIMEOUT = 2.0
 
 
 class KernelQuestions:
-    """Asks the kernel for the prompt; ``busy`` says a cell of ours is running."""
+    """Asks the kernel for the prompt; ``busy`` says a cell runs (ours or another client's)."""
 
-    def __init__(self, link: KernelLink, busy: Callable[[], bool]) -> None:
+    def __init__(self, link: KernelLink, busy: Callable[[], bool], subshell: Subshell | None = None) -> None:
         self.link = link
         self.busy = busy
+        self.subshell = subshell
+
+    def _on_side(self) -> bool:
+        """Whether questions go to the subshell now (the kernel is busy and has subshells)."""
+        return self.subshell is not None and self.busy() and self.subshell.supported
+
+    def _waits(self) -> bool:
+        """Whether a question now would wait behind a running cell (so it is not asked)."""
+        return self.busy() and not self._on_side()
+
+    async def _ask(self, msg_type: str, content: Msg, timeout: float) -> Msg:
+        if self.subshell is not None and self._on_side():
+            return await self.subshell.request(msg_type, content, timeout)
+        return await self.link.request(msg_type, content, timeout)
 
     async def is_complete(self, code: str) -> Completeness:
         if not self.link.ready:
             return local_completeness(code)
         try:
-            reply = await self.link.request("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT)
+            reply = await self._ask("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT)
         except LinkError:
             return local_completeness(code)
         content = reply.get("content", {})
@@ -38,10 +55,10 @@ class KernelQuestions:
 
     async def probe_complete(self, code: str) -> Completeness | None:
         """The kernel's answer for text being typed (None: not ready, busy or no answer)."""
-        if not self.link.ready or self.busy():
+        if not self.link.ready or self._waits():
             return None
         try:
-            reply = await self.link.request("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT)
+            reply = await self._ask("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT)
         except LinkError:
             return None
         content = reply.get("content", {})
@@ -52,7 +69,7 @@ class KernelQuestions:
         if not self.link.ready:
             return None
         try:
-            reply = await self.link.request(
+            reply = await self._ask(
                 "complete_request", {"code": code, "cursor_pos": cursor}, COMPLETE_TIMEOUT
             )
         except LinkError:
@@ -61,10 +78,10 @@ class KernelQuestions:
         return content if content.get("status", "ok") == "ok" else None
 
     async def inspect(self, code: str, cursor: int) -> dict[str, Any] | None:
-        if not self.link.ready or self.busy():
+        if not self.link.ready or self._waits():
             return None
         try:
-            reply = await self.link.request(
+            reply = await self._ask(
                 "inspect_request",
                 {"code": code, "cursor_pos": cursor, "detail_level": 0},
                 INSPECT_TIMEOUT,

@@ -27,6 +27,7 @@ KEY_ACTIONS: dict[str, tuple[str, ...]] = {
     "editor": ("f2",),  # edit the input in $EDITOR (Ctrl-X Ctrl-E too, from prompt_toolkit)
     "accept_suggestion": ("right", "c-e"),  # take the history suggestion
     "restart": ("c-x c-k",),  # ask to restart the kernel
+    "side": ("c-x s",),  # a side cell in a kernel subshell (also while a cell runs)
 }
 
 
@@ -76,6 +77,7 @@ class Settings:
     ssh: str = ""  # [user@]host[:port] to tunnel to with --existing
     server: str = ""  # a Jupyter server's URL: its kernels instead of local ones (--server)
     token: str = ""  # that server's token (else from the URL or $JUPYTER_TOKEN)
+    subshell: bool = False  # with --existing: run this console's cells in a kernel subshell of its own
     style: dict[str, str] = field(default_factory=dict)
     keys: dict[str, Any] = field(default_factory=dict)  # action -> key(s); see KEY_ACTIONS
     in_prompt: str = "In [{n}]: "  # {n}: the execution count
@@ -89,7 +91,7 @@ class Settings:
 
 
 # Settings given by flags alone: each names one kernel or server for one run.
-COMMAND_LINE_ONLY = ("existing", "connection_file", "ssh", "server", "token")
+COMMAND_LINE_ONLY = ("existing", "connection_file", "ssh", "server", "token", "subshell")
 TABLES = ("style", "keys")  # config keys whose value is a TOML table
 
 

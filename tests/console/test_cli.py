@@ -53,6 +53,13 @@ def test_bad_json_exit_2(tmp_path: Path) -> None:
     assert "not valid JSON" in result.output
 
 
+def test_subshell_without_existing_one_line_exit_2() -> None:
+    result = run("--subshell")
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--subshell goes with --existing" in lines[0]
+
+
 def test_kernel_and_existing_conflict() -> None:
     result = run("--kernel", "python3", "--existing")
     assert result.exit_code == 2

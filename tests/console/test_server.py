@@ -329,3 +329,27 @@ def test_without_kernel_the_server_starts_mycon_if_it_has_it_else_its_default() 
     with pytest.raises(UserInputError, match=r"cannot start kernel 'julia' \(it has: mycon, python3\)"):
         choose_kernel(both, "julia", "here")
     assert choose_kernel("not json we know", "", "here") == ("", "")  # the server decides
+
+
+def test_side_cells_and_subshell_cells_through_the_server(server: JupyterServer) -> None:
+    """Kernel subshells over the server's websocket: the header's subshell_id and the control
+    requests pass through, so a side cell answers while another console's cell runs, and a
+    ``--subshell`` console runs its cells meanwhile."""
+    kernel = server.api("POST", "kernels", {"name": "python3"})
+    busy = Term("--server", server.url, "--existing", kernel["id"])
+    side = Term("--server", server.url, "--existing", kernel["id"], "--subshell")
+    try:
+        _ready(busy, side)
+        busy.run("import time; x = 0")
+        busy.prompt()
+        busy.run("for i in range(300): x = i; time.sleep(0.1); print('count' 'ing') if i == 2 else None")
+        side.expect("counting")
+        side.run("%mycon side x + 10**3")
+        side.expect(re.compile(r"\b1[0-2]\d\d\b"), timeout=8)
+        side.run("print('own' ' cell', x < 300)")
+        side.expect("own cell True", timeout=8)  # in its subshell, while the other cell runs
+        busy.send(CTRL_C)
+        busy.expect("KeyboardInterrupt")
+    finally:
+        busy.close()
+        side.close()
