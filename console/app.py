@@ -16,7 +16,7 @@ import shutil
 import signal
 import sys
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console import pager, render
 from console.console_commands import RESTART_WORD
@@ -38,6 +38,9 @@ from console.questions import KernelQuestions
 from console.screen import Screen
 from console.session import CellOutcome, ConsoleSession, InputCancelled, SessionHooks
 from console.settings import Settings, key_sequences
+
+if TYPE_CHECKING:
+    from console.parallel import ClusterControl
 
 SLOW_SHUTDOWN_NOTE = 1.0
 """Seconds of waiting for an owned kernel to shut down, on leaving, before saying so."""
@@ -101,6 +104,7 @@ class Console:
             settings, self.link, self.session, self.screen, self.life.restart_note, self.life.resync_later
         )
         self.life.on_restart = self._on_restart
+        self.cluster = _make_cluster(settings, self.link, self.screen)
         self._running = False
         self._interrupt_failed = False  # an interrupt went unanswered: Ctrl-C abandons the cell
         self._next_input = ""
@@ -238,6 +242,8 @@ class Console:
         previous = signal.getsignal(signal.SIGINT)
         signal.signal(signal.SIGINT, lambda *_: loop.call_soon_threadsafe(self._on_sigint))
         self.life.begin()
+        if self.cluster is not None:
+            self.life.background(self.cluster.start())
         # SIGTERM or a closed terminal (SIGHUP): leave as on Ctrl-D, shutting an owned kernel
         # down and removing its connection file, instead of dying on the spot.
         main = asyncio.current_task()
@@ -326,6 +332,9 @@ class Console:
 
     async def _close(self) -> None:
         await self.life.stop_starting()
+        if self.cluster is not None and self.link.client is not None:
+            with self.catcher.active(on_break=lambda: None):  # Ctrl-C: the stop is bounded
+                await self.cluster.stop()
         if self.link.client is not None:
             shutdown = self.link.owned and not self._keep_kernel
             self._leaving = shutdown
@@ -348,6 +357,15 @@ def _busy_hint(can_restart: bool) -> str:
                 f"`{RESTART_WORD}` restarts the kernel)")
     return ("(the kernel is still busy with it and will run the next cell only after it; "
             "only the console that started the kernel can restart it)")
+
+
+def _make_cluster(settings: Settings, link: KernelLink, screen: Screen) -> ClusterControl | None:
+    """The ipyparallel cluster ``--cluster N`` asks for (None without it)."""
+    if not settings.cluster:
+        return None
+    from console.parallel import ClusterControl
+
+    return ClusterControl(link, screen.note, settings.cluster, settings.keep_cluster, settings.kernel_timeout + 5)
 
 
 def _make_link(settings: Settings) -> KernelLink:
