@@ -18,7 +18,7 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from console import pager, render
+from console import pager, parallel_output, render
 from console.console_commands import RESTART_WORD
 from console.history import ConsoleHistory
 from console.keys import KeyCatcher
@@ -42,6 +42,8 @@ from console.settings import Settings, key_sequences
 if TYPE_CHECKING:
     from console.parallel import ClusterControl
 
+WATCH_REFUSAL = "(watching: this console never runs cells; Ctrl-D leaves, the kernel keeps running)"
+"""The one line a typed cell gets in ``--watch`` mode."""
 SLOW_SHUTDOWN_NOTE = 1.0
 """Seconds of waiting for an owned kernel to shut down, on leaving, before saying so."""
 
@@ -105,6 +107,9 @@ class Console:
         )
         self.life.on_restart = self._on_restart
         self.cluster = _make_cluster(settings, self.link, self.screen)
+        self.printer.watch(self._follow_autopx)
+        if settings.watch:
+            self.state.mode = "watching"
         self._running = False
         self._interrupt_failed = False  # an interrupt went unanswered: Ctrl-C abandons the cell
         self._next_input = ""
@@ -163,8 +168,18 @@ class Console:
         finally:
             self.printer.set_app(self.prompt.app)
 
+    def _follow_autopx(self, text: str) -> None:
+        """Output saying ``%autopx`` went on or off (this client's cell or another's): the prompt
+        shows ``[px]`` while every cell runs on the engines."""
+        switched = parallel_output.autopx_switch(text)
+        if switched is not None and not self.settings.watch:
+            self.state.mode = "px" if switched else ""
+            self.screen.invalidate()
+
     def _on_restart(self) -> None:
         """The kernel restarted: it waits for nobody, and the notebook record marks the break."""
+        if self.state.mode == "px":
+            self.state.mode = ""  # a new kernel runs cells locally
         self.others.forget_wait()
         self.session.recorder.restarted()
 
@@ -226,7 +241,7 @@ class Console:
         return True
 
     async def _confirm_exit(self) -> bool:
-        if not self.settings.confirm_exit:
+        if not self.settings.confirm_exit or self.settings.watch:  # watching loses nothing
             return True
         try:
             answer = await self.screen.ask("Do you really want to exit ([y]/n)? ")
@@ -289,6 +304,9 @@ class Console:
                     return 0
                 continue
             if not code.strip():
+                continue
+            if self.settings.watch:
+                self.screen.note(WATCH_REFUSAL)
                 continue
             if code.split() == RESTART_WORD.split():
                 if await self.life.wait_started():

@@ -228,6 +228,8 @@ def main(
         keep_cluster=keep_cluster,
         watch=watch,
     )
+    if settings.watch:
+        settings.include_other_output = True  # what watching is for
     if server is not None and kernel is None and "kernel" not in config:
         settings.kernel = ""  # the server's default kernel
     ctx.obj = settings

@@ -143,7 +143,7 @@ class KernelLifecycle:
         """Kernel history into the prompt's history; the counter of an attached kernel."""
         try:
             await self._load_kernel_history()
-            if not self.link.owned:
+            if not self.link.owned and not self.settings.watch:  # watching sends no execute
                 await self.session.sync_execution_count(HISTORY_TIMEOUT, on_late=self.screen.invalidate)
         except LinkError:
             pass

@@ -22,6 +22,7 @@ _LABEL_RE = re.compile(
     re.MULTILINE,
 )
 _ERROR_HEADER_RE = re.compile(r"^\[(?P<engine>\d+):(?P<method>[A-Za-z_]\w*)\]$")
+_AUTOPX_RE = re.compile(r"^%autopx (enabled|disabled)$", re.MULTILINE)
 _CELL_NUMBER_RE = re.compile(r"In\s?\[\d+\]")
 
 ENGINE_COLORS = ("\x1b[36m", "\x1b[35m", "\x1b[33m", "\x1b[34m", "\x1b[32m", "\x1b[96m", "\x1b[95m", "\x1b[94m")
@@ -121,6 +122,15 @@ def fold_engine_errors(text: str, options: render.RenderOptions) -> str:
         out.append(header + "\n" + body.rstrip("\n"))
     folded = "\n".join(out)
     return folded + "\n" if folded and text.endswith("\n") else folded
+
+
+def autopx_switch(text: str) -> bool | None:
+    """Whether output text says ``%autopx`` was switched on (True) or off (False); None when
+    it says neither. ipyparallel's magic prints ``%autopx enabled`` / ``%autopx disabled``."""
+    if "%autopx " not in text:
+        return None
+    found = _AUTOPX_RE.findall(render.strip_ansi(text).replace("\r", ""))
+    return found[-1] == "enabled" if found else None
 
 
 def render_already_displayed(evalue: str, options: render.RenderOptions) -> str:

@@ -41,6 +41,7 @@ DEFAULT_STYLE = {
     "in": "ansigreen",
     "in-number": "ansibrightgreen bold",
     "continuation": "ansigreen",
+    "mode": "ansiyellow bold",
     "bottom-toolbar": "noreverse bg:#303030 #d0d0d0",
     "completion-menu.meta.completion": "italic",
 }
@@ -437,6 +438,7 @@ class PromptState:
     count: Callable[[], int]
     lexer: Lexer | None = None
     prompts: render.Prompts = render.Prompts()
+    mode: str = ""  # a mode the prompt shows before ``In [n]:``, e.g. "px" (%autopx) or "watching"
 
 
 def lexer_for(name: str) -> Lexer | None:
@@ -456,7 +458,8 @@ def prompt_message(state: PromptState) -> Callable[[], StyleAndTextTuples]:
 
     def message() -> StyleAndTextTuples:
         before, number, after = state.prompts.input_parts(state.count())
-        return [("class:in", before), ("class:in-number", number), ("class:in", after)]
+        mode = [("class:mode", f"[{state.mode}] ")] if state.mode else []
+        return [*mode, ("class:in", before), ("class:in-number", number), ("class:in", after)]
 
     return message
 
@@ -465,7 +468,8 @@ def prompt_continuation(state: PromptState) -> Callable[[int, int, int], StyleAn
     """The ``   ...: `` continuation prompt aligned with ``In [n]: ``."""
 
     def cont(width: int, line_number: int, wrap_count: int) -> StyleAndTextTuples:
-        return [("class:continuation", render.continuation_text(state.count(), state.prompts))]
+        indent = " " * (len(state.mode) + 3) if state.mode else ""
+        return [("class:continuation", indent + render.continuation_text(state.count(), state.prompts))]
 
     return cont
 
