@@ -322,6 +322,8 @@ class Console:
                 self.screen.note("(not run: the kernel does not answer; the cell is kept. Ctrl-D leaves)")
                 self._next_input = code
                 continue
+            if self.cluster is not None:
+                await self.cluster.setup_sent()  # bounded: the kernel's start-up timeout
             outcome = await self.run_cell(code)
             if outcome.status == "aborted":
                 # stop_on_error: an error before it (maybe another client's) made the kernel

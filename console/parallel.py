@@ -81,9 +81,20 @@ class ClusterControl:
         self.ready_timeout = ready_timeout
         self.started = False
         self.cluster_id = ""
+        self._setup_sent = asyncio.Event()  # set once the set-up cell is sent (or never will be)
+
+    async def setup_sent(self) -> None:
+        """Wait until the set-up cell went out: a cell sent after it runs after it (``%px`` works)."""
+        await self._setup_sent.wait()
 
     async def start(self) -> None:
         """Wait for the kernel, then run the set-up cell (bounded) and say how it went."""
+        try:
+            await self._start()
+        finally:
+            self._setup_sent.set()
+
+    async def _start(self) -> None:
         try:
             await asyncio.wait_for(self.link.ready_event(), self.ready_timeout)
         except asyncio.TimeoutError:
@@ -131,6 +142,7 @@ class ClusterControl:
                    "user_expressions": expressions or {}, "allow_stdin": False, "stop_on_error": False}
         msg_id = self.link.send("execute_request", content)
         fut = self.link.expect(msg_id, "execute_reply")
+        self._setup_sent.set()
         try:
             reply = await asyncio.wait_for(fut, timeout)
         finally:
