@@ -92,3 +92,44 @@ def test_area_labels_display_outputs() -> None:
                            "transient": {"display_id": "x-stdout"}}})
     area.end_cell()
     assert px.engine_color(3) + "[stdout:3]" in "".join(out)
+
+
+# -- mycon --cluster: the pieces that need no cluster ------------------------------------------
+
+
+def test_autopx_switch_read_from_output() -> None:
+    assert px.autopx_switch("%autopx enabled\n") is True
+    assert px.autopx_switch("\x1b[0m%autopx disabled\n") is False
+    assert px.autopx_switch("print('%autopx is nice')\n") is None
+
+
+def test_missing_ipyparallel_in_the_kernel_is_one_line_with_the_fix() -> None:
+    from console.parallel import failure_text
+
+    line = failure_text({"status": "error", "ename": "ModuleNotFoundError",
+                         "evalue": "No module named 'ipyparallel'"})
+    assert line == "--cluster needs ipyparallel where the kernel runs: pip install mycon[parallel]"
+
+
+def test_ready_note_counts_the_engines() -> None:
+    from console.parallel import ready_text
+
+    content = {"user_expressions": {"engines": {"status": "ok", "data": {"text/plain": "4"}}}}
+    assert ready_text(content, 4).startswith("(cluster ready: 4 engines up;")
+
+
+def test_cluster_flags_checked_in_one_line() -> None:
+    from click.testing import CliRunner
+
+    from console import cli
+
+    for args, says in (
+        (["--cluster", "0"], "--cluster wants a number of engines of at least 1, not 0"),
+        (["--keep-cluster"], "--keep-cluster goes with --cluster N"),
+        (["--watch"], "--watch goes with --existing"),
+        (["--existing", "x", "--watch", "--cluster", "2"], "--watch never runs anything"),
+    ):
+        result = CliRunner().invoke(cli.main, args)
+        assert result.exit_code == 2, args
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and says in lines[0], result.output
