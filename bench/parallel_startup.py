@@ -1,7 +1,7 @@
 """Time from the shell to a usable ``%px``: ``mycon --cluster N`` against ``jupyter console``.
 
 Each run starts the console in a pseudo-terminal and ends when every engine's result of the
-first ``%px`` cell is on screen (``Out[N-1:...]``):
+first ``%px`` cell is on screen (``Out[0:...]`` to ``Out[N-1:...]``):
 
 - ours: ``mycon --cluster N``, with ``%px 'ready'`` typed as soon as the prompt shows (it is
   held until the kernel is up and runs right after the cluster's set-up cell);
@@ -59,6 +59,15 @@ class Screen:
                 continue
             self.text += ANSI.sub("", chunk).replace("\r", "")
 
+    def wait_all(self, patterns: list[str], timeout: float = TIMEOUT) -> None:
+        """Read until every one of ``patterns`` showed after what was matched before (any order)."""
+        start, end = self.pos, self.pos
+        for pattern in patterns:
+            self.pos = start
+            self.wait(pattern, timeout)
+            end = max(end, self.pos)
+        self.pos = end
+
     def type(self, line: str) -> None:
         self.child.send(line + "\r")
 
@@ -75,8 +84,9 @@ def ours(engines: int) -> float:
     try:
         s.wait(r"In \[1\]: ")
         s.type("%px 'ready'")
-        s.wait(rf"Out\[{engines - 1}:\d+\]: 'ready'")
+        s.wait_all([rf"Out\[{e}:\d+\]: 'ready'" for e in range(engines)])
         elapsed = time.monotonic() - start
+        s.wait(r"In \[2\]: ")
         s.child.sendcontrol("d")  # leaving stops the cluster
         s.wait(r"stopping the cluster")
         s.child.expect(pexpect.EOF, timeout=60)
@@ -96,7 +106,7 @@ def reference(engines: int) -> float:
                "rc = cluster.start_and_connect_sync(); rc.activate()")
         s.wait(r"In \[2\]: ")
         s.type("%px 'ready'")
-        s.wait(rf"Out\[{engines - 1}:\d+\]: 'ready'")
+        s.wait_all([rf"Out\[{e}:\d+\]: 'ready'" for e in range(engines)])
         elapsed = time.monotonic() - start
         s.wait(r"In \[3\]: ")
         s.type("cluster.stop_cluster_sync()")

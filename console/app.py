@@ -106,7 +106,10 @@ class Console:
             settings, self.link, self.session, self.screen, self.life.restart_note, self.life.resync_later
         )
         self.life.on_restart = self._on_restart
-        self.cluster = _make_cluster(settings, self.link, self.screen)
+        self.life.on_restarted = self._on_restarted
+        self.cluster: ClusterControl | None = _make_cluster(settings, self.link, self.screen)
+        if self.cluster is not None:
+            self.life.before_restart = self.cluster.stop  # the kernel's exit may leave it running
         self.printer.watch(self._follow_autopx)
         if settings.watch:
             self.state.mode = "watching"
@@ -168,6 +171,11 @@ class Console:
         finally:
             self.printer.set_app(self.prompt.app)
 
+    def _on_restarted(self) -> None:
+        """Our restart of the kernel is over: ``--cluster`` starts its cluster in the new one."""
+        if self.cluster is not None:
+            self.life.background(self.cluster.start())
+
     def _follow_autopx(self, text: str) -> None:
         """Output saying ``%autopx`` went on or off (this client's cell or another's): the prompt
         shows ``[px]`` while every cell runs on the engines."""
@@ -180,6 +188,8 @@ class Console:
         """The kernel restarted: it waits for nobody, and the notebook record marks the break."""
         if self.state.mode == "px":
             self.state.mode = ""  # a new kernel runs cells locally
+        if self.cluster is not None:
+            self.cluster.forget()  # it went with the old kernel
         self.others.forget_wait()
         self.session.recorder.restarted()
 
@@ -323,7 +333,7 @@ class Console:
                 self._next_input = code
                 continue
             if self.cluster is not None:
-                await self.cluster.setup_sent()  # bounded: the kernel's start-up timeout
+                await self.cluster.setup_sent()  # bounded
             outcome = await self.run_cell(code)
             if outcome.status == "aborted":
                 # stop_on_error: an error before it (maybe another client's) made the kernel

@@ -84,8 +84,16 @@ class ClusterControl:
         self._setup_sent = asyncio.Event()  # set once the set-up cell is sent (or never will be)
 
     async def setup_sent(self) -> None:
-        """Wait until the set-up cell went out: a cell sent after it runs after it (``%px`` works)."""
-        await self._setup_sent.wait()
+        """Wait until the set-up cell went out (a cell sent after it runs after it: ``%px``
+        works), at most as long as the kernel has to start."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._setup_sent.wait(), self.ready_timeout)
+
+    def forget(self) -> None:
+        """The kernel restarts: its cluster stops with it (ipyparallel stops it at the kernel's
+        exit); nothing is left to stop on leaving, and cells wait for the next set-up cell."""
+        self.started = False
+        self._setup_sent = asyncio.Event()
 
     async def start(self) -> None:
         """Wait for the kernel, then run the set-up cell (bounded) and say how it went."""

@@ -5,6 +5,7 @@ on, Ctrl-C stopping the engines' work; and ``mycon --existing K --watch``."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -87,6 +88,35 @@ def test_prompt_shows_px_while_autopx_is_on(px: Term) -> None:
     shown = _plain(_cell(px, "%autopx"))
     assert "%autopx disabled" in shown
     assert re.search(r"\n\s*In \[\d+\]: $", shown)
+
+
+def test_restart_brings_the_cluster_back(px: Term) -> None:
+    """The old cluster is stopped before the restart; the new kernel gets one of its own."""
+    m = re.search(r"controller (\d+)", _plain(_cell(px, "print('controller', __mycon_cluster__.controller.process.pid)")))
+    assert m
+    px.run("%mycon restart")
+    px.expect("Restart the kernel?")
+    px.run("y")
+    px.expect("(stopping the cluster's 2 engines)")
+    px.expect("(kernel restarted)")
+    assert not _alive(int(m.group(1)), within=10.0)  # no engines or controller left behind
+    px.expect("cluster ready: 2 engines up", timeout=100)
+    shown = _plain(_cell(px, "%px 'back'"))
+    assert re.search(r"Out\[0:\d+\]: 'back'", shown) and re.search(r"Out\[1:\d+\]: 'back'", shown)
+
+
+def _alive(pid: int, within: float) -> bool:
+    """Whether process ``pid`` still runs after waiting up to ``within`` seconds for its end."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().split(") ")[-1].startswith("Z"):
+                    return False  # a zombie has ended
+        except FileNotFoundError:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def _plain(raw: str) -> str:
