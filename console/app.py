@@ -75,12 +75,13 @@ class Console:
         self.history = ConsoleHistory(settings.history_size)
         self.state = PromptState(count=lambda: self.session.execution_count, prompts=self.screen.options.prompts)
         self.questions = KernelQuestions(self.link, busy=lambda: self._running)
+        self.toolbar = HelpToolbar(self.questions.inspect, self._width)
         self.prompt = create_prompt_session(
             self.state,
             ask_complete=self.questions.is_complete,
             completer=KernelCompleter(self.questions.complete),
             history=self.history,
-            toolbar=HelpToolbar(self.questions.inspect, self._width),
+            toolbar=self.toolbar,
             vi_mode=settings.vi_mode,
             style=settings.style,
             keys=settings.keys,
@@ -110,6 +111,7 @@ class Console:
         self.cluster: ClusterControl | None = _make_cluster(settings, self.link, self.screen)
         if self.cluster is not None:
             self.life.before_restart = self.cluster.stop  # the kernel's exit may leave it running
+            self.cluster.on_started = self._show_cluster_status
         self.printer.watch(self._follow_autopx)
         if settings.watch:
             self.state.mode = "watching"
@@ -170,6 +172,18 @@ class Console:
             raise InputCancelled() from None
         finally:
             self.printer.set_app(self.prompt.app)
+
+    def _show_cluster_status(self, control: ClusterControl) -> None:
+        """The cluster is up: its engines and how many are busy go in the bottom toolbar."""
+        from console.cluster_status import ClusterStatus
+
+        status = ClusterStatus(control.cluster_id, lambda: bool(self.prompt.app.is_running), self.toolbar.refresh)
+        renderer = self.prompt.app.renderer
+        # Only where the terminal reports the cursor (CPR): without it a toolbar appearing
+        # under a live prompt stalls prompt_toolkit's redraws.
+        self.toolbar.status = lambda: status.line if renderer.height_is_known else ""
+        control.on_stopping = status.stop
+        self.life.background(status.run())
 
     def _on_restarted(self) -> None:
         """Our restart of the kernel is over: ``--cluster`` starts its cluster in the new one."""

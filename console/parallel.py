@@ -82,6 +82,8 @@ class ClusterControl:
         self.started = False
         self.cluster_id = ""
         self._setup_sent = asyncio.Event()  # set once the set-up cell is sent (or never will be)
+        self.on_started: Callable[[ClusterControl], None] = lambda control: None  # the cluster is up
+        self.on_stopping: Callable[[], None] = lambda: None  # it is about to stop (or went with the kernel)
 
     async def setup_sent(self) -> None:
         """Wait until the set-up cell went out (a cell sent after it runs after it: ``%px``
@@ -94,6 +96,7 @@ class ClusterControl:
         exit); nothing is left to stop on leaving, and cells wait for the next set-up cell."""
         self.started = False
         self._setup_sent = asyncio.Event()
+        self.on_stopping()
 
     async def start(self) -> None:
         """Wait for the kernel, then run the set-up cell (bounded) and say how it went."""
@@ -123,12 +126,14 @@ class ClusterControl:
         self.started = True
         self.cluster_id = _expression(content, "cluster_id")
         self.note(ready_text(content, self.engines), render.GREEN)
+        self.on_started(self)
 
     async def stop(self) -> None:
         """Leaving: stop the cluster (bounded), or say how to stop a kept one."""
         if not self.started:
             return
         self.started = False
+        self.on_stopping()
         if self.keep:
             self.note(f"(the cluster keeps running: ipcluster stop --cluster-id={self.cluster_id} stops it)", "")
             return

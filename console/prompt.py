@@ -389,6 +389,7 @@ class HelpToolbar:
         self.text = ""
         self._task: asyncio.Task[None] | None = None
         self.session: PromptSession[str] | None = None
+        self.status: Callable[[], str] = lambda: ""  # a standing line (e.g. the --cluster engines)
 
     def on_text_changed(self, buffer: Any) -> None:
         """Schedule a lookup when the call context changed (never blocks typing)."""
@@ -415,17 +416,24 @@ class HelpToolbar:
             return
         self._show(render.signature_help(reply.get("data") or {}, 3, self.width()))
 
+    def refresh(self) -> None:
+        """The standing line changed: redraw (called from any task, so the session's own app)."""
+        self._show(self.text)
+        if self.session is not None and self.session.app.is_running:
+            self.session.app.invalidate()
+
     def _show(self, text: str) -> None:
         self.text = text
         if self.session is not None:
-            self.session.bottom_toolbar = self.formatted if text else None
+            self.session.bottom_toolbar = self.formatted if text or self.status() else None
             try:
                 get_app().invalidate()
             except Exception:
                 pass
 
     def formatted(self) -> StyleAndTextTuples:
-        return [("class:bottom-toolbar.text", self.text)]
+        lines = [line for line in (self.status(), self.text) if line]
+        return [("class:bottom-toolbar.text", "\n".join(lines))]
 
 
 # -- the session ------------------------------------------------------------------------------

@@ -4,12 +4,16 @@ on, Ctrl-C stopping the engines' work; and ``mycon --existing K --watch``."""
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 
 import pytest
-from term import CTRL_C, CTRL_D, Term
+from term import CTRL_C, CTRL_D, MYCON, Term
 
 from console.app import WATCH_REFUSAL
 from console.parallel_output import engine_color
@@ -103,6 +107,50 @@ def test_restart_brings_the_cluster_back(px: Term) -> None:
     px.expect("cluster ready: 2 engines up", timeout=100)
     shown = _plain(_cell(px, "%px 'back'"))
     assert re.search(r"Out\[0:\d+\]: 'back'", shown) and re.search(r"Out\[1:\d+\]: 'back'", shown)
+
+
+def _screen(session: str) -> str:
+    """What tmux session ``session`` shows now (the screen, not the stream of bytes)."""
+    return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+
+
+def _shows(session: str, text: str, within: float) -> bool:
+    """Whether ``text`` comes on the screen of ``session`` within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if text in _screen(session):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (a terminal that reports the cursor)")
+def test_toolbar_counts_engines_and_busy_ones() -> None:
+    """The bottom toolbar: the cluster's engines and how many are busy, asked of the controller
+    by the console itself (so work started without blocking the kernel counts too). Read from
+    a real terminal's screen: prompt_toolkit redraws only the characters that changed."""
+    session = f"pxconsole-toolbar-{os.getpid()}"
+    # The tmux server may be another's: the console gets this test's environment explicitly.
+    env = " ".join(f"{k}={shlex.quote(os.environ[k])}" for k in ("PATH", "PYTHONPATH", "HOME") if k in os.environ)
+    command = f"env {env} TERM=xterm-256color {MYCON} --kernel mycon --cluster 2 --no-confirm-exit"
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "30", command], check=True)
+    try:
+        assert _shows(session, "cluster ready: 2 engines up", 100), _screen(session)
+        assert _shows(session, "cluster: 2 engines, 0 busy", 15), _screen(session)
+        subprocess.run(["tmux", "send-keys", "-t", session,
+                        "ar = rc[:].execute('import time; time.sleep(6)', block=False)", "Enter"], check=True)
+        assert _shows(session, "cluster: 2 engines, 2 busy", 15), _screen(session)
+        assert _shows(session, "cluster: 2 engines, 0 busy", 20), _screen(session)
+    finally:
+        subprocess.run(["tmux", "send-keys", "-t", session, "C-d"])  # leaving stops the cluster
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _has_session(session):
+            time.sleep(0.2)
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def _has_session(session: str) -> bool:
+    return subprocess.run(["tmux", "has-session", "-t", session], capture_output=True).returncode == 0
 
 
 def _alive(pid: int, within: float) -> bool:
