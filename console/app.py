@@ -179,8 +179,8 @@ class Console:
 
         status = ClusterStatus(control.cluster_id, lambda: bool(self.prompt.app.is_running), self.toolbar.refresh)
         renderer = self.prompt.app.renderer
-        # Only where the terminal reports the cursor (CPR): without it a toolbar appearing
-        # under a live prompt stalls prompt_toolkit's redraws.
+        # Only where the terminal reports the cursor (CPR): in a terminal without it, the prompt
+        # was seen not to be redrawn after the toolbar appeared under it.
         self.toolbar.status = lambda: status.line if renderer.height_is_known else ""
         control.on_stopping = status.stop
         self.life.background(status.run())
