@@ -16,9 +16,9 @@ import shutil
 import signal
 import sys
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from console import pager, render
+from console import pager, parallel_output, render
 from console.console_commands import RESTART_WORD, kernel_command
 from console.history import ConsoleHistory
 from console.keys import KeyCatcher
@@ -42,6 +42,11 @@ from console.sharing import KernelSharing, Leaving
 from console.side import SIDE_WORD, SideCells
 from console.subshell import NO_INTERRUPT_NOTE, Subshell, watch_subshells
 
+if TYPE_CHECKING:
+    from console.parallel import ClusterControl
+
+WATCH_REFUSAL = "(watching: this console never runs cells; Ctrl-D leaves, the kernel keeps running)"
+"""The one line a typed cell gets in ``--watch`` mode."""
 SLOW_SHUTDOWN_NOTE = 1.0
 """Seconds of waiting for an owned kernel to shut down, on leaving, before saying so."""
 
@@ -79,12 +84,13 @@ class Console:
         self.questions = KernelQuestions(
             self.link, busy=lambda: self._running or bool(self.others.running), subshell=self.subshell
         )
+        self.toolbar = HelpToolbar(self.questions.inspect, self._width)
         self.prompt = create_prompt_session(
             self.state,
             ask_complete=self.questions.is_complete,
             completer=KernelCompleter(self.questions.complete),
             history=self.history,
-            toolbar=HelpToolbar(self.questions.inspect, self._width),
+            toolbar=self.toolbar,
             vi_mode=settings.vi_mode,
             style=settings.style,
             keys=settings.keys,
@@ -115,6 +121,14 @@ class Console:
         )
         self.life.on_restart = self._on_restart
         self.sharing = KernelSharing(self.link, self.screen, self.others, self.life.ask_restart)
+        self.life.on_restarted = self._on_restarted
+        self.cluster: ClusterControl | None = _make_cluster(settings, self.link, self.screen)
+        if self.cluster is not None:
+            self.life.before_restart = self.cluster.stop  # the kernel's exit may leave it running
+            self.cluster.on_started = self._show_cluster_status
+        self.printer.watch(self._follow_autopx)
+        if settings.watch:
+            self.state.mode = "watching"
         self._running = False
         self._interrupt_failed = False  # an interrupt went unanswered: Ctrl-C abandons the cell
         self._next_input = ""
@@ -185,8 +199,37 @@ class Console:
         finally:
             self.printer.set_app(self.prompt.app)
 
+    def _show_cluster_status(self, control: ClusterControl) -> None:
+        """The cluster is up: its engines and how many are busy go in the bottom toolbar."""
+        from console.cluster_status import ClusterStatus
+
+        status = ClusterStatus(control.cluster_id, lambda: bool(self.prompt.app.is_running), self.toolbar.refresh)
+        renderer = self.prompt.app.renderer
+        # Only where the terminal reports the cursor (CPR): in a terminal without it, the prompt
+        # was seen not to be redrawn after the toolbar appeared under it.
+        self.toolbar.status = lambda: status.line if renderer.height_is_known else ""
+        control.on_stopping = status.stop
+        self.life.background(status.run())
+
+    def _on_restarted(self) -> None:
+        """Our restart of the kernel is over: ``--cluster`` starts its cluster in the new one."""
+        if self.cluster is not None:
+            self.life.background(self.cluster.start())
+
+    def _follow_autopx(self, text: str) -> None:
+        """Output saying ``%autopx`` went on or off (this client's cell or another's): the prompt
+        shows ``[px]`` while every cell runs on the engines."""
+        switched = parallel_output.autopx_switch(text)
+        if switched is not None and not self.settings.watch:
+            self.state.mode = "px" if switched else ""
+            self.screen.invalidate()
+
     def _on_restart(self) -> None:
         """The kernel restarted: it waits for nobody, and the notebook record marks the break."""
+        if self.state.mode == "px":
+            self.state.mode = ""  # a new kernel runs cells locally
+        if self.cluster is not None:
+            self.cluster.forget()  # it went with the old kernel
         self.others.forget_wait()
         self.session.recorder.restarted()
         self.subshell.forget()  # a new kernel process has none of the old one's subshells
@@ -258,6 +301,8 @@ class Console:
         return True
 
     async def _confirm_exit(self) -> bool:
+        if self.settings.watch:  # watching loses nothing: no question
+            return True
         choice = await self.sharing.leaving()  # other clients attached: ask what becomes of it
         if choice is not Leaving.USUAL:
             self._keep_kernel = choice is Leaving.KEEP
@@ -278,6 +323,8 @@ class Console:
         previous = signal.getsignal(signal.SIGINT)
         signal.signal(signal.SIGINT, lambda *_: loop.call_soon_threadsafe(self._on_sigint))
         self.life.begin()
+        if self.cluster is not None:
+            self.life.background(self.cluster.start())
         # SIGTERM or a closed terminal (SIGHUP): leave as on Ctrl-D, shutting an owned kernel
         # down and removing its connection file, instead of dying on the spot.
         main = asyncio.current_task()
@@ -325,6 +372,9 @@ class Console:
                 continue
             if not code.strip():
                 continue
+            if self.settings.watch:
+                self.screen.note(WATCH_REFUSAL)
+                continue
             kept = await self.side.typed(code, others_busy=bool(self.others.running))
             if kept is not None:  # %mycon side CODE, or obj? while another client's cell runs
                 self._next_input = kept  # what could not run comes back
@@ -344,6 +394,8 @@ class Console:
                 self.screen.note("(not run: the kernel does not answer; the cell is kept. Ctrl-D leaves)")
                 self._next_input = code
                 continue
+            if self.cluster is not None:
+                await self.cluster.setup_sent()  # bounded
             outcome = await self.run_cell(code)
             if outcome.status == "aborted":
                 # stop_on_error: an error before it (maybe another client's) made the kernel
@@ -376,6 +428,9 @@ class Console:
 
     async def _close(self) -> None:
         await self.life.stop_starting()
+        if self.cluster is not None and self.link.client is not None:
+            with self.catcher.active(on_break=lambda: None):  # Ctrl-C: the stop is bounded
+                await self.cluster.stop()
         for subshell in (self.subshell, self.cells_subshell):
             note = await subshell.close()  # bounded; nothing to do when none was made
             if note:
@@ -402,6 +457,15 @@ def _busy_hint(can_restart: bool) -> str:
                 f"`{RESTART_WORD}` restarts the kernel)")
     return ("(the kernel is still busy with it and will run the next cell only after it; "
             "only the console that started the kernel can restart it)")
+
+
+def _make_cluster(settings: Settings, link: KernelLink, screen: Screen) -> ClusterControl | None:
+    """The ipyparallel cluster ``--cluster N`` asks for (None without it)."""
+    if not settings.cluster:
+        return None
+    from console.parallel import ClusterControl
+
+    return ClusterControl(link, screen.note, settings.cluster, settings.keep_cluster, settings.kernel_timeout + 5)
 
 
 def _make_link(settings: Settings) -> KernelLink:

@@ -121,6 +121,22 @@ class UserError(click.ClickException):
     "mime types; text/plain is always the last resort).",
 )
 @click.option(
+    "--cluster",
+    type=int,
+    metavar="N",
+    default=None,
+    help="Start an ipyparallel cluster of N engines in the kernel and activate the %px magics "
+    "(needs `pip install mycon[parallel]`); it is stopped when the console leaves.",
+)
+@click.option("--keep-cluster", is_flag=True, default=None, help="With --cluster: leave the cluster running on leaving.")
+@click.option(
+    "--watch",
+    is_flag=True,
+    default=None,
+    help="With --existing: watch the kernel, showing every client's inputs and outputs live; "
+    "never runs, interrupts or answers anything (Ctrl-D leaves, the kernel keeps running).",
+)
+@click.option(
     "--config",
     "config_file",
     metavar="FILE",
@@ -147,6 +163,9 @@ def main(
     kernel_timeout: float | None,
     graphics: str | None,
     mime_order: str | None,
+    cluster: int | None,
+    keep_cluster: bool | None,
+    watch: bool | None,
     config_file: str | None,
 ) -> None:
     """A terminal console for Jupyter kernels.
@@ -198,6 +217,7 @@ def main(
     if connection_file is not None and existing is not None:
         if existing:
             raise UserError("give the connection file once: to --existing or to -f")
+    _check_parallel(cluster, keep_cluster, watch, existing, kernel)
     settings = make_settings(
         config,
         kernel=kernel,
@@ -215,7 +235,12 @@ def main(
         kernel_timeout=kernel_timeout,
         graphics=graphics,
         mime_order=mime_order,
+        cluster=cluster,
+        keep_cluster=keep_cluster,
+        watch=watch,
     )
+    if settings.watch:
+        settings.include_other_output = True  # what watching is for
     if server is not None and kernel is None and "kernel" not in config:
         settings.kernel = ""  # the server's default kernel
     ctx.obj = settings
@@ -236,6 +261,27 @@ def main(
             probe.finish()  # the terminal as it was
         raise
     ctx.exit(run_console(settings, probe))
+
+
+def _check_parallel(
+    cluster: int | None, keep_cluster: bool | None, watch: bool | None, existing: str | None, kernel: str | None
+) -> None:
+    """--cluster, --keep-cluster and --watch: sensible together, and ipyparallel at hand."""
+    if watch and existing is None:
+        raise UserError("--watch goes with --existing (it watches a kernel that is running)")
+    if watch and cluster is not None:
+        raise UserError("--watch never runs anything in the kernel: it cannot start a --cluster")
+    if keep_cluster and cluster is None:
+        raise UserError("--keep-cluster goes with --cluster N")
+    if cluster is None:
+        return
+    if cluster < 1:
+        raise UserError(f"--cluster wants a number of engines of at least 1, not {cluster}")
+    if existing is None and kernel in (None, "mycon"):
+        import importlib.util
+
+        if importlib.util.find_spec("ipyparallel") is None:  # our kernel runs on this Python
+            raise UserError("--cluster needs ipyparallel: pip install mycon[parallel]")
 
 
 def _check_server(server: str, token: str | None, ssh: str | None, connection_file: str | None) -> None:

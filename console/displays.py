@@ -15,13 +15,15 @@ left out and how to see it all (``%mycon page``, or the file). The last image sh
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from console import render
+from console import parallel_output, render
 from console.mime.text import MAX_CHARS, MAX_LINES, human_size, screen_rows
 
 STREAM_CHARS = 32_000_000
@@ -35,6 +37,8 @@ REGION_CHARS = 256 * 1024
 
 CUT_HINT = "%mycon page shows it all"
 IMAGE_HINT = "[%mycon save keeps the last image, %mycon view opens it]"
+PX_ERROR_HOLD = 0.5
+"""Seconds another client's engine errors wait for more engines' before being shown folded."""
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 
 @dataclass
@@ -95,11 +99,14 @@ class OutputArea:
         self._spool_lines = 0
         self.full_output: str | None = None  # file holding the last cut output in full
         self.last_image: tuple[str, Any] | None = None  # (mime, payload)
+        self._px_errors = parallel_output.EngineErrorFolder(options)
+        self._px_release: asyncio.TimerHandle | None = None
 
     # -- cell boundaries ------------------------------------------------------------------
 
     def begin_cell(self) -> None:
         """A cell of ours starts at column 0 of a fresh line: its output may be redrawn."""
+        self._release_px_errors()
         self._forget()
         self._live = True
         self._col0 = True
@@ -109,6 +116,7 @@ class OutputArea:
 
     def end_cell(self) -> None:
         """The cell is over; the prompt comes next, so nothing above it is redrawn any more."""
+        self._release_px_errors()
         self._live = False
         self._clear_pending = False
         self._forget()
@@ -152,9 +160,21 @@ class OutputArea:
         if mime is not None:
             self.last_image = (mime, data[mime])
         if msg_type == "stream":
-            self._stream(render.render_stream(content, options), live)
+            name, raw = str(content.get("name", "")), str(content.get("text", ""))
+            if self._px_errors.take(name, raw):
+                self._px_timer(live)
+                return
+            self._release_px_errors()
+            if parallel_output.has_engine_label(raw):
+                self._stream(parallel_output.render_engine_stream(raw, options), live)
+            else:
+                self._stream(render.render_stream(content, options), live)
             return
-        text = render.render_iopub(msg, options)
+        self._release_px_errors()
+        if msg_type == "error" and content.get("ename") == parallel_output.ALREADY_DISPLAYED:
+            text = parallel_output.render_already_displayed(str(content.get("evalue", "")), options)
+        else:
+            text = parallel_output.color_labels(render.render_iopub(msg, options), options)
         if mime is not None and not self._hinted and msg_type != "update_display_data":
             self._hinted = True  # once per session: how to keep or open an image
             text += render.style(IMAGE_HINT, render.DIM, options) + "\n"
@@ -168,6 +188,24 @@ class OutputArea:
             note = f"[display {display_id} updated; its earlier version is above]"
             text = render.style(note, render.DIM, options) + "\n" + text
         self._block(text, display_id if live else None)
+
+    # -- parallel (%px) errors ----------------------------------------------------------
+
+    def _px_timer(self, live: bool) -> None:
+        """Held engine errors of another client's cell are shown after PX_ERROR_HOLD seconds
+        even if nothing follows them (ours at the latest when the cell ends)."""
+        if live or self._px_release is not None:
+            return
+        with contextlib.suppress(RuntimeError):
+            self._px_release = asyncio.get_running_loop().call_later(PX_ERROR_HOLD, self._release_px_errors)
+
+    def _release_px_errors(self) -> None:
+        """Show the engines' error blocks held so far, identical ones folded."""
+        if self._px_release is not None:
+            self._px_release.cancel()
+            self._px_release = None
+        if self._px_errors.holding:
+            self._stream(self._px_errors.release(), self._live)
 
     # -- writing --------------------------------------------------------------------------
 

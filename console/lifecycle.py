@@ -58,6 +58,8 @@ class KernelLifecycle:
         self.file_extension = ".txt"  # the kernel language's, for the editor's temporary file
         self.start_error: StartFailed | None = None
         self.on_restart: Callable[[], None] = lambda: None  # the kernel restarted: forget its waits
+        self.on_restarted: Callable[[], None] = lambda: None  # our restart is over: the new kernel is ready
+        self.before_restart: Callable[[], Awaitable[None]] = _nothing  # a restart was confirmed (bounded)
         self._start: asyncio.Task[None] | None = None
         self._start_wait: asyncio.Future[None] | None = None
         self._restart: asyncio.Task[None] | None = None
@@ -143,7 +145,7 @@ class KernelLifecycle:
         """Kernel history into the prompt's history; the counter of an attached kernel."""
         try:
             await self._load_kernel_history()
-            if not self.link.owned:
+            if not self.link.owned and not self.settings.watch:  # watching sends no execute
                 await self.session.sync_execution_count(HISTORY_TIMEOUT, on_late=self.screen.invalidate)
         except LinkError:
             pass
@@ -326,6 +328,7 @@ class KernelLifecycle:
             return
         self.session.execution_count = 1
         self.screen.note("(kernel restarted)")
+        self.on_restarted()
 
     async def wait_restart(self) -> bool:
         """Hold a cell while a restart is under way; False when a second Ctrl-C stopped
@@ -362,5 +365,10 @@ class KernelLifecycle:
             self.screen.note("(not restarted)")
             return
         self.screen.note("(restarting the kernel)")
+        await self.before_restart()
         self._start_restart(now=False)
         await self.wait_restart()
+
+
+async def _nothing() -> None:
+    """No preparation before a restart."""

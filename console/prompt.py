@@ -41,6 +41,7 @@ DEFAULT_STYLE = {
     "in": "ansigreen",
     "in-number": "ansibrightgreen bold",
     "continuation": "ansigreen",
+    "mode": "ansiyellow bold",
     "bottom-toolbar": "noreverse bg:#303030 #d0d0d0",
     "completion-menu.meta.completion": "italic",
 }
@@ -388,6 +389,7 @@ class HelpToolbar:
         self.text = ""
         self._task: asyncio.Task[None] | None = None
         self.session: PromptSession[str] | None = None
+        self.status: Callable[[], str] = lambda: ""  # a standing line (e.g. the --cluster engines)
 
     def on_text_changed(self, buffer: Any) -> None:
         """Schedule a lookup when the call context changed (never blocks typing)."""
@@ -414,17 +416,24 @@ class HelpToolbar:
             return
         self._show(render.signature_help(reply.get("data") or {}, 3, self.width()))
 
+    def refresh(self) -> None:
+        """The standing line changed: redraw (called from any task, so the session's own app)."""
+        self._show(self.text)
+        if self.session is not None and self.session.app.is_running:
+            self.session.app.invalidate()
+
     def _show(self, text: str) -> None:
         self.text = text
         if self.session is not None:
-            self.session.bottom_toolbar = self.formatted if text else None
+            self.session.bottom_toolbar = self.formatted if text or self.status() else None
             try:
                 get_app().invalidate()
             except Exception:
                 pass
 
     def formatted(self) -> StyleAndTextTuples:
-        return [("class:bottom-toolbar.text", self.text)]
+        lines = [line for line in (self.status(), self.text) if line]
+        return [("class:bottom-toolbar.text", "\n".join(lines))]
 
 
 # -- the session ------------------------------------------------------------------------------
@@ -437,6 +446,7 @@ class PromptState:
     count: Callable[[], int]
     lexer: Lexer | None = None
     prompts: render.Prompts = render.Prompts()
+    mode: str = ""  # a mode the prompt shows before ``In [n]:``, e.g. "px" (%autopx) or "watching"
 
 
 def lexer_for(name: str) -> Lexer | None:
@@ -456,7 +466,8 @@ def prompt_message(state: PromptState) -> Callable[[], StyleAndTextTuples]:
 
     def message() -> StyleAndTextTuples:
         before, number, after = state.prompts.input_parts(state.count())
-        return [("class:in", before), ("class:in-number", number), ("class:in", after)]
+        mode = [("class:mode", f"[{state.mode}] ")] if state.mode else []
+        return [*mode, ("class:in", before), ("class:in-number", number), ("class:in", after)]
 
     return message
 
@@ -465,7 +476,8 @@ def prompt_continuation(state: PromptState) -> Callable[[int, int, int], StyleAn
     """The ``   ...: `` continuation prompt aligned with ``In [n]: ``."""
 
     def cont(width: int, line_number: int, wrap_count: int) -> StyleAndTextTuples:
-        return [("class:continuation", render.continuation_text(state.count(), state.prompts))]
+        indent = " " * (len(state.mode) + 3) if state.mode else ""
+        return [("class:continuation", indent + render.continuation_text(state.count(), state.prompts))]
 
     return cont
 

@@ -23,7 +23,7 @@ class Screen:
     def note(self, text: str, color: str = "") -> None:
         """A line of the console's own above the prompt."""
         self.printer.ensure_line_start()
-        self.printer.write(render.style(text + "\n", color or render.DIM, self.options))
+        self.printer.write(render.style(text, color or render.DIM, self.options) + "\n")  # reset before the newline: no blank line above a live prompt
         self.invalidate()
 
     def invalidate(self) -> None:

@@ -83,6 +83,9 @@ class Settings:
     in_prompt: str = "In [{n}]: "  # {n}: the execution count
     continuation_prompt: str = ""  # "": "...: " lined up under in_prompt
     out_prompt: str = "Out[{n}]: "
+    cluster: int = 0  # engines of an ipyparallel cluster to start in the kernel (0: none)
+    keep_cluster: bool = False  # leave that cluster running when the console leaves
+    watch: bool = False  # with --existing: show every client's cells, never run, interrupt or answer
 
     @property
     def vi_mode(self) -> bool:
@@ -91,7 +94,9 @@ class Settings:
 
 
 # Settings given by flags alone: each names one kernel or server for one run.
-COMMAND_LINE_ONLY = ("existing", "connection_file", "ssh", "server", "token", "subshell")
+COMMAND_LINE_ONLY = (
+    "existing", "connection_file", "ssh", "server", "token", "subshell", "cluster", "keep_cluster", "watch",
+)
 TABLES = ("style", "keys")  # config keys whose value is a TOML table
 
 
