@@ -444,6 +444,7 @@ class Channels:
         if self._stopping:
             return None
         self._stopping = True
+        _run_exit_functions()  # the user's atexit work (ipyparallel stops its clusters there)
         try:
             self.flush_streams()
         except Exception:  # noqa: BLE001
@@ -469,6 +470,18 @@ class Channels:
         sock.close(linger=1000)
         while True:
             time.sleep(3600)
+
+
+def _run_exit_functions() -> None:
+    """Run what user code registered with ``atexit``: the process ends with ``os._exit``,
+    which would skip it (ipykernel's kernels end normally, and run it)."""
+    atexit = sys.modules.get("atexit")
+    if atexit is None:
+        return
+    try:
+        atexit._run_exitfuncs()
+    except Exception as exc:  # noqa: BLE001 - each failure is printed by atexit itself
+        log(f"atexit functions failed: {exc}")
 
 
 USAGE = """usage: python -m kernel [-f CONNECTION_FILE] [--ip IP] [--transport tcp|ipc]

@@ -75,6 +75,22 @@ def test_control_answers_during_long_cell_and_shutdown_works() -> None:
         assert msg_id
 
 
+def test_atexit_functions_run_when_the_kernel_shuts_down(tmp_path: Path) -> None:
+    """What a cell registers with atexit runs at shutdown, as in ipykernel (ipyparallel stops
+    the clusters it started there), although the kernel process ends with os._exit."""
+    marker = tmp_path / "ran"
+    with running_kernel() as (km, kc):
+        reply, _ = execute(kc, f"import atexit\natexit.register(open({str(marker)!r}, 'w').close)")
+        assert reply["content"]["status"] == "ok"
+        kc.control_channel.send(kc.session.msg("shutdown_request", {"restart": False}))
+        check(kc.get_control_msg(timeout=5), "shutdown_reply")
+        deadline = time.monotonic() + 10
+        while km.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not km.is_alive()
+    assert marker.exists()
+
+
 def test_restart_keeps_the_kernel_usable() -> None:
     with running_kernel() as (km, kc):
         execute(kc, "gone = 1")
