@@ -80,7 +80,7 @@ def test_atexit_functions_run_when_the_kernel_shuts_down(tmp_path: Path) -> None
     the clusters it started there), although the kernel process ends with os._exit."""
     marker = tmp_path / "ran"
     with running_kernel() as (km, kc):
-        reply, _ = execute(kc, f"import atexit\natexit.register(open({str(marker)!r}, 'w').close)")
+        reply, _ = execute(kc, f"import atexit, pathlib\natexit.register(pathlib.Path({str(marker)!r}).touch)")
         assert reply["content"]["status"] == "ok"
         kc.control_channel.send(kc.session.msg("shutdown_request", {"restart": False}))
         check(kc.get_control_msg(timeout=5), "shutdown_reply")
