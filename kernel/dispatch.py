@@ -57,7 +57,7 @@ def kernel_info_content() -> dict[str, Any]:
             {"text": "mycon: %lsmagic lists the magics", "url": "https://docs.python.org/3/tutorial/"},
         ],
         "debugger": False,
-        "supported_features": [],
+        "supported_features": ["kernel subshells"],
     }
 
 
@@ -152,7 +152,12 @@ class Dispatcher:
             "interrupt_request": self.interrupt_request,
             "debug_request": self.debug_request,
             "execute_request": self.control_execute_request,
+            "create_subshell_request": self.subshell_request,
+            "delete_subshell_request": self.subshell_request,
+            "list_subshell_request": self.subshell_request,
         }
+        self.subshell_id: str | None = None  # the subshell this dispatcher serves (None: main)
+        self.subshells: Any = None  # kernel.subshells.Subshells, made by the first request
         # held while a cell runs: one on the control channel waits for one on shell and back
         self.execution_lock = threading.Lock()
         shell.publish = self.publish
@@ -283,7 +288,7 @@ class Dispatcher:
         # Requests that arrived before this reply were sent without knowing of the failure:
         # take them now, so a request sent after the client saw the error is served normally.
         queued = []
-        on_main = threading.get_ident() == self.main_thread_id
+        on_main = threading.get_ident() == self.main_thread_id or self.subshell_id is not None
         if outcome.status == "error" and not silent and content.get("stop_on_error", True) and on_main:
             queued = self.channels.take_queued()
         self.reply(request, "execute_reply", reply, {"status": outcome.status, "started": started})
@@ -488,6 +493,8 @@ class Dispatcher:
         Otherwise later interrupts would be ignored, kill the kernel (SIG_DFL), or raise inside
         the kernel's own code between cells (``default_int_handler``).
         """
+        if threading.current_thread() is not threading.main_thread():
+            return  # a subshell's or the control thread's cell: only the main thread may
         try:
             handler = signal.getsignal(signal.SIGINT)
             if handler != self.on_sigint:
@@ -506,6 +513,14 @@ class Dispatcher:
         self.channels.publish("shutdown_reply", content, request[2]["header"])
         self.channels.publish("status", {"execution_state": "idle"}, request[2]["header"])
         self.channels.stop(0)
+
+    def subshell_request(self, request: Request) -> None:
+        """create/delete/list_subshell_request (kernel subshells, protocol 5.5)."""
+        from . import subshells
+
+        if self.subshells is None:
+            self.subshells = subshells.Subshells(self.channels, self)
+        subshells.serve_control(self.subshells, self, request)
 
     def debug_request(self, request: Request) -> None:
         self.reply(request, "debug_reply", {

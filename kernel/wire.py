@@ -38,7 +38,7 @@ from collections import deque
 from typing import Any
 
 DELIMITER = b"<IDS|MSG>"
-PROTOCOL_VERSION = "5.4"
+PROTOCOL_VERSION = "5.5"
 REPLAY_MEMORY = 1 << 14  # signatures remembered (~100 bytes each); the date floor covers the rest
 CLOCK_SKEW = 300.0  # seconds a client's clock may lag the kernel's (see the module docstring)
 

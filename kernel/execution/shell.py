@@ -11,6 +11,7 @@ import builtins
 import linecache
 import re
 import sys
+import threading
 from collections.abc import Callable
 from types import CodeType
 from typing import Any
@@ -119,6 +120,9 @@ class Shell:
         self.ast_transformers: list[Any] = []
         self.custom_exc: tuple[Any, Callable[[BaseException], None]] | None = None
         self.running_silent = False  # the run in progress is silent (hooks tell it apart)
+        # per thread: a subshell's thread sets ``cell_loop`` (its own aio.CellLoop for
+        # top-level await); the main thread's loop is ``cell_loop()``
+        self.on_thread = threading.local()
 
     # ----- input ---------------------------------------------------------------------------
 
@@ -181,8 +185,12 @@ class Shell:
                 lines = [f"{type(exc).__name__}: {exc}"]
             self._report(outcome, type(exc), exc, lines)
             return self._finish(code, outcome)
+        # only the main thread's run is interruptible (SIGINT reaches the main thread); a run in
+        # a subshell's thread leaves the flag to the main thread's
+        own_loop = getattr(self.on_thread, "cell_loop", None)
         try:
-            self.interruptible = True
+            if own_loop is None:
+                self.interruptible = True
             try:
                 if _awaits(body) or _awaits(last):
                     value = self._run_coroutine(self._whole_cell(body, last))
@@ -191,7 +199,8 @@ class Shell:
                         self._run_code(body)
                     value = self._run_code(last) if last is not None else None
             finally:
-                self.interruptible = False
+                if own_loop is None:
+                    self.interruptible = False
         except CellError as exc:
             self._report_plain_error(outcome, "UsageError", str(exc))
         except SystemExit as exc:
@@ -273,6 +282,9 @@ class Shell:
 
     def _run_coroutine(self, coroutine: Any) -> Any:
         """Run a cell that uses top-level ``await`` on the kernel's own event loop."""
+        own_loop = getattr(self.on_thread, "cell_loop", None)
+        if own_loop is not None:  # a subshell's thread
+            return own_loop.run(coroutine)
         return self.cell_loop().run(coroutine, self.await_watch)
 
     def cell_loop(self) -> Any:
