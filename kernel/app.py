@@ -82,16 +82,8 @@ class Channels:
         self.stdin = self._bind(zmq.ROUTER, "stdin_port")
         self.iopub = self._bind(zmq.XPUB, "iopub_port")
         self.heartbeat = self._bind(zmq.ROUTER, "hb_port")
-        # Kernel subshells (kernel/subshells.py, loaded on the first create_subshell_request):
-        # while they exist a router thread owns the shell socket and the main thread reads its
-        # inbox from the router (``shell`` is then that inbox). The main thread holds the lock
-        # while it may touch the shell socket; the router takes the socket under it.
-        self.shell_socket = self.shell
-        self.shell_lock = threading.Lock()
-        self.shell_router: Any = None  # the router that wants or owns the shell socket
-        self.shell_routed: Any = None  # the router the main thread reads its inbox from
-        self._main_holds = False  # the main thread holds shell_lock
-        self._take_back = False  # the router gave the shell socket back (switch at the loop top)
+        self.shell_socket = self.shell  # ``shell`` is the main thread's inbox while subshells exist
+        self.handover = ShellHandover(self)
 
     def _bind(self, kind: int, port_name: str) -> zmq.Socket:
         sock = self.context.socket(kind)
@@ -130,7 +122,7 @@ class Channels:
         """Send a reply on a ROUTER socket (shell, control, stdin)."""
         if in_fork_child():
             return  # a forked child shares the sockets' descriptors but must never use them
-        if sock is self.shell_socket and self.shell_routed and threading.current_thread() is threading.main_thread():
+        if sock is self.shell_socket and self.handover.routed and threading.current_thread() is threading.main_thread():
             sock = self.shell  # a request read before the router took the socket: reply through it
         sock.send_multipart(self.session.serialize(msg_type, content, parent, metadata, idents))
 
@@ -251,8 +243,8 @@ class Channels:
     def receive(self, sock: zmq.Socket) -> tuple[list[bytes], dict[str, Any]] | None:
         """One verified message from ``sock``, or None if it had to be dropped."""
         raw = sock.recv_multipart()
-        if len(raw) == 1 and self.shell_routed and sock is self.shell:
-            self._take_back = True  # the router's only signal to the main thread (subshells.py)
+        if len(raw) == 1 and self.handover.routed and sock is self.shell:
+            self.handover.take_back = True  # the router's only signal to the main thread (subshells.py)
             return None
         try:
             return self.session.deserialize(raw)
@@ -266,7 +258,7 @@ class Channels:
         """The shell requests already waiting in the socket (verified), oldest first."""
         queued = [(self.shell, idents, msg) for idents, msg in self.held]
         self.held = []
-        held = self._hold_shell_in_request()
+        held = self.handover.hold_in_request()
         try:
             while self.shell.poll(0):
                 received = self.receive(self.shell)
@@ -274,88 +266,18 @@ class Channels:
                     queued.append((self.shell, received[0], received[1]))
         finally:
             if held:
-                self._free_shell()
+                self.handover.free()
         return queued
-
-    # ----- who reads the shell socket (subshells) ----------------------------------------------
-
-    def _own_shell(self) -> None:
-        """Main thread, between requests: hold the shell socket, or switch to the inbox of a
-        router that wants it, or take the socket back from a router that is done."""
-        if self._take_back:
-            self._switch_back()
-        if self.shell_routed is not None:
-            return
-        if not self._main_holds:
-            self.shell_lock.acquire()
-            self._main_holds = True
-            if self.shell_routed is not None:  # the router switched us during the request
-                self._free_shell()
-                return
-        router = self.shell_router
-        if router is not None:
-            self.read_inbox(router)
-            self._free_shell()
-
-    def _free_shell(self) -> None:
-        """Main thread: let a router take the shell socket (while a request runs)."""
-        if self._main_holds:
-            self._main_holds = False
-            self.shell_lock.release()
-
-    def _hold_shell_in_request(self) -> bool:
-        """Main thread, inside a request: hold the shell socket to read it (True: free it after)."""
-        if self.shell_routed is not None or self._main_holds:
-            return False
-        self.shell_lock.acquire()
-        self._main_holds = True
-        if self.shell_routed is not None:
-            self._free_shell()
-            return False
-        return True
-
-    def read_inbox(self, router: Any) -> None:
-        """Read shell requests from ``router`` from now on (called with shell_lock held)."""
-        self.shell = router.main_inbox
-        self.shell.rcvtimeo = SIGNAL_CHECK_MS  # as the shell socket's (see serve_shell)
-        self.shell_routed = router
-        if self.dispatcher is not None:
-            self.dispatcher.shell.await_watch = (self.shell.FD, self.serve_comms_while_awaiting)
-
-    def _switch_back(self) -> None:
-        """The last subshell is gone: read the shell socket again (and say so to the router)."""
-        inbox = self.shell
-        inbox.send(b"taken")  # any single frame: subshells.TAKEN
-        inbox.close(linger=1000)
-        self._take_back = False
-        self.shell = self.shell_socket
-        self.shell_routed = None
-        if self.dispatcher is not None:
-            self.dispatcher.shell.await_watch = (self.shell.FD, self.serve_comms_while_awaiting)
-
-    def _not_for_main(self, idents: list[bytes], msg: dict[str, Any]) -> None:
-        """A request for a subshell read by the main thread (which holds the socket): answer
-        it (no subshells) or leave it to the router and switch to the router's inbox now."""
-        router = self.shell_router
-        if router is None:
-            from .subshells import answer_unknown
-
-            answer_unknown(self, self.shell, idents, msg)
-            return
-        with router.lock:
-            router.stash.append((idents, msg))
-        self.read_inbox(router)
-        self._free_shell()
 
     def serve_shell(self, dispatcher: Dispatcher) -> None:
         """The main loop: serve shell requests forever."""
         self.shell.rcvtimeo = SIGNAL_CHECK_MS  # see the zmq.Again case below
         while True:
             try:
-                self._own_shell()
+                self.handover.own()
                 if self.held:
                     idents, msg = self.held.pop(0)
-                    self._free_shell()
+                    self.handover.free()
                     dispatcher.handle((self.shell, idents, msg), dispatcher.shell_handlers, True)
                     continue
                 if self.idle_tasks and not self.shell.poll(IDLE_AFTER_MS):
@@ -367,10 +289,10 @@ class Channels:
                 if received is None:
                     continue
                 idents, msg = received
-                if self.shell_routed is None and msg["header"].get("subshell_id") is not None:
-                    self._not_for_main(idents, msg)
+                if self.handover.routed is None and msg["header"].get("subshell_id") is not None:
+                    self.handover.not_for_main(idents, msg)
                     continue
-                self._free_shell()
+                self.handover.free()
                 dispatcher.handle((self.shell, idents, msg), dispatcher.shell_handlers, True)
             except KeyboardInterrupt:
                 continue
@@ -388,7 +310,7 @@ class Channels:
         """While a cell awaits: serve comm messages now (the cell may await what a widget
         sends), hold every other shell request for after the cell, in order."""
         dispatcher = self.dispatcher
-        held = self._hold_shell_in_request()
+        held = self.handover.hold_in_request()
         try:
             while dispatcher is not None and _readable(self.shell):
                 received = self.receive(self.shell)
@@ -401,7 +323,7 @@ class Channels:
                     self.held.append((idents, msg))
         finally:
             if held:
-                self._free_shell()
+                self.handover.free()
 
     def _run_loops_until_request(self, shell: Shell) -> bool:
         """Between requests: run the GUI toolkit's loop (``%gui``) and the asyncio tasks cells
@@ -564,6 +486,94 @@ class Channels:
         sock.close(linger=1000)
         while True:
             time.sleep(3600)
+
+
+class ShellHandover:
+    """Who reads the shell socket: the main thread, or the router of kernel subshells.
+
+    Kernel subshells (kernel/subshells.py, loaded on the first create_subshell_request): while
+    they exist a router thread owns the shell socket and the main thread reads its inbox from
+    the router (``Channels.shell`` is then that inbox). The main thread holds ``lock`` while it
+    may touch the shell socket (between requests); the router takes the socket under it.
+    """
+
+    def __init__(self, channels: Channels) -> None:
+        self.channels = channels
+        self.lock = threading.Lock()
+        self.router: Any = None  # the router that wants or owns the shell socket
+        self.routed: Any = None  # the router the main thread reads its inbox from
+        self.main_holds = False  # the main thread holds the lock
+        self.take_back = False  # the router gave the shell socket back (switch at the loop top)
+
+    def own(self) -> None:
+        """Main thread, between requests: hold the shell socket, or switch to the inbox of a
+        router that wants it, or take the socket back from a router that is done."""
+        if self.take_back:
+            self._switch_back()
+        if self.routed is not None:
+            return
+        if not self.main_holds:
+            self.lock.acquire()
+            self.main_holds = True
+            if self.routed is not None:  # the router switched us during the request
+                self.free()
+                return
+        router = self.router
+        if router is not None:
+            self.read_inbox(router)
+            self.free()
+
+    def free(self) -> None:
+        """Main thread: let a router take the shell socket (while a request runs)."""
+        if self.main_holds:
+            self.main_holds = False
+            self.lock.release()
+
+    def hold_in_request(self) -> bool:
+        """Main thread, inside a request: hold the shell socket to read it (True: free it after)."""
+        if self.routed is not None or self.main_holds:
+            return False
+        self.lock.acquire()
+        self.main_holds = True
+        if self.routed is not None:
+            self.free()
+            return False
+        return True
+
+    def read_inbox(self, router: Any) -> None:
+        """Read shell requests from ``router`` from now on (called with the lock held)."""
+        router.main_inbox.rcvtimeo = SIGNAL_CHECK_MS  # as the shell socket's (see serve_shell)
+        self._read_from(router.main_inbox)
+        self.routed = router
+
+    def _switch_back(self) -> None:
+        """The last subshell is gone: read the shell socket again (and say so to the router)."""
+        inbox = self.channels.shell
+        inbox.send(b"taken")  # any single frame: subshells.TAKEN
+        inbox.close(linger=1000)
+        self.take_back = False
+        self._read_from(self.channels.shell_socket)
+        self.routed = None
+
+    def _read_from(self, sock: zmq.Socket) -> None:
+        channels = self.channels
+        channels.shell = sock
+        if channels.dispatcher is not None:  # comms served while a cell awaits come from there
+            channels.dispatcher.shell.await_watch = (sock.FD, channels.serve_comms_while_awaiting)
+
+    def not_for_main(self, idents: list[bytes], msg: dict[str, Any]) -> None:
+        """A request for a subshell read by the main thread (which holds the socket): answer
+        it (no subshells) or leave it to the router and switch to the router's inbox now."""
+        router = self.router
+        if router is None:
+            from .subshells import answer_unknown
+
+            answer_unknown(self.channels, self.channels.shell, idents, msg)
+            return
+        with router.lock:
+            router.stash.append((idents, msg))
+        self.read_inbox(router)
+        self.free()
 
 
 USAGE = """usage: python -m kernel [-f CONNECTION_FILE] [--ip IP] [--transport tcp|ipc]

@@ -158,6 +158,7 @@ class Dispatcher:
         }
         self.subshell_id: str | None = None  # the subshell this dispatcher serves (None: main)
         self.subshells: Any = None  # kernel.subshells.Subshells, made by the first request
+        self.comm_routes: dict[Any, Any] | None = None  # comm id -> subshell that last sent on it
         # held while a cell runs: one on the control channel waits for one on shell and back
         self.execution_lock = threading.Lock()
         shell.publish = self.publish
@@ -175,6 +176,8 @@ class Dispatcher:
         sink = self.channels.sink
         if sink is not None and sink.routed:  # a task's or thread's display goes to its cell
             parent = iostream.parent_of_write() or parent
+        if self.comm_routes is not None and msg_type == "comm_msg":  # its answer goes there
+            self.comm_routes[content.get("comm_id")] = parent.get("subshell_id")
         self.channels.publish(msg_type, content, parent, buffers)
 
     def reply(self, request: Request, msg_type: str, content: dict[str, Any], metadata: dict[str, Any] | None = None) -> None:

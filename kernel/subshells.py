@@ -10,7 +10,7 @@ reads the shell socket itself, as fast as ever. While subshells exist:
 - each subshell thread serves its requests in order, with its own dispatcher state (the parent
   of its output, its queue aborted after an error) and its own asyncio loop for ``await``;
 - the main thread reads its inbox instead of the shell socket (it takes the switch between two
-  requests, or the router makes it while the main thread runs a request: ``Channels.shell_lock``
+  requests, or the router makes it while the main thread runs a request: ``ShellHandover.lock`` in kernel/app.py
   says who may touch the socket).
 
 When the last subshell is deleted the router hands the shell socket back to the main thread and
@@ -57,19 +57,22 @@ class UnknownSubshellError(KeyError):
         return f"Unknown subshell_id {self.subshell_id!r}"
 
 
-def subshell_id_of(frames: list[bytes]) -> Any:
-    """The ``subshell_id`` in the header of a raw message (None: the main shell); the header
-    is only read here, the thread that serves the message verifies its signature."""
+def destination(frames: list[bytes], comm_routes: dict[Any, Any]) -> Any:
+    """The subshell a raw message goes to (None: the main shell): the ``subshell_id`` in its
+    header, except that a front end's comm message goes to the shell that last sent on that
+    comm (the code awaiting its answer runs there, as in ipykernel). Only read here: the thread
+    that serves the message verifies its signature."""
     try:
-        header = frames[frames.index(DELIMITER) + 2]
-    except (ValueError, IndexError):
+        start = frames.index(DELIMITER)
+        header = json.loads(frames[start + 2])
+        subshell_id = header.get("subshell_id")
+        if comm_routes and header.get("msg_type") in ("comm_msg", "comm_close"):
+            comm_id = json.loads(frames[start + 5]).get("comm_id")
+            if comm_id in comm_routes:
+                return comm_routes[comm_id]
+    except (ValueError, IndexError, AttributeError, TypeError):
         return None
-    if b"subshell_id" not in header:
-        return None
-    try:
-        return json.loads(header).get("subshell_id")
-    except (ValueError, AttributeError):
-        return None
+    return subshell_id
 
 
 def answer_unknown(channels: Any, sock: Any, idents: list[bytes], msg: dict[str, Any]) -> None:
@@ -267,18 +270,18 @@ class Router:
     def _take_over(self) -> bool:
         """Own the shell socket once the main thread lets go of it (True: now owned)."""
         channels = self.channels
-        if channels.shell_routed is self:  # the main thread switched itself to its inbox
+        if channels.handover.routed is self:  # the main thread switched itself to its inbox
             self.owning = True
             return True
-        if not channels.shell_lock.acquire(timeout=TAKE_OVER_POLL):
+        if not channels.handover.lock.acquire(timeout=TAKE_OVER_POLL):
             return False
         try:
-            if channels.shell_routed is None:  # the main thread runs a request: switch it
-                channels.read_inbox(self)
-            if channels.shell_routed is not self:
+            if channels.handover.routed is None:  # the main thread runs a request: switch it
+                channels.handover.read_inbox(self)
+            if channels.handover.routed is not self:
                 return False  # an earlier router still waits for the main thread to take back
         finally:
-            channels.shell_lock.release()
+            channels.handover.lock.release()
         self.owning = True
         return True
 
@@ -296,7 +299,7 @@ class Router:
             self.ends[subshell_id].send(PARSED)
 
     def _route(self, frames: list[bytes]) -> None:
-        subshell_id = subshell_id_of(frames)
+        subshell_id = destination(frames, self.dispatcher.comm_routes)
         if subshell_id is None:
             self.main_end.send_multipart(frames)
             return
@@ -354,8 +357,8 @@ class Router:
         (the router ends when the main thread says it took it)."""
         if not self.finishing or self.ends or not self.owning:
             return
-        if self.channels.shell_router is self:
-            self.channels.shell_router = None
+        if self.channels.handover.router is self:
+            self.channels.handover.router = None
         if self.poller is not None:
             self.poller.unregister(self.shell_socket)
         self.owning = False
@@ -370,12 +373,13 @@ class Subshells:
         self.channels = channels
         self.dispatcher = dispatcher
         self.router: Router | None = None
+        dispatcher.comm_routes = {}
 
     def create(self) -> str:
         if self.router is None:
             self.channels.route_streams()  # output of several threads: tag each write
             self.router = Router(self.channels, self.dispatcher)
-            self.channels.shell_router = self.router
+            self.channels.handover.router = self.router
         subshell_id: str = self.router.command(op="create")["subshell_id"]
         return subshell_id
 
