@@ -9,7 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from jsonschema import Draft4Validator
-from jupyter_kernel_test.msgspec_v5 import reply_msgs_using_status, schema_fragments, validate_message
+from jupyter_kernel_test.msgspec_v5 import (
+    reply_msgs_using_status,
+    schema_fragments,
+    validate_message,
+)
 
 _EXTRA: dict[str, dict[str, Any]] = {
     "iopub_welcome": {"properties": {"subscription": {"type": "string"}}},
