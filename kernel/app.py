@@ -262,7 +262,7 @@ class Channels:
         try:
             while self.shell.poll(0):
                 received = self.receive(self.shell)
-                if received is not None:
+                if received is not None and not self.handover.passed_on(*received):
                     queued.append((self.shell, received[0], received[1]))
         finally:
             if held:
@@ -289,8 +289,7 @@ class Channels:
                 if received is None:
                     continue
                 idents, msg = received
-                if self.handover.routed is None and msg["header"].get("subshell_id") is not None:
-                    self.handover.not_for_main(idents, msg)
+                if self.handover.passed_on(idents, msg):
                     continue
                 self.handover.free()
                 dispatcher.handle((self.shell, idents, msg), dispatcher.shell_handlers, True)
@@ -317,6 +316,8 @@ class Channels:
                 if received is None:
                     continue
                 idents, msg = received
+                if self.handover.passed_on(idents, msg):
+                    continue
                 if msg["msg_type"] in COMM_MESSAGES:  # ahead of held requests, as in ipykernel
                     dispatcher.handle_aside((self.shell, idents, msg))
                 else:
@@ -561,7 +562,15 @@ class ShellHandover:
         if channels.dispatcher is not None:  # comms served while a cell awaits come from there
             channels.dispatcher.shell.await_watch = (sock.FD, channels.serve_comms_while_awaiting)
 
-    def not_for_main(self, idents: list[bytes], msg: dict[str, Any]) -> None:
+    def passed_on(self, idents: list[bytes], msg: dict[str, Any]) -> bool:
+        """Main thread, on a request it read: if it is for a subshell (and so was read from the
+        shell socket, not from a router), answer it or pass it on (True)."""
+        if self.routed is not None or msg["header"].get("subshell_id") is None:
+            return False
+        self._not_for_main(idents, msg)
+        return True
+
+    def _not_for_main(self, idents: list[bytes], msg: dict[str, Any]) -> None:
         """A request for a subshell read by the main thread (which holds the socket): answer
         it (no subshells) or leave it to the router and switch to the router's inbox now."""
         router = self.router

@@ -176,7 +176,7 @@ class Dispatcher:
         sink = self.channels.sink
         if sink is not None and sink.routed:  # a task's or thread's display goes to its cell
             parent = iostream.parent_of_write() or parent
-        if self.comm_routes is not None and msg_type == "comm_msg":  # its answer goes there
+        if self.comm_routes is not None and msg_type in ("comm_open", "comm_msg"):  # answers go there
             self.comm_routes[content.get("comm_id")] = parent.get("subshell_id")
         self.channels.publish(msg_type, content, parent, buffers)
 

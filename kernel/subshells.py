@@ -57,11 +57,11 @@ class UnknownSubshellError(KeyError):
         return f"Unknown subshell_id {self.subshell_id!r}"
 
 
-def destination(frames: list[bytes], comm_routes: dict[Any, Any]) -> Any:
-    """The subshell a raw message goes to (None: the main shell): the ``subshell_id`` in its
-    header, except that a front end's comm message goes to the shell that last sent on that
-    comm (the code awaiting its answer runs there, as in ipykernel). Only read here: the thread
-    that serves the message verifies its signature."""
+def destinations(frames: list[bytes], comm_routes: dict[Any, Any]) -> list[Any]:
+    """Where a raw message goes, best first (None: the main shell): the ``subshell_id`` in its
+    header, except that a front end's comm message goes first to the shell that last sent on
+    that comm (the code awaiting its answer runs there, as in ipykernel). Only read here: the
+    thread that serves the message verifies its signature."""
     try:
         start = frames.index(DELIMITER)
         header = json.loads(frames[start + 2])
@@ -69,10 +69,10 @@ def destination(frames: list[bytes], comm_routes: dict[Any, Any]) -> Any:
         if comm_routes and header.get("msg_type") in ("comm_msg", "comm_close"):
             comm_id = json.loads(frames[start + 5]).get("comm_id")
             if comm_id in comm_routes:
-                return comm_routes[comm_id]
+                return [comm_routes[comm_id], subshell_id]
     except (ValueError, IndexError, AttributeError, TypeError):
-        return None
-    return subshell_id
+        return [None]
+    return [subshell_id]
 
 
 def answer_unknown(channels: Any, sock: Any, idents: list[bytes], msg: dict[str, Any]) -> None:
@@ -299,14 +299,13 @@ class Router:
             self.ends[subshell_id].send(PARSED)
 
     def _route(self, frames: list[bytes]) -> None:
-        subshell_id = destination(frames, self.dispatcher.comm_routes)
-        if subshell_id is None:
-            self.main_end.send_multipart(frames)
-            return
-        end = self.ends.get(subshell_id)
-        if end is not None:
-            end.send_multipart(frames)
-            return
+        for subshell_id in destinations(frames, self.dispatcher.comm_routes):
+            # (a deleted subshell's end stays until its thread ends: not a destination)
+            end = self.main_end if subshell_id is None else (
+                self.ends.get(subshell_id) if subshell_id in self.subshells else None)
+            if end is not None:
+                end.send_multipart(frames)
+                return
         try:
             idents, msg = self.channels.session.deserialize(frames)
         except Exception as exc:  # noqa: BLE001 - never die on input
