@@ -373,6 +373,7 @@ class Subshells:
         self.dispatcher = dispatcher
         self.router: Router | None = None
         dispatcher.comm_routes = {}
+        channels.cleanups.append(self.close)
 
     def create(self) -> str:
         if self.router is None:
@@ -384,6 +385,12 @@ class Subshells:
 
     def ids(self) -> list[str]:
         return self.router.ids() if self.router is not None else []
+
+    def close(self) -> None:
+        """At shut-down: close the control thread's socket to the router (the other sockets
+        are closed by their threads when the context ends), so the context can end at once."""
+        if self.router is not None:
+            self.router.command_sender.close(linger=0)
 
     def delete(self, subshell_id: Any) -> None:
         router = self.router

@@ -158,22 +158,45 @@ def test_interrupt_stops_the_main_shell_only(kc: BlockingKernelClient) -> None:
     subshell = control(kc, "create_subshell_request")["content"]["subshell_id"]
     main_id = send_execute(kc, "print('main sleeps', flush=True); time.sleep(30)", None)
     wait_for_stream(kc, main_id, "main sleeps")
-    # a subshell's cell that ends while the main shell's runs leaves it interruptible
+    # a subshell's cell that ends while the main shell's runs leaves that one interruptible
     reply, out = run(kc, "print('quick')", subshell)
     assert (reply["content"]["status"], out) == ("ok", "quick\n")
-    waiting_id = send_execute(kc, "print('sub waits', flush=True); assert go.wait(30); print('sub done')", subshell)
-    wait_for_stream(kc, waiting_id, "sub waits")
-
     assert control(kc, "interrupt_request")["content"]["status"] == "ok"
     reply = shell_reply(kc)
     assert reply["parent_header"]["msg_id"] == main_id
     assert reply["content"]["ename"] == "KeyboardInterrupt"
+    collect_until_idle(kc, main_id, seen_busy=True)
+
+    # an interrupt does not reach a subshell's cell (SIGINT is the main thread's, as in ipykernel)
+    waiting_id = send_execute(kc, "print('sub waits', flush=True); assert go.wait(30); print('sub done')", subshell)
+    wait_for_stream(kc, waiting_id, "sub waits")
+    assert control(kc, "interrupt_request")["content"]["status"] == "ok"
     with pytest.raises(queue.Empty):  # the subshell's cell runs on
         kc.get_shell_msg(timeout=0.3)
-
-    reply, _ = run(kc, "go.set()")
-    assert reply["content"]["status"] == "ok"
-    reply = shell_reply(kc)
-    assert reply["parent_header"]["msg_id"] == waiting_id
-    assert reply["content"]["status"] == "ok"
+    go_id = send_execute(kc, "go.set()", None)
+    replies = [shell_reply(kc) for _ in range(2)]  # in either order: the two run at once
+    assert {reply["parent_header"]["msg_id"]: reply["content"]["status"] for reply in replies} == {
+        go_id: "ok", waiting_id: "ok"}
+    outputs = outputs_of(kc, [waiting_id, go_id])
+    assert stdout_of(outputs[waiting_id]) == "sub done\n"
     control(kc, "delete_subshell_request", subshell_id=subshell)
+
+
+def test_subshell_created_while_the_main_shell_is_busy(kc: BlockingKernelClient) -> None:
+    """A console attached to a busy kernel makes a subshell to look around (the subshell's
+    router takes the shell socket while the main shell's cell runs)."""
+    run(kc, "import threading; release = threading.Event()")
+    main_id = send_execute(kc, "print('main waits', flush=True); assert release.wait(20); print('main done')", None)
+    wait_for_stream(kc, main_id, "main waits")
+    subshell = control(kc, "create_subshell_request")["content"]["subshell_id"]
+    reply, out = run(kc, "print('looking around')", subshell)
+    assert (reply["content"]["status"], out) == ("ok", "looking around\n")
+    release_id = send_execute(kc, "release.set()", subshell)
+    replies = [shell_reply(kc) for _ in range(2)]  # in either order: the two run at once
+    assert {reply["parent_header"]["msg_id"]: reply["content"]["status"] for reply in replies} == {
+        release_id: "ok", main_id: "ok"}
+    outputs_of(kc, [release_id, main_id])
+    # deleted while the main shell is idle again: it reads the shell socket itself again
+    control(kc, "delete_subshell_request", subshell_id=subshell)
+    reply, out = run(kc, "print('main again')")
+    assert (reply["content"]["status"], out) == ("ok", "main again\n")
