@@ -258,15 +258,11 @@ class Channels:
         """The shell requests already waiting in the socket (verified), oldest first."""
         queued = [(self.shell, idents, msg) for idents, msg in self.held]
         self.held = []
-        held = self.handover.hold_in_request()
-        try:
+        with self.handover:
             while self.shell.poll(0):
                 received = self.receive(self.shell)
                 if received is not None and not self.handover.passed_on(*received):
                     queued.append((self.shell, received[0], received[1]))
-        finally:
-            if held:
-                self.handover.free()
         return queued
 
     def serve_shell(self, dispatcher: Dispatcher) -> None:
@@ -309,22 +305,16 @@ class Channels:
         """While a cell awaits: serve comm messages now (the cell may await what a widget
         sends), hold every other shell request for after the cell, in order."""
         dispatcher = self.dispatcher
-        held = self.handover.hold_in_request()
-        try:
+        with self.handover:
             while dispatcher is not None and _readable(self.shell):
                 received = self.receive(self.shell)
-                if received is None:
+                if received is None or self.handover.passed_on(*received):
                     continue
                 idents, msg = received
-                if self.handover.passed_on(idents, msg):
-                    continue
                 if msg["msg_type"] in COMM_MESSAGES:  # ahead of held requests, as in ipykernel
                     dispatcher.handle_aside((self.shell, idents, msg))
                 else:
                     self.held.append((idents, msg))
-        finally:
-            if held:
-                self.handover.free()
 
     def _run_loops_until_request(self, shell: Shell) -> bool:
         """Between requests: run the GUI toolkit's loop (``%gui``) and the asyncio tasks cells
@@ -505,6 +495,7 @@ class ShellHandover:
         self.routed: Any = None  # the router the main thread reads its inbox from
         self.main_holds = False  # the main thread holds the lock
         self.take_back = False  # the router gave the shell socket back (switch at the loop top)
+        self._held: list[bool] = []  # per ``with`` block: whether it took the lock
 
     def own(self) -> None:
         """Main thread, between requests: hold the shell socket, or switch to the inbox of a
@@ -530,16 +521,20 @@ class ShellHandover:
             self.main_holds = False
             self.lock.release()
 
-    def hold_in_request(self) -> bool:
-        """Main thread, inside a request: hold the shell socket to read it (True: free it after)."""
-        if self.routed is not None or self.main_holds:
-            return False
-        self.lock.acquire()
-        self.main_holds = True
-        if self.routed is not None:
+    def __enter__(self) -> None:
+        """Main thread, inside a request (``with handover:``): hold the shell socket to read it."""
+        held = False
+        if self.routed is None and not self.main_holds:
+            self.lock.acquire()
+            self.main_holds = held = True
+            if self.routed is not None:  # the router switched us: the inbox is ours anyway
+                self.free()
+                held = False
+        self._held.append(held)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._held.pop():
             self.free()
-            return False
-        return True
 
     def read_inbox(self, router: Any) -> None:
         """Read shell requests from ``router`` from now on (called with the lock held)."""
