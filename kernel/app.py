@@ -122,7 +122,8 @@ class Channels:
         """Send a reply on a ROUTER socket (shell, control, stdin)."""
         if in_fork_child():
             return  # a forked child shares the sockets' descriptors but must never use them
-        if sock is self.shell_socket and self.handover.routed and threading.current_thread() is threading.main_thread():
+        routed = self.handover.routed
+        if sock is self.shell_socket and routed is not None and threading.current_thread() is not routed.thread:
             sock = self.shell  # a request read before the router took the socket: reply through it
         sock.send_multipart(self.session.serialize(msg_type, content, parent, metadata, idents))
 
