@@ -545,10 +545,12 @@ class ShellHandover:
 
     def _switch_back(self) -> None:
         """The last subshell is gone: read the shell socket again (and say so to the router)."""
+        self.take_back = False
+        if not self.routed.confirm_give_back():
+            return  # a new subshell came first: the router keeps the socket
         inbox = self.channels.shell
         inbox.send(b"taken")  # any single frame: subshells.TAKEN
         inbox.close(linger=1000)
-        self.take_back = False
         self._read_from(self.channels.shell_socket)
         self.routed = None
 

@@ -42,7 +42,8 @@ from .wire import WireError
 STOP, PARSED, BYE, TAKE_BACK, TAKEN = b"stop", b"parsed", b"bye", b"take-back", b"taken"
 DELIMITER = b"<IDS|MSG>"
 COMMAND_TIMEOUT_MS = 10_000  # the router answers a command from the control thread within this
-JOIN_TIMEOUT = 5.0  # seconds a delete waits for the subshell's thread (and the router) to end
+JOIN_TIMEOUT = 1.0  # seconds a delete waits for an idle subshell's thread (and the router) to end;
+# a busy one ends after its cell (the control channel must not wait for that)
 TAKE_OVER_POLL = 0.05  # seconds between the router's tries to take the shell socket
 
 
@@ -210,7 +211,8 @@ class Router:
         self.lock = threading.Lock()  # guards subshells (listed by the control thread)
         self.owning = False  # the router reads the shell socket (until it hands it back)
         self.finishing = False  # the last subshell was deleted
-        self.given_back = False
+        self.given_back = False  # TAKE_BACK sent (a create before the main thread took it revives)
+        self.returned = False  # the main thread took the socket back (under ``lock``): ending
         self.poller: zmq.Poller | None = None
         self.thread = start_helper(self.serve, name="subshell-router")
 
@@ -328,6 +330,15 @@ class Router:
     def _obey(self, command: dict[str, Any], poller: zmq.Poller) -> None:
         op = command.get("op")
         if op == "create":
+            with self.lock:
+                if self.returned:  # too late to revive: the control thread makes a new router
+                    self.commands.send_json({"ended": True})
+                    return
+                self.finishing = False
+                if self.given_back:  # the main thread has not taken the socket back: keep it
+                    self.given_back = False
+                    self.owning = True
+                    poller.register(self.shell_socket, zmq.POLLIN)
             subshell_id = str(uuid.uuid4())
             address = f"{self.name}-{subshell_id}"
             end = self.channels.context.socket(zmq.PAIR)
@@ -356,13 +367,25 @@ class Router:
         (the router ends when the main thread says it took it)."""
         if not self.finishing or self.ends or not self.owning:
             return
-        if self.channels.handover.router is self:
-            self.channels.handover.router = None
         if self.poller is not None:
             self.poller.unregister(self.shell_socket)
-        self.owning = False
-        self.given_back = True
+        with self.lock:
+            self.owning = False
+            self.given_back = True
         self.main_end.send(TAKE_BACK)
+
+    def confirm_give_back(self) -> bool:
+        """Main thread, on TAKE_BACK: True if the router still gives the socket back (then it
+        is the main thread's again, and this router is no more the hand-over's); False if a
+        create revived the router meanwhile."""
+        with self.lock:
+            if not self.given_back:
+                return False
+            self.returned = True
+            handover = self.channels.handover
+            if handover.router is self:
+                handover.router = None
+            return True
 
 
 class Subshells:
@@ -372,16 +395,36 @@ class Subshells:
         self.channels = channels
         self.dispatcher = dispatcher
         self.router: Router | None = None
+        self.ending: list[Router] = []  # routers still waiting for the main thread to take back
         dispatcher.comm_routes = {}
         channels.cleanups.append(self.close)
 
     def create(self) -> str:
-        if self.router is None:
-            self.channels.route_streams()  # output of several threads: tag each write
-            self.router = Router(self.channels, self.dispatcher)
-            self.channels.handover.router = self.router
-        subshell_id: str = self.router.command(op="create")["subshell_id"]
+        router = self.router
+        if router is not None:
+            reply = router.command(op="create")  # also revives a router that is giving back
+            if "subshell_id" in reply:
+                subshell_id: str = reply["subshell_id"]
+                return subshell_id
+            self._forget(router)  # it ended: the main thread reads the shell socket again
+        self.channels.route_streams()  # output of several threads: tag each write
+        router = self.router = Router(self.channels, self.dispatcher)
+        self.channels.handover.router = router
+        subshell_id = router.command(op="create")["subshell_id"]
         return subshell_id
+
+    def _forget(self, router: Router) -> None:
+        """A router that gave the socket back: wait (bounded) for its thread, close our end."""
+        self.router = None
+        router.thread.join(JOIN_TIMEOUT)
+        if router.thread.is_alive():
+            log("the shell router ends when the main shell's request does")
+            self.ending.append(router)
+        else:
+            router.command_sender.close(linger=0)
+        for ended in [old for old in self.ending if not old.thread.is_alive()]:
+            ended.command_sender.close(linger=0)
+            self.ending.remove(ended)
 
     def ids(self) -> list[str]:
         return self.router.ids() if self.router is not None else []
@@ -389,8 +432,8 @@ class Subshells:
     def close(self) -> None:
         """At shut-down: close the control thread's socket to the router (the other sockets
         are closed by their threads when the context ends), so the context can end at once."""
-        if self.router is not None:
-            self.router.command_sender.close(linger=0)
+        for router in [*self.ending, *([self.router] if self.router is not None else [])]:
+            router.command_sender.close(linger=0)
 
     def delete(self, subshell_id: Any) -> None:
         router = self.router
@@ -406,12 +449,12 @@ class Subshells:
             if subshell.thread.is_alive():
                 log(f"subshell {subshell_id} is deleted; its thread ends when its cell does")
         if not router.ids():
-            self.router = None
+            # the router gives the shell socket back; wait (bounded) so that an idle kernel
+            # has no thread of its left when the reply goes out; a busy main shell takes the
+            # socket after its cell (a create meanwhile keeps the router)
             router.thread.join(JOIN_TIMEOUT)
-            if router.thread.is_alive():
-                log("the shell router ends when the main shell's request does")
-            else:
-                router.command_sender.close(linger=0)
+            if not router.thread.is_alive():
+                self._forget(router)
 
 
 def serve_control(subshells: Subshells, dispatcher: Any, request: Any) -> None:

@@ -191,6 +191,10 @@ def test_subshell_created_while_the_main_shell_is_busy(kc: BlockingKernelClient)
     subshell = control(kc, "create_subshell_request")["content"]["subshell_id"]
     reply, out = run(kc, "print('looking around')", subshell)
     assert (reply["content"]["status"], out) == ("ok", "looking around\n")
+    # the last subshell deleted and another made while the main shell is still busy: the new
+    # one answers at once too
+    assert control(kc, "delete_subshell_request", subshell_id=subshell)["content"]["status"] == "ok"
+    subshell = control(kc, "create_subshell_request")["content"]["subshell_id"]
     release_id = send_execute(kc, "release.set()", subshell)
     replies = [shell_reply(kc) for _ in range(2)]  # in either order: the two run at once
     assert {reply["parent_header"]["msg_id"]: reply["content"]["status"] for reply in replies} == {
