@@ -10,12 +10,13 @@ reads the shell socket itself, as fast as ever. While subshells exist:
 - each subshell thread serves its requests in order, with its own dispatcher state (the parent
   of its output, its queue aborted after an error) and its own asyncio loop for ``await``;
 - the main thread reads its inbox instead of the shell socket (it takes the switch between two
-  requests, or the router makes it while the main thread runs a request: ``ShellHandover.lock`` in kernel/app.py
-  says who may touch the socket).
+  requests, or the router makes it while the main thread runs a request; the lock of
+  ``app.ShellHandover`` says who may touch the socket).
 
-When the last subshell is deleted the router hands the shell socket back to the main thread and
-ends. An interrupt reaches the main shell only (as in ipykernel: SIGINT is the main thread's);
-a cell running in a subshell runs on.
+When the last subshell is deleted the router hands the shell socket back to the main thread
+(which takes it between two requests) and ends; a create before that keeps the router. An
+interrupt reaches the main shell only (as in ipykernel: SIGINT is the main thread's); a cell
+running in a subshell runs on.
 
 Frames between the router and a thread: a request or a reply is a whole message (several
 frames); a single frame is a signal: ``STOP`` (to a subshell: end), ``PARSED`` (to a subshell: a
