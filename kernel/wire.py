@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import math
 import os
@@ -237,13 +238,12 @@ class Session:
         self.signer = signer
         self.username = username
         self.session_id = session_id or new_id()
-        self._counter = 0
+        self._ids = itertools.count(1)  # next() is atomic: threads (subshells) never share an id
 
     def header(self, msg_type: str) -> dict[str, Any]:
         """A fresh header for a message of ``msg_type``."""
-        self._counter += 1
         return {
-            "msg_id": f"{self.session_id}_{os.getpid()}_{self._counter}",
+            "msg_id": f"{self.session_id}_{os.getpid()}_{next(self._ids)}",
             "msg_type": msg_type,
             "username": self.username,
             "session": self.session_id,
