@@ -10,6 +10,8 @@ Process and protocol (this folder's modules):
     dispatch     one handler per request type, busy/idle around each, stdin requests
     iostream     stdout/stderr (Python and file descriptors) captured into stream messages
     comms        the comm manager (``comm_open``/``msg``/``close``)
+    subshells    kernel subshells (protocol 5.5): a router thread owns the shell socket while
+                 they exist; each subshell serves its requests in a thread of its own
     embed        ``embed_kernel()``: a kernel inside any running program
     language     the language layer put onto a started shell: history, magics, display, exit
     log, threads the kernel's own log line and helper threads

@@ -113,6 +113,8 @@ class Channels:
         self.stdin = self._bind(zmq.ROUTER, "stdin_port")
         self.iopub = self._bind(zmq.XPUB, "iopub_port")
         self.heartbeat = self._bind(zmq.ROUTER, "hb_port")
+        self.shell_socket = self.shell  # ``shell`` is the main thread's inbox while subshells exist
+        self.handover = ShellHandover(self)
 
     def _bind(self, kind: int, port_name: str) -> zmq.Socket:
         return bind_socket(self.context, self.info, kind, port_name)
@@ -126,6 +128,9 @@ class Channels:
         """Send a reply on a ROUTER socket (shell, control, stdin)."""
         if in_fork_child():
             return  # a forked child shares the sockets' descriptors but must never use them
+        routed = self.handover.routed
+        if sock is self.shell_socket and routed is not None and threading.current_thread() is not routed.thread:
+            sock = self.shell  # a request read before the router took the socket: reply through it
         sock.send_multipart(self.session.serialize(msg_type, content, parent, metadata, idents))
 
     def publish(self, msg_type: str, content: dict[str, Any], parent: dict[str, Any],
@@ -245,6 +250,9 @@ class Channels:
     def receive(self, sock: zmq.Socket) -> tuple[list[bytes], dict[str, Any]] | None:
         """One verified message from ``sock``, or None if it had to be dropped."""
         raw = sock.recv_multipart()
+        if len(raw) == 1 and self.handover.routed and sock is self.shell:
+            self.handover.take_back = True  # the router's only signal to the main thread (subshells.py)
+            return None
         try:
             return self.session.deserialize(raw)
         except WireError as exc:
@@ -257,10 +265,11 @@ class Channels:
         """The shell requests already waiting in the socket (verified), oldest first."""
         queued = [(self.shell, idents, msg) for idents, msg in self.held]
         self.held = []
-        while self.shell.poll(0):
-            received = self.receive(self.shell)
-            if received is not None:
-                queued.append((self.shell, received[0], received[1]))
+        with self.handover:
+            while self.shell.poll(0):
+                received = self.receive(self.shell)
+                if received is not None and not self.handover.passed_on(*received):
+                    queued.append((self.shell, received[0], received[1]))
         return queued
 
     def serve_shell(self, dispatcher: Dispatcher) -> None:
@@ -268,8 +277,10 @@ class Channels:
         self.shell.rcvtimeo = SIGNAL_CHECK_MS  # see the zmq.Again case below
         while True:
             try:
+                self.handover.own()
                 if self.held:
                     idents, msg = self.held.pop(0)
+                    self.handover.free()
                     dispatcher.handle((self.shell, idents, msg), dispatcher.shell_handlers, True)
                     continue
                 if self.idle_tasks and not self.shell.poll(IDLE_AFTER_MS):
@@ -281,6 +292,9 @@ class Channels:
                 if received is None:
                     continue
                 idents, msg = received
+                if self.handover.passed_on(idents, msg):
+                    continue
+                self.handover.free()
                 dispatcher.handle((self.shell, idents, msg), dispatcher.shell_handlers, True)
             except KeyboardInterrupt:
                 continue
@@ -298,15 +312,16 @@ class Channels:
         """While a cell awaits: serve comm messages now (the cell may await what a widget
         sends), hold every other shell request for after the cell, in order."""
         dispatcher = self.dispatcher
-        while dispatcher is not None and _readable(self.shell):
-            received = self.receive(self.shell)
-            if received is None:
-                continue
-            idents, msg = received
-            if msg["msg_type"] in COMM_MESSAGES:  # ahead of held requests, as in ipykernel
-                dispatcher.handle_aside((self.shell, idents, msg))
-            else:
-                self.held.append((idents, msg))
+        with self.handover:
+            while dispatcher is not None and _readable(self.shell):
+                received = self.receive(self.shell)
+                if received is None or self.handover.passed_on(*received):
+                    continue
+                idents, msg = received
+                if msg["msg_type"] in COMM_MESSAGES:  # ahead of held requests, as in ipykernel
+                    dispatcher.handle_aside((self.shell, idents, msg))
+                else:
+                    self.held.append((idents, msg))
 
     def _run_loops_until_request(self, shell: Shell) -> bool:
         """Between requests: run the GUI toolkit's loop (``%gui``) and the asyncio tasks cells
@@ -470,6 +485,109 @@ class Channels:
         sock.close(linger=1000)
         while True:
             time.sleep(3600)
+
+
+class ShellHandover:
+    """Who reads the shell socket: the main thread, or the router of kernel subshells.
+
+    Kernel subshells (kernel/subshells.py, loaded on the first create_subshell_request): while
+    they exist a router thread owns the shell socket and the main thread reads its inbox from
+    the router (``Channels.shell`` is then that inbox). The main thread holds ``lock`` while it
+    may touch the shell socket (between requests); the router takes the socket under it.
+    """
+
+    def __init__(self, channels: Channels) -> None:
+        self.channels = channels
+        self.lock = threading.Lock()
+        self.router: Any = None  # the router that wants or owns the shell socket
+        self.routed: Any = None  # the router the main thread reads its inbox from
+        self.main_holds = False  # the main thread holds the lock
+        self.take_back = False  # the router gave the shell socket back (switch at the loop top)
+        self._held: list[bool] = []  # per ``with`` block: whether it took the lock
+
+    def own(self) -> None:
+        """Main thread, between requests: hold the shell socket, or switch to the inbox of a
+        router that wants it, or take the socket back from a router that is done."""
+        if self.take_back:
+            self._switch_back()
+        if self.routed is not None:
+            return
+        if not self.main_holds:
+            self.lock.acquire()
+            self.main_holds = True
+            if self.routed is not None:  # the router switched us during the request
+                self.free()
+                return
+        router = self.router
+        if router is not None:
+            self.read_inbox(router)
+            self.free()
+
+    def free(self) -> None:
+        """Main thread: let a router take the shell socket (while a request runs)."""
+        if self.main_holds:
+            self.main_holds = False
+            self.lock.release()
+
+    def __enter__(self) -> None:
+        """Main thread, inside a request (``with handover:``): hold the shell socket to read it."""
+        held = False
+        if self.routed is None and not self.main_holds:
+            self.lock.acquire()
+            self.main_holds = held = True
+            if self.routed is not None:  # the router switched us: the inbox is ours anyway
+                self.free()
+                held = False
+        self._held.append(held)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._held.pop():
+            self.free()
+
+    def read_inbox(self, router: Any) -> None:
+        """Read shell requests from ``router`` from now on (called with the lock held)."""
+        router.main_inbox.rcvtimeo = SIGNAL_CHECK_MS  # as the shell socket's (see serve_shell)
+        self._read_from(router.main_inbox)
+        self.routed = router
+
+    def _switch_back(self) -> None:
+        """The last subshell is gone: read the shell socket again (and say so to the router)."""
+        self.take_back = False
+        if not self.routed.confirm_give_back():
+            return  # a new subshell came first: the router keeps the socket
+        inbox = self.channels.shell
+        inbox.send(b"taken")  # any single frame: subshells.TAKEN
+        inbox.close(linger=1000)
+        self._read_from(self.channels.shell_socket)
+        self.routed = None
+
+    def _read_from(self, sock: zmq.Socket) -> None:
+        channels = self.channels
+        channels.shell = sock
+        if channels.dispatcher is not None:  # comms served while a cell awaits come from there
+            channels.dispatcher.shell.await_watch = (sock.FD, channels.serve_comms_while_awaiting)
+
+    def passed_on(self, idents: list[bytes], msg: dict[str, Any]) -> bool:
+        """Main thread, on a request it read: if it is for a subshell (and so was read from the
+        shell socket, not from a router), answer it or pass it on (True)."""
+        if self.routed is not None or msg["header"].get("subshell_id") is None:
+            return False
+        self._not_for_main(idents, msg)
+        return True
+
+    def _not_for_main(self, idents: list[bytes], msg: dict[str, Any]) -> None:
+        """A request for a subshell read by the main thread (which holds the socket): answer
+        it (no subshells) or leave it to the router and switch to the router's inbox now."""
+        router = self.router
+        if router is None:
+            from .subshells import answer_unknown
+
+            answer_unknown(self.channels, self.channels.shell, idents, msg)
+            return
+        with router.lock:
+            router.stash.append((idents, msg))
+        self.read_inbox(router)
+        self.free()
 
 
 def _run_exit_functions() -> None:

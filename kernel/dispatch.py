@@ -63,7 +63,7 @@ def kernel_info_content() -> dict[str, Any]:
 
 def supported_features() -> list[str]:
     """kernel_info's ``supported_features``: what this kernel offers beyond the basics."""
-    features = []
+    features = ["kernel subshells"]
     if _debugger_available():
         features.append("debugger")
     return features
@@ -120,6 +120,28 @@ def _undeliverable(handler: Any) -> str | None:
         f"the running code {what}, so the interrupt was not delivered; "
         "the kernel restores its own handler when the cell ends"
     )
+
+
+def send_sigint(main_thread_id: int | None, own_handler: Any, running: bool,
+                warn: Callable[[str], None]) -> str | None:
+    """Raise KeyboardInterrupt in the running user code (if any) with a SIGINT to the main thread.
+
+    Returns None, or why the interrupt could not be delivered: user code that replaced the
+    SIGINT handler with SIG_IGN or SIG_DFL (a signal would be ignored, or kill the kernel).
+    ``running``: user code runs now (then a handler of its own that gets the signal is named).
+    """
+    handler = signal.getsignal(signal.SIGINT)
+    problem = _undeliverable(handler)
+    if problem is not None:
+        return problem
+    if main_thread_id is not None and hasattr(signal, "pthread_kill"):
+        signal.pthread_kill(main_thread_id, signal.SIGINT)
+    else:
+        os.kill(os.getpid(), signal.SIGINT)
+    if handler != own_handler and running:
+        name = getattr(handler, "__qualname__", repr(handler))
+        warn(f"Interrupt: passed to the SIGINT handler the running code installed ({name})\n")
+    return None
 
 
 def restore_sigint(own_handler: Any) -> None:
@@ -216,7 +238,13 @@ class Dispatcher:
             "interrupt_request": self.interrupt_request,
             "debug_request": self.debug_request,
             "execute_request": self.control_execute_request,
+            "create_subshell_request": self.subshell_request,
+            "delete_subshell_request": self.subshell_request,
+            "list_subshell_request": self.subshell_request,
         }
+        self.subshell_id: str | None = None  # the subshell this dispatcher serves (None: main)
+        self.subshells: Any = None  # kernel.subshells.Subshells, made by the first request
+        self.comm_routes: dict[Any, Any] | None = None  # comm id -> subshell that last sent on it
         # held while a cell runs: one on the control channel waits for one on shell and back
         self.execution_lock = threading.Lock()
         shell.publish = self.publish
@@ -234,6 +262,8 @@ class Dispatcher:
         sink = self.channels.sink
         if sink is not None and sink.routed:  # a task's or thread's display goes to its cell
             parent = iostream.parent_of_write() or parent
+        if self.comm_routes is not None and msg_type in ("comm_open", "comm_msg"):  # answers go there
+            self.comm_routes[content.get("comm_id")] = parent.get("subshell_id")
         self.channels.publish(msg_type, content, parent, buffers)
 
     def reply(self, request: Request, msg_type: str, content: dict[str, Any], metadata: dict[str, Any] | None = None) -> None:
@@ -352,7 +382,7 @@ class Dispatcher:
         # Requests that arrived before this reply were sent without knowing of the failure:
         # take them now, so a request sent after the client saw the error is served normally.
         queued = []
-        on_main = threading.get_ident() == self.main_thread_id
+        on_main = threading.get_ident() == self.main_thread_id or self.subshell_id is not None
         if outcome.status == "error" and not silent and content.get("stop_on_error", True) and on_main:
             queued = self.channels.take_queued()
         self.reply(request, "execute_reply", reply, {"status": outcome.status, "started": started})
@@ -520,7 +550,7 @@ class Dispatcher:
         if problem is None:
             self.reply(request, "interrupt_reply", {"status": "ok"})
             return
-        self.channels.publish("stream", {"name": "stderr", "text": f"Interrupt: {problem}\n"}, self.parent)
+        self._warn(f"Interrupt: {problem}\n")
         self.reply(request, "interrupt_reply", {
             "status": "error",
             "ename": "InterruptNotDelivered",
@@ -529,28 +559,17 @@ class Dispatcher:
         })
 
     def interrupt(self) -> str | None:
-        """Raise KeyboardInterrupt in the running user code (if any).
+        """Interrupt the running user code: None, or why that could not be done."""
+        return send_sigint(self.main_thread_id, self.on_sigint, self.shell.interruptible, self._warn)
 
-        Returns None, or why the interrupt could not be delivered: user code that replaced the
-        SIGINT handler with SIG_IGN or SIG_DFL (a signal would be ignored, or kill the kernel).
-        """
-        handler = signal.getsignal(signal.SIGINT)
-        problem = _undeliverable(handler)
-        if problem is not None:
-            return problem
-        if self.main_thread_id is not None and hasattr(signal, "pthread_kill"):
-            signal.pthread_kill(self.main_thread_id, signal.SIGINT)
-        else:
-            os.kill(os.getpid(), signal.SIGINT)
-        if handler != self.on_sigint and self.shell.interruptible:
-            name = getattr(handler, "__qualname__", repr(handler))
-            text = f"Interrupt: passed to the SIGINT handler the running code installed ({name})\n"
-            self.channels.publish("stream", {"name": "stderr", "text": text}, self.parent)
-        return None
+    def _warn(self, text: str) -> None:
+        """A line on stderr of the running request, from the kernel itself."""
+        self.channels.publish("stream", {"name": "stderr", "text": text}, self.parent)
 
     def restore_sigint(self) -> None:
         """Put the kernel's SIGINT handler back if the cell replaced it."""
-        restore_sigint(self.on_sigint)
+        if threading.current_thread() is threading.main_thread():  # (only it may set handlers)
+            restore_sigint(self.on_sigint)
 
     def shutdown_request(self, request: Request) -> None:
         restart = bool(request[2]["content"].get("restart", False))
@@ -559,6 +578,14 @@ class Dispatcher:
         self.channels.publish("shutdown_reply", content, request[2]["header"])
         self.channels.publish("status", {"execution_state": "idle"}, request[2]["header"])
         self.channels.stop(0)
+
+    def subshell_request(self, request: Request) -> None:
+        """create/delete/list_subshell_request (kernel subshells, protocol 5.5)."""
+        from . import subshells
+
+        if self.subshells is None:
+            self.subshells = subshells.Subshells(self.channels, self)
+        subshells.serve_control(self.subshells, self, request)
 
     def debug_request(self, request: Request) -> None:
         """A Debug Adapter Protocol request (the visual debugger, see ``debugger_of``)."""

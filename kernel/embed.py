@@ -89,10 +89,12 @@ class EmbeddedChannels(app.Channels):
                 if self.leave_requested:
                     self.stop(0)
                     break
+                self.handover.own()  # (kernel subshells: see app.ShellHandover)
                 received = self.receive(self.shell)
-                if received is None:
+                if received is None or self.handover.passed_on(*received):
                     continue
                 idents, msg = received
+                self.handover.free()
                 dispatcher.handle((self.shell, idents, msg), dispatcher.shell_handlers, True)
             except KeyboardInterrupt:
                 continue

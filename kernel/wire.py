@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import math
 import os
@@ -38,7 +39,7 @@ from collections import deque
 from typing import Any
 
 DELIMITER = b"<IDS|MSG>"
-PROTOCOL_VERSION = "5.4"
+PROTOCOL_VERSION = "5.5"
 REPLAY_MEMORY = 1 << 14  # signatures remembered (~100 bytes each); the date floor covers the rest
 CLOCK_SKEW = 300.0  # seconds a client's clock may lag the kernel's (see the module docstring)
 
@@ -240,13 +241,12 @@ class Session:
         self.signer = signer
         self.username = username
         self.session_id = session_id or new_id()
-        self._counter = 0
+        self._ids = itertools.count(1)  # next() is atomic: threads (subshells) never share an id
 
     def header(self, msg_type: str) -> dict[str, Any]:
         """A fresh header for a message of ``msg_type``."""
-        self._counter += 1
         return {
-            "msg_id": f"{self.session_id}_{os.getpid()}_{self._counter}",
+            "msg_id": f"{self.session_id}_{os.getpid()}_{next(self._ids)}",
             "msg_type": msg_type,
             "username": self.username,
             "session": self.session_id,

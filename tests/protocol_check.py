@@ -9,7 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from jsonschema import Draft4Validator
-from jupyter_kernel_test.msgspec_v5 import schema_fragments, validate_message
+from jupyter_kernel_test.msgspec_v5 import (
+    reply_msgs_using_status,
+    schema_fragments,
+    validate_message,
+)
 
 _EXTRA: dict[str, dict[str, Any]] = {
     "iopub_welcome": {"properties": {"subscription": {"type": "string"}}},
@@ -44,6 +48,13 @@ _EXTRA: dict[str, dict[str, Any]] = {
         },
         "required": ["type", "seq", "event"],
     },
+    # kernel subshells (protocol 5.5, JEP 91); an error reply is checked as any error reply
+    "create_subshell_reply": {"properties": {"subshell_id": {"type": "string"}}, "required": ["subshell_id"]},
+    "delete_subshell_reply": {"properties": {"status": {"enum": ["ok"]}}},
+    "list_subshell_reply": {
+        "properties": {"subshell_id": {"type": "array", "items": {"type": "string"}}},
+        "required": ["subshell_id"],
+    },
     # Not in the specification: our kernel's own iopub note that it waits for input.
     "mycon_input_wait": {
         "properties": {
@@ -57,6 +68,7 @@ _EXTRA: dict[str, dict[str, Any]] = {
 }
 for _name, _fragment in _EXTRA.items():
     schema_fragments.setdefault(_name, _fragment)
+reply_msgs_using_status.update({"create_subshell_reply", "delete_subshell_reply", "list_subshell_reply"})
 
 # The specification says ``password`` is a boolean; the borrowed schema says "number".
 schema_fragments["input_request"] = {

@@ -24,7 +24,7 @@ MAX_KERNEL_TOP_LEVEL = 15
 # the kernel's language layer: what it may not import (the process and protocol modules, zmq)
 LANGUAGE = ("kernel.execution", "kernel.display", "kernel.services", "kernel.magics", "kernel.ipython")
 PROTOCOL = ("kernel.app", "kernel.wire", "kernel.dispatch", "kernel.embed", "kernel.iostream",
-            "kernel.comms", "kernel.language", "kernel.debugger", "zmq")
+            "kernel.comms", "kernel.language", "kernel.debugger", "kernel.subshells", "zmq")
 
 
 def module_files() -> dict[str, Path]:

@@ -11,6 +11,7 @@ import builtins
 import linecache
 import re
 import sys
+import threading
 from collections.abc import Callable
 from types import CodeType
 from typing import Any
@@ -132,6 +133,9 @@ class Shell:
         # almost always: nothing changes and nothing is spent.
         self.typed_cell_runner: Callable[[str, bool, bool], CellOutcome] | None = None
         self.parsed_cell_runner: Callable[[str, str], bool] | None = None
+        # per thread: a subshell's thread sets ``cell_loop`` (its own aio.CellLoop for
+        # top-level await); the main thread's loop is ``cell_loop()``
+        self.on_thread = threading.local()
 
     # ----- input ---------------------------------------------------------------------------
 
@@ -221,8 +225,12 @@ class Shell:
         if self.parsed_cell_runner is not None and not silent:  # (a silent cell is a front end's own)
             self._run_elsewhere(self.parsed_cell_runner, source, filename, outcome)
             return self._finish(code, outcome)
+        # only the main thread's run is interruptible (SIGINT reaches the main thread); a run in
+        # a subshell's thread leaves the flag to the main thread's
+        own_loop = getattr(self.on_thread, "cell_loop", None)
         try:
-            self.interruptible = True
+            if own_loop is None:
+                self.interruptible = True
             try:
                 if _awaits(body) or _awaits(last):
                     value = self._run_coroutine(self._whole_cell(body, last))
@@ -231,7 +239,8 @@ class Shell:
                         self._run_code(body)
                     value = self._run_code(last) if last is not None else None
             finally:
-                self.interruptible = False
+                if own_loop is None:
+                    self.interruptible = False
         except CellError as exc:
             self._report_plain_error(outcome, "UsageError", str(exc))
         except SystemExit as exc:
@@ -297,7 +306,7 @@ class Shell:
             flags |= TOP_LEVEL_AWAIT
         tree = ast.parse(source, filename=filename, mode="exec", type_comments=False)
         if self.ast_transformers:
-            tree = self._transform_tree(tree)
+            tree = apply_ast_transformers(self.ast_transformers, tree, self._warn)
         if "__future__" in source:
             tree, cell_flags = take_future_imports(tree, filename)
             self.future_flags |= cell_flags
@@ -312,18 +321,6 @@ class Shell:
             last = compile(expression, filename, "eval", flags=flags, dont_inherit=True)
             return body, last
         return compile(tree, filename, "exec", flags=flags, dont_inherit=True), None
-
-    def _transform_tree(self, tree: ast.Module) -> ast.Module:
-        """Apply the ``ast_transformers``; one that fails is reported and dropped, as in IPython."""
-        for transformer in list(self.ast_transformers):
-            try:
-                tree = ast.fix_missing_locations(transformer.visit(tree))
-            except Exception as exc:  # noqa: BLE001 - a broken transformer must not stop the cell
-                self.ast_transformers.remove(transformer)
-                self.publish("stream", {"name": "stderr", "text": (
-                    f"AST transformer {transformer!r} failed ({type(exc).__name__}: {exc}); "
-                    "it is unregistered.\n")})
-        return tree
 
     def _run_code(self, code: Any) -> Any:
         result = eval(code, self.user_ns)  # noqa: S307 - running user code is the job
@@ -344,6 +341,9 @@ class Shell:
 
     def _run_coroutine(self, coroutine: Any) -> Any:
         """Run a cell that uses top-level ``await`` on the kernel's own event loop."""
+        own_loop = getattr(self.on_thread, "cell_loop", None)
+        if own_loop is not None:  # a subshell's thread
+            return own_loop.run(coroutine)
         return self.cell_loop().run(coroutine, self.await_watch)
 
     def cell_loop(self) -> Any:
@@ -462,24 +462,45 @@ class Shell:
 
     def user_expressions(self, expressions: dict[str, Any]) -> dict[str, Any]:
         """Evaluate ``user_expressions`` after a run: a mime bundle or an error for each."""
-        results: dict[str, Any] = {}
-        for name, expression in expressions.items():
-            try:
-                if not isinstance(expression, str):
-                    raise TypeError("a user expression must be a string")
-                value = eval(expression, self.user_ns)  # noqa: S307
-                data, metadata, _ = formatting.format_object(value)
-                results[name] = {"status": "ok", "data": data, "metadata": metadata}
-            except BaseException as exc:  # noqa: BLE001
-                results[name] = {
-                    "status": "error",
-                    "ename": type(exc).__name__,
-                    "evalue": str(exc),
-                    "traceback": tracebacks.format_exception(
-                        type(exc), exc, exc.__traceback__, self.cell_names
-                    ),
-                }
-        return results
+        return evaluate_expressions(expressions, self.user_ns, self.cell_names)
+
+    def _warn(self, text: str) -> None:
+        """A line on the cell's stderr from the kernel itself."""
+        self.publish("stream", {"name": "stderr", "text": text})
+
+
+def evaluate_expressions(expressions: dict[str, Any], namespace: dict[str, Any],
+                         cell_names: Any) -> dict[str, Any]:
+    """Each of ``expressions`` (name -> code) evaluated in ``namespace``: a mime bundle, or an
+    error as execute_reply's ``user_expressions`` carry it."""
+    results: dict[str, Any] = {}
+    for name, expression in expressions.items():
+        try:
+            if not isinstance(expression, str):
+                raise TypeError("a user expression must be a string")
+            value = eval(expression, namespace)  # noqa: S307
+            data, metadata, _ = formatting.format_object(value)
+            results[name] = {"status": "ok", "data": data, "metadata": metadata}
+        except BaseException as exc:  # noqa: BLE001
+            results[name] = {
+                "status": "error",
+                "ename": type(exc).__name__,
+                "evalue": str(exc),
+                "traceback": tracebacks.format_exception(type(exc), exc, exc.__traceback__, cell_names),
+            }
+    return results
+
+
+def apply_ast_transformers(transformers: list[Any], tree: ast.Module, warn: Callable[[str], None]) -> ast.Module:
+    """``tree`` through each of ``transformers`` (``ast.NodeTransformer``s); one that fails is
+    removed from the list and ``warn``ed about, as IPython does."""
+    for transformer in list(transformers):
+        try:
+            tree = ast.fix_missing_locations(transformer.visit(tree))
+        except Exception as exc:  # noqa: BLE001 - a broken transformer must not stop the cell
+            transformers.remove(transformer)
+            warn(f"AST transformer {transformer!r} failed ({type(exc).__name__}: {exc}); it is unregistered.\n")
+    return tree
 
 
 def take_future_imports(tree: ast.Module, filename: str) -> tuple[ast.Module, int]:

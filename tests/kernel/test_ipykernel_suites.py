@@ -5,7 +5,8 @@ installed ipykernel (``pip download``, cached between runs). Only their start-up
 ``tests/utils.py`` starts the kernel through jupyter_client, and we name the ``mycon``
 kernelspec there. Then pytest runs ``test_message_spec.py``, ``test_kernel.py`` and
 ``test_async.py`` in a subprocess, bounded in time, and every test must pass except the few
-listed in ``DESELECTED`` below, each with its reason.
+listed in ``DESELECTED`` below, each with its reason; and, in a second run, ``test_subshells.py``
+(kernel subshells, ipykernel 7 on), all of it.
 
 Offline: getting the files needs the network (PyPI). Without it the test fails, saying so: CI
 has the network, and a silent skip there would hide a broken kernel. Set ``MYCON_OFFLINE=1`` to
@@ -30,7 +31,8 @@ from pathlib import Path
 import pytest
 
 SUITES = ("tests/test_message_spec.py", "tests/test_kernel.py", "tests/test_async.py")
-DEBUGGER_SUITE = "tests/test_debugger.py"  # run by a test of its own (needs debugpy)
+DEBUGGER_SUITES = ("tests/test_debugger.py",)  # the visual debugger: needs debugpy
+SUBSHELL_SUITES = ("tests/test_subshells.py",)  # its time-sensitive tests skip under --cov only
 DOWNLOAD_TIMEOUT = 180  # seconds for pip (it builds the sdist's metadata: fetches hatchling)
 SUITES_TIMEOUT = 300  # seconds for the three suites together (about a minute when all pass)
 PER_TEST_TIMEOUT = 40  # seconds for any one of their tests (their own setting is 30)
@@ -46,13 +48,10 @@ START_UP_LINES = {
 # Tests not run, each about ipykernel itself rather than the protocol or IPython's behaviour.
 DESELECTED = {
     # Its validator wants implementation_version >= 2.1, which is ipykernel's own version number
-    # (ours is the mycon version); it also wants "kernel subshells" (see test_subshell).
+    # (ours is the mycon version); the rest of it ("kernel subshells" among the supported
+    # features) is checked by test_subshells.py's test_supported.
     "tests/test_message_spec.py::test_kernel_info_request":
         "implementation_version must be ipykernel's version (>= 2.1)",
-    # Kernel subshells (JEP 91, protocol 5.5) are not implemented by this kernel: it speaks
-    # protocol 5.4 and does not list "kernel subshells" among its supported_features.
-    "tests/test_message_spec.py::test_subshell":
-        "kernel subshells (protocol 5.5) are not implemented",
     # Asserts the backend is matplotlib_inline's module ``backend_inline`` (ipykernel's own
     # dependency); ours is kernel.display.mpl_backend, which draws inline the same way.
     "tests/test_kernel.py::test_matplotlib_inline_on_import":
@@ -125,8 +124,7 @@ def prepare_run(sources: Path, into: Path) -> Path:
     return copy
 
 
-def run_suites(copy: Path, report: Path, suites: tuple[str, ...] = SUITES,
-               deselected: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_suites(copy: Path, report: Path, suites: tuple[str, ...] = SUITES) -> subprocess.CompletedProcess[str]:
     """Their suites under pytest in a subprocess (their pyproject's settings, except:
     no coverage/doctest add-opts, the ``flaky`` marker registered without its re-run plugin
     (a test must pass the first time), an explicit fixture loop scope)."""
@@ -136,7 +134,7 @@ def run_suites(copy: Path, report: Path, suites: tuple[str, ...] = SUITES,
         "-o", "markers=flaky: marks a test that the flaky plugin would re-run",
         f"--timeout={PER_TEST_TIMEOUT}", f"--junitxml={report}", "-rfE", "--color=no",
     ]
-    for test_id in DESELECTED if deselected is None else deselected:
+    for test_id in DESELECTED:
         command += ["--deselect", test_id]
     env = dict(os.environ)
     env.pop("PYTEST_ADDOPTS", None)
@@ -158,13 +156,26 @@ def outcomes(report: Path) -> dict[str, str]:
 
 
 @pytest.mark.timeout(DOWNLOAD_TIMEOUT + SUITES_TIMEOUT + 30)
-def test_ipykernel_suites_pass_on_our_kernel(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("suites", "least_passed"), [
+    pytest.param(SUITES, 45, id="protocol-kernel-async"),  # about fifty run on Linux
+    pytest.param(SUBSHELL_SUITES, 20, id="subshells"),  # 23 with their parametrisations
+    pytest.param(DEBUGGER_SUITES, 11, id="debugger"),  # all of it (12 on Linux)
+])
+def test_ipykernel_suites_pass_on_our_kernel(tmp_path: Path, suites: tuple[str, ...], least_passed: int) -> None:
     pytest.importorskip("pytest_asyncio", reason="their conftest needs pytest-asyncio (the test extra)")
+    if suites == DEBUGGER_SUITES:
+        pytest.importorskip("debugpy", reason="the debugger needs debugpy (the debugger and test extras)")
+    if suites == SUBSHELL_SUITES:
+        # their time-sensitive tests ask for pytest-cov's --cov option (to skip under coverage)
+        pytest.importorskip("pytest_cov", reason="test_subshells.py needs pytest-cov (the test extra)")
     sources = ipykernel_sources(_ipykernel_version())
+    missing = [suite for suite in suites if not (sources / suite).is_file()]
+    if missing:
+        pytest.skip(f"ipykernel {_ipykernel_version()} has no {missing} (kernel subshells came in 7)")
     copy = prepare_run(sources, tmp_path)
     report = tmp_path / "report.xml"
     try:
-        done = run_suites(copy, report)
+        done = run_suites(copy, report, suites)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"ipykernel's suites took over {SUITES_TIMEOUT} s:\n{exc.stdout}")
     assert report.is_file(), f"pytest wrote no report:\n{done.stdout}\n{done.stderr}"
@@ -172,25 +183,5 @@ def test_ipykernel_suites_pass_on_our_kernel(tmp_path: Path) -> None:
     bad = sorted(test_id for test_id, kind in results.items() if kind in ("failure", "error"))
     passed = sum(kind == "passed" for kind in results.values())
     assert not bad, f"{len(bad)} of ipykernel's tests fail on our kernel: {bad}\n{done.stdout[-20000:]}"
-    # a collection problem would pass nothing: about fifty run on Linux
-    assert passed >= 45, f"only {passed} of ipykernel's tests passed:\n{done.stdout[-5000:]}"
-
-
-@pytest.mark.timeout(DOWNLOAD_TIMEOUT + SUITES_TIMEOUT + 30)
-def test_ipykernel_debugger_suite_passes_on_our_kernel(tmp_path: Path) -> None:
-    """Their ``test_debugger.py`` (the visual debugger's DAP messages, on debugpy): all of it."""
-    pytest.importorskip("pytest_asyncio", reason="their conftest needs pytest-asyncio (the test extra)")
-    pytest.importorskip("debugpy", reason="the debugger needs debugpy (the debugger and test extras)")
-    sources = ipykernel_sources(_ipykernel_version())
-    copy = prepare_run(sources, tmp_path)
-    report = tmp_path / "report.xml"
-    try:
-        done = run_suites(copy, report, (DEBUGGER_SUITE,), {})
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"ipykernel's test_debugger.py took over {SUITES_TIMEOUT} s:\n{exc.stdout}")
-    assert report.is_file(), f"pytest wrote no report:\n{done.stdout}\n{done.stderr}"
-    results = outcomes(report)
-    bad = sorted(test_id for test_id, kind in results.items() if kind in ("failure", "error"))
-    passed = sum(kind == "passed" for kind in results.values())
-    assert not bad, f"{len(bad)} of ipykernel's debugger tests fail on our kernel: {bad}\n{done.stdout[-20000:]}"
-    assert passed >= 11, f"only {passed} of ipykernel's debugger tests passed:\n{done.stdout[-5000:]}"
+    # a collection problem would pass nothing
+    assert passed >= least_passed, f"only {passed} of ipykernel's tests passed:\n{done.stdout[-5000:]}"
