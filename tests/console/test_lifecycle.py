@@ -15,6 +15,8 @@ import pytest
 from jupyter_client.manager import KernelManager
 from term import CTRL_C, CTRL_D, ENTER, F5, F6, Term, need_kernel, plain
 
+from console.connection_files import resolve_connection_file
+
 
 def _kernel_processes(connection_file: str) -> list[int]:
     """Processes whose command line names ``connection_file``."""
@@ -34,8 +36,7 @@ def _kernel_processes(connection_file: str) -> list[int]:
 def _connection_file_of(t: Term) -> str:
     m = t.expect(re.compile(r"mycon --existing (\S+)"))
     assert isinstance(m, re.Match)
-    name = m.group(1)
-    path = name if os.sep in name else os.path.join(os.environ["JUPYTER_RUNTIME_DIR"], f"kernel-{name}.json")
+    path = resolve_connection_file(m.group(1))  # a path, or the start of a kernel id
     assert os.path.isfile(path)
     return path
 

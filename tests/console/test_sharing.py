@@ -14,6 +14,8 @@ from contextlib import contextmanager
 import pytest
 from term import CTRL_C, CTRL_D, ENTER, JUPYTER, MYCON, Term, need_kernel, plain
 
+from console.connection_files import resolve_connection_file
+
 pytestmark = pytest.mark.timeout(120)
 
 
@@ -390,7 +392,7 @@ def test_a_kernel_left_running_outlives_its_console_until_a_client_shuts_it_down
             t.prompt()
             firsts.append(t)
         first, second = firsts
-        cf = os.path.join(os.environ["JUPYTER_RUNTIME_DIR"], f"kernel-{name}.json")
+        cf = resolve_connection_file(name)  # the banner names it by the start of its id
         owner.run("zzkept = 42")
         owner.prompt()
         owner.send(CTRL_D)
@@ -404,7 +406,7 @@ def test_a_kernel_left_running_outlives_its_console_until_a_client_shuts_it_down
         first.run("zzkept")
         first.expect("Out[2]: 42")
         listed = subprocess.run([MYCON, "list"], capture_output=True, text=True, timeout=60)
-        assert re.search(rf"alive .*kernel-{name}\.json", listed.stdout), listed.stdout
+        assert re.search(rf"alive .*{os.path.basename(cf)}", listed.stdout), listed.stdout
         second.send(CTRL_D)  # another client remains: the usual question
         second.expect("Do you really want to exit")
         second.send("y" + ENTER)
