@@ -469,6 +469,20 @@ class Shell:
         self.publish("stream", {"name": "stderr", "text": text})
 
 
+def delete_variable(shell: Shell, name: str) -> None:
+    """Delete ``name`` from the user namespace, and its object from ``Out``, ``_N`` and ``_``,
+    ``__``, ``___`` (what ``%xdel`` and ``get_ipython().del_var`` do); KeyError when unset."""
+    ns = shell.user_ns
+    value = ns.pop(name)
+    outputs = shell.outputs
+    for count in [count for count, kept in outputs.items() if kept is value]:
+        del outputs[count]
+        ns.pop(f"_{count}", None)
+    for key in ("_", "__", "___"):
+        if ns.get(key) is value:
+            ns[key] = ""
+
+
 def evaluate_expressions(expressions: dict[str, Any], namespace: dict[str, Any],
                          cell_names: Any) -> dict[str, Any]:
     """Each of ``expressions`` (name -> code) evaluated in ``namespace``: a mime bundle, or an

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from traitlets.config import Configurable
 
 from ..execution import tracebacks
+from ..execution.shell import delete_variable
 from .events import EventManager, ExecutionInfo, ExecutionResult
 from .extensions import ExtensionManager
 from .formatters import DisplayFormatter
@@ -323,14 +324,7 @@ class ZMQInteractiveShell(Configurable):  # type: ignore[misc]
             return
         if varname not in ns:
             raise NameError(f"name '{varname}' is not defined")
-        obj = ns.pop(varname)
-        outputs = self._shell.outputs
-        for count in [count for count, value in outputs.items() if value is obj]:
-            del outputs[count]
-            ns.pop(f"_{count}", None)
-        for name in ("_", "__", "___"):
-            if ns.get(name) is obj:
-                ns[name] = ""
+        delete_variable(self._shell, varname)
 
     # ----- errors, payloads --------------------------------------------------------------------------
 

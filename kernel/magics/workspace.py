@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..execution import tracebacks
+from ..execution.shell import delete_variable
 from ..execution.tracebacks import CellError
 from .basic import (
     _compile_with_last,
@@ -474,14 +475,7 @@ def _xdel(rt: MagicRuntime, args: str) -> None:
         raise CellError(f"%xdel: `{name}` belongs to the kernel; not deleted")
     if name not in ns:
         raise CellError(f"%xdel: name `{name}` is not defined")
-    value = ns.pop(name)
-    outputs = rt.shell.outputs
-    for count in [count for count, kept in outputs.items() if kept is value]:
-        del outputs[count]
-        ns.pop(f"_{count}", None)
-    for key in ("_", "__", "___"):
-        if ns.get(key) is value:
-            ns[key] = ""
+    delete_variable(rt.shell, name)
 
 
 @_builtin("reset_selective")
