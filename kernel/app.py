@@ -129,7 +129,7 @@ class Channels:
         if in_fork_child():
             return  # a forked child shares the sockets' descriptors but must never use them
         routed = self.handover.routed
-        if sock is self.shell_socket and routed is not None and threading.current_thread() is not routed.thread:
+        if sock is self.shell_socket and routed is not None and threading.current_thread() is not routed.serving:
             sock = self.shell  # a request read before the router took the socket: reply through it
         sock.send_multipart(self.session.serialize(msg_type, content, parent, metadata, idents))
 

@@ -215,6 +215,9 @@ class Router:
         self.given_back = False  # TAKE_BACK sent (a create before the main thread took it revives)
         self.returned = False  # the main thread took the socket back (under ``lock``): ending
         self.poller: zmq.Poller | None = None
+        # the thread serving as router, set by that thread first thing: a reply sent from any
+        # other thread meanwhile goes through the main inbox, which is right (it is not the router)
+        self.serving: threading.Thread | None = None
         self.thread = start_helper(self.serve, name="subshell-router")
 
     # ----- control thread ------------------------------------------------------------------------
@@ -235,6 +238,7 @@ class Router:
     # ----- router thread -----------------------------------------------------------------------
 
     def serve(self) -> None:
+        self.serving = threading.current_thread()
         poller = zmq.Poller()
         for sock in (self.commands, self.main_end):
             poller.register(sock, zmq.POLLIN)
