@@ -191,14 +191,19 @@ def load_enter_bindings(
         st.held = []
 
         async def decide() -> None:
+            finished = False
             try:
                 try:
                     status, indent = await ask(text)
                 except Exception:
                     status, indent = local_completeness(text)
                 finish(event, status != "incomplete", indent)
+                finished = True
             finally:
-                st.pending = False  # also when the prompt went away meanwhile
+                # finish() cleared ``pending`` before replaying the held keys, and an Enter
+                # among them may have set it again for its own question: leave that one be
+                if not finished:
+                    st.pending = False  # the prompt went away meanwhile
 
         event.app.create_background_task(decide())
 

@@ -231,3 +231,44 @@ def test_enter_uses_answer_known_while_typing() -> None:
             return result
 
     assert asyncio.run(go()) == "block:\n  x"
+
+
+def test_keys_wait_behind_an_enter_asked_while_held_keys_were_replayed() -> None:
+    """Enter's question answered, the keys held meanwhile are replayed; one of them is an Enter
+    that asks again: keys arriving while that second question is out must wait behind it too
+    (they once went straight into the buffer, ahead of the newline, and a blank Enter after
+    them no longer ran the cell)."""
+
+    async def go() -> tuple[bool, str]:
+        questions: asyncio.Queue[tuple[str, asyncio.Future[Completeness]]] = asyncio.Queue()
+
+        async def ask(text: str) -> Completeness:
+            answer: asyncio.Future[Completeness] = asyncio.get_running_loop().create_future()
+            await questions.put((text, answer))
+            return await answer
+
+        state = EnterState()
+        with create_pipe_input() as inp:
+            session = create_prompt_session(
+                PromptState(count=lambda: 1), ask_complete=ask, completer=None,
+                history=InMemoryHistory(), toolbar=None, input=inp, output=DummyOutput(),
+                enter_state=state,
+            )
+            prompt = asyncio.ensure_future(session.prompt_async())
+            inp.send_text('def f():\r"""doc"""\r')  # the second line arrives while Enter waits
+            text, answer = await asyncio.wait_for(questions.get(), 5)
+            assert text == "def f():"
+            answer.set_result(("incomplete", "    "))
+            text, answer = await asyncio.wait_for(questions.get(), 5)
+            assert text == 'def f():\n    """doc"""'
+            waiting_behind_second = state.pending  # the replayed Enter's question is out
+            answer.set_result(("incomplete", "    "))
+            inp.send_text("return 1\r")
+            text, answer = await asyncio.wait_for(questions.get(), 5)
+            answer.set_result(("incomplete", "    "))
+            inp.send_text("\r")  # a blank line runs the cell
+            return waiting_behind_second, await asyncio.wait_for(prompt, 5)
+
+    pending, text = asyncio.run(go())
+    assert pending
+    assert text == 'def f():\n    """doc"""\n    return 1'
