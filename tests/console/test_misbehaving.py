@@ -293,6 +293,24 @@ def test_second_ctrl_c_stops_waiting_for_a_slow_restart(bad: list[Term], jupyter
     t.expect("(kernel restarted)")
     t.expect("started after")
     no_traceback(t)
+    _leave_a_deaf_kernel(t, jupyter_env)
+
+
+def _leave_a_deaf_kernel(t: Term, jupyter_env: dict[str, str]) -> None:
+    """Leave a console whose deaf kernel ignores the shutdown: two Ctrl-Cs kill it, and no
+    kernel process of this test is left behind."""
+    t.send(CTRL_C)  # the cell it runs is answered, never ended: stop waiting for it
+    t.send(CTRL_C)
+    t.prompt()
+    t.send(CTRL_D)
+    t.expect("exit")
+    t.send("y" + ENTER)
+    t.expect("waiting for the kernel to shut down")
+    t.send(CTRL_C)
+    t.send(CTRL_C)
+    assert t.wait_exit() == 0
+    runtime = jupyter_env["JUPYTER_RUNTIME_DIR"]
+    assert not [pid for pid in os.listdir("/proc") if pid.isdigit() and runtime in _cmdline(pid)]
 
 
 def _cmdline(pid: str) -> str:
