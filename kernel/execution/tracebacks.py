@@ -35,12 +35,21 @@ _cell_dir: list[str] = []
 def cell_file_name(count: int, serial: int, code: str) -> str:
     """A new cell's file name (no file is written: the source lives in linecache)."""
     if not _cell_dir:
-        import tempfile
-
-        _cell_dir.append(os.path.join(tempfile.gettempdir(), f"mycon_{os.getpid()}"))
+        _cell_dir.append(os.path.join(_temp_dir(), f"mycon_{os.getpid()}"))
     name = os.path.join(_cell_dir[0], f"{hash((code, serial)) % 10**10}.py")
     CELL_FILES[name] = (count, serial)
     return name
+
+
+def _temp_dir() -> str:
+    """The folder ``tempfile.gettempdir()`` would name, found the way it looks first ($TMPDIR,
+    $TEMP, $TMP, then the system's); only a name here (nothing is written), so importing
+    tempfile, and shutil, bz2, lzma with it, costs a cell's first run for nothing."""
+    for variable in ("TMPDIR", "TEMP", "TMP"):
+        folder = os.environ.get(variable)
+        if folder:
+            return os.path.abspath(folder)
+    return "/tmp" if os.name == "posix" else os.path.abspath(os.curdir)
 
 
 def is_cell_file(filename: str) -> bool:
