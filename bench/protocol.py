@@ -85,7 +85,7 @@ class Message:
 def _parse(channel: str, frames: list[bytes]) -> Message:
     split = frames.index(DELIM)
     header = json.loads(frames[split + 2])
-    parent = json.loads(frames[split + 3])
+    parent = json.loads(frames[split + 3]) or {}  # xeus-python sends null for "no parent"
     return Message(channel, header["msg_type"], parent.get("msg_id", ""), frames[split + 5])
 
 
