@@ -6,6 +6,7 @@ that imports it back, not even inside a function; ``tests/test_layout.py`` check
 Process and protocol (this folder's modules):
     wire         messages: headers, HMAC signing and checking, replay protection, frames
     connection   connection files and the runtime directory
+    sockets      multipart send/receive straight on pyzmq's compiled sockets (the hot path)
     app          start-up, the five sockets, threads, signals, parent watching, shut-down
     dispatch     one handler per request type, busy/idle around each, stdin requests
     iostream     stdout/stderr (Python and file descriptors) captured into stream messages

@@ -26,6 +26,8 @@ from .dispatch import Dispatcher
 from .execution.shell import Shell
 from .iostream import FLUSH_INTERVAL, FdCapture, OutStream, StreamSink, in_fork_child
 from .log import log, set_log_fd
+from .sockets import readable as _readable
+from .sockets import recv_frames, send_frames
 from .threads import start_helper
 from .wire import Session, Signer, WireError, new_id
 
@@ -48,11 +50,6 @@ def _warm_language_services() -> None:
     from .services import completion, inspection  # noqa: F401 - now, not at the first ``?``
 
     completion.warm()
-
-
-def _readable(sock: zmq.Socket) -> bool:
-    """True if ``sock`` has a message waiting (cheaper than a poll: no poller is built)."""
-    return bool(int(sock.get(zmq.EVENTS)) & zmq.POLLIN)
 
 
 def bind_socket(context: zmq.Context, info: connection.ConnectionInfo, kind: int, port_name: str) -> zmq.Socket:
@@ -131,7 +128,7 @@ class Channels:
         routed = self.handover.routed
         if sock is self.shell_socket and routed is not None and threading.current_thread() is not routed.serving:
             sock = self.shell  # a request read before the router took the socket: reply through it
-        sock.send_multipart(self.session.serialize(msg_type, content, parent, metadata, idents))
+        send_frames(sock, self.session.serialize(msg_type, content, parent, metadata, idents))
 
     def publish(self, msg_type: str, content: dict[str, Any], parent: dict[str, Any],
                 buffers: list[bytes] | None = None) -> None:
@@ -143,7 +140,7 @@ class Channels:
         with self.iopub_lock:
             if _readable(self.iopub):
                 self._welcome_locked()  # a new subscriber's first message is its welcome
-            self.iopub.send_multipart(frames)
+            send_frames(self.iopub, frames)
 
     def emit_stream(self, name: str, text: str, parent: Any = None) -> None:
         """Publish one stream message for ``parent`` (None: the request being served)."""
@@ -243,13 +240,13 @@ class Channels:
     def _send_input_wait_locked(self, content: dict[str, Any], parent: dict[str, Any]) -> None:
         """One freshly signed ``INPUT_WAIT`` (a resent signature would look like a replay)."""
         topic = self._topic_prefix + INPUT_WAIT.encode()
-        self.iopub.send_multipart(self.session.serialize(INPUT_WAIT, content, parent, None, [topic]))
+        send_frames(self.iopub, self.session.serialize(INPUT_WAIT, content, parent, None, [topic]))
 
     # ----- shell loop --------------------------------------------------------------------------
 
     def receive(self, sock: zmq.Socket) -> tuple[list[bytes], dict[str, Any]] | None:
         """One verified message from ``sock``, or None if it had to be dropped."""
-        raw = sock.recv_multipart()
+        raw = recv_frames(sock)
         if len(raw) == 1 and self.handover.routed and sock is self.shell:
             self.handover.take_back = True  # the router's only signal to the main thread (subshells.py)
             return None
@@ -266,7 +263,7 @@ class Channels:
         queued = [(self.shell, idents, msg) for idents, msg in self.held]
         self.held = []
         with self.handover:
-            while self.shell.poll(0):
+            while _readable(self.shell):
                 received = self.receive(self.shell)
                 if received is not None and not self.handover.passed_on(*received):
                     queued.append((self.shell, received[0], received[1]))

@@ -68,10 +68,44 @@ def _clean_for_json(value: Any) -> Any:
     return repr(value)
 
 
+def _fast_encoder() -> Any:
+    """The C JSON encoder with our settings, called directly (half the cost of
+    ``json.dumps``, which builds an encoder per call); ``JSONEncoder.encode`` where the C
+    encoder is missing or takes other arguments (checked on a sample)."""
+    plain = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+    try:
+        from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
+
+        def refuse(value: Any) -> Any:
+            raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+        make = c_make_encoder
+        if make is None:
+            return plain.encode
+
+        def encode(value: Any) -> str:
+            # a fresh markers dict per call: circular structures raise ValueError, as in dumps
+            chunks = make({}, refuse, encode_basestring_ascii, None, ":", ",", False, False, False)(value, 0)
+            return "".join(chunks)
+
+        sample = {"a": [1, 2.5, None, True, "\u00e9\n"], "b": {}}
+        if encode(sample) != plain.encode(sample):
+            return plain.encode
+        return encode
+    except Exception:  # noqa: BLE001 - any surprise: the public way
+        return plain.encode
+
+
+_encode = _fast_encoder()
+_DECODER = json.JSONDecoder()
+
+
 def dumps(value: Any) -> bytes:
     """Encode one frame as compact JSON (no NaN); unencodable parts are made safe."""
+    if not value and isinstance(value, dict):
+        return b"{}"
     try:
-        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+        text = _encode(value)
     except (TypeError, ValueError):
         text = json.dumps(_clean_for_json(value), separators=(",", ":"), allow_nan=False)
     return text.encode("ascii")
@@ -79,7 +113,10 @@ def dumps(value: Any) -> bytes:
 
 def loads(frame: bytes) -> Any:
     """Decode one JSON frame (UTF-8)."""
-    return json.loads(frame)
+    return _DECODER.decode(frame.decode("utf-8"))
+
+
+_last_second: list[Any] = [-1, ""]  # the second last formatted and its text (a cache)
 
 
 def utc_timestamp(now: float | None = None) -> str:
@@ -87,7 +124,11 @@ def utc_timestamp(now: float | None = None) -> str:
     now = time.time() if now is None else now
     seconds = int(now)
     micros = int((now - seconds) * 1_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
+    cached_second, text = _last_second  # (read together: another thread may replace the list items)
+    if cached_second != seconds:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        _last_second[:] = [seconds, text]
+    return f"{text}.{micros:06d}Z"
 
 
 def _days_from_civil(year: int, month: int, day: int) -> int:

@@ -156,5 +156,5 @@ def test_startup_imports_only_process_modules_and_the_shell() -> None:
         "kernel", "kernel.app", "kernel.comms", "kernel.connection", "kernel.dispatch",
         "kernel.display", "kernel.display.formatting", "kernel.execution",
         "kernel.execution.shell", "kernel.execution.tracebacks", "kernel.iostream", "kernel.log",
-        "kernel.threads", "kernel.wire",
+        "kernel.sockets", "kernel.threads", "kernel.wire",
     ]

@@ -2,7 +2,10 @@
 
 Each kernel start is one session. The shell thread only queues entries (cheap); a background
 writer thread owns the database connection, commits queued entries in batches and runs the
-queries of ``history_request`` (so a query sees every earlier entry). Several kernels may write
+queries of ``history_request`` (so a query sees every earlier entry). Entries wait up to
+``WRITE_DELAY`` for the next cells' entries to join their commit: a burst of cells costs one
+commit, not one each (a kernel killed with SIGKILL loses at most that last moment; a normal
+exit, a query or ``flush`` commits at once). Several kernels may write
 the same file at once: WAL journal, a busy timeout and retries, no lost rows.
 
 A database that cannot be opened or written (corrupt, read-only, full disk) gives one warning
@@ -26,6 +29,7 @@ QUERY_TIMEOUT = 10.0  # seconds a history query waits for the writer
 CLOSE_TIMEOUT = 3.0  # seconds the exit flush may take
 BUSY_TIMEOUT_MS = 5000
 RETRIES = 8
+WRITE_DELAY = 0.05  # seconds queued entries wait for more before they are committed
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS sessions ("
@@ -79,6 +83,7 @@ class HistoryStore:
         self._db: Any = None
         self._in_memory = False
         self._closing = False
+        self._job_waiting = False  # a query or flush is queued: commit without waiting
         self._started = time.strftime("%Y-%m-%dT%H:%M:%S")
 
     # ----- the shell thread's side -------------------------------------------------------------
@@ -120,8 +125,12 @@ class HistoryStore:
 
     def _submit(self, item: Any) -> None:
         with self._cond:
+            # wake the writer for a first entry or a job; later entries join the waiting batch
+            if not self._pending or isinstance(item, _Job):
+                self._cond.notify()
+            if isinstance(item, _Job):
+                self._job_waiting = True
             self._pending.append(item)
-            self._cond.notify()
         if self._thread is None:
             self._start()
 
@@ -172,8 +181,10 @@ class HistoryStore:
                     self._cond.wait()
                 if not self._pending and self._closing:
                     return
+                self._cond.wait_for(lambda: self._closing or self._job_waiting, WRITE_DELAY)
                 batch = list(self._pending)
                 self._pending.clear()
+                self._job_waiting = False
             self._process(batch)
 
     def _process(self, batch: list[Any]) -> None:
