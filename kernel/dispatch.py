@@ -144,6 +144,10 @@ def send_sigint(main_thread_id: int | None, own_handler: Any, running: bool,
     return None
 
 
+# the handler as set, without the enum wrapping of ``signal.getsignal`` (a microsecond per cell)
+_current_handler: Any = getattr(signal, "_signal", signal).getsignal  # type: ignore[attr-defined]
+
+
 def restore_sigint(own_handler: Any) -> None:
     """Put ``own_handler`` back as SIGINT's handler if a cell replaced it.
 
@@ -151,7 +155,7 @@ def restore_sigint(own_handler: Any) -> None:
     the kernel's own code between cells (``default_int_handler``).
     """
     try:
-        handler = signal.getsignal(signal.SIGINT)
+        handler = _current_handler(signal.SIGINT)
         if handler != own_handler:
             signal.signal(signal.SIGINT, own_handler)
             bdb = sys.modules.get("bdb")

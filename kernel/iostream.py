@@ -253,6 +253,15 @@ class FdCapture:
             os.dup2(write_end, fd)
             os.close(write_end)
             self.readers[read_end] = (name, codecs.getincrementaldecoder("utf-8")("replace"))
+        self._poller: Any = None
+        try:
+            import select
+
+            self._poller = select.poll()
+            for read_end in self.readers:
+                self._poller.register(read_end, select.POLLIN)
+        except (ImportError, AttributeError, OSError):  # no poll(): read each pipe
+            self._poller = None
 
     def drain_on_signal(self) -> bool:
         """Drain as soon as a pipe becomes readable (SIGIO), so output stays in order.
@@ -289,6 +298,8 @@ class FdCapture:
                 self._draining = False
 
     def _drain_locked(self) -> None:
+        if self._poller is not None and not self._poller.poll(0):
+            return  # nothing written (one system call, where reading each pipe costs two)
         for read_end, (name, decoder) in self.readers.items():
             while True:
                 try:

@@ -21,7 +21,6 @@ _SEND = _CompiledSocket.send
 _RECV = _CompiledSocket.recv
 _GET = _CompiledSocket.get
 SNDMORE = int(zmq.SNDMORE)
-RCVMORE = int(zmq.RCVMORE)
 EVENTS = int(zmq.EVENTS)
 POLLIN = int(zmq.POLLIN)
 
@@ -34,11 +33,17 @@ def send_frames(sock: zmq.Socket[Any], frames: Sequence[bytes]) -> None:
 
 
 def recv_frames(sock: zmq.Socket[Any]) -> list[bytes]:
-    """Receive one multipart message (blocking as the socket's ``rcvtimeo`` says)."""
-    frames = [_RECV(sock, 0)]
-    while _GET(sock, RCVMORE):
-        frames.append(_RECV(sock, 0))
-    return frames
+    """Receive one multipart message (blocking as the socket's ``rcvtimeo`` says).
+
+    Each part comes as a ``zmq.Frame`` that knows whether more follow (asking the socket for
+    ``RCVMORE`` costs an option-name lookup per part); its bytes are copied out.
+    """
+    frames = []
+    while True:
+        part = _RECV(sock, 0, False)
+        frames.append(part.bytes)
+        if not part.more:
+            return frames
 
 
 def readable(sock: zmq.Socket[Any]) -> bool:

@@ -98,6 +98,7 @@ def _fast_encoder() -> Any:
 
 _encode = _fast_encoder()
 _DECODER = json.JSONDecoder()
+_scan_once = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 def dumps(value: Any) -> bytes:
@@ -112,8 +113,22 @@ def dumps(value: Any) -> bytes:
 
 
 def loads(frame: bytes) -> Any:
-    """Decode one JSON frame (UTF-8)."""
-    return _DECODER.decode(frame.decode("utf-8"))
+    """Decode one JSON frame (UTF-8).
+
+    The decoder's scanner is called directly (``json.loads`` adds an encoding check, two
+    whitespace matches and two calls per frame); anything it does not take in one step
+    (surrounding whitespace, an error to report) goes through the full decoder.
+    """
+    if frame == b"{}":
+        return {}
+    text = frame.decode("utf-8")
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:
+        end = -1
+    if end != len(text):
+        return _DECODER.decode(text)
+    return value
 
 
 _last_second: list[Any] = [-1, ""]  # the second last formatted and its text (a cache)
@@ -183,6 +198,17 @@ def new_id() -> str:
     return os.urandom(16).hex()
 
 
+def _hmac_template(key: bytes, digest_name: str, digestmod: Any) -> Any:
+    """An HMAC object to copy per message: OpenSSL's own where it has the digest (its copy,
+    update and hexdigest are C calls, a third cheaper than the ``hmac`` module's wrappers)."""
+    try:
+        import _hashlib
+
+        return _hashlib.hmac_new(key, digestmod=digest_name)
+    except (ImportError, AttributeError, ValueError, TypeError):
+        return hmac.new(key, digestmod=digestmod)
+
+
 class Signer:
     """Signs outgoing frames and verifies incoming ones, with replay protection.
 
@@ -208,7 +234,7 @@ class Signer:
         except (AttributeError, TypeError, ValueError) as exc:
             raise ValueError(f"unsupported signature scheme {scheme!r}") from exc
         self.key = key
-        self._template = hmac.new(key, digestmod=digestmod) if key else None
+        self._template = _hmac_template(key, digest_name, digestmod) if key else None
         # remembered signatures, as 64-bit prefixes (a collision only refuses a message, and
         # nobody without the key can aim for one): prefix -> date, and the arrival order
         self._seen: dict[int, float | None] = {}
@@ -283,6 +309,22 @@ class Session:
         self.username = username
         self.session_id = session_id or new_id()
         self._ids = itertools.count(1)  # next() is atomic: threads (subshells) never share an id
+        # the headers of the last requests received, with their JSON as it came: a reply or
+        # output names its request as parent, and that frame is sent back as it arrived
+        # (a handful: the shell, control and subshell threads each have a request in hand)
+        self._raw_headers: deque[tuple[dict[str, Any], bytes]] = deque(maxlen=8)
+        # (username, session id, both as JSON text) and each msg_type as JSON: for header_frame
+        self._json_names: tuple[str, str, str, str] = ("", "", "", "")
+        self._json_types: dict[str, str] = {}
+
+    def _parent_frame(self, parent: dict[str, Any] | None) -> bytes:
+        """The JSON frame of ``parent``: the bytes it arrived as when it is a request's header."""
+        if not parent:
+            return b"{}"
+        for header, frame in tuple(self._raw_headers):
+            if header is parent:
+                return frame
+        return dumps(parent)
 
     def header(self, msg_type: str) -> dict[str, Any]:
         """A fresh header for a message of ``msg_type``."""
@@ -295,6 +337,23 @@ class Session:
             "version": PROTOCOL_VERSION,
         }
 
+    def header_frame(self, msg_type: str) -> bytes:
+        """The JSON frame of a fresh header (what ``dumps(self.header(msg_type))`` gives, built
+        as text: every message carries one, and this is a third of the cost)."""
+        names = self._json_names
+        if names[0] is not self.username or names[1] is not self.session_id:
+            names = self._json_names = (self.username, self.session_id, json.dumps(self.username),
+                                        json.dumps(self.session_id)[1:-1])
+        kind = self._json_types.get(msg_type)
+        if kind is None:
+            kind = self._json_types[msg_type] = json.dumps(msg_type)
+        session = names[3]
+        return (
+            f'{{"msg_id":"{session}_{os.getpid()}_{next(self._ids)}","msg_type":{kind},'
+            f'"username":{names[2]},"session":"{session}","date":"{utc_timestamp()}",'
+            f'"version":"{PROTOCOL_VERSION}"}}'
+        ).encode("ascii")
+
     def serialize(
         self,
         msg_type: str,
@@ -306,8 +365,8 @@ class Session:
     ) -> list[bytes]:
         """The frames of a new message, ready for ``send_multipart``."""
         frames = [
-            dumps(self.header(msg_type)),
-            dumps(parent or {}),
+            self.header_frame(msg_type),
+            self._parent_frame(parent),
             dumps(metadata or {}),
             dumps(content),
         ]
@@ -341,6 +400,7 @@ class Session:
         if not isinstance(header.get("msg_id", ""), str):
             raise WireError("header msg_id is not a string")
         self.signer.remember(signature, header.get("date", ""))
+        self._raw_headers.append((header, frames[0]))
         msg = {
             "header": header,
             "parent_header": parent if isinstance(parent, dict) else {},

@@ -136,11 +136,24 @@ class Shell:
         # per thread: a subshell's thread sets ``cell_loop`` (its own aio.CellLoop for
         # top-level await); the main thread's loop is ``cell_loop()``
         self.on_thread = threading.local()
+        self._last_transform: tuple[str, int, str] | None = None  # (cell, count, transformed)
 
     # ----- input ---------------------------------------------------------------------------
 
     def transform(self, code: str) -> str:
-        """Turn magics, shell escapes and ``obj?`` into plain Python."""
+        """Turn magics, shell escapes and ``obj?`` into plain Python.
+
+        The history hook and the run of the same cell both ask; the second gets the first's
+        answer (the same string object, in the same cell: nothing ran in between).
+        """
+        last = self._last_transform
+        if last is not None and last[0] is code and last[1] == self.execution_count:
+            return last[2]
+        source = self._transform(code)
+        self._last_transform = (code, self.execution_count, source)
+        return source
+
+    def _transform(self, code: str) -> str:
         if code[:1] in CLEANUP_STARTS:  # indented, pasted prompts, leading blank lines
             from .transform import clean_input
 
