@@ -1,7 +1,8 @@
 """The rows of the report: what each figure means, its target, and the table that shows them.
 
-A benchmark run produces, per row and per role (ours, reference, floor), either samples or the
-reason it could not measure. This module turns them into statistics, ratios and a verdict; it
+A benchmark run produces, per row and per role (ours, reference, xeus, floor), either samples or
+the reason it could not measure. "xeus" is xeus-python, the C++ kernel, when it is installed: a
+second reference for the kernel rows, with targets of its own (``Row.xeus_target``). This module turns them into statistics, ratios and a verdict; it
 does no measuring itself.
 """
 
@@ -12,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-ROLES = ("ours", "reference", "floor")
+ROLES = ("ours", "reference", "xeus", "floor")
+COLUMN_NAMES = {"ours": "ours", "reference": "reference", "xeus": "xeus-python", "floor": "floor"}
 
 
 def percentile(samples: Sequence[float], pct: float) -> float:
@@ -66,6 +68,7 @@ class Row:
     unit: str  # "s", "bytes", "count" (of successes) or "share" (a fraction shown in %)
     stat: str  # "median", "p90", "p99", "first" (median of first calls) or "share"
     target: Target | None = None
+    xeus_target: Target | None = None  # ours against xeus-python, where it ran
 
     def summarize(self, samples: Sequence[float]) -> float:
         if self.stat == "p99":
@@ -127,37 +130,57 @@ class Results:
                                "failure": cell.failure or None}
             entry["ratio"], entry["met"] = self.verdict(row)
             entry["target"] = row.target.text if row.target else None
+            if (row.key, "xeus") in self.cells:
+                entry["ratio_xeus"], entry["met_xeus"] = self.verdict(row, "xeus")
+                entry["target_xeus"] = row.xeus_target.text if row.xeus_target else None
             out["rows"].append(entry)
         return out
 
-    def verdict(self, row: Row) -> tuple[float | None, bool | None]:
+    def verdict(self, row: Row, against: str = "reference") -> tuple[float | None, bool | None]:
+        """ours/``against`` and whether the row's target for that side is met.
+
+        Against xeus-python, a side whose output was wrong (it lost printed lines) loses the
+        row: there is no ratio, and the target counts as met when ours was right.
+        """
+        target = row.target if against == "reference" else row.xeus_target
         ours = self._value(row, "ours")
-        ref = self._value(row, "reference")
-        ratio = ours / ref if ours is not None and ref else None
-        met = row.target.met(ours, ratio) if row.target else None
-        return ratio, met
+        other = self._value(row, against)
+        ratio = ours / other if ours is not None and other else None
+        if target is None:
+            return ratio, None
+        cell = self.cells.get((row.key, against))
+        if against != "reference" and ours is not None and cell is not None and "OUTPUT WRONG" in cell.failure:
+            return None, True
+        return ratio, target.met(ours, ratio)
 
     def _value(self, row: Row, role: str) -> float | None:
         cell = self.cells.get((row.key, role))
         return cell.value(row) if cell else None
 
     def table(self) -> str:
-        """The report as a Markdown table (readable in a terminal, pasteable in an issue)."""
-        header = ["metric", "ours", "reference", "floor", "ours/ref", "target", "met?"]
+        """The report as a Markdown table (readable in a terminal, pasteable in an issue).
+
+        The xeus-python columns (its figure, ours/xeus, its target, met?) appear only when
+        xeus-python was measured.
+        """
+        rows = self.measured_rows()
+        with_xeus = any((row.key, "xeus") in self.cells for row in rows)
+        roles = [role for role in ROLES if role != "xeus" or with_xeus]
+        header = ["metric", *(COLUMN_NAMES[role] for role in roles), "ours/ref", "target", "met?"]
+        if with_xeus:
+            header += ["ours/xeus", "target vs xeus", "met?"]
         lines = [header]
-        for row in self.measured_rows():
-            ratio, met = self.verdict(row)
+        for row in rows:
             line = [row.label]
-            for role in ROLES:
-                cell = self.cells.get((row.key, role))
-                line.append(_show_cell(row, cell))
-            line.append("-" if ratio is None else f"{ratio:.3g}")
-            line.append(row.target.text if row.target else "")
-            line.append({True: "yes", False: "NO", None: "-"}[met] if row.target else "")
+            for role in roles:
+                line.append(_show_cell(row, self.cells.get((row.key, role))))
+            line += _verdict_cells(row.target, *self.verdict(row))
+            if with_xeus:
+                line += _verdict_cells(row.xeus_target, *self.verdict(row, "xeus"))
             lines.append(line)
         failures: list[str] = []
         for line in lines[1:]:
-            for i in (1, 2, 3):
+            for i in range(1, len(roles) + 1):
                 if line[i].startswith("failed: "):
                     reason = line[i][len("failed: "):]
                     if reason not in failures:
@@ -171,6 +194,14 @@ class Results:
                 text.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
         text.extend(f"[{n}] failed: {reason}" for n, reason in enumerate(failures, 1))
         return "\n".join(text)
+
+
+def _verdict_cells(target: Target | None, ratio: float | None, met: bool | None) -> list[str]:
+    """The ratio, target and met? cells of one comparison."""
+    shown_ratio = "-" if ratio is None else f"{ratio:.3g}"
+    if target is None:
+        return [shown_ratio, "", ""]
+    return [shown_ratio, target.text, {True: "yes", False: "NO", None: "-"}[met]]
 
 
 def _show_cell(row: Row, cell: Cell | None) -> str:
