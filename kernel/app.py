@@ -83,6 +83,18 @@ def bind_socket(context: zmq.Context, info: connection.ConnectionInfo, kind: int
     return sock
 
 
+class Topics(dict[str, bytes]):
+    """Each message type's iopub topic frame (``kernel.<session>.<msg_type>``), made once."""
+
+    def __init__(self, prefix: bytes) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def __missing__(self, msg_type: str) -> bytes:
+        topic = self[msg_type] = self.prefix + msg_type.encode()
+        return topic
+
+
 class Channels:
     """The kernel's sockets and the ways to send on them safely from several threads."""
 
@@ -95,7 +107,7 @@ class Channels:
         self.dispatcher: Dispatcher | None = None
         self.sink: StreamSink | None = None
         self.capture: FdCapture | None = None
-        self._topic_prefix = f"kernel.{session.session_id[:8]}.".encode()
+        self._topics = Topics(f"kernel.{session.session_id[:8]}.".encode())
         self._stopping = False
         self._control_ident: int | None = None
         self._input_wait: tuple[dict[str, Any], dict[str, Any]] | None = None  # (content, parent)
@@ -135,8 +147,7 @@ class Channels:
         """Publish on iopub (thread-safe); ``buffers``: binary frames (comm messages)."""
         if in_fork_child():
             return
-        frames = self.session.serialize(msg_type, content, parent, None, [self._topic_prefix + msg_type.encode()],
-                                        buffers)
+        frames = self.session.serialize(msg_type, content, parent, None, [self._topics[msg_type]], buffers)
         with self.iopub_lock:
             if _readable(self.iopub):
                 self._welcome_locked()  # a new subscriber's first message is its welcome
@@ -239,7 +250,7 @@ class Channels:
 
     def _send_input_wait_locked(self, content: dict[str, Any], parent: dict[str, Any]) -> None:
         """One freshly signed ``INPUT_WAIT`` (a resent signature would look like a replay)."""
-        topic = self._topic_prefix + INPUT_WAIT.encode()
+        topic = self._topics[INPUT_WAIT]
         send_frames(self.iopub, self.session.serialize(INPUT_WAIT, content, parent, None, [topic]))
 
     # ----- shell loop --------------------------------------------------------------------------
@@ -430,7 +441,7 @@ class Channels:
                 self.subscribers += 1
                 topic = frame[1:].decode("utf-8", "replace")
                 welcome = self.session.serialize("iopub_welcome", {"subscription": topic}, {}, None,
-                                                 [self._topic_prefix + b"iopub_welcome"])
+                                                 [self._topics["iopub_welcome"]])
                 self.iopub.send_multipart(welcome)
                 if self._input_wait is not None:
                     self._send_input_wait_locked(*self._input_wait)  # others see it twice: harmless

@@ -134,6 +134,9 @@ def loads(frame: bytes) -> Any:
 _last_second: list[Any] = [-1, ""]  # the second last formatted and its text (a cache)
 
 
+_STATUS_FRAMES = {state: dumps({"execution_state": state}) for state in ("busy", "idle", "starting")}
+
+
 def utc_timestamp(now: float | None = None) -> str:
     """An ISO 8601 UTC timestamp with microseconds, as Jupyter headers carry."""
     now = time.time() if now is None else now
@@ -364,11 +367,14 @@ class Session:
         buffers: list[bytes] | None = None,
     ) -> list[bytes]:
         """The frames of a new message, ready for ``send_multipart``."""
+        content_frame = None
+        if msg_type == "status" and len(content) == 1:  # two of every request's messages
+            content_frame = _STATUS_FRAMES.get(str(content.get("execution_state")))
         frames = [
             self.header_frame(msg_type),
             self._parent_frame(parent),
-            dumps(metadata or {}),
-            dumps(content),
+            dumps(metadata) if metadata else b"{}",
+            content_frame or dumps(content),
         ]
         out = list(idents or [])
         out.append(DELIMITER)
