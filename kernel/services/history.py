@@ -2,11 +2,12 @@
 
 Each kernel start is one session. The shell thread only queues entries (cheap); a background
 writer thread owns the database connection, commits queued entries in batches and runs the
-queries of ``history_request`` (so a query sees every earlier entry). Entries wait up to
-``WRITE_DELAY`` for the next cells' entries to join their commit: a burst of cells costs one
-commit, not one each (a kernel killed with SIGKILL loses at most that last moment; a normal
-exit, a query or ``flush`` commits at once). Several kernels may write
-the same file at once: WAL journal, a busy timeout and retries, no lost rows.
+queries of ``history_request`` (so a query sees every earlier entry). Entries are committed
+once no new one came for ``WRITE_DELAY`` (at the latest ``WRITE_DELAY_MAX`` after the first): a
+burst of cells costs one commit, made after the burst, not one each during it (a kernel killed
+with SIGKILL loses at most that moment; a normal exit, a query or ``flush`` commits at once).
+Several kernels may write the same file at once: WAL journal, a busy timeout and retries, no
+lost rows.
 
 A database that cannot be opened or written (corrupt, read-only, full disk) gives one warning
 and the store carries on with an in-memory database holding this session's entries.
@@ -30,7 +31,8 @@ QUERY_TIMEOUT = 10.0  # seconds a history query waits for the writer
 CLOSE_TIMEOUT = 3.0  # seconds the exit flush may take
 BUSY_TIMEOUT_MS = 5000
 RETRIES = 8
-WRITE_DELAY = 0.05  # seconds queued entries wait for more before they are committed
+WRITE_DELAY = 0.05  # seconds without a new entry before the queued ones are committed
+WRITE_DELAY_MAX = 2.0  # seconds queued entries wait at most while new ones keep coming
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS sessions ("
@@ -97,6 +99,7 @@ class HistoryStore:
         self._in_memory = False
         self._closing = False
         self._job_waiting = False  # a query or flush is queued: commit without waiting
+        self._submitted = 0  # entries and jobs queued so far (the writer sees whether more came)
         self._started = time.strftime("%Y-%m-%dT%H:%M:%S")
 
     # ----- the shell thread's side -------------------------------------------------------------
@@ -144,6 +147,7 @@ class HistoryStore:
             if isinstance(item, _Job):
                 self._job_waiting = True
             self._pending.append(item)
+            self._submitted += 1
         if self._thread is None:
             self._start()
 
@@ -195,11 +199,22 @@ class HistoryStore:
                     self._cond.wait()
                 if not self._pending and self._closing:
                     return
-                self._cond.wait_for(lambda: self._closing or self._job_waiting, WRITE_DELAY)
+                self._wait_for_a_pause()
                 batch = list(self._pending)
                 self._pending.clear()
                 self._job_waiting = False
             self._process(batch)
+
+    def _wait_for_a_pause(self) -> None:
+        """Hold the queued entries (the lock is held) until none came for ``WRITE_DELAY``, a
+        job or the close asks for them, or ``WRITE_DELAY_MAX`` passed."""
+        latest = time.monotonic() + WRITE_DELAY_MAX
+        while True:
+            queued = self._submitted
+            if self._cond.wait_for(lambda: self._closing or self._job_waiting, WRITE_DELAY):
+                return
+            if self._submitted == queued or time.monotonic() >= latest:
+                return
 
     def _process(self, batch: list[Any]) -> None:
         writes = [item for item in batch if isinstance(item, tuple)]
