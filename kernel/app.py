@@ -291,7 +291,7 @@ class Channels:
                     self.handover.free()
                     dispatcher.handle((self.shell, idents, msg), dispatcher.shell_handlers, True)
                     continue
-                if self.idle_tasks and not self.shell.poll(IDLE_AFTER_MS):
+                if self.idle_tasks and not _readable(self.shell) and not self.shell.poll(IDLE_AFTER_MS):
                     self._run_idle_tasks()
                     continue
                 if not self._run_loops_until_request(dispatcher.shell):
