@@ -208,8 +208,6 @@ def test_no_color_flag(kernel_name: str) -> None:
 
 
 def test_edit_magic_opens_editor(kernel_name: str, tmp_path: os.PathLike[str]) -> None:
-    if kernel_name != "python3":
-        pytest.skip("%edit is an IPython magic")
     target = os.path.join(str(tmp_path), "zz_edit.py")
     with open(target, "w") as f:
         f.write("zzfoo")
