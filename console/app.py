@@ -44,6 +44,7 @@ from console.subshell import NO_INTERRUPT_NOTE, Subshell, watch_subshells
 
 if TYPE_CHECKING:
     from console.parallel import ClusterControl
+    from console.prelaunch import EarlyKernel
 
 WATCH_REFUSAL = "(watching: this console never runs cells; Ctrl-D leaves, the kernel keeps running)"
 """The one line a typed cell gets in ``--watch`` mode."""
@@ -491,17 +492,20 @@ def _store_typeahead(prompt_input: Any, text: str) -> None:
     store_typeahead(prompt_input, keys)
 
 
-def run_console(settings: Settings, probe: GraphicsProbe | None = None) -> int:
+def run_console(settings: Settings, probe: GraphicsProbe | None = None, early: EarlyKernel | None = None) -> int:
     """Run the console to completion; returns the process exit status.
 
     ``probe``: the start-up graphics query, sent before this module was imported (see
     ``console.probe``); its answer is read here, keys typed meanwhile go to the first prompt.
+    ``early``: the kernel launched before this module was imported (``console.prelaunch``),
+    taken over by the link when it starts the kernel.
     """
     try:
         if not sys.stdin.isatty():
             sys.stderr.write("mycon: the console needs a terminal on stdin (to run code from a pipe: mycon exec -)\n")
             return 2
         console = Console(settings)
+        console.link.early = early
     finally:
         graphics, typed = probe.finish() if probe is not None else (None, "")
     render.set_probed_graphics(graphics)

@@ -62,6 +62,7 @@ class KernelLifecycle:
         self.before_restart: Callable[[], Awaitable[None]] = _nothing  # a restart was confirmed (bounded)
         self._start: asyncio.Task[None] | None = None
         self._start_wait: asyncio.Future[None] | None = None
+        self._after_held: Awaitable[None] | None = None  # start-up work sent after the held cell
         self._restart: asyncio.Task[None] | None = None
         self._restart_noted = -RESTART_NOTE_QUIET
         self._tasks: set[asyncio.Future[Any]] = set()
@@ -92,12 +93,14 @@ class KernelLifecycle:
             from console import warmup
 
             local = s.existing is None and not s.server  # a kernelspec of this machine
-            warmup.start(s.kernel if local else "")
+            early = self.link.early
+            warmup.start(s.kernel if local and early is None else "")
             await asyncio.to_thread(warmup.wait)
-            if local and warmup.language:
+            language = early.language if early is not None else warmup.language
+            if local and language:
                 # The spec names the language: the console's own history is usable now,
                 # before the kernel answers (its own history joins at the next prompt).
-                self.history.open_file(history_path(warmup.language))
+                self.history.open_file(history_path(language))
                 self.history.done_loading()
             if s.server:
                 if s.existing is not None:
@@ -111,7 +114,8 @@ class KernelLifecycle:
                 await self.link.attach(path, s.ssh)
             else:
                 await self.link.start(s.kernel, s.connection_file)
-                self.background(asyncio.to_thread(lexer_for, warmup.language))  # while it boots
+                if early is None:
+                    self.background(asyncio.to_thread(lexer_for, language))  # while it boots
             info = await self.link.wait_ready(s.kernel_timeout)
         except UserInputError as e:
             self._fail(StartFailed(str(e), 2))
@@ -126,25 +130,35 @@ class KernelLifecycle:
             self._fail(StartFailed(f"could not reach the kernel: {e}", 1))
             return
         lang = info.get("language_info") or {}
-        # Importing a pygments lexer takes 30-150 ms: done in a thread, it never holds a cell back.
-        self.background(self._set_lexer(str(lang.get("pygments_lexer") or lang.get("name") or "")))
         self.file_extension = str(lang.get("file_extension") or ".txt")
         self.screen.printer.write(render.render_banner(info, self.link.attach_hint(), self.screen.options))
         if not self.history.has_file:
             self.history.open_file(history_path(str(lang.get("name") or "unknown")))
         self.link.watch_heartbeat()
-        # Ready: a held cell may run now. History and the counter follow in the background.
-        self.background(self._load_extras())
+        # Ready: a held cell may run now. History, the counter and the lexer follow in the
+        # background; with a cell held, only once it is sent (it goes to the kernel first).
+        extras = self._load_extras(str(lang.get("pygments_lexer") or lang.get("name") or ""))
+        if self._start_wait is not None:
+            self._after_held = extras
+        else:
+            self.background(extras)
 
     async def _set_lexer(self, name: str) -> None:
         """Highlight the input with the kernel's language, once its lexer is imported."""
         self.state.lexer = await asyncio.to_thread(lexer_for, name)
         self.screen.invalidate()
 
-    async def _load_extras(self) -> None:
-        """Kernel history into the prompt's history; the counter of an attached kernel."""
+    async def _load_extras(self, lexer: str) -> None:
+        """Kernel history into the prompt's history; an early kernel to its manager; the
+        counter of an attached kernel; the input's highlighting (``lexer``).
+
+        The kernel answers the history after a cell sent before it: what follows (the
+        manager's take-over, ~20 ms, and the lexer's import in a thread, 30-150 ms) then
+        never holds that first cell's output back.
+        """
         try:
             await self._load_kernel_history()
+            await self.link.settle()
             if not self.link.owned and not self.settings.watch:  # watching sends no execute
                 await self.session.sync_execution_count(HISTORY_TIMEOUT, on_late=self.screen.invalidate)
         except LinkError:
@@ -152,6 +166,7 @@ class KernelLifecycle:
         finally:
             self.history.done_loading()
             self.screen.invalidate()
+        await self._set_lexer(lexer)
 
     async def _load_kernel_history(self) -> None:
         try:
@@ -200,6 +215,9 @@ class KernelLifecycle:
             finally:
                 note.cancel()
                 self._start_wait = None
+                if self._after_held is not None:  # after the held cell's request is sent
+                    asyncio.get_running_loop().call_soon(self.background, self._after_held)
+                    self._after_held = None
         if self.start_error is not None:
             raise self.start_error
         return True
