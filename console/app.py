@@ -86,6 +86,7 @@ class Console:
             self.link, busy=lambda: self._running or bool(self.others.running), subshell=self.subshell
         )
         self.toolbar = HelpToolbar(self.questions.inspect, self._width)
+        self.enter_state = EnterState()
         self.prompt = create_prompt_session(
             self.state,
             ask_complete=self.questions.is_complete,
@@ -97,7 +98,7 @@ class Console:
             keys=settings.keys,
             input=input,
             output=output,
-            enter_state=EnterState(),
+            enter_state=self.enter_state,
             probe_complete=self.questions.probe_complete,
         )
         self.screen.prompt = self.prompt
@@ -272,10 +273,12 @@ class Console:
             self.others.note_queued()  # behind another client's cell or wait for input
         self._running = True
         self._interrupt_failed = False
+        asyncio.get_running_loop().call_soon(self.enter_state.ask_ahead, self.questions.is_complete_after)
         try:
             with self.catcher.active(on_break=self.session.abandon):
                 outcome = await self.session.run_cell(code)
                 await self.side.settle()  # a side prompt still up is done before the next prompt
+                await self.enter_state.ahead_answered()  # the next cell's Enter needs no round trip
                 return outcome
         finally:
             self._running = False

@@ -65,6 +65,19 @@ class KernelQuestions:
         status = str(content.get("status", "unknown"))
         return None if status == "unknown" else (status, str(content.get("indent", "")))
 
+    async def is_complete_after(self, code: str) -> Completeness | None:
+        """The kernel's answer for ``code``, asked on the main shell behind a cell just sent (so
+        it is answered right after it); None when it did not come within the usual bound."""
+        if not self.link.ready:
+            return None
+        try:
+            reply = await self.link.request("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT)
+        except LinkError:
+            return None
+        content = reply.get("content", {})
+        status = str(content.get("status", "unknown"))
+        return None if status == "unknown" else (status, str(content.get("indent", "")))
+
     async def complete(self, code: str, cursor: int) -> dict[str, Any] | None:
         if not self.link.ready:
             return None
