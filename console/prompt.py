@@ -225,12 +225,13 @@ def load_enter_bindings(
         # the same batch must not slip past the Enter).
         st.pending = True
         st.held = []
+        answer = asyncio.ensure_future(ask(text))  # a question that can go out now does (before the redraw)
 
         async def decide() -> None:
             finished = False
             try:
                 try:
-                    status, indent = await ask(text)
+                    status, indent = await answer
                 except Exception:
                     status, indent = local_completeness(text)
                 finish(event, status != "incomplete", indent)
