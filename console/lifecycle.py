@@ -82,7 +82,15 @@ class KernelLifecycle:
     # -- start-up ---------------------------------------------------------------------------
 
     def begin(self) -> None:
-        """Start or attach in the background; cells wait for it in ``wait_started``."""
+        """Start or attach in the background; cells wait for it in ``wait_started``.
+
+        jupyter_client's import starts in its thread at once, before the first prompt is drawn:
+        it is what the first cell waits for (the kernel itself is launched already)."""
+        from console import warmup
+
+        s = self.settings
+        local = s.existing is None and not s.server  # a kernelspec of this machine
+        warmup.start(s.kernel if local and self.link.early is None else "")
         self._start = asyncio.create_task(self._connect())
 
     async def _connect(self) -> None:
@@ -94,7 +102,6 @@ class KernelLifecycle:
 
             local = s.existing is None and not s.server  # a kernelspec of this machine
             early = self.link.early
-            warmup.start(s.kernel if local and early is None else "")
             await asyncio.to_thread(warmup.wait)
             language = early.language if early is not None else warmup.language
             if local and language:
