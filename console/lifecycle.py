@@ -144,27 +144,30 @@ class KernelLifecycle:
         self.link.watch_heartbeat()
         # Ready: a held cell may run now. History, the counter and the lexer follow in the
         # background; with a cell held, only once it is sent (it goes to the kernel first).
-        extras = self._load_extras(str(lang.get("pygments_lexer") or lang.get("name") or ""))
+        lexer = str(lang.get("pygments_lexer") or lang.get("name") or "")
         if self._start_wait is not None:
-            self._after_held = extras
+            self._after_held = self._load_extras(lexer)
         else:
-            self.background(extras)
+            self.background(self._set_lexer(lexer))
+            self.background(self._load_extras())
 
     async def _set_lexer(self, name: str) -> None:
         """Highlight the input with the kernel's language, once its lexer is imported."""
         self.state.lexer = await asyncio.to_thread(lexer_for, name)
         self.screen.invalidate()
 
-    async def _load_extras(self, lexer: str) -> None:
-        """Kernel history into the prompt's history; an early kernel to its manager; the
-        counter of an attached kernel; the input's highlighting (``lexer``).
+    async def _load_extras(self, lexer: str = "") -> None:
+        """Kernel history into the prompt's history; the input's highlighting (``lexer``, when
+        not set already); an early kernel to its manager; the counter of an attached kernel.
 
-        The kernel answers the history after a cell sent before it: what follows (the
-        manager's take-over, ~20 ms, and the lexer's import in a thread, 30-150 ms) then
-        never holds that first cell's output back.
+        The kernel answers the history after a cell held at start-up and sent before it: what
+        follows (the lexer's import in a thread, 30-150 ms, and the manager's take-over,
+        ~20 ms) then never holds that first cell's output back.
         """
         try:
             await self._load_kernel_history()
+            if lexer:
+                self.background(self._set_lexer(lexer))
             await self.link.settle()
             if not self.link.owned and not self.settings.watch:  # watching sends no execute
                 await self.session.sync_execution_count(HISTORY_TIMEOUT, on_late=self.screen.invalidate)
@@ -173,7 +176,6 @@ class KernelLifecycle:
         finally:
             self.history.done_loading()
             self.screen.invalidate()
-        await self._set_lexer(lexer)
 
     async def _load_kernel_history(self) -> None:
         try:
