@@ -278,10 +278,12 @@ class EarlyHandover:
         ``kernel_name``; otherwise ``early`` (if any) is ended and None returned."""
         if early is None:
             return None
-        if early.kernel_name == kernel_name:
-            found = kernel_specs().find_kernel_specs().get(kernel_name.lower())
-            if found and os.path.realpath(found) == os.path.realpath(early.resource_dir):
-                return cls(early, on_text)
+        try:
+            found = kernel_specs().find_kernel_specs().get(kernel_name.lower()) if early.kernel_name == kernel_name else None
+        except Exception:
+            found = None  # the usual start says what is wrong
+        if found and os.path.realpath(found) == os.path.realpath(early.resource_dir):
+            return cls(early, on_text)
         early.discard()
         return None
 
@@ -313,6 +315,7 @@ class EarlyHandover:
             km.early = early
             await km.start_kernel(cwd=early.cwd)
         except Exception as e:
+            early.adopted = False  # not owned by any manager: ``discard`` ends it
             self.output.on_text(f"mycon: jupyter_client could not take over the kernel ({e}); it ends with the console\n")
             return None
         return km
