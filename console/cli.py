@@ -255,12 +255,13 @@ def main(
     elif settings.connection_file and os.path.isdir(settings.connection_file):
         raise UserError(f"-f {settings.connection_file}: is a directory, not a file")
     _check_kernel_reachable(settings)  # a wrong name or token fails before any prompt is drawn
-    early = _start_kernel_early(settings)  # it boots while the console's UI is imported
-    try:
-        from console.probe import startup_probe
+    from console.probe import startup_probe
 
-        probe = startup_probe(settings.graphics)  # the terminal answers while the console loads
+    probe = startup_probe(settings.graphics)  # the terminal answers while the console loads
+    early = None
+    try:
         try:
+            early = _start_kernel_early(settings)  # it boots while the console's UI is imported
             from console.app import run_console
         except BaseException:
             if probe is not None:
