@@ -22,7 +22,7 @@ from console import pager, parallel_output, render
 from console.console_commands import RESTART_WORD, kernel_command
 from console.history import ConsoleHistory
 from console.keys import KeyCatcher
-from console.lifecycle import KernelLifecycle, StartFailed
+from console.lifecycle import KernelLifecycle, StartFailed, warm_up
 from console.link import KernelLink
 from console.others import OtherClients
 from console.output import Printer
@@ -509,6 +509,7 @@ def run_console(settings: Settings, probe: GraphicsProbe | None = None, early: E
             return 2
         console = Console(settings)
         console.link.early = early
+        warm_up(settings, early is not None)  # overlaps the wait for the terminal's answer
     finally:
         graphics, typed = probe.finish() if probe is not None else (None, "")
     render.set_probed_graphics(graphics)

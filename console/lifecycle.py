@@ -82,15 +82,7 @@ class KernelLifecycle:
     # -- start-up ---------------------------------------------------------------------------
 
     def begin(self) -> None:
-        """Start or attach in the background; cells wait for it in ``wait_started``.
-
-        jupyter_client's import starts in its thread at once, before the first prompt is drawn:
-        it is what the first cell waits for (the kernel itself is launched already)."""
-        from console import warmup
-
-        s = self.settings
-        local = s.existing is None and not s.server  # a kernelspec of this machine
-        warmup.start(s.kernel if local and self.link.early is None else "")
+        """Start or attach in the background; cells wait for it in ``wait_started``."""
         self._start = asyncio.create_task(self._connect())
 
     async def _connect(self) -> None:
@@ -102,7 +94,7 @@ class KernelLifecycle:
 
             local = s.existing is None and not s.server  # a kernelspec of this machine
             early = self.link.early
-            await asyncio.to_thread(warmup.wait)
+            await asyncio.to_thread(warmup.wait)  # started by ``warm_up`` (or now)
             language = early.language if early is not None else warmup.language
             if local and language:
                 # The spec names the language: the console's own history is usable now,
@@ -395,6 +387,17 @@ class KernelLifecycle:
         await self.before_restart()
         self._start_restart(now=False)
         await self.wait_restart()
+
+
+def warm_up(settings: Settings, early_kernel: bool) -> None:
+    """Begin importing jupyter_client (and looking up a kernelspec's language) in its thread
+    (``console.warmup``): it is what the first cell waits for when the kernel was launched
+    before the UI was imported, so it starts once the console is built, and overlaps the wait
+    for the terminal's answer to the start-up query and the first prompt's drawing."""
+    from console import warmup
+
+    local = settings.existing is None and not settings.server  # a kernelspec of this machine
+    warmup.start(settings.kernel if local and not early_kernel else "")
 
 
 async def _nothing() -> None:
