@@ -54,7 +54,7 @@ class KernelQuestions:
         return self._is_complete(code)
 
     async def _is_complete(self, code: str, msg_id: str = "", sent: Awaitable[Msg] | None = None) -> Completeness:
-        if not self.link.ready:
+        if sent is None and not self.link.ready:
             return local_completeness(code)
         try:
             if sent is None:
