@@ -187,7 +187,9 @@ def bench_one_write(target: ConsoleTarget, settings: ConsoleSettings) -> Samples
     "One write": ``print(n)`` and Enter in one ``os.write``, on a pty where nobody answers the
     console's cursor-position requests; the write to ``n`` on screen. "Paste": two cells
     ``print(n)`` Enter ``print(m)`` Enter in one write, on a pty that answers them; the write
-    to ``m`` on screen (the second cell is type-ahead for the next prompt).
+    to ``m`` on screen (the second cell is type-ahead for the next prompt), and per cell: the
+    write to ``n`` (``c_paste_first``), and ``n`` to ``m`` (``c_paste_next``: the second cell
+    can only run once the first is done, so its Enter counts from there).
     """
     one: list[float] = []
     with spawned(target, cpr="silent") as term:
@@ -201,17 +203,23 @@ def bench_one_write(target: ConsoleTarget, settings: ConsoleSettings) -> Samples
             one.append(result.at - written)
             pos = term.wait_for(PROMPT, RESULT_TIMEOUT, "the next prompt", start=result.end).end
     paste: list[float] = []
+    paste_first: list[float] = []
+    paste_next: list[float] = []
     with spawned(target, cpr="answered") as term:
         pos = _ready_prompt(term).end
         for n in range(max(settings.warm_cells // 5, 3)):
             first, second = 800_000 + 2 * n, 800_001 + 2 * n
             term.drain(0.02)
             written = term.send(f"print({first})\rprint({second})\r")
+            shown = term.wait_for(re.compile(rf"\n{first}\r?\n"), RESULT_TIMEOUT,
+                                  f"the result {first}", start=pos)
             result = term.wait_for(re.compile(rf"\n{second}\r?\n"), RESULT_TIMEOUT,
-                                   f"the result {second}", start=pos)
+                                   f"the result {second}", start=shown.end)
             paste.append(result.at - written)
+            paste_first.append(shown.at - written)
+            paste_next.append(result.at - shown.at)
             pos = term.wait_for(PROMPT, RESULT_TIMEOUT, "the next prompt", start=result.end).end
-    return {"c_one_write": one, "c_paste": paste}
+    return {"c_one_write": one, "c_paste": paste, "c_paste_first": paste_first, "c_paste_next": paste_next}
 
 
 def bench_render(target: ConsoleTarget, settings: ConsoleSettings) -> Samples:

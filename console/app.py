@@ -22,7 +22,7 @@ from console import pager, parallel_output, render
 from console.console_commands import RESTART_WORD, kernel_command
 from console.history import ConsoleHistory
 from console.keys import KeyCatcher
-from console.lifecycle import KernelLifecycle, StartFailed
+from console.lifecycle import KernelLifecycle, StartFailed, warm_up
 from console.link import KernelLink
 from console.others import OtherClients
 from console.output import Printer
@@ -44,6 +44,7 @@ from console.subshell import NO_INTERRUPT_NOTE, Subshell, watch_subshells
 
 if TYPE_CHECKING:
     from console.parallel import ClusterControl
+    from console.prelaunch import EarlyKernel
 
 WATCH_REFUSAL = "(watching: this console never runs cells; Ctrl-D leaves, the kernel keeps running)"
 """The one line a typed cell gets in ``--watch`` mode."""
@@ -85,6 +86,7 @@ class Console:
             self.link, busy=lambda: self._running or bool(self.others.running), subshell=self.subshell
         )
         self.toolbar = HelpToolbar(self.questions.inspect, self._width)
+        self.enter_state = EnterState()
         self.prompt = create_prompt_session(
             self.state,
             ask_complete=self.questions.is_complete,
@@ -96,7 +98,7 @@ class Console:
             keys=settings.keys,
             input=input,
             output=output,
-            enter_state=EnterState(),
+            enter_state=self.enter_state,
             probe_complete=self.questions.probe_complete,
         )
         self.screen.prompt = self.prompt
@@ -271,10 +273,12 @@ class Console:
             self.others.note_queued()  # behind another client's cell or wait for input
         self._running = True
         self._interrupt_failed = False
+        asyncio.get_running_loop().call_soon(self.enter_state.ask_ahead, self.questions.is_complete_after)
         try:
             with self.catcher.active(on_break=self.session.abandon):
                 outcome = await self.session.run_cell(code)
                 await self.side.settle()  # a side prompt still up is done before the next prompt
+                await self.enter_state.ahead_answered()  # the next cell's Enter needs no round trip
                 return outcome
         finally:
             self._running = False
@@ -491,17 +495,21 @@ def _store_typeahead(prompt_input: Any, text: str) -> None:
     store_typeahead(prompt_input, keys)
 
 
-def run_console(settings: Settings, probe: GraphicsProbe | None = None) -> int:
+def run_console(settings: Settings, probe: GraphicsProbe | None = None, early: EarlyKernel | None = None) -> int:
     """Run the console to completion; returns the process exit status.
 
     ``probe``: the start-up graphics query, sent before this module was imported (see
     ``console.probe``); its answer is read here, keys typed meanwhile go to the first prompt.
+    ``early``: the kernel launched before this module was imported (``console.prelaunch``),
+    taken over by the link when it starts the kernel.
     """
     try:
         if not sys.stdin.isatty():
             sys.stderr.write("mycon: the console needs a terminal on stdin (to run code from a pipe: mycon exec -)\n")
             return 2
         console = Console(settings)
+        console.link.early = early
+        warm_up(settings, early is not None)  # overlaps the wait for the terminal's answer
     finally:
         graphics, typed = probe.finish() if probe is not None else (None, "")
     render.set_probed_graphics(graphics)

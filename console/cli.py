@@ -8,11 +8,15 @@ User mistakes print one line and exit with status 2; a kernel that does not answ
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from console.settings import ConfigError, Settings, config_keys_text, load_config, make_settings
 from console.subcommands import add_commands
+
+if TYPE_CHECKING:
+    from console.prelaunch import EarlyKernel
 
 
 class UserError(click.ClickException):
@@ -254,13 +258,32 @@ def main(
     from console.probe import startup_probe
 
     probe = startup_probe(settings.graphics)  # the terminal answers while the console loads
+    early = None
     try:
-        from console.app import run_console
-    except BaseException:
-        if probe is not None:
-            probe.finish()  # the terminal as it was
-        raise
-    ctx.exit(run_console(settings, probe))
+        try:
+            early = _start_kernel_early(settings)  # it boots while the console's UI is imported
+            from console.app import run_console
+        except BaseException:
+            if probe is not None:
+                probe.finish()  # the terminal as it was
+            raise
+        status = run_console(settings, probe, early)
+    finally:
+        if early is not None:
+            early.discard()  # never taken over (a failure, or leaving before it was): ended
+    ctx.exit(status)
+
+
+def _start_kernel_early(settings: Settings) -> EarlyKernel | None:
+    """Launch the kernel now, before the console's heavy imports, when it is a local kernelspec
+    started the ordinary way and the console will run (a terminal on stdin)."""
+    if settings.existing is not None or settings.server or settings.encrypt or not settings.kernel:
+        return None
+    if not os.isatty(0):
+        return None  # the console refuses to run: no kernel to clean up
+    from console.prelaunch import launch
+
+    return launch(settings.kernel, settings.connection_file)
 
 
 def _check_parallel(

@@ -62,6 +62,7 @@ class KernelLifecycle:
         self.before_restart: Callable[[], Awaitable[None]] = _nothing  # a restart was confirmed (bounded)
         self._start: asyncio.Task[None] | None = None
         self._start_wait: asyncio.Future[None] | None = None
+        self._after_held: Awaitable[None] | None = None  # start-up work sent after the held cell
         self._restart: asyncio.Task[None] | None = None
         self._restart_noted = -RESTART_NOTE_QUIET
         self._tasks: set[asyncio.Future[Any]] = set()
@@ -92,12 +93,13 @@ class KernelLifecycle:
             from console import warmup
 
             local = s.existing is None and not s.server  # a kernelspec of this machine
-            warmup.start(s.kernel if local else "")
-            await asyncio.to_thread(warmup.wait)
-            if local and warmup.language:
+            early = self.link.early
+            await asyncio.to_thread(warmup.wait)  # started by ``warm_up`` (or now)
+            language = early.language if early is not None else warmup.language
+            if local and language:
                 # The spec names the language: the console's own history is usable now,
                 # before the kernel answers (its own history joins at the next prompt).
-                self.history.open_file(history_path(warmup.language))
+                self.history.open_file(history_path(language))
                 self.history.done_loading()
             if s.server:
                 if s.existing is not None:
@@ -111,7 +113,8 @@ class KernelLifecycle:
                 await self.link.attach(path, s.ssh)
             else:
                 await self.link.start(s.kernel, s.connection_file)
-                self.background(asyncio.to_thread(lexer_for, warmup.language))  # while it boots
+                if early is None:
+                    self.background(asyncio.to_thread(lexer_for, language))  # while it boots
             info = await self.link.wait_ready(s.kernel_timeout)
         except UserInputError as e:
             self._fail(StartFailed(str(e), 2))
@@ -126,25 +129,38 @@ class KernelLifecycle:
             self._fail(StartFailed(f"could not reach the kernel: {e}", 1))
             return
         lang = info.get("language_info") or {}
-        # Importing a pygments lexer takes 30-150 ms: done in a thread, it never holds a cell back.
-        self.background(self._set_lexer(str(lang.get("pygments_lexer") or lang.get("name") or "")))
         self.file_extension = str(lang.get("file_extension") or ".txt")
         self.screen.printer.write(render.render_banner(info, self.link.attach_hint(), self.screen.options))
         if not self.history.has_file:
             self.history.open_file(history_path(str(lang.get("name") or "unknown")))
         self.link.watch_heartbeat()
-        # Ready: a held cell may run now. History and the counter follow in the background.
-        self.background(self._load_extras())
+        # Ready: a held cell may run now. History, the counter and the lexer follow in the
+        # background; with a cell held, only once it is sent (it goes to the kernel first).
+        lexer = str(lang.get("pygments_lexer") or lang.get("name") or "")
+        if self._start_wait is not None:
+            self._after_held = self._load_extras(lexer)
+        else:
+            self.background(self._set_lexer(lexer))
+            self.background(self._load_extras())
 
     async def _set_lexer(self, name: str) -> None:
         """Highlight the input with the kernel's language, once its lexer is imported."""
         self.state.lexer = await asyncio.to_thread(lexer_for, name)
         self.screen.invalidate()
 
-    async def _load_extras(self) -> None:
-        """Kernel history into the prompt's history; the counter of an attached kernel."""
+    async def _load_extras(self, lexer: str = "") -> None:
+        """Kernel history into the prompt's history; the input's highlighting (``lexer``, when
+        not set already); an early kernel to its manager; the counter of an attached kernel.
+
+        The kernel answers the history after a cell held at start-up and sent before it: what
+        follows (the lexer's import in a thread, 30-150 ms, and the manager's take-over,
+        ~20 ms) then never holds that first cell's output back.
+        """
         try:
             await self._load_kernel_history()
+            if lexer:
+                self.background(self._set_lexer(lexer))
+            await self.link.settle()
             if not self.link.owned and not self.settings.watch:  # watching sends no execute
                 await self.session.sync_execution_count(HISTORY_TIMEOUT, on_late=self.screen.invalidate)
         except LinkError:
@@ -200,6 +216,9 @@ class KernelLifecycle:
             finally:
                 note.cancel()
                 self._start_wait = None
+                if self._after_held is not None:  # after the held cell's request is sent
+                    asyncio.get_running_loop().call_soon(self.background, self._after_held)
+                    self._after_held = None
         if self.start_error is not None:
             raise self.start_error
         return True
@@ -368,6 +387,17 @@ class KernelLifecycle:
         await self.before_restart()
         self._start_restart(now=False)
         await self.wait_restart()
+
+
+def warm_up(settings: Settings, early_kernel: bool) -> None:
+    """Begin importing jupyter_client (and looking up a kernelspec's language) in its thread
+    (``console.warmup``): it is what the first cell waits for when the kernel was launched
+    before the UI was imported, so it starts once the console is built, and overlaps the wait
+    for the terminal's answer to the start-up query and the first prompt's drawing."""
+    from console import warmup
+
+    local = settings.existing is None and not settings.server  # a kernelspec of this machine
+    warmup.start(settings.kernel if local and not early_kernel else "")
 
 
 async def _nothing() -> None:

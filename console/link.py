@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.channels import ZmqChannels
-from console.connection_files import attach_hint, read_connection_file
-from console.errors import LinkError, LinkTimeout, UserInputError
+from console.connection_files import attach_hint, client_for, read_connection_file
+from console.errors import LinkError, LinkTimeout
 from console.heartbeat import HeartbeatWatch
-from console.launch import KernelOutput, new_manager
+from console.launch import EarlyHandover, KernelOutput, launch_owned
 
 Msg = dict[str, Any]
 Handler = Callable[[Msg], None]
@@ -139,41 +139,40 @@ class KernelLink:
     _hb_task: asyncio.Task[None] | None = None
     _restarting: bool = False
     _hurry: asyncio.Event = field(default_factory=asyncio.Event)  # leaving: kill, do not wait
+    early: Any = None  # a console.prelaunch.EarlyKernel that ``start`` takes over
+    _handover: EarlyHandover | None = None  # the early kernel (``start``), handed to its manager
 
     # -- start and stop -------------------------------------------------------------------
 
     async def start(self, kernel_name: str, connection_file: str = "", cwd: str = "") -> None:
-        """Launch kernelspec ``kernel_name`` and connect to it."""
-        km, self.interrupt_mode = new_manager(kernel_name, connection_file, self.encrypt)
-        self._output = KernelOutput(lambda text: self.on_kernel_output(text))
-        await self._output.launch(
-            km,
-            lambda fd: km.start_kernel(cwd=cwd or os.getcwd(), stdout=fd, stderr=fd),
-            lambda e: LinkError(f"could not start kernel {kernel_name!r}: {e}"),
-        )
-        self.manager = km
+        """Launch kernelspec ``kernel_name`` and connect to it; ``early``, launched before the
+        console's UI was imported, is connected to at once if it is that one (``settle``)."""
+        handover, self.early = EarlyHandover.make(self.early, kernel_name, self.on_kernel_output), None
+        if handover is not None:
+            self._handover, self.interrupt_mode, self.client = handover, handover.interrupt_mode, handover.client()
+        else:
+            self.manager, self.interrupt_mode, self._output = await launch_owned(
+                kernel_name, connection_file, self.encrypt, cwd, self.on_kernel_output
+            )
+            self.client = self.manager.client()
         self.owned = True
-        self.connection_file = km.connection_file
-        self.client = km.client()
+        self.connection_file = self.client.connection_file
         self._connect()
+
+    async def settle(self) -> None:
+        """An early kernel goes to its jupyter_client manager now (once; each use of it waits)."""
+        if self._handover is not None and self.manager is None:
+            self.manager, self._output = await self._handover.manager(), self._handover.output
 
     async def attach(self, connection_file: str, ssh: str = "") -> None:
         """Connect to a running kernel described by ``connection_file``; with ``ssh``
         ([user@]host[:port]) through ssh tunnels opened in a thread (the loop stays live)."""
-        from jupyter_client.asynchronous import AsyncKernelClient
-
         info = read_connection_file(connection_file)
         if ssh:
             from console.tunnels import open_tunnels
 
             info = await asyncio.to_thread(open_tunnels, info, ssh)
-        client = AsyncKernelClient()
-        try:
-            client.load_connection_info(info)  # type: ignore[arg-type]
-        except Exception as e:
-            raise UserInputError(f"bad connection file {connection_file}: {e}") from None
-        client.connection_file = connection_file
-        self.client = client
+        self.client = client_for(info, connection_file)
         self.owned = False
         self.connection_file = connection_file
         self.interrupt_mode = "message"
@@ -192,6 +191,7 @@ class KernelLink:
 
         Afterwards await ``wait_ready`` again; replies awaited from the old kernel fail.
         """
+        await self.settle()
         if self.manager is None:
             raise LinkError("only a kernel this console started can be restarted")
         self._restarting = True
@@ -273,6 +273,9 @@ class KernelLink:
         for at most SHUTDOWN_TIMEOUT seconds (or until ``hurry_close``), then killed."""
         if not await self._begin_close():
             return
+        await self.settle()
+        if self._handover is not None and self.manager is None:
+            self._handover.discard()  # never taken over by its manager: ended here
         if not shutdown and self.manager is not None:
             self.manager._connection_file_written = False  # left running: keep its file
         if shutdown and self.manager is not None:
@@ -443,7 +446,7 @@ class KernelLink:
         return self.kernel_info
 
     async def _check_alive(self) -> None:
-        if self.manager is not None and not await self.manager.is_alive():
+        if self.owned and not await self.is_alive():
             raise LinkError("the kernel exited during start-up")
 
     @property
@@ -457,6 +460,7 @@ class KernelLink:
 
     async def is_alive(self) -> bool:
         """Whether the kernel process (owned) is alive; True for attached kernels."""
+        await self.settle()
         if self.manager is not None:
             try:
                 return bool(await self.manager.is_alive())
@@ -467,6 +471,7 @@ class KernelLink:
     async def interrupt(self) -> None:
         """Interrupt the running cell: a signal for owned kernels whose spec says so,
         ``interrupt_request`` on control otherwise."""
+        await self.settle()
         if self.manager is not None and self.interrupt_mode == "signal":
             try:
                 await self.manager.interrupt_kernel()

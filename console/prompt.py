@@ -46,6 +46,9 @@ DEFAULT_STYLE = {
     "completion-menu.meta.completion": "italic",
 }
 
+AHEAD_WAIT = 0.05
+"""Longest the next prompt waits for the kernel's answer about a cell typed ahead (seconds)."""
+
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
 
@@ -110,8 +113,37 @@ class EnterState:
     held: list[KeyPress] = field(default_factory=list)
     known_text: str | None = None
     known: Completeness = ("unknown", "")
+    ahead: str = ""  # the next cell, typed (or pasted) before the Enter that ran this one
+    running: bool = False  # the prompt closes to run the cell (set by Enter, taken at the close)
     _probe: asyncio.Task[None] | None = None
+    _ahead: asyncio.Task[None] | None = None
     _dirty: bool = False
+
+    def take_running(self) -> bool:
+        """Whether the prompt now closing runs its cell (once per Enter)."""
+        running, self.running = self.running, False
+        return running
+
+    def ask_ahead(self, ask: Callable[[str], Awaitable[Completeness | None]]) -> None:
+        """Ask the kernel about the cell typed ahead, whose keys wait for the next prompt (called
+        once this cell's execute_request is sent: the kernel answers right after the cell), so
+        that its Enter there needs no round trip. Pasted cells then run one after the other."""
+        text, self.ahead = self.ahead, ""
+        if not text.strip():
+            return
+
+        async def run() -> None:
+            answer = await ask(text)
+            if answer is not None:
+                self.known_text, self.known = text, answer
+
+        self._ahead = asyncio.ensure_future(run())  # kept: the loop holds tasks weakly
+
+    async def ahead_answered(self, bound: float = AHEAD_WAIT) -> None:
+        """Wait (at most ``bound`` seconds) for the answer about the cell typed ahead: its
+        keys are processed as the next prompt opens, in one go, with no chance to read it."""
+        if self._ahead is not None and not self._ahead.done():
+            await asyncio.wait({self._ahead}, timeout=bound)
 
     def speculate(self, buffer: Any, probe: Callable[[str], Awaitable[Completeness | None]]) -> None:
         """Ask about the buffer's text in the background (one request in flight at most)."""
@@ -154,11 +186,15 @@ def load_enter_bindings(
         held, st.held = st.held, []
         st.pending = False
         if run:
+            st.running = True
+            if st._probe is not None:
+                st._probe.cancel()  # a question about the text not sent yet: not needed now
             buf.validate_and_handle()
             # Keys typed after Enter belong to the next prompt: stored as type-ahead at once,
             # not queued here, where a late cursor-position report read while this prompt
             # closes would make the closing prompt process them.
             if held:
+                st.ahead = typed_line(held)
                 store_typeahead(event.app.input, held)
         else:
             buf.insert_text("\n" + indent)
@@ -189,12 +225,13 @@ def load_enter_bindings(
         # the same batch must not slip past the Enter).
         st.pending = True
         st.held = []
+        answer = asyncio.ensure_future(ask(text))  # a question that can go out now does (before the redraw)
 
         async def decide() -> None:
             finished = False
             try:
                 try:
-                    status, indent = await ask(text)
+                    status, indent = await answer
                 except Exception:
                     status, indent = local_completeness(text)
                 finish(event, status != "incomplete", indent)
@@ -239,6 +276,19 @@ def load_enter_bindings(
     return kb
 
 
+def typed_line(keys: list[KeyPress]) -> str:
+    """The text of ``keys`` up to their first Enter when they are plain characters ("" when
+    there is no Enter or another key comes first: no guess about what the next cell is)."""
+    chars: list[str] = []
+    for key in keys:
+        if key.key == Keys.ControlM:
+            return "".join(chars)
+        if isinstance(key.key, Keys) or len(key.key) != 1 or not key.key.isprintable():
+            return ""
+        chars.append(key.key)
+    return ""
+
+
 def report_cursor_row(app: Any, data: str) -> None:
     """Give the renderer a cursor-position report (``ESC [ row ; col R``) the terminal sent.
 
@@ -252,19 +302,23 @@ def report_cursor_row(app: Any, data: str) -> None:
     app.renderer.report_absolute_cursor_row(row)
 
 
-def never_wait_for_a_silent_terminal(renderer: Any) -> None:
+def never_wait_for_a_silent_terminal(renderer: Any, running: Callable[[], bool] = lambda: False) -> None:
     """A prompt that closes before the terminal ever answered a cursor-position request does
-    not wait for the answer.
+    not wait for the answer, nor one that closes to run a cell (``running()``).
 
     prompt_toolkit waits up to a second at the end of each prompt for the answers it asked
     for, and decides the terminal does not answer only once a single prompt has lived two
     seconds: a program driving the console through a pty (which answers nothing) would see
-    each cell stall a second. A terminal that answered once is waited for as before.
+    each cell stall a second. A terminal that answered once is waited for as before, except
+    when the prompt closes to run a cell: the keys are read while it runs (``console.keys``,
+    which drops a late answer) and by the next prompt (whose renderer takes it), so nothing
+    leaks, and a cell pasted with the next one does not wait for the terminal's round trip
+    (the prompt asked as it opened, an instant before).
     """
     wait = renderer.wait_for_cpr_responses
 
     async def bounded(timeout: int = 1) -> None:
-        if renderer.cpr_support == CPR_Support.UNKNOWN:
+        if renderer.cpr_support == CPR_Support.UNKNOWN or running():
             pending = getattr(renderer, "_waiting_for_cpr_futures", None)  # prompt_toolkit's own
             if pending is not None:
                 pending.clear()  # the next prompt asks again
@@ -537,7 +591,7 @@ def create_prompt_session(
         output=output,
         mouse_support=False,
     )
-    never_wait_for_a_silent_terminal(session.app.renderer)
+    never_wait_for_a_silent_terminal(session.app.renderer, enter_state.take_running if enter_state else lambda: False)
     if probe_complete is not None and enter_state is not None:
         st, probe = enter_state, probe_complete
         session.default_buffer.on_text_changed += lambda buf: st.speculate(buf, probe)

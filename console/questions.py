@@ -6,7 +6,8 @@ the kernel has subshells (``console.subshell``), and are answered at once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from console.errors import LinkError
@@ -40,13 +41,31 @@ class KernelQuestions:
             return await self.subshell.request(msg_type, content, timeout)
         return await self.link.request(msg_type, content, timeout)
 
-    async def is_complete(self, code: str) -> Completeness:
-        if not self.link.ready:
+    def is_complete(self, code: str) -> Awaitable[Completeness]:
+        """The kernel's answer for ``code`` (Enter): the request goes out at once, before the
+        prompt redraws and other keys are handled; await the answer (the local guess when it
+        does not come in time)."""
+        if self.link.ready and not (self.subshell is not None and self._on_side()):
+            try:
+                msg_id = self.link.send("is_complete_request", {"code": code})
+            except LinkError:
+                return self._is_complete(code)
+            return self._is_complete(code, msg_id, self.link.expect(msg_id, "is_complete_reply"))
+        return self._is_complete(code)
+
+    async def _is_complete(self, code: str, msg_id: str = "", sent: Awaitable[Msg] | None = None) -> Completeness:
+        if sent is None and not self.link.ready:
             return local_completeness(code)
         try:
-            reply = await self._ask("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT)
-        except LinkError:
+            if sent is None:
+                reply = await self._ask("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT)
+            else:
+                reply = await asyncio.wait_for(sent, IS_COMPLETE_TIMEOUT)
+        except (LinkError, asyncio.TimeoutError):
             return local_completeness(code)
+        finally:
+            if msg_id:
+                self.link.forget(msg_id)
         content = reply.get("content", {})
         status = str(content.get("status", "unknown"))
         if status == "unknown":
@@ -59,6 +78,19 @@ class KernelQuestions:
             return None
         try:
             reply = await self._ask("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT)
+        except LinkError:
+            return None
+        content = reply.get("content", {})
+        status = str(content.get("status", "unknown"))
+        return None if status == "unknown" else (status, str(content.get("indent", "")))
+
+    async def is_complete_after(self, code: str) -> Completeness | None:
+        """The kernel's answer for ``code``, asked on the main shell behind a cell just sent (so
+        it is answered right after it); None when it did not come within the usual bound."""
+        if not self.link.ready:
+            return None
+        try:
+            reply = await self.link.request("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT)
         except LinkError:
             return None
         content = reply.get("content", {})

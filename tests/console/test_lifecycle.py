@@ -326,3 +326,58 @@ def test_a_block_typed_before_the_kernel_is_ready_stays_one_cell() -> None:
         t.expect("Out[2]: 42")
     finally:
         t.close()
+
+
+def _runtime_files(runtime: Path) -> list[str]:
+    return sorted(p.name for p in runtime.glob("kernel-*.json"))
+
+
+def test_the_kernel_starts_before_the_prompt(kernel_name: str, tmp_path: Path) -> None:
+    """The kernel is launched before the console's UI is imported: when the first prompt shows,
+    its connection file is written and its process runs (it boots while the console loads)."""
+    t = Term("--kernel", kernel_name, "--no-confirm-exit", env={"JUPYTER_RUNTIME_DIR": str(tmp_path)})
+    try:
+        t.expect("In [1]: ")
+        files = _runtime_files(tmp_path)
+        assert len(files) == 1, files
+        assert _kernel_processes(str(tmp_path / files[0]))
+        t.run("print(6 * 7)")
+        t.expect(re.compile(r"^42$", re.M))
+        t.prompt()
+        t.send(CTRL_D)
+        assert t.wait_exit() == 0
+        assert _runtime_files(tmp_path) == []
+        assert not _kernel_processes(str(tmp_path / files[0]))
+    finally:
+        t.close()
+
+
+def test_leaving_at_the_first_prompt_leaves_no_kernel(kernel_name: str, tmp_path: Path) -> None:
+    """Ctrl-D the instant the prompt shows (the kernel launched early, maybe not yet handed to
+    jupyter_client's manager): the kernel is ended and its connection file removed."""
+    for _ in range(3):
+        runtime = tmp_path / f"run{_}"
+        t = Term("--kernel", kernel_name, "--no-confirm-exit", env={"JUPYTER_RUNTIME_DIR": str(runtime)})
+        try:
+            t.expect("In [1]: ")
+            files = _runtime_files(runtime)
+            t.send(CTRL_D)
+            assert t.wait_exit() == 0
+            assert _runtime_files(runtime) == []
+            for name in files:
+                assert not _kernel_processes(str(runtime / name))
+        finally:
+            t.close()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--kernel", "no-such-kernel-zz"], ["--kernel-timeout", "0"], ["--cluster", "0"], ["--existing", "/no/such.json"]],
+)
+def test_a_mistake_starts_no_kernel(args: list[str], tmp_path: Path) -> None:
+    """A wrong flag or kernel name: one line, and no kernel launched (none to leave behind)."""
+    t = Term(*args, env={"JUPYTER_RUNTIME_DIR": str(tmp_path)})
+    assert t.wait_exit() == 2
+    screen = plain(t.raw).strip()
+    assert len(screen.splitlines()) == 1 and "Traceback" not in screen, screen
+    assert _runtime_files(tmp_path) == []

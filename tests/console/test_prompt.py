@@ -272,3 +272,40 @@ def test_keys_wait_behind_an_enter_asked_while_held_keys_were_replayed() -> None
     pending, text = asyncio.run(go())
     assert pending
     assert text == 'def f():\n    """doc"""\n    return 1'
+
+
+def test_a_cell_pasted_after_another_is_asked_about_while_the_first_runs() -> None:
+    """Two cells in one read: the first Enter asks the kernel; the second cell's question goes
+    out while the first runs (``ask_ahead``), so its Enter at the next prompt needs no round
+    trip and the pasted cells run one after the other."""
+
+    async def go() -> tuple[list[str], list[str], list[str]]:
+        asked: list[str] = []
+        asked_ahead: list[str] = []
+
+        async def ask(text: str) -> Completeness:
+            asked.append(text)
+            return ("complete", "")
+
+        async def ask_ahead(text: str) -> Completeness | None:
+            asked_ahead.append(text)
+            return ("complete", "")
+
+        state = EnterState()
+        with create_pipe_input() as inp:
+            session = create_prompt_session(
+                PromptState(count=lambda: 1), ask_complete=ask, completer=None,
+                history=InMemoryHistory(), toolbar=None, input=inp, output=DummyOutput(),
+                enter_state=state,
+            )
+            inp.send_text("print(1)\rprint(2)\r")
+            cells = [await asyncio.wait_for(session.prompt_async(), 5)]
+            state.ask_ahead(ask_ahead)  # the console does this once the first cell is sent
+            await state.ahead_answered()
+            cells.append(await asyncio.wait_for(session.prompt_async(), 5))
+        return cells, asked, asked_ahead
+
+    cells, asked, asked_ahead = asyncio.run(go())
+    assert cells == ["print(1)", "print(2)"]
+    assert asked_ahead == ["print(2)"]
+    assert asked == ["print(1)"]  # the second Enter needed no question
