@@ -175,8 +175,10 @@ class Results:
             for role in roles:
                 line.append(_show_cell(row, self.cells.get((row.key, role))))
             line += _verdict_cells(row.target, *self.verdict(row))
-            if with_xeus:
+            if with_xeus and (row.key, "xeus") in self.cells:
                 line += _verdict_cells(row.xeus_target, *self.verdict(row, "xeus"))
+            elif with_xeus:
+                line += ["", "", ""]  # a console row: xeus-python has no console
             lines.append(line)
         failures: list[str] = []
         for line in lines[1:]:
