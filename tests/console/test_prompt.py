@@ -25,18 +25,18 @@ from console.prompt import (
 )
 
 
+def _session(inp: Any, ask: Any, state: EnterState | None = None, history: Any = None, **more: Any) -> Any:
+    """A prompt session reading ``inp``, drawing nowhere, asking ``ask`` on Enter."""
+    return create_prompt_session(
+        PromptState(count=lambda: 1), ask_complete=ask, completer=None,
+        history=history or InMemoryHistory(), toolbar=None, input=inp, output=DummyOutput(),
+        enter_state=state or EnterState(), **more,
+    )
+
+
 async def _prompt(keys: list[str], ask: Any, history: Any = None) -> str:
     with create_pipe_input() as inp:
-        session = create_prompt_session(
-            PromptState(count=lambda: 1),
-            ask_complete=ask,
-            completer=None,
-            history=history or InMemoryHistory(),
-            toolbar=None,
-            input=inp,
-            output=DummyOutput(),
-            enter_state=EnterState(),
-        )
+        session = _session(inp, ask, history=history)
         for chunk in keys:
             inp.send_text(chunk)
         return await asyncio.wait_for(session.prompt_async(), 5)
@@ -167,11 +167,7 @@ def test_right_accepts_history_suggestion() -> None:
         history = InMemoryHistory()
         history.append_string("suggested_value = 7")
         with create_pipe_input() as inp:
-            session = create_prompt_session(
-                PromptState(count=lambda: 1), ask_complete=slow_kernel({}), completer=None,
-                history=history, toolbar=None, input=inp, output=DummyOutput(),
-                enter_state=EnterState(),
-            )
+            session = _session(inp, slow_kernel({}), history=history)
 
             def suggested(buffer: Any) -> None:
                 if buffer.suggestion is not None:
@@ -213,11 +209,7 @@ def test_enter_uses_answer_known_while_typing() -> None:
             return ("incomplete", "  ")
 
         with create_pipe_input() as inp:
-            session = create_prompt_session(
-                PromptState(count=lambda: 1), ask_complete=never, completer=None,
-                history=InMemoryHistory(), toolbar=None, input=inp, output=DummyOutput(),
-                enter_state=EnterState(), probe_complete=probe,
-            )
+            session = _session(inp, never, probe_complete=probe)
 
             async def drive() -> None:
                 inp.send_text("block:")
@@ -249,11 +241,7 @@ def test_keys_wait_behind_an_enter_asked_while_held_keys_were_replayed() -> None
 
         state = EnterState()
         with create_pipe_input() as inp:
-            session = create_prompt_session(
-                PromptState(count=lambda: 1), ask_complete=ask, completer=None,
-                history=InMemoryHistory(), toolbar=None, input=inp, output=DummyOutput(),
-                enter_state=state,
-            )
+            session = _session(inp, ask, state)
             prompt = asyncio.ensure_future(session.prompt_async())
             inp.send_text('def f():\r"""doc"""\r')  # the second line arrives while Enter waits
             text, answer = await asyncio.wait_for(questions.get(), 5)
@@ -293,11 +281,7 @@ def test_a_cell_pasted_after_another_is_asked_about_while_the_first_runs() -> No
 
         state = EnterState()
         with create_pipe_input() as inp:
-            session = create_prompt_session(
-                PromptState(count=lambda: 1), ask_complete=ask, completer=None,
-                history=InMemoryHistory(), toolbar=None, input=inp, output=DummyOutput(),
-                enter_state=state,
-            )
+            session = _session(inp, ask, state)
             inp.send_text("print(1)\rprint(2)\r")
             cells = [await asyncio.wait_for(session.prompt_async(), 5)]
             state.ask_ahead(ask_ahead)  # the console does this once the first cell is sent
