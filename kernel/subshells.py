@@ -280,7 +280,11 @@ class Router:
         if channels.handover.routed is self:  # the main thread switched itself to its inbox
             self.owning = True
             return True
-        if not channels.handover.lock.acquire(timeout=TAKE_OVER_POLL):
+        # never wait for the lock here: the main thread holds it while it waits for a request,
+        # and the router must answer commands meanwhile (a create_subshell_request's reply was
+        # seen 50 ms late, after the main shell's short cell, which ipykernel's suite refuses);
+        # the main thread switches to the inbox itself at its next turn (``ShellHandover.own``)
+        if not channels.handover.lock.acquire(blocking=False):
             return False
         try:
             if channels.handover.routed is None:  # the main thread runs a request: switch it
