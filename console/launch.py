@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.connection_files import runtime_dir
 from console.errors import LinkError, UserInputError
-from console.prelaunch import PORT_NAMES
+from console.prelaunch import PORT_NAMES, kernel_dirs
 
 if TYPE_CHECKING:
     import asyncio
@@ -30,31 +30,20 @@ def kernel_specs() -> Any:
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_core.paths import jupyter_path
 
+    return KernelSpecManager(kernel_dirs=[*jupyter_path("kernels"), _ipython_kernels()])
+
+
+def _ipython_kernels() -> str:
+    """IPython's kernelspec folder (``$IPYTHONDIR/kernels``), without asking IPython."""
     ipython_dir = os.environ.get("IPYTHONDIR") or os.path.join(os.path.expanduser("~"), ".ipython")
-    return KernelSpecManager(kernel_dirs=[*jupyter_path("kernels"), os.path.join(ipython_dir, "kernels")])
-
-
-def _likely_kernel_dirs() -> list[str]:
-    """Where kernelspecs usually are, worked out without jupyter_core (whose import costs
-    ~15 ms before the first prompt): $JUPYTER_PATH, the user's and this environment's data
-    folders, IPython's. Only for a quick yes; no does not mean the kernelspec is missing."""
-    import sys
-
-    home = os.path.expanduser("~")
-    data = os.environ.get("JUPYTER_DATA_DIR") or os.path.join(
-        os.environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share"), "jupyter"
-    )
-    folders = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
-    folders += [data, os.path.join(sys.prefix, "share", "jupyter")]
-    ipython_dir = os.environ.get("IPYTHONDIR") or os.path.join(home, ".ipython")
-    return [os.path.join(f, "kernels") for f in folders] + [os.path.join(ipython_dir, "kernels")]
+    return os.path.join(ipython_dir, "kernels")
 
 
 def check_kernelspec(kernel_name: str) -> None:
     """UserInputError when this machine has no kernelspec ``kernel_name`` (checked before the
     first prompt). A look in the usual folders answers the common case at once; jupyter_client's
     own lookup settles the rest."""
-    for folder in _likely_kernel_dirs():
+    for folder in [*kernel_dirs(), _ipython_kernels()]:
         if os.path.isfile(os.path.join(folder, kernel_name, "kernel.json")):
             return
     from jupyter_client.kernelspec import NoSuchKernel

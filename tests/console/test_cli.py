@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -146,6 +147,41 @@ def _write_cf(path: Path) -> None:
     path.write_text(json.dumps({"shell_port": 1, "iopub_port": 2, "stdin_port": 3,
                                 "control_port": 4, "hb_port": 5, "ip": "127.0.0.1",
                                 "transport": "tcp", "key": "", "signature_scheme": "hmac-sha256"}))
+
+
+PATH_VARIABLES = ("JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "JUPYTER_PATH", "JUPYTER_PREFER_ENV_PATH",
+                  "JUPYTER_PLATFORM_DIRS", "XDG_DATA_HOME", "XDG_DATA_DIRS")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="worked out by hand on Linux only")
+@pytest.mark.parametrize("env", [
+    {},
+    {"JUPYTER_PLATFORM_DIRS": "1"},
+    {"JUPYTER_PLATFORM_DIRS": "1", "XDG_DATA_DIRS": "/s1:/s2"},
+    {"JUPYTER_DATA_DIR": "/tmp/jdata"},
+    {"XDG_DATA_HOME": "/tmp/xdg"},
+    {"JUPYTER_PATH": "/a:/b", "JUPYTER_PREFER_ENV_PATH": "0"},
+    {"JUPYTER_PREFER_ENV_PATH": "1"},
+    {"JUPYTER_RUNTIME_DIR": "/tmp/jrun"},
+])
+def test_folders_worked_out_by_hand_are_jupyter_cores(env: dict[str, str]) -> None:
+    """The console finds the runtime folder and kernelspec folders without importing
+    jupyter_core (it costs ~15 ms before the first result): they must be jupyter_core's. Each
+    case runs in a fresh process (jupyter_core reads some of these variables at import)."""
+    import subprocess
+
+    clean = {k: v for k, v in os.environ.items() if k not in PATH_VARIABLES}
+    code = (
+        "import json\n"
+        "from jupyter_core.paths import jupyter_path, jupyter_runtime_dir\n"
+        "from console.connection_files import runtime_dir\n"
+        "from console.prelaunch import kernel_dirs\n"
+        "print(json.dumps([[runtime_dir(), kernel_dirs()], [jupyter_runtime_dir(), jupyter_path('kernels')]]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True,
+                          text=True, timeout=30, check=True)
+    ours, jupyter_cores = json.loads(done.stdout)
+    assert ours == jupyter_cores
 
 
 def test_existing_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
