@@ -105,6 +105,16 @@ class _Waiter:
     msg_type: str
 
 
+async def _reply(fut: asyncio.Future[Msg], msg_type: str, timeout: float, forget: Callable[[], None]) -> Msg:
+    """The reply ``fut`` awaits, for at most ``timeout`` seconds (LinkTimeout); then ``forget``."""
+    try:
+        return await asyncio.wait_for(fut, timeout)
+    except asyncio.TimeoutError:
+        raise LinkTimeout(f"the kernel did not answer {msg_type} within {timeout:g} s") from None
+    finally:
+        forget()
+
+
 @dataclass
 class KernelLink:
     """One connection to one kernel: owned (started by us) or attached (``--existing``)."""
@@ -364,22 +374,18 @@ class KernelLink:
         """Drop the waiter for ``msg_id``: a late reply is then ignored."""
         self._waiters.pop(msg_id, None)
 
-    async def request(
-        self, msg_type: str, content: Msg, timeout: float, channel: str = "shell", subshell: str | None = None
-    ) -> Msg:
+    async def request(self, msg_type: str, content: Msg, timeout: float, channel: str = "shell",
+                      subshell: str | None = None) -> Msg:
         """Send a request and await its reply for at most ``timeout`` seconds."""
+        return await self.start_request(msg_type, content, timeout, channel, subshell)
+
+    def start_request(self, msg_type: str, content: Msg, timeout: float, channel: str = "shell",
+                      subshell: str | None = None) -> Awaitable[Msg]:
+        """Send a request now (not when awaited); await the result for its reply (``timeout``)."""
         msg = new_request(self.client.session, msg_type, content, channel, self.subshell_id if subshell is None else subshell)
         msg_id = msg["header"]["msg_id"]
-        fut = self.expect(msg_id, msg_type)
-        self._send(channel, msg)
-        try:
-            return await asyncio.wait_for(fut, timeout)
-        except asyncio.TimeoutError:
-            raise LinkTimeout(
-                f"the kernel did not answer {msg_type} within {timeout:g} s"
-            ) from None
-        finally:
-            self.forget(msg_id)
+        self._send(channel, msg)  # first: the loop reads a reply later, never during the send
+        return _reply(self.expect(msg_id, msg_type), msg_type, timeout, lambda: self.forget(msg_id))
 
     def _forget_readiness(self) -> None:
         """The kernel behind the ports changed: readiness must be shown again."""

@@ -6,7 +6,6 @@ the kernel has subshells (``console.subshell``), and are answered at once."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,6 +17,13 @@ from console.subshell import Subshell
 IS_COMPLETE_TIMEOUT = 0.5
 COMPLETE_TIMEOUT = 3.0
 INSPECT_TIMEOUT = 2.0
+
+
+def completeness(reply: Msg) -> Completeness | None:
+    """(status, indent) of an is_complete_reply; None when the kernel does not know."""
+    content = reply.get("content", {})
+    status = str(content.get("status", "unknown"))
+    return None if status == "unknown" else (status, str(content.get("indent", "")))
 
 
 class KernelQuestions:
@@ -45,44 +51,33 @@ class KernelQuestions:
         """The kernel's answer for ``code`` (Enter): the request goes out at once, before the
         prompt redraws and other keys are handled; await the answer (the local guess when it
         does not come in time)."""
-        if self.link.ready and not (self.subshell is not None and self._on_side()):
+        reply: Awaitable[Msg] | None = None
+        if self.link.ready and self._on_side():
+            reply = self._ask("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT)
+        elif self.link.ready:
             try:
-                msg_id = self.link.send("is_complete_request", {"code": code})
+                reply = self.link.start_request("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT)
             except LinkError:
-                return self._is_complete(code)
-            return self._is_complete(code, msg_id, self.link.expect(msg_id, "is_complete_reply"))
-        return self._is_complete(code)
+                pass
+        return self._answer_or_guess(code, reply)
 
-    async def _is_complete(self, code: str, msg_id: str = "", sent: Awaitable[Msg] | None = None) -> Completeness:
-        if sent is None and not self.link.ready:
-            return local_completeness(code)
-        try:
-            if sent is None:
-                reply = await self._ask("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT)
-            else:
-                reply = await asyncio.wait_for(sent, IS_COMPLETE_TIMEOUT)
-        except (LinkError, asyncio.TimeoutError):
-            return local_completeness(code)
-        finally:
-            if msg_id:
-                self.link.forget(msg_id)
-        content = reply.get("content", {})
-        status = str(content.get("status", "unknown"))
-        if status == "unknown":
-            return local_completeness(code)
-        return status, str(content.get("indent", ""))
+    async def _answer_or_guess(self, code: str, reply: Awaitable[Msg] | None) -> Completeness:
+        answer = None
+        if reply is not None:
+            try:
+                answer = completeness(await reply)
+            except LinkError:
+                pass
+        return answer or local_completeness(code)
 
     async def probe_complete(self, code: str) -> Completeness | None:
         """The kernel's answer for text being typed (None: not ready, busy or no answer)."""
         if not self.link.ready or self._waits():
             return None
         try:
-            reply = await self._ask("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT)
+            return completeness(await self._ask("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT))
         except LinkError:
             return None
-        content = reply.get("content", {})
-        status = str(content.get("status", "unknown"))
-        return None if status == "unknown" else (status, str(content.get("indent", "")))
 
     async def is_complete_after(self, code: str) -> Completeness | None:
         """The kernel's answer for ``code``, asked on the main shell behind a cell just sent (so
@@ -90,12 +85,9 @@ class KernelQuestions:
         if not self.link.ready:
             return None
         try:
-            reply = await self.link.request("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT)
+            return completeness(await self.link.request("is_complete_request", {"code": code}, IS_COMPLETE_TIMEOUT))
         except LinkError:
             return None
-        content = reply.get("content", {})
-        status = str(content.get("status", "unknown"))
-        return None if status == "unknown" else (status, str(content.get("indent", "")))
 
     async def complete(self, code: str, cursor: int) -> dict[str, Any] | None:
         if not self.link.ready:
